@@ -1,0 +1,20 @@
+import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/normalize.js';
+import { ConfigError } from '../errors.js';
+import { out } from './output.js';
+
+/** The config path: --config, else $ROTAD_CONFIG, else ./rotad.yaml. */
+export function configPath(flag: string | undefined): string {
+  return flag ?? process.env.ROTAD_CONFIG ?? 'rotad.yaml';
+}
+
+/** Loads the config for a command; prints every problem and returns undefined when it is invalid. */
+export async function loadForCommand(path: string): Promise<ResolvedConfig | undefined> {
+  try {
+    return await loadConfig(path);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) out.error(problem);
+    return undefined;
+  }
+}

@@ -1,0 +1,22 @@
+import { rollbackPolicy } from '../rotation/rollback.js';
+import { loadForCommand } from './config-arg.js';
+import { openRuntime, selectPolicies } from './open-runtime.js';
+import { out } from './output.js';
+import type { Logger } from '../observability/logger.js';
+
+/** `rotad rollback NAME`: abandon a rotation before promote, or make the previous credential current again. */
+export async function rollbackCommand(path: string, name: string, logger: Logger): Promise<number> {
+  const config = await loadForCommand(path);
+  if (!config) return 2;
+  const runtime = openRuntime(config, logger);
+  try {
+    const [policy] = selectPolicies(runtime, [name], false);
+    const outcome = await rollbackPolicy(policy!);
+    out.line(outcome.action === 'aborted'
+      ? `${name}: rotation ${outcome.rotationId} abandoned; the current credential is unchanged`
+      : `${name}: previous credential (rotation ${outcome.restoredRotationId}) is current again and was handed to every consumer`);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,69 @@
+import { describeError } from '../errors.js';
+import { formatDuration } from '../duration.js';
+import { nextDue } from '../scheduler/next-run.js';
+import { loadForCommand } from './config-arg.js';
+import { openRuntime } from './open-runtime.js';
+import { iso, out } from './output.js';
+
+export interface PolicyStatus {
+  policy: string;
+  phase: string;
+  rotationId?: string | undefined;
+  credentialAgeMs?: number | undefined;
+  lastRotatedAt?: string | undefined;
+  nextRotationAt?: string | undefined;
+  nextReason?: string | undefined;
+  needsAttention: boolean;
+  attention?: { code: string; message: string; phase: string } | undefined;
+  error?: string | undefined;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+}
+
+/** `rotad status`: each policy's phase, credential age, last and next rotation, and attention. */
+export async function statusCommand(path: string, json: boolean): Promise<number> {
+  const config = await loadForCommand(path);
+  if (!config) return 2;
+  const runtime = openRuntime(config);
+  const now = Date.now();
+  const rows: PolicyStatus[] = [];
+  try {
+    for (const policy of config.policies) {
+      try {
+        const snapshot = await runtime.stores.get(policy.storeName)!.read(policy.name);
+        const { state } = snapshot;
+        const due = nextDue(policy.timing, state, now);
+        rows.push({
+          policy: policy.name,
+          phase: state.phase,
+          rotationId: state.rotationId,
+          credentialAgeMs: snapshot.current ? now - snapshot.current.createdAt : undefined,
+          lastRotatedAt: state.lastRotatedAt === undefined ? undefined : iso(state.lastRotatedAt),
+          nextRotationAt: due ? iso(due.at) : undefined,
+          nextReason: due?.reason,
+          needsAttention: state.attention !== undefined,
+          attention: state.attention && { code: state.attention.code, message: state.attention.message, phase: state.attention.phase },
+        });
+      } catch (error) {
+        rows.push({ policy: policy.name, phase: 'unknown', needsAttention: true, error: describeError(error).message });
+      }
+    }
+  } finally {
+    await runtime.close();
+  }
+  if (json) {
+    out.line(JSON.stringify(rows, null, 2));
+  } else {
+    const table = [['POLICY', 'PHASE', 'AGE', 'LAST ROTATION', 'NEXT ROTATION', 'ATTENTION']].concat(
+      rows.map((r) => [r.policy, r.phase, r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs), r.lastRotatedAt ?? 'never', r.nextRotationAt ? `${r.nextRotationAt} (${r.nextReason})` : 'waits for a person', r.needsAttention ? 'YES' : '-']),
+    );
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    for (const row of table) out.line(pad(row, widths));
+    for (const r of rows.filter((row) => row.needsAttention)) {
+      out.line(`\n${r.policy}: ${r.error ?? `${r.attention?.code} in phase ${r.attention?.phase}: ${r.attention?.message}`}`);
+    }
+  }
+  return rows.some((r) => r.error !== undefined) ? 1 : 0;
+}

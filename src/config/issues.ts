@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import { formatPath, type ConfigPath } from './locate.js';
+
+/** A problem in the config, before it gets a file position. */
+export interface Problem {
+  path: ConfigPath;
+  message: string;
+  /** Set when the problem is a key of the map at `path` (an unknown key). */
+  key?: string;
+}
+
+const KIND_BY_FIELD: Record<string, string> = { provider: 'provider', stores: 'store', notifiers: 'notifier', consumers: 'consumer' };
+
+/** The adapter kind a `type` path belongs to: policies[0].provider.type → provider. */
+function adapterKind(path: ConfigPath): string {
+  const field = [...path].reverse().find((key) => typeof key === 'string' && key in KIND_BY_FIELD);
+  return KIND_BY_FIELD[String(field)] ?? 'adapter';
+}
+
+/** Turns zod's issues into problems worded for a person editing YAML. */
+export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], valueAt: (path: ConfigPath) => unknown): Problem[] {
+  return issues.flatMap((issue): Problem[] => {
+    const path = issue.path as ConfigPath;
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path, key, message: `${formatPath([...path, key])}: unknown key '${key}'` }));
+    }
+    if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator === 'type') {
+      const value = valueAt(path);
+      const known = (issue as { options?: unknown[] }).options?.join(', ') ?? '';
+      const what = value === undefined ? `missing ${adapterKind(path)} type` : `unknown ${adapterKind(path)} type '${String(value)}'`;
+      return [{ path, message: `${formatPath(path)}: ${what} (known: ${known})` }];
+    }
+    if (issue.code === 'invalid_type' && valueAt(path) === undefined) {
+      return [{ path, message: `${formatPath(path)}: missing required key` }];
+    }
+    return [{ path, message: `${formatPath(path)}: ${issue.message}` }];
+  });
+}

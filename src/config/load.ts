@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { interpolateEnv } from './interpolate.js';
+import { problemsFromIssues, type Problem } from './issues.js';
+import { locateNode, position } from './locate.js';
+import { normalize, type ResolvedConfig } from './normalize.js';
+import { checkRules } from './rules.js';
+import { RotadConfig } from './schema.js';
+
+function displayName(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+/**
+ * Reads, validates and normalises a config file. Every problem is reported at once, as
+ * `file:line:col: path: message`, in a ConfigError; nothing is half-loaded.
+ */
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+  const name = displayName(path);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${name}: cannot read config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  return parseConfig(text, name, env, path);
+}
+
+/** Validates config text; `name` is the file name used in messages, `path` where relative paths start. */
+export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv = process.env, path = name): ResolvedConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((error) => {
+        const at = error.linePos?.[0];
+        return `${name}:${at ? `${at.line}:${at.col}` : '1:1'}: ${error.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const located = (problem: Problem): string => `${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`;
+  const unset = interpolateEnv(doc, env);
+  if (unset.length > 0) {
+    throw new ConfigError(unset.map(({ name: variable, node }) => `${name}:${position(node, lines)}: environment variable ${variable} is not set (referenced as \${env:${variable}})`));
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = RotadConfig.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const valueAt = (path: readonly PropertyKey[]): unknown => (doc.getIn(path as unknown[]) as unknown);
+    throw new ConfigError(problemsFromIssues(parsed.error.issues, valueAt).map(located));
+  }
+  const broken = checkRules(parsed.data);
+  if (broken.length > 0) throw new ConfigError(broken.map(located));
+  return normalize(parsed.data, path);
+}

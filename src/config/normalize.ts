@@ -1,0 +1,87 @@
+import { dirname, resolve } from 'node:path';
+import type { PolicyTiming } from '../scheduler/next-run.js';
+import type { Schedule } from '../scheduler/schedule.js';
+import { durationMs } from './duration-text.js';
+import type { RotadConfig } from './schema.js';
+
+type RawPolicy = RotadConfig['policies'][number];
+
+/** One policy with every default applied and every duration in milliseconds. */
+export interface ResolvedPolicy {
+  name: string;
+  description?: string | undefined;
+  provider: RawPolicy['provider'];
+  storeName: string;
+  timing: PolicyTiming;
+  graceMs: number;
+  rotateOnSignal: boolean;
+  consumers: RawPolicy['consumers'];
+  notify: string[];
+}
+
+/** The validated, normalised configuration the daemon runs on. Frozen. */
+export interface ResolvedConfig {
+  /** Absolute path of the config file. */
+  path: string;
+  /** Its directory: relative paths in the config are resolved against it. */
+  dir: string;
+  daemon: {
+    concurrency: number;
+    stateDir: string;
+    logLevel: string;
+    retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
+    health: { enabled: boolean; host: string; port: number };
+    shutdownTimeoutMs: number;
+  };
+  stores: RotadConfig['stores'];
+  notifiers: RotadConfig['notifiers'];
+  policies: ResolvedPolicy[];
+}
+
+function scheduleOf(policy: RawPolicy, config: RotadConfig, maxAgeMs: number | undefined): Schedule {
+  const schedule = policy.schedule ?? config.defaults.schedule;
+  if (schedule?.cron !== undefined) return { kind: 'cron', expression: schedule.cron, timezone: schedule.timezone ?? 'UTC' };
+  if (schedule?.every !== undefined) return { kind: 'every', intervalMs: durationMs(schedule.every) };
+  // Validation guarantees a maxAge when there is no schedule: rotate every maxAge.
+  return { kind: 'every', intervalMs: maxAgeMs ?? 0 };
+}
+
+function optionalMs(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : durationMs(text);
+}
+
+/** Applies defaults; call only on a config that passed the schema and the rules. */
+export function normalize(config: RotadConfig, path: string): ResolvedConfig {
+  const dir = dirname(resolve(path));
+  const onlyStore = Object.keys(config.stores)[0] ?? '';
+  const policies = config.policies.map((policy): ResolvedPolicy => {
+    const maxAgeMs = optionalMs(policy.maxAge ?? config.defaults.maxAge);
+    return {
+      name: policy.name,
+      description: policy.description,
+      provider: policy.provider,
+      storeName: policy.store ?? config.defaults.store ?? onlyStore,
+      timing: { name: policy.name, schedule: scheduleOf(policy, config, maxAgeMs), maxAgeMs, windowMs: optionalMs(policy.window ?? config.defaults.window) ?? 0 },
+      graceMs: optionalMs(policy.grace ?? config.defaults.grace) ?? 0,
+      rotateOnSignal: policy.rotateOnSignal,
+      consumers: policy.consumers,
+      notify: policy.notify ?? config.defaults.notify ?? Object.keys(config.notifiers),
+    };
+  });
+  const { daemon } = config;
+  return Object.freeze({
+    path: resolve(path),
+    dir,
+    daemon: {
+      concurrency: daemon.concurrency,
+      stateDir: resolve(dir, daemon.stateDir),
+      logLevel: daemon.logLevel,
+      retry: { attempts: daemon.retry.attempts, initialDelayMs: durationMs(daemon.retry.initialDelay), maxDelayMs: durationMs(daemon.retry.maxDelay) },
+      health: daemon.health,
+      shutdownTimeoutMs: durationMs(daemon.shutdownTimeout),
+    },
+    stores: config.stores,
+    notifiers: config.notifiers,
+    policies,
+  });
+}

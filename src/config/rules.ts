@@ -1,0 +1,75 @@
+import { cronProblem, isValidTimezone } from '../scheduler/schedule.js';
+import type { Problem } from './issues.js';
+import type { RotadConfig } from './schema.js';
+
+type Rule = (config: RotadConfig) => Problem[];
+
+function defined(kind: string, names: string[]): string {
+  return names.length > 0 ? `${kind} defined: ${names.join(', ')}` : `no ${kind} is defined`;
+}
+
+const uniquePolicyNames: Rule = (config) => {
+  const seen = new Map<string, number>();
+  return config.policies.flatMap((policy, index): Problem[] => {
+    const first = seen.get(policy.name);
+    if (first === undefined) {
+      seen.set(policy.name, index);
+      return [];
+    }
+    return [{ path: ['policies', index, 'name'], message: `policies[${index}].name: duplicate policy name '${policy.name}' (first used by policies[${first}])` }];
+  });
+};
+
+const storesExist: Rule = (config) => {
+  const stores = Object.keys(config.stores);
+  const problems: Problem[] = [];
+  if (stores.length === 0) problems.push({ path: ['stores'], message: 'stores: define at least one store' });
+  if (config.defaults.store !== undefined && !stores.includes(config.defaults.store)) {
+    problems.push({ path: ['defaults', 'store'], message: `defaults.store: store '${config.defaults.store}' is not defined under stores (${defined('stores', stores)})` });
+  }
+  config.policies.forEach((policy, index) => {
+    if (policy.store !== undefined && !stores.includes(policy.store)) {
+      problems.push({ path: ['policies', index, 'store'], message: `policies[${index}].store: store '${policy.store}' is not defined under stores (${defined('stores', stores)})` });
+    } else if (policy.store === undefined && config.defaults.store === undefined && stores.length > 1) {
+      problems.push({ path: ['policies', index], message: `policies[${index}]: no store chosen; set store or defaults.store (${defined('stores', stores)})` });
+    }
+  });
+  return problems;
+};
+
+const notifiersExist: Rule = (config) => {
+  const notifiers = Object.keys(config.notifiers);
+  const check = (names: string[] | undefined, path: (string | number)[]): Problem[] =>
+    (names ?? []).flatMap((name, i) =>
+      notifiers.includes(name) ? [] : [{ path: [...path, i], message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${i}]: notifier '${name}' is not defined under notifiers (${defined('notifiers', notifiers)})` }],
+    );
+  return [...check(config.defaults.notify, ['defaults', 'notify']), ...config.policies.flatMap((p, index) => check(p.notify, ['policies', index, 'notify']))];
+};
+
+const schedulesValid: Rule = (config) =>
+  config.policies.flatMap((policy, index): Problem[] => {
+    const schedule = policy.schedule ?? config.defaults.schedule;
+    const at = policy.schedule ? ['policies', index, 'schedule'] : ['defaults', 'schedule'];
+    const where = at.join('.').replace(/\.(\d+)/g, '[$1]');
+    if (schedule === undefined) {
+      if (policy.maxAge ?? config.defaults.maxAge) return [];
+      return [{ path: ['policies', index], message: `policies[${index}]: no schedule and no maxAge; set schedule (cron or every) or maxAge` }];
+    }
+    if ((schedule.cron === undefined) === (schedule.every === undefined)) {
+      return [{ path: at, message: `${where}: set exactly one of cron and every` }];
+    }
+    if (schedule.cron === undefined) {
+      return schedule.timezone === undefined ? [] : [{ path: [...at, 'timezone'], message: `${where}.timezone: timezone applies only to cron` }];
+    }
+    const timezone = schedule.timezone ?? 'UTC';
+    if (!isValidTimezone(timezone)) return [{ path: [...at, 'timezone'], message: `${where}.timezone: unknown timezone '${timezone}' (use an IANA name such as Europe/Berlin)` }];
+    const problem = cronProblem(schedule.cron, timezone);
+    return problem === undefined ? [] : [{ path: [...at, 'cron'], message: `${where}.cron: ${problem}` }];
+  });
+
+/** Cross-field rules, each returning `path: message` problems (changesets' style). */
+export const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid];
+
+export function checkRules(config: RotadConfig): Problem[] {
+  return CONFIG_RULES.flatMap((rule) => rule(config));
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { consumerRegistry } from '../consumers/registry.js';
+import { notifierRegistry } from '../notifiers/registry.js';
+import { providerRegistry } from '../providers/registry.js';
+import { storeRegistry } from '../stores/registry.js';
+import { DurationText } from './duration-text.js';
+
+/** Names of policies, stores and notifiers: safe in paths, labels and store keys. */
+export const Name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'expected a name of lowercase letters, digits, ".", "_" and "-" (at most 63, starting with a letter or digit)' });
+
+function unionOf<T extends Record<string, { schema: z.ZodType }>>(registry: T) {
+  const schemas = Object.values(registry).map((definition) => definition.schema) as [z.ZodType, ...z.ZodType[]];
+  return z.discriminatedUnion('type', schemas as never) as unknown as z.ZodType<z.infer<T[keyof T]['schema']>>;
+}
+
+export const ProviderOptions = unionOf(providerRegistry);
+export const StoreOptions = unionOf(storeRegistry);
+export const ConsumerOptions = unionOf(consumerRegistry);
+export const NotifierOptions = unionOf(notifierRegistry);
+
+/** When a policy rotates: a cron expression (5 or 6 fields) in a timezone, or a fixed interval. */
+export const ScheduleOptions = z.strictObject({
+  /** Cron expression; day-of-month and day-of-week combine with OR, as in crontab(5). */
+  cron: z.string().optional(),
+  /** IANA timezone of `cron`. Default: UTC. */
+  timezone: z.string().optional(),
+  /** Fixed interval since the last rotation, e.g. `30d`. */
+  every: DurationText.optional(),
+});
+
+const RetryOptions = z.strictObject({
+  /** Attempts per step before the rotation stops in needs-attention. Default: 5. */
+  attempts: z.int().min(1).max(20).default(5),
+  /** First backoff delay; doubles per attempt, with jitter. Default: 1s. */
+  initialDelay: DurationText.default('1s'),
+  /** Upper bound of one backoff delay (a longer Retry-After is still honoured). Default: 5m. */
+  maxDelay: DurationText.default('5m'),
+});
+
+const HealthOptions = z.strictObject({
+  /** Serve /healthz and /readyz. Default: true. */
+  enabled: z.boolean().default(true),
+  /** Default: 0.0.0.0. */
+  host: z.string().default('0.0.0.0'),
+  /** TCP port; 0 picks a free one. Default: 9750. */
+  port: z.int().min(0).max(65535).default(9750),
+});
+
+export const DaemonOptions = z.strictObject({
+  /** Rotations that may run at once. Default: 4. */
+  concurrency: z.int().min(1).max(64).default(4),
+  /** Directory of the pid file (`rotad.pid`) that `rotad rotate` signals. Relative to the config file. Default: ../state. */
+  stateDir: z.string().default('../state'),
+  /** pino level. Default: info. */
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  retry: RetryOptions.default({ attempts: 5, initialDelay: '1s', maxDelay: '5m' }),
+  health: HealthOptions.default({ enabled: true, host: '0.0.0.0', port: 9750 }),
+  /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
+  shutdownTimeout: DurationText.default('30s'),
+});
+
+export const Defaults = z.strictObject({
+  /** Store of policies that name none. */
+  store: Name.optional(),
+  /** Notifiers of policies that name none. Default: every defined notifier. */
+  notify: z.array(Name).optional(),
+  schedule: ScheduleOptions.optional(),
+  maxAge: DurationText.optional(),
+  /** Default: 0s (no spread). */
+  window: DurationText.optional(),
+  /** Default: 0s. */
+  grace: DurationText.optional(),
+});
+
+export const PolicyOptions = z.strictObject({
+  name: Name,
+  description: z.string().optional(),
+  provider: ProviderOptions,
+  /** Which store (a key of `stores`) holds it. Default: defaults.store, or the only store. */
+  store: Name.optional(),
+  schedule: ScheduleOptions.optional(),
+  /** A credential older than this is rotated at the next chance, even after downtime. */
+  maxAge: DurationText.optional(),
+  /** Scheduled rotations start at a fixed per-policy offset inside this span (jitter). */
+  window: DurationText.optional(),
+  /** Wait between the last consumer update and revoking the old credential. */
+  grace: DurationText.optional(),
+  /** Rotate this policy on every SIGUSR2 (besides those requested with `rotad rotate`). Default: false. */
+  rotateOnSignal: z.boolean().default(false),
+  consumers: z.array(ConsumerOptions).default([]),
+  notify: z.array(Name).optional(),
+});
+export type PolicyOptions = z.infer<typeof PolicyOptions>;
+
+/** The whole YAML file. */
+export const RotadConfig = z.strictObject({
+  version: z.literal(1, { error: 'expected version: 1' }),
+  daemon: DaemonOptions.default(DaemonOptions.parse({})),
+  stores: z.record(Name, StoreOptions),
+  notifiers: z.record(Name, NotifierOptions).default({ log: { type: 'log' } }),
+  defaults: Defaults.default({}),
+  policies: z.array(PolicyOptions).min(1, { error: 'define at least one policy' }),
+});
+export type RotadConfig = z.infer<typeof RotadConfig>;

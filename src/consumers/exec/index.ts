@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import type { Consumer } from '../types.js';
+import { runCommand } from './run-command.js';
+import { ExecConsumerOptions } from './schema.js';
+
+function resolveCommand(argv: readonly string[], configDir: string): string[] {
+  const [file = '', ...args] = argv;
+  const local = file.startsWith('./') || file.startsWith('../');
+  return [local && !isAbsolute(file) ? resolve(configDir, file) : file, ...args];
+}
+
+function createExecConsumer(options: ExecConsumerOptions, deps: AdapterDeps): Consumer {
+  const argv = resolveCommand(options.command, deps.configDir);
+  const timeoutMs = durationMs(options.timeout);
+  return {
+    label: `exec ${options.command[0]}`,
+    async update(ctx, credential) {
+      const env: Record<string, string> = {
+        ...options.env,
+        ROTAD_POLICY: ctx.policy,
+        ROTAD_ROTATION_ID: ctx.rotationId,
+        ...(credential.id === undefined ? {} : { ROTAD_CREDENTIAL_ID: credential.id }),
+      };
+      if (options.secretVia === 'stdin') {
+        const result = await runCommand({ argv, env, stdin: credential.value.reveal(), timeoutMs, cwd: deps.configDir });
+        ctx.logger.debug({ stdout: result.stdout, stderr: result.stderr }, 'Consumer command finished');
+        return;
+      }
+      const dir = await mkdtemp(join(tmpdir(), 'rotad-'));
+      try {
+        const file = join(dir, 'secret');
+        await writeFile(file, credential.value.reveal(), { mode: 0o600 });
+        const result = await runCommand({ argv, env: { ...env, ROTAD_SECRET_FILE: file }, stdin: '', timeoutMs, cwd: deps.configDir });
+        ctx.logger.debug({ stdout: result.stdout, stderr: result.stderr }, 'Consumer command finished');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export const execConsumer = {
+  type: 'exec',
+  schema: ExecConsumerOptions,
+  create: createExecConsumer,
+} satisfies AdapterDefinition<typeof ExecConsumerOptions, Consumer>;

@@ -1,0 +1,46 @@
+import type { AdapterDefinition } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import { RotadError } from '../../errors.js';
+import { parseRetryAfter } from '../../http/retry-after.js';
+import type { Consumer } from '../types.js';
+import { HttpConsumerOptions } from './schema.js';
+
+function createHttpConsumer(options: HttpConsumerOptions): Consumer {
+  const timeoutMs = durationMs(options.timeout);
+  const target = new URL(options.url);
+  const shown = `${target.origin}${target.pathname}`; // never the query string: it may carry a token
+  return {
+    label: `http ${options.method} ${shown}`,
+    async update(ctx, credential) {
+      const body = {
+        policy: ctx.policy,
+        rotationId: ctx.rotationId,
+        credentialId: credential.id,
+        ...(options.includeSecret ? { secret: credential.value.reveal() } : {}),
+      };
+      let response: Response;
+      try {
+        response = await fetch(options.url, {
+          method: options.method,
+          headers: { 'content-type': 'application/json', ...options.headers },
+          body: options.method === 'GET' ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
+        throw new RotadError('CONSUMER_FAILED', `${options.method} ${shown}: ${reason}`, { retryable: true });
+      }
+      await response.body?.cancel();
+      if (response.ok) return;
+      const retryable = response.status === 429 || response.status >= 500;
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), ctx.clock.now());
+      throw new RotadError('CONSUMER_FAILED', `${options.method} ${shown} answered ${response.status}`, { retryable, retryAfterMs });
+    },
+  };
+}
+
+export const httpConsumer = {
+  type: 'http',
+  schema: HttpConsumerOptions,
+  create: createHttpConsumer,
+} satisfies AdapterDefinition<typeof HttpConsumerOptions, Consumer>;

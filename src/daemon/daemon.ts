@@ -1,0 +1,128 @@
+import type { Server } from 'node:http';
+import { unlink } from 'node:fs/promises';
+import { systemClock } from '../clock.js';
+import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/normalize.js';
+import { ConfigError, describeError } from '../errors.js';
+import { startHealthServer } from '../observability/health.js';
+import type { Logger } from '../observability/logger.js';
+import { buildRuntime, type Runtime } from '../runtime.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { faultHookFromEnv } from './faults.js';
+import { removePidFile, wakeFilePath, writePidFile } from './pid-file.js';
+
+async function pingAll(runtime: Runtime): Promise<void> {
+  for (const [name, store] of runtime.stores) {
+    try {
+      await store.ping();
+    } catch (error) {
+      throw new Error(`store ${name}: ${describeError(error).message}`, { cause: error });
+    }
+  }
+}
+
+/** True when the SIGUSR2 came from `rotad rotate` (which leaves a marker): then only requests are served. */
+async function consumeWakeMarker(stateDir: string): Promise<boolean> {
+  return unlink(wakeFilePath(stateDir)).then(() => true, () => false);
+}
+
+/**
+ * `rotad run`: the long-running daemon. Signal handlers are installed before anything else
+ * (an unhandled SIGUSR2 would kill node). Returns the exit code once it has stopped.
+ */
+export async function runDaemon(configPath: string, logger: Logger): Promise<number> {
+  const events: string[] = [];
+  let handle: (signal: string) => void = (signal) => events.push(signal);
+  for (const signal of ['SIGHUP', 'SIGUSR2', 'SIGTERM', 'SIGINT'] as const) process.on(signal, () => handle(signal));
+
+  let config: ResolvedConfig;
+  try {
+    config = await loadConfig(configPath);
+  } catch (error) {
+    if (error instanceof ConfigError) logger.fatal({ problems: error.problems }, 'Configuration is invalid');
+    else logger.fatal({ error: describeError(error) }, 'Configuration could not be loaded');
+    return 2;
+  }
+  logger.level = config.daemon.logLevel;
+  const faults = faultHookFromEnv(process.env);
+  let runtime = buildRuntime(config, { logger, clock: systemClock, faults });
+  try {
+    await pingAll(runtime);
+    await writePidFile(config.daemon.stateDir);
+  } catch (error) {
+    logger.fatal({ error: describeError(error) }, 'Cannot start');
+    await runtime.close();
+    return 1;
+  }
+
+  const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger });
+  let health: Server | undefined;
+  if (config.daemon.health.enabled) {
+    const started = await startHealthServer(config.daemon.health.host, config.daemon.health.port, { ready: () => pingAll(scheduler.runtime) });
+    health = started.server;
+    logger.info({ port: started.port }, 'Health endpoints listening');
+  }
+
+  let stopping: Promise<number> | undefined;
+  const stop = async (signal: string): Promise<number> => {
+    logger.info({ signal, inFlight: scheduler.inFlight }, 'Shutting down');
+    const drained = await scheduler.stop(config.daemon.shutdownTimeoutMs);
+    if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
+    health?.close();
+    await scheduler.runtime.close();
+    await removePidFile(config.daemon.stateDir);
+    logger.info('Stopped');
+    return 0;
+  };
+
+  const reload = async (): Promise<void> => {
+    try {
+      const next = await loadConfig(configPath);
+      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults });
+      await pingAll(nextRuntime);
+      const old = runtime;
+      runtime = nextRuntime;
+      config = next;
+      logger.level = next.daemon.logLevel;
+      scheduler.replaceRuntime(nextRuntime);
+      void old.close();
+      logger.info({ policies: next.policies.map((p) => p.name) }, 'Configuration reloaded');
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems : [describeError(error).message];
+      logger.error({ problems }, 'Configuration reload rejected, keeping the running configuration');
+    }
+  };
+
+  let finished: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => { finished = resolve; });
+  handle = (signal) => {
+    if (signal === 'SIGTERM' || signal === 'SIGINT') {
+      if (stopping) {
+        logger.warn({ signal }, 'Second stop signal, exiting now');
+        finished(1);
+        return;
+      }
+      stopping = stop(signal);
+      void stopping.then(finished);
+    } else if (stopping) {
+      return;
+    } else if (signal === 'SIGHUP') {
+      logger.info('Reloading configuration');
+      void reload();
+    } else if (signal === 'SIGUSR2') {
+      void consumeWakeMarker(config.daemon.stateDir).then((requestsOnly) => {
+        if (requestsOnly) {
+          logger.info('Rotation requests received');
+          void scheduler.wake();
+        } else {
+          logger.info({ policies: scheduler.signalRotation() }, 'Rotation triggered by signal');
+        }
+      });
+    }
+  };
+
+  logger.info({ config: config.path, policies: config.policies.map((p) => p.name), pid: process.pid }, 'rotad started');
+  scheduler.start();
+  for (const signal of events.splice(0)) handle(signal);
+  return exited;
+}

@@ -1,0 +1,25 @@
+/** Durations in the config: an integer and a unit, e.g. `500ms`, `30s`, `15m`, `12h`, `30d`, `2w`. */
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
+
+/** Milliseconds for a duration string, or undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  const [, amount, unit] = match;
+  return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+}
+
+/** A compact human form of a millisecond span, for CLI output: `3d 4h`, `12m`, `40s`. */
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(ms);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', UNIT_MS.d], ['h', UNIT_MS.h], ['m', UNIT_MS.m], ['s', UNIT_MS.s]] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+    if (parts.length === 2) break;
+  }
+  return sign + (parts.length > 0 ? parts.join(' ') : `${Math.round(Math.abs(ms))}ms`);
+}

@@ -1,0 +1,23 @@
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { Notifier } from '../types.js';
+import { LogNotifierOptions } from './schema.js';
+
+const WARN_EVENTS = new Set(['rotation-failed', 'needs-attention', 'rotation-aborted']);
+
+function createLogNotifier(_options: LogNotifierOptions, deps: AdapterDeps): Notifier {
+  const logger = deps.logger.child({ notifier: 'log' });
+  return {
+    notify: async (event) => {
+      const { type, message, ...facts } = event;
+      const fields = { event: type, detail: message, ...facts };
+      if (WARN_EVENTS.has(type)) logger.warn(fields, 'Rotation event');
+      else logger.info(fields, 'Rotation event');
+    },
+  };
+}
+
+export const logNotifier = {
+  type: 'log',
+  schema: LogNotifierOptions,
+  create: createLogNotifier,
+} satisfies AdapterDefinition<typeof LogNotifierOptions, Notifier>;

@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+/** Options of the `log` notifier: events as log lines with `event` set, for log-based alerting. */
+export const LogNotifierOptions = z.strictObject({
+  type: z.literal('log'),
+});
+export type LogNotifierOptions = z.infer<typeof LogNotifierOptions>;

@@ -1,0 +1,30 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HealthChecks {
+  /** Resolves when the daemon can do its work (config loaded, stores reachable); rejects with the reason. */
+  ready(): Promise<void>;
+}
+
+/** `/healthz` (the process and its event loop answer) and `/readyz` (config loaded, stores reachable). */
+export async function startHealthServer(host: string, port: number, checks: HealthChecks): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    const reply = (status: number, body: object): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (request.url === '/healthz') return reply(200, { status: 'ok' });
+    if (request.url === '/readyz') {
+      checks.ready().then(
+        () => reply(200, { status: 'ready' }),
+        (error: unknown) => reply(503, { status: 'not ready', reason: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
+    reply(404, { status: 'not found' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

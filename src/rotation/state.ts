@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * The phases of one rotation, in order (DESIGN.md, "The rotation protocol"). The persisted phase
+ * is always the step to run next, so a restarted daemon repeats at most the step it was in.
+ */
+export const PHASES = ['obtain', 'verify', 'promote', 'consumers', 'grace', 'revoke', 'complete'] as const;
+export type Phase = (typeof PHASES)[number];
+export const PhaseOrIdle = z.enum(['idle', ...PHASES]);
+export type PhaseOrIdle = z.infer<typeof PhaseOrIdle>;
+
+/** What started a rotation. */
+export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'signal', 'cli', 'resume']);
+export type Trigger = z.infer<typeof Trigger>;
+
+/** Why a rotation stopped and waits for a person (DESIGN.md invariant 5). */
+export const Attention = z.object({
+  code: z.string(),
+  message: z.string(),
+  phase: z.enum(PHASES),
+  at: z.number(),
+});
+export type Attention = z.infer<typeof Attention>;
+
+export const HistoryEntry = z.object({
+  rotationId: z.string(),
+  outcome: z.enum(['succeeded', 'rolled-back', 'aborted']),
+  at: z.number(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/** Everything rotad remembers about one policy, apart from the credentials themselves. */
+export const PolicyState = z.object({
+  phase: PhaseOrIdle,
+  /** Id of the rotation in progress (also the idempotency key of every step). */
+  rotationId: z.string().optional(),
+  trigger: Trigger.optional(),
+  startedAt: z.number().optional(),
+  /** Epoch ms after which the old credential may be revoked. */
+  graceUntil: z.number().optional(),
+  /** Consumers (by position key) already confirmed for the rotation in progress. */
+  consumersDone: z.array(z.string()).default([]),
+  attention: Attention.optional(),
+  /** A manual request (`rotad rotate`) not yet served. */
+  requestedAt: z.number().optional(),
+  lastRotatedAt: z.number().optional(),
+  lastRotationId: z.string().optional(),
+  history: z.array(HistoryEntry).default([]),
+});
+export type PolicyState = z.infer<typeof PolicyState>;
+
+export const IDLE_STATE: PolicyState = Object.freeze({ phase: 'idle', consumersDone: [], history: [] }) as PolicyState;
+
+export const HISTORY_LIMIT = 20;
+
+export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  return [...history, entry].slice(-HISTORY_LIMIT);
+}

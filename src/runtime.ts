@@ -1,0 +1,69 @@
+import type { AdapterDeps } from './adapters.js';
+import type { Clock } from './clock.js';
+import type { ResolvedConfig, ResolvedPolicy } from './config/normalize.js';
+import { consumerRegistry } from './consumers/registry.js';
+import { notifierRegistry } from './notifiers/registry.js';
+import type { Notifier } from './notifiers/types.js';
+import type { Logger } from './observability/logger.js';
+import { providerRegistry } from './providers/registry.js';
+import type { Provider } from './providers/types.js';
+import { notifyAll, type FaultHook, type PolicyRuntime } from './rotation/context.js';
+import { storeRegistry } from './stores/registry.js';
+import type { Store } from './stores/types.js';
+
+/** Looks up `type` in a registry and builds the adapter; the config schema already checked both. */
+function build<I>(registry: Record<string, { create(options: never, deps: AdapterDeps): I }>, options: { type: string }, deps: AdapterDeps): I {
+  const definition = registry[options.type];
+  if (!definition) throw new Error(`no adapter registered for type ${options.type}`);
+  return definition.create(options as never, deps);
+}
+
+/** Every adapter instance of one loaded config, built once. */
+export interface Runtime {
+  config: ResolvedConfig;
+  stores: ReadonlyMap<string, Store>;
+  policies: ReadonlyMap<string, PolicyRuntime>;
+  /** Closes every store, even if one fails. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger: Logger;
+  clock: Clock;
+  faults?: FaultHook | undefined;
+}
+
+export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): Runtime {
+  const deps: AdapterDeps = { logger: options.logger, clock: options.clock, configDir: config.dir };
+  const stores = new Map<string, Store>(Object.entries(config.stores).map(([name, o]) => [name, build<Store>(storeRegistry, o, deps)]));
+  const notifiers = new Map<string, Notifier>(Object.entries(config.notifiers).map(([name, o]) => [name, build<Notifier>(notifierRegistry, o, deps)]));
+
+  const policyRuntime = (policy: ResolvedPolicy): PolicyRuntime => {
+    const logger = options.logger.child({ policy: policy.name });
+    const store = stores.get(policy.storeName);
+    if (!store) throw new Error(`policy ${policy.name} names unknown store ${policy.storeName}`);
+    return {
+      name: policy.name,
+      graceMs: policy.graceMs,
+      store,
+      provider: build<Provider>(providerRegistry, policy.provider, { ...deps, logger }),
+      consumers: policy.consumers.map((o, index) => ({ key: `${index}:${o.type}`, consumer: build(consumerRegistry, o, { ...deps, logger }) })),
+      notify: notifyAll(policy.notify.flatMap((n) => notifiers.get(n) ?? []), logger, options.clock, policy.name),
+      logger,
+      clock: options.clock,
+      retry: config.daemon.retry,
+      faults: options.faults,
+    };
+  };
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    stores,
+    policies: new Map(config.policies.map((p) => [p.name, policyRuntime(p)])),
+    close: () => {
+      closed ??= Promise.allSettled([...stores.values()].map((s) => s.close())).then(() => undefined);
+      return closed;
+    },
+  };
+}

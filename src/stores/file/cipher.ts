@@ -1,0 +1,40 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { RotadError } from '../../errors.js';
+import type { Envelope } from './document.js';
+
+/** A keyed fingerprint of the key: identifies it without revealing anything about it. */
+export function keyId(key: Buffer): string {
+  return createHmac('sha256', key).update('rotad-file-store-key-id').digest('hex').slice(0, 16);
+}
+
+export function seal(plaintext: string, key: Buffer): Envelope {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return {
+    format: 'rotad-file-store',
+    version: 1,
+    keyId: keyId(key),
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    data: data.toString('base64'),
+  };
+}
+
+/** Decrypts an envelope; tells a wrong key (STORE_KEY_MISMATCH) from a damaged file (STORE_CORRUPT). */
+export function open(envelope: Envelope, key: Buffer, where: string): string {
+  if (envelope.keyId !== keyId(key)) {
+    throw new RotadError(
+      'STORE_KEY_MISMATCH',
+      `the configured key does not open ${where} (store key id ${envelope.keyId}, configured key id ${keyId(key)}); ` +
+        'restore the key the store was written with — rotad never overwrites a store it cannot read',
+    );
+  }
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(envelope.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(envelope.data, 'base64')), decipher.final()]).toString('utf8');
+  } catch (error) {
+    throw new RotadError('STORE_CORRUPT', `${where} failed its integrity check (damaged or edited); restore it from a backup`, { cause: error });
+  }
+}

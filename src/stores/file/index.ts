@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, open as openFile, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { RotadError, StoreConflictError } from '../../errors.js';
+import { IDLE_STATE, type PolicyState } from '../../rotation/state.js';
+import type { PolicySnapshot, Store, StoredCredential } from '../types.js';
+import { open, seal } from './cipher.js';
+import { credentialFromJson, credentialToJson, Envelope, StoreDocument, type PolicyEntry } from './document.js';
+import { loadKey, type KeySource } from './key.js';
+import { withFileLock } from './lock.js';
+import { FileStoreOptions } from './schema.js';
+
+const EMPTY_ENTRY: PolicyEntry = { state: IDLE_STATE, revision: 0 };
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+function unreachable(path: string, error: unknown): RotadError {
+  const reason = (error as NodeJS.ErrnoException).code ?? 'error';
+  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, { cause: error, retryable: true });
+}
+
+/** Writes `content` so that readers see either the old or the new file, never a torn one. */
+async function writeAtomically(path: string, content: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const handle = await openFile(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  const dir = await openFile(dirname(path), 'r');
+  await dir.sync().finally(() => dir.close());
+}
+
+function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
+  const path = resolve(deps.configDir, options.path);
+  const lockPath = `${path}.lock`;
+  const keySource: KeySource = options.key.file !== undefined
+    ? { kind: 'file', path: resolve(deps.configDir, options.key.file), generate: options.key.generate }
+    : { kind: 'env', name: options.key.env ?? '' };
+  let key: Buffer | undefined;
+
+  async function getKey(): Promise<Buffer> {
+    key ??= await loadKey(keySource, await exists(path));
+    return key;
+  }
+
+  async function readDocument(): Promise<StoreDocument> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { policies: {} };
+      throw unreachable(path, error);
+    }
+    let envelope: Envelope;
+    try {
+      envelope = Envelope.parse(JSON.parse(text));
+    } catch (error) {
+      throw new RotadError('STORE_CORRUPT', `${path} is not a rotad file store; restore it from a backup`, { cause: error });
+    }
+    return StoreDocument.parse(JSON.parse(open(envelope, await getKey(), path)));
+  }
+
+  /**
+   * One locked read-modify-write cycle on a single policy's entry. `revision` guards the state
+   * record only (writeState bumps it), so staging or promoting never fails the engine's next CAS.
+   */
+  async function mutate(policy: string, change: (entry: PolicyEntry) => PolicyEntry | undefined): Promise<PolicyEntry> {
+    try {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw unreachable(path, error);
+    }
+    return withFileLock(lockPath, deps.clock, async () => {
+      const document = await readDocument();
+      const entry = document.policies[policy] ?? EMPTY_ENTRY;
+      const changed = change(entry);
+      if (changed === undefined) return entry;
+      const next = changed;
+      document.policies[policy] = next;
+      const sealed = seal(JSON.stringify(document), await getKey());
+      await writeAtomically(path, JSON.stringify(sealed)).catch((error: unknown) => {
+        throw unreachable(path, error);
+      });
+      return next;
+    });
+  }
+
+  return {
+    capabilities: { rollback: true },
+
+    async read(policy): Promise<PolicySnapshot> {
+      const entry = (await readDocument()).policies[policy] ?? EMPTY_ENTRY;
+      return {
+        current: credentialFromJson(entry.current),
+        previous: credentialFromJson(entry.previous),
+        pending: credentialFromJson(entry.pending),
+        state: entry.state,
+        revision: String(entry.revision),
+      };
+    },
+
+    async writeState(policy, state: PolicyState, expectedRevision) {
+      const entry = await mutate(policy, (current) => {
+        if (String(current.revision) !== expectedRevision) {
+          throw new StoreConflictError(`state of policy ${policy} changed since it was read (revision ${current.revision}, expected ${expectedRevision})`);
+        }
+        return { ...current, state, revision: current.revision + 1 };
+      });
+      return String(entry.revision);
+    },
+
+    async stagePending(policy, credential: StoredCredential) {
+      await mutate(policy, (entry) => {
+        if (entry.pending?.rotationId === credential.rotationId) return undefined;
+        if (entry.pending !== undefined) {
+          throw new StoreConflictError(`policy ${policy} already has a pending credential from rotation ${entry.pending.rotationId}`);
+        }
+        return { ...entry, pending: credentialToJson(credential) };
+      });
+    },
+
+    async discardPending(policy, rotationId) {
+      await mutate(policy, (entry) => (entry.pending?.rotationId === rotationId ? { ...entry, pending: undefined } : undefined));
+    },
+
+    async promote(policy, rotationId) {
+      await mutate(policy, (entry) => {
+        if (entry.current?.rotationId === rotationId) return undefined;
+        if (entry.pending?.rotationId !== rotationId) {
+          throw new RotadError('STORE_CONFLICT', `policy ${policy} has no pending credential for rotation ${rotationId}`);
+        }
+        return { ...entry, previous: entry.current, current: entry.pending, pending: undefined };
+      });
+    },
+
+    async rollback(policy) {
+      await mutate(policy, (entry) => {
+        if (entry.previous === undefined) throw new RotadError('ROLLBACK_UNSAFE', `policy ${policy} has no previous credential`);
+        return { ...entry, current: entry.previous, previous: entry.current };
+      });
+    },
+
+    async markPreviousRevoked(policy, rotationId, at) {
+      await mutate(policy, (entry) => {
+        if (entry.current?.rotationId !== rotationId || entry.previous === undefined || entry.previous.revokedAt !== undefined) return undefined;
+        return { ...entry, previous: { ...entry.previous, revokedAt: at } };
+      });
+    },
+
+    async ping() {
+      const dir = dirname(path);
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await access(dir, 2 /* W_OK */);
+      } catch (error) {
+        throw unreachable(path, error);
+      }
+      if (await exists(path)) await readDocument();
+    },
+
+    async close() {
+      key = undefined;
+    },
+  };
+}
+
+export const fileStore = {
+  type: 'file',
+  schema: FileStoreOptions,
+  create: createFileStore,
+} satisfies AdapterDefinition<typeof FileStoreOptions, Store>;

@@ -1,0 +1,8 @@
+import { fileStore } from './file/index.js';
+
+/** Every store type, by the `type:` that selects it in YAML (= its folder under stores/). */
+export const storeRegistry = {
+  file: fileStore,
+} as const;
+
+export type StoreType = keyof typeof storeRegistry;
