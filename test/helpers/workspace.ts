@@ -1,0 +1,57 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { RECORDER } from './paths.js';
+
+const created: string[] = [];
+afterAll(async () => {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A fresh temporary directory, removed after the test file. */
+export async function tempDir(prefix = 'rotad-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+export interface TestPolicy {
+  name: string;
+  rotateOnSignal?: boolean;
+  /** Records each credential handed over into this file (see test/fixtures/record-secret.mjs). */
+  recordTo?: string;
+  consumerEnv?: Record<string, string>;
+  grace?: string;
+  every?: string;
+}
+
+/** A config on the file store (key from a file, generated), health off, fast retries. */
+export function testConfig(dir: string, policies: TestPolicy[], extra = ''): string {
+  const policyYaml = policies.map((p) => `
+  - name: ${p.name}
+    provider: { type: random, length: 40 }
+    schedule: { every: ${p.every ?? '30d'} }
+    grace: ${p.grace ?? '0s'}
+    rotateOnSignal: ${p.rotateOnSignal ?? false}
+    consumers: [${p.recordTo ? `{ type: exec, command: [node, "${RECORDER}", "${p.recordTo}"], timeout: 10s, env: ${JSON.stringify(p.consumerEnv ?? {})} }` : ''}]`).join('');
+  return `version: 1
+daemon:
+  stateDir: ${dir}/state
+  health: { enabled: false }
+  retry: { attempts: 3, initialDelay: 10ms, maxDelay: 50ms }
+  shutdownTimeout: 5s
+stores:
+  local: { type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }
+notifiers:
+  log: { type: log }
+policies:${policyYaml}
+${extra}`;
+}
+
+export async function writeConfig(dir: string, policies: TestPolicy[], name = 'rotad.yaml'): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, testConfig(dir, policies));
+  return path;
+}
