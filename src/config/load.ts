@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { duplicateKeys } from './duplicate-keys.js';
 import { interpolateEnv } from './interpolate.js';
 import { problemsFromIssues, type Problem } from './issues.js';
 import { locateNode, position } from './locate.js';
@@ -34,11 +35,12 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    const duplicates = duplicateKeys(doc).map(({ key, node }) => `${name}:${position(node, lines)}: duplicate key '${key}'`);
     throw new ConfigError(
-      doc.errors.map((error) => {
+      doc.errors.filter((error) => duplicates.length === 0 || error.code !== 'DUPLICATE_KEY').map((error) => {
         const at = error.linePos?.[0];
         return `${name}:${at ? `${at.line}:${at.col}` : '1:1'}: ${error.message.split('\n')[0]}`;
-      }),
+      }).concat(duplicates),
     );
   }
   const located = (problem: Problem): string => `${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`;
