@@ -38,8 +38,8 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
     const duplicates = duplicateKeys(doc).map(({ key, node }) => `${name}:${position(node, lines)}: duplicate key '${key}'`);
     throw new ConfigError(
       doc.errors.filter((error) => duplicates.length === 0 || error.code !== 'DUPLICATE_KEY').map((error) => {
-        const at = error.linePos?.[0];
-        return `${name}:${at ? `${at.line}:${at.col}` : '1:1'}: ${error.message.split('\n')[0]}`;
+        const at = lines.linePos(error.pos[0]);
+        return `${name}:${at.line}:${at.col}: ${error.message.split('\n')[0]}`;
       }).concat(duplicates),
     );
   }
