@@ -1,0 +1,131 @@
+import { StoreConflictError, RotadError } from '../../src/errors.js';
+import type { Clock } from '../../src/clock.js';
+import type { Consumer } from '../../src/consumers/types.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { Provider, ProviderCapabilities } from '../../src/providers/types.js';
+import type { PolicyRuntime } from '../../src/rotation/context.js';
+import type { RotationEvent } from '../../src/notifiers/types.js';
+import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
+import { Secret } from '../../src/secret.js';
+import type { PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
+
+/** Time that moves only when someone sleeps. */
+export class FakeClock implements Clock {
+  sleeps: number[] = [];
+  constructor(public time = Date.parse('2026-01-01T00:00:00Z')) {}
+  now = (): number => this.time;
+  sleep = async (ms: number): Promise<void> => {
+    this.sleeps.push(ms);
+    this.time += ms;
+  };
+}
+
+/** One list of everything that happened, in order, across provider, store and consumers. */
+export type Call = { op: string; value?: string };
+
+/** An in-memory store with the file store's semantics, and a switch to make staging fail. */
+export class MemoryStore implements Store {
+  readonly capabilities = { rollback: true };
+  current?: StoredCredential;
+  previous?: StoredCredential;
+  pending?: StoredCredential;
+  state: PolicyState = IDLE_STATE;
+  revision = 0;
+  failStaging = false;
+  constructor(private readonly calls: Call[]) {}
+  async read(): Promise<PolicySnapshot> {
+    return { current: this.current, previous: this.previous, pending: this.pending, state: this.state, revision: String(this.revision) };
+  }
+  async writeState(_p: string, state: PolicyState, expected: string): Promise<string> {
+    if (String(this.revision) !== expected) throw new StoreConflictError('conflict');
+    this.state = state;
+    this.revision += 1;
+    return String(this.revision);
+  }
+  async stagePending(_p: string, credential: StoredCredential): Promise<void> {
+    if (this.failStaging) throw new RotadError('STORE_UNREACHABLE', 'store down');
+    if (this.pending?.rotationId === credential.rotationId) return;
+    this.pending = credential;
+    this.calls.push({ op: 'store.stage', value: credential.value.reveal() });
+  }
+  async discardPending(_p: string, rotationId: string): Promise<void> {
+    if (this.pending?.rotationId === rotationId) this.pending = undefined;
+  }
+  async promote(_p: string, rotationId: string): Promise<void> {
+    if (this.current?.rotationId === rotationId) return;
+    if (this.pending?.rotationId !== rotationId) throw new RotadError('STORE_CONFLICT', 'nothing pending');
+    [this.previous, this.current, this.pending] = [this.current, this.pending, undefined];
+    this.calls.push({ op: 'store.promote', value: this.current?.value.reveal() });
+  }
+  async rollback(): Promise<void> {
+    [this.current, this.previous] = [this.previous, this.current];
+  }
+  async markPreviousRevoked(_p: string, rotationId: string, at: number): Promise<void> {
+    if (this.current?.rotationId === rotationId && this.previous) this.previous = { ...this.previous, revokedAt: at };
+  }
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export interface RecordingProviderOptions {
+  capabilities?: Partial<ProviderCapabilities>;
+  /** Errors thrown by successive verify calls (then success). */
+  verifyErrors?: unknown[];
+}
+
+/** A provider that keeps a ledger of live credentials, like a SaaS would. */
+export function recordingProvider(calls: Call[], options: RecordingProviderOptions = {}): Provider & { live: Set<string>; verifyErrors: unknown[] } {
+  let counter = 0;
+  const live = new Set<string>();
+  const verifyErrors = [...(options.verifyErrors ?? [])];
+  return {
+    live,
+    verifyErrors,
+    capabilities: { createByApi: true, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false, ...options.capabilities },
+    steps: { obtain: 'create', verify: 'read', revoke: 'delete' },
+    async obtain() {
+      counter += 1;
+      const value = `credential-${counter}-${Math.random().toString(36).slice(2)}`;
+      live.add(value);
+      calls.push({ op: 'provider.create', value });
+      return { value: new Secret(value), id: `id-${counter}` };
+    },
+    async verify(_ctx, credential) {
+      calls.push({ op: 'provider.verify', value: credential.value.reveal() });
+      const error = verifyErrors.shift();
+      if (error) throw error;
+      if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown credential');
+    },
+    async revoke(_ctx, credential) {
+      live.delete(credential.value.reveal());
+      calls.push({ op: 'provider.revoke', value: credential.value.reveal() });
+    },
+  };
+}
+
+export function recordingConsumer(calls: Call[], name: string, failures: unknown[] = []): Consumer {
+  return {
+    label: name,
+    async update(_ctx, credential) {
+      const error = failures.shift();
+      if (error) throw error;
+      calls.push({ op: `consumer.${name}`, value: credential.value.reveal() });
+    },
+  };
+}
+
+export function policyRuntime(parts: { store: Store; provider: Provider; clock: FakeClock; consumers?: Consumer[]; graceMs?: number; events?: RotationEvent[]; calls?: Call[] }): PolicyRuntime {
+  return {
+    name: 'p',
+    graceMs: parts.graceMs ?? 0,
+    store: parts.store,
+    provider: parts.provider,
+    consumers: (parts.consumers ?? []).map((consumer, i) => ({ key: `${i}:${consumer.label}`, consumer })),
+    notify: async (event) => {
+      parts.events?.push({ ...event, policy: 'p', at: parts.clock.now() });
+    },
+    logger: silentLogger(),
+    clock: parts.clock,
+    retry: { attempts: 4, initialDelayMs: 1000, maxDelayMs: 8000 },
+  };
+}

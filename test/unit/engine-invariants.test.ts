@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { RotadError } from '../../src/errors.js';
+import { runRotation } from '../../src/rotation/engine.js';
+import { rollbackPolicy } from '../../src/rotation/rollback.js';
+import type { RotationEvent } from '../../src/notifiers/types.js';
+import { FakeClock, MemoryStore, policyRuntime, recordingConsumer, recordingProvider, type Call } from '../helpers/engine-doubles.js';
+
+const run = (runtime: Parameters<typeof runRotation>[0], trigger: Parameters<typeof runRotation>[1] = 'schedule') => runRotation(runtime, trigger, new AbortController().signal);
+
+/** A policy that has completed one rotation, so there is an old credential to protect. */
+async function rotatedOnce(options: Parameters<typeof recordingProvider>[1] = {}, graceMs = 60_000) {
+  const calls: Call[] = [];
+  const events: RotationEvent[] = [];
+  const clock = new FakeClock();
+  const store = new MemoryStore(calls);
+  const provider = recordingProvider(calls, { ...options, verifyErrors: [] });
+  const consumers = [recordingConsumer(calls, 'app'), recordingConsumer(calls, 'webhook')];
+  const runtime = policyRuntime({ store, provider, clock, consumers, graceMs, events });
+  await run(runtime, 'initial');
+  clock.time += graceMs;
+  expect(await run(runtime, 'resume')).toMatchObject({ status: 'completed' });
+  const old = store.current!.value.reveal();
+  provider.verifyErrors.push(...(options.verifyErrors ?? []));
+  calls.length = 0;
+  events.length = 0;
+  return { calls, events, clock, store, provider, runtime, old };
+}
+
+describe('engine invariants (DESIGN.md)', () => {
+  it('1. nothing is lost: when staging fails, the credential just created is revoked', async () => {
+    const { store, provider, runtime, calls, old } = await rotatedOnce();
+    store.failStaging = true;
+    const outcome = await run(runtime);
+    expect(outcome).toMatchObject({ status: 'needs-attention', code: 'STORE_UNREACHABLE' });
+    const created = calls.filter((c) => c.op === 'provider.create').map((c) => c.value);
+    expect(created.length).toBeGreaterThan(0);
+    for (const value of created) expect(calls).toContainEqual({ op: 'provider.revoke', value });
+    expect([...provider.live]).toEqual([old]); // only the recorded credential is alive
+    expect(store.current?.value.reveal()).toBe(old);
+  });
+
+  it('2. no reader sees an unverified credential: a failed verify leaves current untouched', async () => {
+    const { store, runtime, old, events } = await rotatedOnce({ verifyErrors: [new RotadError('VERIFY_FAILED', 'organization mismatch')] });
+    const outcome = await run(runtime);
+    expect(outcome).toMatchObject({ status: 'needs-attention', code: 'VERIFY_FAILED' });
+    expect(store.current?.value.reveal()).toBe(old);
+    expect(store.pending).toBeDefined();
+    expect(store.state.attention).toMatchObject({ phase: 'verify', code: 'VERIFY_FAILED' });
+    expect(events.find((e) => e.type === 'needs-attention')?.message).toMatch(/current credential is unchanged/);
+  });
+
+  it('2. promote happens only after the provider accepted the new credential', async () => {
+    const { calls, runtime, clock } = await rotatedOnce();
+    await run(runtime);
+    clock.time += 60_000;
+    await run(runtime, 'resume');
+    const ops = calls.map((c) => c.op);
+    expect(ops.indexOf('provider.verify')).toBeLessThan(ops.indexOf('store.promote'));
+    expect(calls.find((c) => c.op === 'provider.verify')?.value).toBe(calls.find((c) => c.op === 'store.promote')?.value);
+  });
+
+  it('3. the old credential outlives the rollout: revoked after every consumer and the grace period', async () => {
+    const { calls, runtime, clock, old } = await rotatedOnce();
+    const first = await run(runtime);
+    expect(first).toMatchObject({ status: 'waiting', until: clock.now() + 60_000 });
+    expect(calls.some((c) => c.op === 'provider.revoke')).toBe(false);
+    clock.time += 59_999;
+    expect(await run(runtime, 'resume')).toMatchObject({ status: 'waiting' });
+    clock.time += 1;
+    expect(await run(runtime, 'resume')).toMatchObject({ status: 'completed' });
+    const ops = calls.map((c) => c.op);
+    const revokeAt = ops.indexOf('provider.revoke');
+    expect(calls[revokeAt]?.value).toBe(old);
+    expect(ops.indexOf('consumer.app')).toBeLessThan(revokeAt);
+    expect(ops.indexOf('consumer.webhook')).toBeLessThan(revokeAt);
+  });
+
+  it('3. a failing consumer stops the rotation before revoke: the old credential stays valid', async () => {
+    const calls: Call[] = [];
+    const clock = new FakeClock();
+    const store = new MemoryStore(calls);
+    const provider = recordingProvider(calls);
+    const broken = recordingConsumer(calls, 'app', Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 500', { retryable: true })));
+    const runtime = policyRuntime({ store, provider, clock, consumers: [broken] });
+    store.current = { value: (await provider.obtain({} as never)).value, rotationId: 'seed', createdAt: 0 };
+    const old = store.current.value.reveal();
+    const outcome = await run(runtime);
+    expect(outcome).toMatchObject({ status: 'needs-attention', code: 'CONSUMER_FAILED' });
+    expect(provider.live.has(old)).toBe(true);
+    expect(calls.some((c) => c.op === 'provider.revoke')).toBe(false);
+    expect(store.previous?.value.reveal()).toBe(old);
+  });
+
+  it('5. bounded failure: retries back off exponentially, honour Retry-After, then stop in needs-attention', async () => {
+    const rateLimited = (ms?: number) => new RotadError('PROVIDER_RATE_LIMITED', '429', { retryable: true, retryAfterMs: ms });
+    const { runtime, clock, store, old } = await rotatedOnce({ verifyErrors: [rateLimited(), rateLimited(20_000), rateLimited(), rateLimited(), rateLimited()] });
+    const outcome = await run(runtime);
+    expect(outcome).toMatchObject({ status: 'needs-attention', code: 'PROVIDER_RATE_LIMITED' });
+    expect(clock.sleeps).toHaveLength(3); // 4 attempts
+    const [d1, d2, d3] = clock.sleeps as [number, number, number];
+    expect(d1).toBeGreaterThanOrEqual(500);
+    expect(d1).toBeLessThanOrEqual(1000);
+    expect(d2).toBe(20_000); // Retry-After beats the 1–2 s backoff
+    expect(d3).toBeGreaterThanOrEqual(2000);
+    expect(d3).toBeLessThanOrEqual(4000);
+    expect(store.current?.value.reveal()).toBe(old);
+    // It does not run again on its own…
+    expect(store.state.attention).toBeDefined();
+    // …until a person asks: then it resumes the same rotation and finishes.
+    const rotationId = store.state.rotationId;
+    store.state = { ...store.state, requestedAt: clock.now() };
+    const resumed = await run(runtime, 'cli');
+    expect(resumed).toMatchObject({ rotationId });
+  });
+
+  it('5. an error that cannot succeed on retry is not retried', async () => {
+    const { runtime, clock } = await rotatedOnce({ verifyErrors: [new RotadError('PROVIDER_REJECTED', '401')] });
+    expect(await run(runtime)).toMatchObject({ status: 'needs-attention', code: 'PROVIDER_REJECTED' });
+    expect(clock.sleeps).toHaveLength(0);
+  });
+});
+
+describe('rollback', () => {
+  it('after a rotation, restores the previous credential and hands it to every consumer', async () => {
+    const { runtime, store, calls, old, clock } = await rotatedOnce({ capabilities: { revokeByApi: false } });
+    await run(runtime);
+    clock.time += 60_000;
+    await run(runtime, 'resume');
+    expect(store.current?.value.reveal()).not.toBe(old);
+    calls.length = 0;
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
+    expect(store.current?.value.reveal()).toBe(old);
+    expect(calls.filter((c) => c.op.startsWith('consumer.')).map((c) => c.value)).toEqual([old, old]);
+    expect(store.state.history.at(-1)?.outcome).toBe('rolled-back');
+  });
+
+  it('refuses when the previous credential was already revoked', async () => {
+    const { runtime, clock } = await rotatedOnce();
+    await run(runtime);
+    clock.time += 60_000;
+    await run(runtime, 'resume');
+    await expect(rollbackPolicy(runtime)).rejects.toMatchObject({ code: 'ROLLBACK_UNSAFE' });
+  });
+
+  it('before promote, abandons the rotation and revokes the unused new credential', async () => {
+    const { runtime, store, provider, old } = await rotatedOnce({ verifyErrors: [new RotadError('VERIFY_FAILED', 'wrong organization')] });
+    await run(runtime);
+    const abandoned = store.pending!.value.reveal();
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'aborted' });
+    expect(store.pending).toBeUndefined();
+    expect(store.state.phase).toBe('idle');
+    expect(provider.live.has(abandoned)).toBe(false);
+    expect(store.current?.value.reveal()).toBe(old);
+  });
+
+  it('refuses while a rotation is being worked on', async () => {
+    const { runtime, store } = await rotatedOnce();
+    await run(runtime); // now waiting in grace
+    expect(store.state.phase).toBe('grace');
+    await expect(rollbackPolicy(runtime)).rejects.toMatchObject({ code: 'ROTATION_IN_PROGRESS' });
+  });
+});

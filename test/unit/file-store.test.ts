@@ -1,0 +1,123 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { runRotation } from '../../src/rotation/engine.js';
+import { IDLE_STATE } from '../../src/rotation/state.js';
+import { randomProvider } from '../../src/providers/random/index.js';
+import { Secret } from '../../src/secret.js';
+import { fileStore } from '../../src/stores/file/index.js';
+import type { FileStoreOptions } from '../../src/stores/file/schema.js';
+import type { Store } from '../../src/stores/types.js';
+import { policyRuntime, FakeClock } from '../helpers/engine-doubles.js';
+import { tempDir } from '../helpers/workspace.js';
+
+const deps = (configDir: string) => ({ logger: silentLogger(), clock: systemClock, configDir });
+const KEY_A = Buffer.alloc(32, 7).toString('base64');
+const KEY_B = Buffer.alloc(32, 9).toString('hex');
+
+function open(dir: string, key: FileStoreOptions['key'] = { file: 'store.key', generate: true }): Store {
+  return fileStore.create({ type: 'file', path: 'secrets.enc', key }, deps(dir));
+}
+
+const credential = (value: string, rotationId: string) => ({ value: new Secret(value), rotationId, createdAt: 1 });
+
+describe('file store', () => {
+  it('encrypts at rest, writes 0600 files, and round-trips stage → promote → rollback', async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    await store.stagePending('p', credential('first-secret-value', 'r1'));
+    await store.promote('p', 'r1');
+    await store.stagePending('p', credential('second-secret-value', 'r2'));
+    await store.stagePending('p', credential('ignored-same-rotation', 'r2')); // idempotent per rotation id
+    await store.promote('p', 'r2');
+    await store.promote('p', 'r2'); // idempotent
+    let snapshot = await store.read('p');
+    expect(snapshot.current?.value.reveal()).toBe('second-secret-value');
+    expect(snapshot.previous?.value.reveal()).toBe('first-secret-value');
+    await store.rollback('p');
+    snapshot = await open(dir).read('p');
+    expect(snapshot.current?.value.reveal()).toBe('first-secret-value');
+
+    const raw = await readFile(join(dir, 'secrets.enc'), 'utf8');
+    expect(raw).not.toContain('secret-value');
+    expect(JSON.parse(raw)).toMatchObject({ format: 'rotad-file-store', version: 1 });
+    expect((await stat(join(dir, 'secrets.enc'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'store.key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('returns "not found" as an empty idle snapshot, without needing a key', async () => {
+    const dir = await tempDir();
+    const snapshot = await open(dir, { env: 'ROTAD_TEST_UNSET_KEY', generate: false }).read('nobody');
+    expect(snapshot).toMatchObject({ state: IDLE_STATE, current: undefined, pending: undefined });
+  });
+
+  it('refuses a wrong key with STORE_KEY_MISMATCH and leaves the file byte for byte unchanged', async () => {
+    const dir = await tempDir();
+    process.env.ROTAD_TEST_KEY_A = KEY_A;
+    process.env.ROTAD_TEST_KEY_B = KEY_B;
+    const right = open(dir, { env: 'ROTAD_TEST_KEY_A', generate: false });
+    await right.stagePending('p', credential('kept-secret-value', 'r1'));
+    const before = await readFile(join(dir, 'secrets.enc'));
+    const wrong = open(dir, { env: 'ROTAD_TEST_KEY_B', generate: false });
+    await expect(wrong.ping()).rejects.toMatchObject({ code: 'STORE_KEY_MISMATCH', message: expect.stringMatching(/restore the key/) });
+    await expect(wrong.stagePending('q', credential('other-secret', 'r9'))).rejects.toMatchObject({ code: 'STORE_KEY_MISMATCH' });
+    expect(await readFile(join(dir, 'secrets.enc'))).toEqual(before);
+    expect((await right.read('p')).pending?.value.reveal()).toBe('kept-secret-value');
+  });
+
+  it('never generates a new key for an existing store', async () => {
+    const dir = await tempDir();
+    await open(dir).stagePending('p', credential('secret-under-key-1', 'r1'));
+    await writeFile(join(dir, 'moved.key'), await readFile(join(dir, 'store.key')));
+    const { unlink } = await import('node:fs/promises');
+    await unlink(join(dir, 'store.key'));
+    await expect(open(dir).read('p')).rejects.toMatchObject({ code: 'STORE_KEY_MISSING', message: expect.stringMatching(/must be restored, not replaced/) });
+    expect((await open(dir, { file: 'moved.key', generate: false }).read('p')).pending?.value.reveal()).toBe('secret-under-key-1');
+  });
+
+  it('reports a damaged file as STORE_CORRUPT, not as a wrong key', async () => {
+    const dir = await tempDir();
+    await open(dir).stagePending('p', credential('secret-to-damage', 'r1'));
+    const envelope = JSON.parse(await readFile(join(dir, 'secrets.enc'), 'utf8'));
+    envelope.data = Buffer.from('tampered').toString('base64');
+    await writeFile(join(dir, 'secrets.enc'), JSON.stringify(envelope));
+    await expect(open(dir).read('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await writeFile(join(dir, 'secrets.enc'), 'not json at all');
+    await expect(open(dir).read('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+  });
+
+  it('reports an unusable directory as STORE_UNREACHABLE with the path', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'ro'));
+    await writeFile(join(dir, 'ro', 'blocker'), '');
+    const store = fileStore.create({ type: 'file', path: 'ro/blocker/secrets.enc', key: { file: 'k', generate: true } }, deps(dir));
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringContaining('ro/blocker/secrets.enc') });
+  });
+
+  it('compare-and-swap on state: a stale revision loses with STORE_CONFLICT', async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    const { revision } = await store.read('p');
+    await store.writeState('p', { ...IDLE_STATE, requestedAt: 1 }, revision);
+    await expect(store.writeState('p', { ...IDLE_STATE, requestedAt: 2 }, revision)).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect((await store.read('p')).state.requestedAt).toBe(1);
+  });
+
+  it('one writer: two engines with their own store handles race the same policy; exactly one rotation happens', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const dir = await tempDir();
+      const runtimes = [0, 1].map(() => ({
+        ...policyRuntime({ store: open(dir), provider: randomProvider.create({ type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }), clock: new FakeClock() }),
+        clock: systemClock,
+      }));
+      const outcomes = await Promise.all(runtimes.map((r) => runRotation(r, 'schedule', new AbortController().signal)));
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['busy', 'completed']);
+      const snapshot = await open(dir).read('p');
+      expect(snapshot.state.history).toHaveLength(1);
+      expect(snapshot.previous).toBeUndefined();
+      expect(snapshot.pending).toBeUndefined();
+    }
+  });
+});
