@@ -21,7 +21,6 @@ export const ERROR_CODES = [
   'POLICY_NOT_FOUND',
   'ROTATION_IN_PROGRESS',
   'ROLLBACK_UNSAFE',
-  'DAEMON_NOT_RUNNING',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
