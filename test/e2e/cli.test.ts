@@ -1,0 +1,160 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { readPolicy, secretsOf } from '../helpers/store.js';
+import { tempDir, writeConfig } from '../helpers/workspace.js';
+
+const secrets: string[] = [];
+
+/** A workspace whose store holds one completed rotation of each policy. */
+async function rotatedWorkspace(names: string[]) {
+  const dir = await tempDir();
+  const config = await writeConfig(dir, names.map((name) => ({ name, recordTo: join(dir, `${name}.log`) })));
+  const daemon = DaemonProcess.start(config);
+  for (const name of names) await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === name);
+  expect((await daemon.stop()).code).toBe(0);
+  return { dir, config };
+}
+
+describe('rotad validate and schema', () => {
+  it('prints every problem with file:line:col and exits 2', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'bad.yaml');
+    await writeFile(config, 'version: 1\nstores: { s: { type: file, path: x, key: { env: K } } }\npolicies:\n  - name: a\n    provider: { type: random, size: 3 }\n    schedule: { cron: "* * *" }\n');
+    const result = await runCli(['validate', '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bad\.yaml:5:31: policies\[0\]\.provider\.size: unknown key 'size'/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('accepts the example config and prints next run times', async () => {
+    const result = await runCli(['validate', '--config', 'config/rotad.example.yaml']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/OK \(2 policies\)/);
+    expect(result.stdout).toMatch(/demo-webhook-secret: random → store local; cron "0 3 \* \* 1" \(Europe\/Berlin\), maxAge 14d/);
+    expect(result.stdout).toMatch(/next runs: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, /);
+  });
+
+  it('schema prints a JSON Schema', async () => {
+    const result = await runCli(['schema']);
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout);
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'stores', 'policies']));
+  });
+
+  it('an unknown command prints usage and exits 2', async () => {
+    const result = await runCli(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/usage: rotad/);
+  });
+});
+
+describe('rotad plan writes nothing', () => {
+  it('on a fresh machine: no state directory, no key, no store appear', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'fresh' }]);
+    const result = await runCli(['plan', '--config', config]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/fresh \(random → store local\)/);
+    expect(result.stdout).toMatch(/state: idle; no credential yet/);
+    expect(result.stdout).toMatch(/next: .* \(initial\)/);
+    expect(result.stdout).toMatch(/1\. obtain: generate 40 random alphanumeric characters/);
+    expect(result.stdout).toMatch(/revoke: nothing to revoke/);
+    expect(await readdir(dir)).toEqual(['rotad.yaml']);
+  });
+
+  it('on an existing store: the file is byte for byte unchanged, and the plan shows age and next run', async () => {
+    const { dir, config } = await rotatedWorkspace(['planned']);
+    const before = await readFile(join(dir, 'state/secrets.enc'));
+    const mtime = (await stat(join(dir, 'state/secrets.enc'))).mtimeMs;
+    const result = await runCli(['plan', '--config', config]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/state: idle; current credential \d+m?s old/);
+    expect(result.stdout).toMatch(/next: .* \(schedule\)/);
+    expect(result.stdout).toMatch(/update consumers: exec node/);
+    expect(await readFile(join(dir, 'state/secrets.enc'))).toEqual(before);
+    expect((await stat(join(dir, 'state/secrets.enc'))).mtimeMs).toBe(mtime);
+    secrets.push(...secretsOf(await readPolicy(dir, 'planned')));
+  });
+});
+
+describe('rotad status, rotate and rollback', () => {
+  it('status shows phase, age, last and next rotation, as a table and as JSON', async () => {
+    const { dir, config } = await rotatedWorkspace(['alpha', 'beta']);
+    const table = await runCli(['status', '--config', config]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^POLICY\s+PHASE\s+AGE\s+LAST ROTATION\s+NEXT ROTATION\s+ATTENTION/);
+    expect(table.stdout).toMatch(/alpha\s+idle\s+\d+m?s\s+\d{4}-.*Z\s+\d{4}-.*Z \(schedule\)\s+-/);
+    const json = JSON.parse((await runCli(['status', '--json', '--config', config])).stdout);
+    expect(json).toHaveLength(2);
+    expect(json[0]).toMatchObject({ policy: 'alpha', phase: 'idle', needsAttention: false, nextReason: 'schedule' });
+    secrets.push(...secretsOf(await readPolicy(dir, 'alpha'), await readPolicy(dir, 'beta')));
+  });
+
+  it('rotate without a daemon records the request; the next start serves it (and only it)', async () => {
+    const { dir, config } = await rotatedWorkspace(['alpha', 'beta']);
+    const alpha = await readPolicy(dir, 'alpha');
+    const beta = await readPolicy(dir, 'beta');
+    const result = await runCli(['rotate', 'alpha', '--config', config]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/alpha: rotation requested/);
+    expect(result.stdout).toMatch(/no running daemon found/);
+    expect((await readPolicy(dir, 'alpha')).state.requestedAt).toBeTypeOf('number');
+
+    const daemon = DaemonProcess.start(config);
+    const started = await daemon.waitForMessage('Rotation started');
+    expect(started).toMatchObject({ policy: 'alpha', trigger: 'cli' });
+    await daemon.waitForMessage('Rotation completed');
+    expect((await daemon.stop()).code).toBe(0);
+    expect((await readPolicy(dir, 'alpha')).previous?.value.reveal()).toBe(alpha.current?.value.reveal());
+    expect((await readPolicy(dir, 'beta')).current?.rotationId).toBe(beta.current?.rotationId);
+    secrets.push(...secretsOf(alpha, beta, await readPolicy(dir, 'alpha')));
+  });
+
+  it('rotate reaches a running daemon at once, without rotating the opted-in policies', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'asked' }, { name: 'on-signal', rotateOnSignal: true }]);
+    const daemon = DaemonProcess.start(config);
+    await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'asked');
+    await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'on-signal');
+    const result = await runCli(['rotate', 'asked', '--config', config]);
+    expect(result.stdout).toMatch(/daemon \(pid \d+\) notified/);
+    await daemon.waitForMessage('Rotation requests received');
+    await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'asked', 15_000, 1);
+    await daemon.stop();
+    expect(daemon.entries.filter((e) => e.msg === 'Rotation started' && e.policy === 'on-signal')).toHaveLength(1);
+    secrets.push(...secretsOf(await readPolicy(dir, 'asked')));
+  });
+
+  it('rotate names an unknown policy with the known ones, exit 1', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'only' }]);
+    const result = await runCli(['rotate', 'nope', '--config', config]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/POLICY_NOT_FOUND: no policy named 'nope' \(known: only\)/);
+  });
+
+  it('rollback makes the previous credential current again and hands it to the consumers', async () => {
+    const { dir, config } = await rotatedWorkspace(['rb']);
+    expect((await runCli(['rollback', 'rb', '--config', config])).stderr).toMatch(/ROLLBACK_UNSAFE: policy rb has no previous credential/);
+    await runCli(['rotate', 'rb', '--config', config]);
+    const daemon = DaemonProcess.start(config);
+    await daemon.waitForMessage('Rotation completed');
+    await daemon.stop();
+    const rotated = await readPolicy(dir, 'rb');
+    const result = await runCli(['rollback', 'rb', '--config', config]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/rb: previous credential \(rotation .*\) is current again/);
+    const after = await readPolicy(dir, 'rb');
+    expect(after.current?.value.reveal()).toBe(rotated.previous?.value.reveal());
+    const handed = (await readFile(join(dir, 'rb.log'), 'utf8')).trim().split('\n');
+    expect(handed.at(-1)?.endsWith(rotated.previous!.value.reveal())).toBe(true);
+    secrets.push(...secretsOf(rotated, after));
+  });
+
+  it('no secret appeared in any CLI or daemon output of this file', () => {
+    expectNoSecretsInOutput(secrets);
+  });
+});
