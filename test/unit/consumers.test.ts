@@ -85,7 +85,7 @@ describe('http consumer (a real local server)', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => { server.closeAllConnections(); server.close(); });
-  const consumer = (includeSecret = false, timeout = '2s') => httpConsumer.create({ type: 'http', url: `${base}/reload?token=abc`, method: 'POST', headers: { 'x-app': 'demo' }, timeout, includeSecret }, deps('/'));
+  const consumer = (includeSecret = false, timeout = '2s') => httpConsumer.create({ type: 'http', url: `${base}/reload?token=abc`, method: 'POST', headers: { 'x-app': 'demo' }, timeout, includeSecret });
 
   it('calls the endpoint with the policy and rotation id, and no secret unless asked', async () => {
     answer = { status: 204, headers: {}, delayMs: 0 };
@@ -114,7 +114,7 @@ describe('http consumer (a real local server)', () => {
   });
 
   it('an unreachable endpoint is a retryable error that names it', async () => {
-    const closed = httpConsumer.create({ type: 'http', url: 'http://127.0.0.1:1/reload', method: 'POST', headers: {}, timeout: '1s', includeSecret: false }, deps('/'));
+    const closed = httpConsumer.create({ type: 'http', url: 'http://127.0.0.1:1/reload', method: 'POST', headers: {}, timeout: '1s', includeSecret: false });
     await expect(closed.update(ctx, credential)).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/127\.0\.0\.1:1\/reload: connection failed/) });
   });
 });

