@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/normalize.js';
-import { ConfigError, describeError } from '../errors.js';
+import { ConfigError, describeError, RotadError } from '../errors.js';
 import { startHealthServer } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
@@ -16,7 +16,8 @@ async function pingAll(runtime: Runtime): Promise<void> {
     try {
       await store.ping();
     } catch (error) {
-      throw new Error(`store ${name}: ${describeError(error).message}`, { cause: error });
+      const message = `store ${name}: ${describeError(error).message}`;
+      throw error instanceof RotadError ? new RotadError(error.code, message, { cause: error }) : new Error(message, { cause: error });
     }
   }
 }

@@ -1,0 +1,73 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
+import { readPolicy, secretsOf } from '../helpers/store.js';
+import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
+
+describe('daemon start-up', () => {
+  it('an invalid config: exit code 2, every problem logged with line and column', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'rotad.yaml');
+    await writeFile(config, testConfig(dir, [{ name: 'p' }]).replace('length: 40', 'length: 40, colour: red'));
+    const daemon = DaemonProcess.start(config);
+    expect((await daemon.exited).code).toBe(2);
+    const fatal = daemon.entries.find((e) => e.msg === 'Configuration is invalid');
+    expect((fatal?.problems as string[])[0]).toMatch(/rotad\.yaml:\d+:\d+: policies\[0\]\.provider\.colour: unknown key 'colour'/);
+  });
+
+  it('a wrong store key: exit code 1 with STORE_KEY_MISMATCH, and the store is not touched', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'p' }]);
+    const first = DaemonProcess.start(config);
+    await first.waitForMessage('Rotation completed');
+    await first.stop();
+    const before = await readFile(join(dir, 'state/secrets.enc'));
+    const secrets = secretsOf(await readPolicy(dir, 'p'));
+    const goodKey = await readFile(join(dir, 'state/store.key'));
+    await writeFile(join(dir, 'state/store.key'), Buffer.alloc(32, 1).toString('base64'));
+    const second = DaemonProcess.start(config);
+    expect((await second.exited).code).toBe(1);
+    const fatal = second.entries.find((e) => e.msg === 'Cannot start');
+    expect(fatal?.error).toMatchObject({ code: 'STORE_KEY_MISMATCH', message: expect.stringMatching(/store local: the configured key does not open .*restore the key/) });
+    expect(await readFile(join(dir, 'state/secrets.enc'))).toEqual(before);
+    await writeFile(join(dir, 'state/store.key'), goodKey);
+    expectNoSecretsInOutput(secrets);
+  });
+
+  it('an unusable store directory: exit code 1 with STORE_UNREACHABLE naming the path', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'not-a-dir'), '');
+    const config = join(dir, 'rotad.yaml');
+    await writeFile(config, testConfig(dir, [{ name: 'p' }]).replace(`path: ${dir}/state/secrets.enc`, `path: ${dir}/not-a-dir/secrets.enc`));
+    const daemon = DaemonProcess.start(config);
+    expect((await daemon.exited).code).toBe(1);
+    expect(daemon.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringMatching(/not-a-dir\/secrets\.enc cannot be used \((ENOTDIR|EEXIST)\); check that the directory exists/) });
+  });
+
+  it('refuses to start a second daemon on the same state directory', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'p' }]);
+    const first = DaemonProcess.start(config);
+    await first.waitForMessage('rotad started');
+    const second = DaemonProcess.start(config);
+    expect((await second.exited).code).toBe(1);
+    expect(second.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({ message: expect.stringMatching(/another rotad \(pid \d+\) is running/) });
+    await first.stop();
+  });
+
+  it('serves /healthz and /readyz', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'rotad.yaml');
+    await writeFile(config, testConfig(dir, [{ name: 'p' }]).replace('health: { enabled: false }', 'health: { host: 127.0.0.1, port: 0 }'));
+    const daemon = DaemonProcess.start(config);
+    const { port } = await daemon.waitForMessage('Health endpoints listening');
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    await daemon.stop();
+  });
+});
