@@ -158,3 +158,39 @@ describe('rotad status, rotate and rollback', () => {
     expectNoSecretsInOutput(secrets);
   });
 });
+
+describe('a failing consumer, end to end', () => {
+  it('ends in needs-attention (visible in status, old credential kept), and `rotad rotate` resumes it once fixed', async () => {
+    const { dir, config } = await rotatedWorkspace(['fragile']);
+    const old = await readPolicy(dir, 'fragile');
+    const broken = await tempDir();
+    const brokenConfig = join(broken, 'rotad.yaml');
+    // Same store, but the consumer now refuses every credential.
+    await writeFile(brokenConfig, (await readFile(config, 'utf8')).replace('env: {}', 'env: {"RECORD_EXIT":"1"}'));
+    await runCli(['rotate', 'fragile', '--config', brokenConfig]);
+    const failing = DaemonProcess.start(brokenConfig);
+    const attention = await failing.waitForMessage('Rotation needs attention');
+    expect(attention).toMatchObject({ phase: 'consumers', code: 'CONSUMER_FAILED' });
+    expect(String(attention.reason)).toMatch(/exited with code 1: consumer refused the credential/);
+    await failing.waitForMessage('Rotation event', (e) => e.event === 'needs-attention');
+    expect((await failing.stop()).code).toBe(0);
+
+    const status = await runCli(['status', '--config', config]);
+    expect(status.stdout).toMatch(/fragile\s+consumers\s+.*waits for a person\s+YES/);
+    expect(status.stdout).toMatch(/fragile: CONSUMER_FAILED in phase consumers: command node exited with code 1/);
+    const stuck = await readPolicy(dir, 'fragile');
+    expect(stuck.previous?.value.reveal()).toBe(old.current?.value.reveal()); // old one kept, not revoked
+    expect(stuck.previous?.revokedAt).toBeUndefined();
+
+    // Fixed consumer: a request resumes the same rotation.
+    await runCli(['rotate', 'fragile', '--config', config]);
+    const fixed = DaemonProcess.start(config);
+    await fixed.waitForMessage('Rotation completed', (e) => e.rotation === stuck.state.rotationId);
+    await fixed.stop();
+    const done = await readPolicy(dir, 'fragile');
+    expect(done.state).toMatchObject({ phase: 'idle', lastRotationId: stuck.state.rotationId });
+    expect(done.state.attention).toBeUndefined();
+    secrets.push(...secretsOf(old, stuck, done));
+    expectNoSecretsInOutput(secrets);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { ResolvedConfig, ResolvedPolicy } from '../../src/config/normalize.js';
+import { systemClock } from '../../src/clock.js';
+import type { Consumer } from '../../src/consumers/types.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { Runtime } from '../../src/runtime.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { MemoryStore, policyRuntime, recordingProvider, FakeClock, type Call } from '../helpers/engine-doubles.js';
+
+/** A consumer that takes `ms` and records how many updates ran at the same time. */
+function slowConsumer(ms: number, gauge: { now: number; max: number; perPolicy: Map<string, number> }, policy: string): Consumer {
+  return {
+    label: 'slow',
+    async update() {
+      gauge.now += 1;
+      gauge.max = Math.max(gauge.max, gauge.now);
+      const mine = (gauge.perPolicy.get(policy) ?? 0) + 1;
+      gauge.perPolicy.set(policy, mine);
+      expect(mine, `two runs of ${policy} overlapped`).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      gauge.perPolicy.set(policy, mine - 1);
+      gauge.now -= 1;
+    },
+  };
+}
+
+function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], rotateOnSignal: boolean): Runtime {
+  const calls: Call[] = [];
+  const policies = names.map((name): ResolvedPolicy => ({
+    name, provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, rotateOnSignal,
+    consumers: [], notify: [], timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
+  }));
+  return {
+    config: { policies } as unknown as ResolvedConfig,
+    stores: new Map(),
+    policies: new Map(names.map((name) => [name, {
+      ...policyRuntime({ store: new MemoryStore(calls), provider: recordingProvider(calls), clock: new FakeClock(), consumers: [slowConsumer(60, gauge, name)] }),
+      name, clock: systemClock,
+    }])),
+    close: async () => undefined,
+  };
+}
+
+describe('scheduler', () => {
+  it('runs at most `concurrency` rotations at once, and never two of one policy', async () => {
+    const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+    const outcomes: string[] = [];
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock: systemClock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    scheduler.start();
+    const waitUntil = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    await waitUntil(() => gauge.now === 2);
+    // a and b are in flight: two signals now give each of them exactly one more run, after the
+    // current one (never alongside it); c, d, e have not started, so the signal merges with their first run.
+    scheduler.signalRotation();
+    scheduler.signalRotation();
+    await waitUntil(() => outcomes.length >= 7);
+    await new Promise((r) => setTimeout(r, 200));
+    await scheduler.stop(1000);
+    expect(gauge.max).toBe(2);
+    expect(outcomes.every((o) => o.endsWith(':completed'))).toBe(true);
+    expect(outcomes.filter((o) => o.startsWith('a:'))).toHaveLength(2);
+    expect(outcomes.filter((o) => o.startsWith('b:'))).toHaveLength(2);
+    for (const name of ['c', 'd', 'e']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(1);
+  });
+});
