@@ -44,6 +44,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     if (!store) throw new Error(`policy ${policy.name} names unknown store ${policy.storeName}`);
     return {
       name: policy.name,
+      ref: { name: policy.name, path: policy.secret?.path, field: policy.secret?.field },
       graceMs: policy.graceMs,
       store,
       provider: build<Provider>(providerRegistry, policy.provider, { ...deps, logger }),

@@ -43,7 +43,7 @@ export async function planCommand(path: string): Promise<number> {
       const policyRuntime = runtime.policies.get(policy.name)!;
       out.line(`${policy.name} (${policy.provider.type} → store ${policy.storeName})`);
       try {
-        const snapshot = await policyRuntime.store.read(policy.name);
+        const snapshot = await policyRuntime.store.read(policyRuntime.ref);
         out.line(`  state: ${describeState(snapshot, now)}`);
         const runs = upcomingRuns(policy.timing, snapshot.state, now, 3);
         const first = runs[0];

@@ -9,9 +9,9 @@ import { out } from './output.js';
 /** Records a manual request in the policy's state (compare-and-swap, retried on a lost race). */
 async function request(policy: PolicyRuntime, now: number): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
-    const snapshot = await policy.store.read(policy.name);
+    const snapshot = await policy.store.read(policy.ref);
     try {
-      await policy.store.writeState(policy.name, { ...snapshot.state, requestedAt: now }, snapshot.revision);
+      await policy.store.writeState(policy.ref, { ...snapshot.state, requestedAt: now }, snapshot.revision);
       return;
     } catch (error) {
       if (!(error instanceof StoreConflictError) || attempt >= 5) throw error;

@@ -32,7 +32,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
   try {
     for (const policy of config.policies) {
       try {
-        const snapshot = await runtime.stores.get(policy.storeName)!.read(policy.name);
+        const snapshot = await runtime.policies.get(policy.name)!.store.read(runtime.policies.get(policy.name)!.ref);
         const { state } = snapshot;
         const due = nextDue(policy.timing, state, now);
         rows.push({

@@ -12,6 +12,8 @@ export interface ResolvedPolicy {
   description?: string | undefined;
   provider: RawPolicy['provider'];
   storeName: string;
+  /** Where in the store the secret lives (store defaults when unset). */
+  secret?: { path?: string | undefined; field?: string | undefined } | undefined;
   timing: PolicyTiming;
   graceMs: number;
   rotateOnSignal: boolean;
@@ -61,6 +63,7 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
       description: policy.description,
       provider: policy.provider,
       storeName: policy.store ?? config.defaults.store ?? onlyStore,
+      secret: policy.secret,
       timing: { name: policy.name, schedule: scheduleOf(policy, config, maxAgeMs), maxAgeMs, windowMs: optionalMs(policy.window ?? config.defaults.window) ?? 0 },
       graceMs: optionalMs(policy.grace ?? config.defaults.grace) ?? 0,
       rotateOnSignal: policy.rotateOnSignal,

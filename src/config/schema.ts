@@ -80,6 +80,15 @@ export const PolicyOptions = z.strictObject({
   provider: ProviderOptions,
   /** Which store (a key of `stores`) holds it. Default: defaults.store, or the only store. */
   store: Name.optional(),
+  /** Where in the store the secret lives. */
+  secret: z
+    .strictObject({
+      /** Vault: KV path applications read; AWS: secret name. Default: the store's `{policy}` template. */
+      path: z.string().min(1).optional(),
+      /** JSON field holding the secret; other fields of the secret are kept. Default: the store's. */
+      field: z.string().min(1).optional(),
+    })
+    .optional(),
   schedule: ScheduleOptions.optional(),
   /** A credential older than this is rotated at the next chance, even after downtime. */
   maxAge: DurationText.optional(),

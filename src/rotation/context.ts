@@ -3,7 +3,7 @@ import type { Consumer } from '../consumers/types.js';
 import type { Notifier, RotationEvent } from '../notifiers/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../providers/types.js';
-import type { Store } from '../stores/types.js';
+import type { PolicyRef, Store } from '../stores/types.js';
 import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from './state.js';
 
@@ -19,6 +19,8 @@ export type FaultHook = (moment: 'before' | 'after', phase: Phase) => void;
 /** Everything the engine needs for one policy. */
 export interface PolicyRuntime {
   name: string;
+  /** The policy as its store knows it (name, path, field). */
+  ref: PolicyRef;
   graceMs: number;
   store: Store;
   provider: Provider;

@@ -19,20 +19,20 @@ export type RunOutcome =
  * record from which the same rotation id resumes, and a second writer loses instead of doubling.
  */
 export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, signal: AbortSignal): Promise<RunOutcome> {
-  const { store, name, clock } = runtime;
-  let snapshot = await store.read(name);
+  const { store, ref, clock } = runtime;
+  let snapshot = await store.read(ref);
   let state = snapshot.state;
   let revision = snapshot.revision;
 
   const write = async (next: PolicyState): Promise<void> => {
-    revision = await store.writeState(name, next, revision);
+    revision = await store.writeState(ref, next, revision);
     state = next;
   };
 
   try {
     if (state.phase === 'idle') {
       await discardLeftover(runtime, snapshot);
-      snapshot = await store.read(name);
+      snapshot = await store.read(ref);
       revision = snapshot.revision;
       const rotationId = newRotationId(clock.now());
       await write({ ...snapshot.state, phase: 'obtain', rotationId, trigger, startedAt: clock.now(), consumersDone: [], attention: undefined, requestedAt: undefined, graceUntil: undefined });
@@ -108,6 +108,6 @@ async function discardLeftover(runtime: PolicyRuntime, snapshot: PolicySnapshot)
   if (provider.revoke) {
     await provider.revoke({ policy: runtime.name, rotationId: leftover.rotationId, logger: runtime.logger, clock: runtime.clock, signal: new AbortController().signal }, leftover);
   }
-  await runtime.store.discardPending(runtime.name, leftover.rotationId);
+  await runtime.store.discardPending(runtime.ref, leftover.rotationId);
   runtime.logger.warn({ rotation: leftover.rotationId }, 'Discarded a pending credential left by an earlier rotation');
 }

@@ -13,8 +13,8 @@ const BEFORE_PROMOTE = new Set(['obtain', 'verify']);
  * while a rotation is being worked on, and when the previous credential was already revoked.
  */
 export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOutcome> {
-  const { store, name, clock } = runtime;
-  const snapshot = await store.read(name);
+  const { store, name, ref, clock } = runtime;
+  const snapshot = await store.read(ref);
   const { state } = snapshot;
   const signal = new AbortController().signal;
   const now = clock.now();
@@ -28,8 +28,8 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
     if (pending?.rotationId === rotationId && runtime.provider.revoke) {
       await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending);
     }
-    await store.discardPending(name, rotationId);
-    await store.writeState(name, { ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, history: appendHistory(state.history, { rotationId, outcome: 'aborted', at: now }) }, snapshot.revision);
+    await store.discardPending(ref, rotationId);
+    await store.writeState(ref, { ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, history: appendHistory(state.history, { rotationId, outcome: 'aborted', at: now }) }, snapshot.revision);
     await runtime.notify({ type: 'rotation-aborted', rotationId, message: 'rotation abandoned by rollback; the current credential is unchanged' });
     return { action: 'aborted', rotationId };
   }
@@ -40,13 +40,13 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
     throw new RotadError('ROLLBACK_UNSAFE', `the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
   }
   // Claim the state first (compare-and-swap), so a daemon that starts a rotation meanwhile wins or loses cleanly.
-  const claimed = await store.writeState(name, { ...state, attention: undefined }, snapshot.revision);
-  await store.rollback(name);
+  const claimed = await store.writeState(ref, { ...state, attention: undefined }, snapshot.revision);
+  await store.rollback(ref);
   for (const { consumer } of runtime.consumers) {
     await consumer.update({ policy: name, rotationId: previous.rotationId, logger: runtime.logger, clock, signal }, previous);
   }
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
-  await store.writeState(name, {
+  await store.writeState(ref, {
     ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined,
     lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId,
     history: appendHistory(state.history, { rotationId, outcome: 'rolled-back', at: now }),

@@ -26,12 +26,12 @@ const obtain: Step = {
   undo: 'discard the pending credential, revoking it at the provider when it can',
   async run(ctx) {
     const { store, provider, clock } = ctx.runtime;
-    const snapshot = await store.read(ctx.runtime.name);
+    const snapshot = await store.read(ctx.runtime.ref);
     if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify');
     const fresh = await provider.obtain(providerContext(ctx));
     const credential: StoredCredential = { ...fresh, rotationId: ctx.rotationId, createdAt: clock.now() };
     try {
-      await store.stagePending(ctx.runtime.name, credential);
+      await store.stagePending(ctx.runtime.ref, credential);
     } catch (error) {
       // Invariant 1: a credential that cannot be recorded must not stay alive at the provider.
       if (provider.revoke) await provider.revoke(providerContext(ctx), credential);
@@ -45,7 +45,7 @@ const obtain: Step = {
 const verify: Step = {
   undo: 'discard the pending credential (as for obtain)',
   async run(ctx) {
-    const snapshot = await ctx.runtime.store.read(ctx.runtime.name);
+    const snapshot = await ctx.runtime.store.read(ctx.runtime.ref);
     if (snapshot.current?.rotationId === ctx.rotationId) return next('promote');
     if (snapshot.pending?.rotationId !== ctx.rotationId) throw lost(ctx, 'the pending credential');
     await ctx.runtime.provider.verify(providerContext(ctx), snapshot.pending);
@@ -57,7 +57,7 @@ const verify: Step = {
 const promote: Step = {
   undo: 'make the previous credential current again (store rollback)',
   async run(ctx) {
-    await ctx.runtime.store.promote(ctx.runtime.name, ctx.rotationId);
+    await ctx.runtime.store.promote(ctx.runtime.ref, ctx.rotationId);
     ctx.logger.info('New credential promoted to current');
     return next('consumers');
   },
@@ -67,7 +67,7 @@ const consumers: Step = {
   undo: 'hand the restored credential to every consumer again',
   async run(ctx) {
     const { runtime } = ctx;
-    const snapshot = await runtime.store.read(runtime.name);
+    const snapshot = await runtime.store.read(runtime.ref);
     const credential = snapshot.current;
     if (credential?.rotationId !== ctx.rotationId) throw lost(ctx, 'the current credential');
     let done = ctx.state.consumersDone;
@@ -93,12 +93,12 @@ const grace: Step = {
 const revoke: Step = {
   undo: 'none: a revoked credential cannot come back (rollback refuses)',
   async run(ctx) {
-    const { store, provider, clock, name } = ctx.runtime;
-    const snapshot = await store.read(name);
+    const { store, provider, clock, ref } = ctx.runtime;
+    const snapshot = await store.read(ref);
     const old = snapshot.previous;
     if (old !== undefined && old.revokedAt === undefined && provider.capabilities.revokeByApi && provider.revoke) {
       await provider.revoke(providerContext(ctx), old);
-      await store.markPreviousRevoked(name, ctx.rotationId, clock.now());
+      await store.markPreviousRevoked(ref, ctx.rotationId, clock.now());
       ctx.logger.info({ credentialId: old.id }, 'Old credential revoked');
     }
     return next('complete');

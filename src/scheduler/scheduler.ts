@@ -96,7 +96,7 @@ export class Scheduler {
       }
       let trigger: Trigger | undefined;
       try {
-        const snapshot = await policy.store.read(name);
+        const snapshot = await policy.store.read(policy.ref);
         const timing = this.#runtime.config.policies.find((p) => p.name === name)?.timing;
         const due = timing && nextDue(timing, snapshot.state, now);
         if (this.#signalled.has(name)) trigger = snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined ? 'signal' : due ? TRIGGER_BY_REASON[due.reason] : 'signal';

@@ -1,6 +1,15 @@
 import type { Secret } from '../secret.js';
 import type { PolicyState } from '../rotation/state.js';
 
+/** Which policy, and where in the store its secret lives (the policy's `secret:` block). */
+export interface PolicyRef {
+  name: string;
+  /** Path (Vault) or secret name (AWS) that applications read; unset: the store's default for the name. */
+  path?: string | undefined;
+  /** JSON field that holds the secret, other fields being kept; unset: the store's default. */
+  field?: string | undefined;
+}
+
 /** A credential as the store keeps it: the secret plus its non-secret facts. Times are epoch ms. */
 export interface StoredCredential {
   value: Secret;
@@ -37,19 +46,19 @@ export interface StoreCapabilities {
 export interface Store {
   readonly capabilities: StoreCapabilities;
   /** Reads one policy. A policy never seen yields an idle state and no credentials. */
-  read(policy: string): Promise<PolicySnapshot>;
+  read(policy: PolicyRef): Promise<PolicySnapshot>;
   /** Replaces the state if `expectedRevision` is still current; throws StoreConflictError otherwise. */
-  writeState(policy: string, state: PolicyState, expectedRevision: string): Promise<string>;
+  writeState(policy: PolicyRef, state: PolicyState, expectedRevision: string): Promise<string>;
   /** Records a new credential as pending. Same rotation id already pending: no-op. Another: STORE_CONFLICT. */
-  stagePending(policy: string, credential: StoredCredential): Promise<void>;
+  stagePending(policy: PolicyRef, credential: StoredCredential): Promise<void>;
   /** Forgets the pending credential of `rotationId`, if it is still there. */
-  discardPending(policy: string, rotationId: string): Promise<void>;
+  discardPending(policy: PolicyRef, rotationId: string): Promise<void>;
   /** Pending → current, current → previous. No-op when `rotationId` is already current. */
-  promote(policy: string, rotationId: string): Promise<void>;
+  promote(policy: PolicyRef, rotationId: string): Promise<void>;
   /** Previous → current, current → previous (for `rotad rollback`). */
-  rollback(policy: string): Promise<void>;
+  rollback(policy: PolicyRef): Promise<void>;
   /** Records that the previous credential (of `rotationId`) was revoked at the provider. */
-  markPreviousRevoked(policy: string, rotationId: string, at: number): Promise<void>;
+  markPreviousRevoked(policy: PolicyRef, rotationId: string, at: number): Promise<void>;
   /** Checks that the store can be reached and read (for readiness and start-up). */
   ping(): Promise<void>;
   /** Releases connections and locks; safe to call twice. */

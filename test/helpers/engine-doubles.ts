@@ -7,7 +7,7 @@ import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
 import { Secret } from '../../src/secret.js';
-import type { PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
+import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
 
 /** Time that moves only when someone sleeps. */
 export class FakeClock implements Clock {
@@ -36,22 +36,22 @@ export class MemoryStore implements Store {
   async read(): Promise<PolicySnapshot> {
     return { current: this.current, previous: this.previous, pending: this.pending, state: this.state, revision: String(this.revision) };
   }
-  async writeState(_p: string, state: PolicyState, expected: string): Promise<string> {
+  async writeState(_p: PolicyRef, state: PolicyState, expected: string): Promise<string> {
     if (String(this.revision) !== expected) throw new StoreConflictError('conflict');
     this.state = state;
     this.revision += 1;
     return String(this.revision);
   }
-  async stagePending(_p: string, credential: StoredCredential): Promise<void> {
+  async stagePending(_p: PolicyRef, credential: StoredCredential): Promise<void> {
     if (this.failStaging) throw new RotadError('STORE_UNREACHABLE', 'store down');
     if (this.pending?.rotationId === credential.rotationId) return;
     this.pending = credential;
     this.calls.push({ op: 'store.stage', value: credential.value.reveal() });
   }
-  async discardPending(_p: string, rotationId: string): Promise<void> {
+  async discardPending(_p: PolicyRef, rotationId: string): Promise<void> {
     if (this.pending?.rotationId === rotationId) this.pending = undefined;
   }
-  async promote(_p: string, rotationId: string): Promise<void> {
+  async promote(_p: PolicyRef, rotationId: string): Promise<void> {
     if (this.current?.rotationId === rotationId) return;
     if (this.pending?.rotationId !== rotationId) throw new RotadError('STORE_CONFLICT', 'nothing pending');
     [this.previous, this.current, this.pending] = [this.current, this.pending, undefined];
@@ -60,7 +60,7 @@ export class MemoryStore implements Store {
   async rollback(): Promise<void> {
     [this.current, this.previous] = [this.previous, this.current];
   }
-  async markPreviousRevoked(_p: string, rotationId: string, at: number): Promise<void> {
+  async markPreviousRevoked(_p: PolicyRef, rotationId: string, at: number): Promise<void> {
     if (this.current?.rotationId === rotationId && this.previous) this.previous = { ...this.previous, revokedAt: at };
   }
   async ping(): Promise<void> {}
@@ -117,6 +117,7 @@ export function recordingConsumer(calls: Call[], name: string, failures: unknown
 export function policyRuntime(parts: { store: Store; provider: Provider; clock: FakeClock; consumers?: Consumer[]; graceMs?: number; events?: RotationEvent[]; calls?: Call[] }): PolicyRuntime {
   return {
     name: 'p',
+    ref: { name: 'p' },
     graceMs: parts.graceMs ?? 0,
     store: parts.store,
     provider: parts.provider,

@@ -15,7 +15,7 @@ export function openTestStore(dir: string): Store {
 export async function readPolicy(dir: string, policy: string): Promise<PolicySnapshot> {
   const store = openTestStore(dir);
   try {
-    return await store.read(policy);
+    return await store.read({ name: policy });
   } finally {
     await store.close();
   }

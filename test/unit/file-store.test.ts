@@ -27,17 +27,17 @@ describe('file store', () => {
   it('encrypts at rest, writes 0600 files, and round-trips stage → promote → rollback', async () => {
     const dir = await tempDir();
     const store = open(dir);
-    await store.stagePending('p', credential('first-secret-value', 'r1'));
-    await store.promote('p', 'r1');
-    await store.stagePending('p', credential('second-secret-value', 'r2'));
-    await store.stagePending('p', credential('ignored-same-rotation', 'r2')); // idempotent per rotation id
-    await store.promote('p', 'r2');
-    await store.promote('p', 'r2'); // idempotent
-    let snapshot = await store.read('p');
+    await store.stagePending({ name: 'p' }, credential('first-secret-value', 'r1'));
+    await store.promote({ name: 'p' }, 'r1');
+    await store.stagePending({ name: 'p' }, credential('second-secret-value', 'r2'));
+    await store.stagePending({ name: 'p' }, credential('ignored-same-rotation', 'r2')); // idempotent per rotation id
+    await store.promote({ name: 'p' }, 'r2');
+    await store.promote({ name: 'p' }, 'r2'); // idempotent
+    let snapshot = await store.read({ name: 'p' });
     expect(snapshot.current?.value.reveal()).toBe('second-secret-value');
     expect(snapshot.previous?.value.reveal()).toBe('first-secret-value');
-    await store.rollback('p');
-    snapshot = await open(dir).read('p');
+    await store.rollback({ name: 'p' });
+    snapshot = await open(dir).read({ name: 'p' });
     expect(snapshot.current?.value.reveal()).toBe('first-secret-value');
 
     const raw = await readFile(join(dir, 'secrets.enc'), 'utf8');
@@ -49,7 +49,7 @@ describe('file store', () => {
 
   it('returns "not found" as an empty idle snapshot, without needing a key', async () => {
     const dir = await tempDir();
-    const snapshot = await open(dir, { env: 'ROTAD_TEST_UNSET_KEY', generate: false }).read('nobody');
+    const snapshot = await open(dir, { env: 'ROTAD_TEST_UNSET_KEY', generate: false }).read({ name: 'nobody' });
     expect(snapshot).toMatchObject({ state: IDLE_STATE, current: undefined, pending: undefined });
   });
 
@@ -58,34 +58,34 @@ describe('file store', () => {
     process.env.ROTAD_TEST_KEY_A = KEY_A;
     process.env.ROTAD_TEST_KEY_B = KEY_B;
     const right = open(dir, { env: 'ROTAD_TEST_KEY_A', generate: false });
-    await right.stagePending('p', credential('kept-secret-value', 'r1'));
+    await right.stagePending({ name: 'p' }, credential('kept-secret-value', 'r1'));
     const before = await readFile(join(dir, 'secrets.enc'));
     const wrong = open(dir, { env: 'ROTAD_TEST_KEY_B', generate: false });
     await expect(wrong.ping()).rejects.toMatchObject({ code: 'STORE_KEY_MISMATCH', message: expect.stringMatching(/restore the key/) });
-    await expect(wrong.stagePending('q', credential('other-secret', 'r9'))).rejects.toMatchObject({ code: 'STORE_KEY_MISMATCH' });
+    await expect(wrong.stagePending({ name: 'q' }, credential('other-secret', 'r9'))).rejects.toMatchObject({ code: 'STORE_KEY_MISMATCH' });
     expect(await readFile(join(dir, 'secrets.enc'))).toEqual(before);
-    expect((await right.read('p')).pending?.value.reveal()).toBe('kept-secret-value');
+    expect((await right.read({ name: 'p' })).pending?.value.reveal()).toBe('kept-secret-value');
   });
 
   it('never generates a new key for an existing store', async () => {
     const dir = await tempDir();
-    await open(dir).stagePending('p', credential('secret-under-key-1', 'r1'));
+    await open(dir).stagePending({ name: 'p' }, credential('secret-under-key-1', 'r1'));
     await writeFile(join(dir, 'moved.key'), await readFile(join(dir, 'store.key')));
     const { unlink } = await import('node:fs/promises');
     await unlink(join(dir, 'store.key'));
-    await expect(open(dir).read('p')).rejects.toMatchObject({ code: 'STORE_KEY_MISSING', message: expect.stringMatching(/must be restored, not replaced/) });
-    expect((await open(dir, { file: 'moved.key', generate: false }).read('p')).pending?.value.reveal()).toBe('secret-under-key-1');
+    await expect(open(dir).read({ name: 'p' })).rejects.toMatchObject({ code: 'STORE_KEY_MISSING', message: expect.stringMatching(/must be restored, not replaced/) });
+    expect((await open(dir, { file: 'moved.key', generate: false }).read({ name: 'p' })).pending?.value.reveal()).toBe('secret-under-key-1');
   });
 
   it('reports a damaged file as STORE_CORRUPT, not as a wrong key', async () => {
     const dir = await tempDir();
-    await open(dir).stagePending('p', credential('secret-to-damage', 'r1'));
+    await open(dir).stagePending({ name: 'p' }, credential('secret-to-damage', 'r1'));
     const envelope = JSON.parse(await readFile(join(dir, 'secrets.enc'), 'utf8'));
     envelope.data = Buffer.from('tampered').toString('base64');
     await writeFile(join(dir, 'secrets.enc'), JSON.stringify(envelope));
-    await expect(open(dir).read('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await expect(open(dir).read({ name: 'p' })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
     await writeFile(join(dir, 'secrets.enc'), 'not json at all');
-    await expect(open(dir).read('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    await expect(open(dir).read({ name: 'p' })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   });
 
   it('reports an unusable directory as STORE_UNREACHABLE with the path', async () => {
@@ -99,10 +99,10 @@ describe('file store', () => {
   it('compare-and-swap on state: a stale revision loses with STORE_CONFLICT', async () => {
     const dir = await tempDir();
     const store = open(dir);
-    const { revision } = await store.read('p');
-    await store.writeState('p', { ...IDLE_STATE, requestedAt: 1 }, revision);
-    await expect(store.writeState('p', { ...IDLE_STATE, requestedAt: 2 }, revision)).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
-    expect((await store.read('p')).state.requestedAt).toBe(1);
+    const { revision } = await store.read({ name: 'p' });
+    await store.writeState({ name: 'p' }, { ...IDLE_STATE, requestedAt: 1 }, revision);
+    await expect(store.writeState({ name: 'p' }, { ...IDLE_STATE, requestedAt: 2 }, revision)).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect((await store.read({ name: 'p' })).state.requestedAt).toBe(1);
   });
 
   it('one writer: two engines with their own store handles race the same policy; exactly one rotation happens', async () => {
@@ -114,7 +114,7 @@ describe('file store', () => {
       }));
       const outcomes = await Promise.all(runtimes.map((r) => runRotation(r, 'schedule', new AbortController().signal)));
       expect(outcomes.map((o) => o.status).sort()).toEqual(['busy', 'completed']);
-      const snapshot = await open(dir).read('p');
+      const snapshot = await open(dir).read({ name: 'p' });
       expect(snapshot.state.history).toHaveLength(1);
       expect(snapshot.previous).toBeUndefined();
       expect(snapshot.pending).toBeUndefined();

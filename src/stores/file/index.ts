@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { IDLE_STATE, type PolicyState } from '../../rotation/state.js';
-import type { PolicySnapshot, Store, StoredCredential } from '../types.js';
+import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
 import { open, seal } from './cipher.js';
 import { credentialFromJson, credentialToJson, Envelope, StoreDocument, type PolicyEntry } from './document.js';
 import { loadKey, type KeySource } from './key.js';
@@ -76,7 +76,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
    * One locked read-modify-write cycle on a single policy's entry. `revision` guards the state
    * record only (writeState bumps it), so staging or promoting never fails the engine's next CAS.
    */
-  async function mutate(policy: string, change: (entry: PolicyEntry) => PolicyEntry | undefined): Promise<PolicyEntry> {
+  async function mutate({ name: policy }: PolicyRef, change: (entry: PolicyEntry) => PolicyEntry | undefined): Promise<PolicyEntry> {
     try {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     } catch (error) {
@@ -101,7 +101,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
     capabilities: { rollback: true },
 
     async read(policy): Promise<PolicySnapshot> {
-      const entry = (await readDocument()).policies[policy] ?? EMPTY_ENTRY;
+      const entry = (await readDocument()).policies[policy.name] ?? EMPTY_ENTRY;
       return {
         current: credentialFromJson(entry.current),
         previous: credentialFromJson(entry.previous),
@@ -114,7 +114,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
     async writeState(policy, state: PolicyState, expectedRevision) {
       const entry = await mutate(policy, (current) => {
         if (String(current.revision) !== expectedRevision) {
-          throw new StoreConflictError(`state of policy ${policy} changed since it was read (revision ${current.revision}, expected ${expectedRevision})`);
+          throw new StoreConflictError(`state of policy ${policy.name} changed since it was read (revision ${current.revision}, expected ${expectedRevision})`);
         }
         return { ...current, state, revision: current.revision + 1 };
       });
@@ -125,7 +125,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       await mutate(policy, (entry) => {
         if (entry.pending?.rotationId === credential.rotationId) return undefined;
         if (entry.pending !== undefined) {
-          throw new StoreConflictError(`policy ${policy} already has a pending credential from rotation ${entry.pending.rotationId}`);
+          throw new StoreConflictError(`policy ${policy.name} already has a pending credential from rotation ${entry.pending.rotationId}`);
         }
         return { ...entry, pending: credentialToJson(credential) };
       });
@@ -139,7 +139,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       await mutate(policy, (entry) => {
         if (entry.current?.rotationId === rotationId) return undefined;
         if (entry.pending?.rotationId !== rotationId) {
-          throw new RotadError('STORE_CONFLICT', `policy ${policy} has no pending credential for rotation ${rotationId}`);
+          throw new RotadError('STORE_CONFLICT', `policy ${policy.name} has no pending credential for rotation ${rotationId}`);
         }
         return { ...entry, previous: entry.current, current: entry.pending, pending: undefined };
       });
@@ -147,7 +147,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
 
     async rollback(policy) {
       await mutate(policy, (entry) => {
-        if (entry.previous === undefined) throw new RotadError('ROLLBACK_UNSAFE', `policy ${policy} has no previous credential`);
+        if (entry.previous === undefined) throw new RotadError('ROLLBACK_UNSAFE', `policy ${policy.name} has no previous credential`);
         return { ...entry, current: entry.previous, previous: entry.current };
       });
     },
