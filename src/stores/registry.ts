@@ -1,8 +1,10 @@
 import { fileStore } from './file/index.js';
+import { vaultStore } from './vault/index.js';
 
 /** Every store type, by the `type:` that selects it in YAML (= its folder under stores/). */
 export const storeRegistry = {
   file: fileStore,
+  vault: vaultStore,
 } as const;
 
 export type StoreType = keyof typeof storeRegistry;

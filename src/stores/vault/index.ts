@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import { RotadError, StoreConflictError } from '../../errors.js';
+import { Secret } from '../../secret.js';
+import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
+import { VaultClient } from './client.js';
+import { vaultError } from './errors.js';
+import { KvV2, type KvVersion } from './kv.js';
+import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
+import { VaultStoreOptions } from './schema.js';
+
+const RECORD_WRITE_ATTEMPTS = 5;
+
+function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store {
+  const resolvePath = (path: string): string => resolve(deps.configDir, path);
+  let ca: string | undefined;
+  if (options.caFile) {
+    try {
+      ca = readFileSync(resolvePath(options.caFile), 'utf8');
+    } catch (error) {
+      throw new RotadError('STORE_UNREACHABLE', `cannot read Vault CA bundle ${options.caFile} (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+  const client = new VaultClient({ address: options.address, namespace: options.namespace, auth: options.auth, resolvePath, ca, timeoutMs: durationMs(options.timeout), clock: deps.clock });
+  const kv = new KvV2(client, options.mount);
+  const appPath = (ref: PolicyRef): string => ref.path ?? options.path.replaceAll('{policy}', ref.name);
+  const statePath = (ref: PolicyRef): string => options.statePath.replaceAll('{policy}', ref.name);
+  const fieldOf = (ref: PolicyRef): string => ref.field ?? options.field;
+
+  async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; kvVersion: number }> {
+    const found = await kv.read(statePath(ref));
+    if (!found) return { record: EMPTY_RECORD, kvVersion: 0 };
+    const parsed = StateRecord.safeParse(found.data);
+    if (!parsed.success) throw new RotadError('STORE_CORRUPT', `rotad's state record at ${options.mount}/${statePath(ref)} is not in rotad's format; was it edited by hand?`);
+    return { record: parsed.data, kvVersion: found.version };
+  }
+
+  /** Read-modify-write of the state record, atomic through KV `cas`; `change` returning undefined writes nothing. */
+  async function updateRecord(ref: PolicyRef, change: (record: StateRecord) => StateRecord | undefined): Promise<StateRecord> {
+    for (let attempt = 1; ; attempt += 1) {
+      const { record, kvVersion } = await readRecord(ref);
+      const next = change(record);
+      if (next === undefined) return record;
+      try {
+        await kv.write(statePath(ref), next as unknown as Record<string, unknown>, kvVersion);
+        return next;
+      } catch (error) {
+        // Another writer changed the record in between: read again and re-apply (the change re-checks its preconditions).
+        if (!(error instanceof StoreConflictError) || attempt >= RECORD_WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  const credentialOf = (version: KvVersion | undefined, facts: Omit<VersionFacts, 'version'>, field: string): StoredCredential | undefined => {
+    const value = version?.data[field];
+    return typeof value === 'string' ? { ...facts, value: new Secret(value) } : undefined;
+  };
+  /** Facts for a version rotad did not write (an existing secret it adopted, or a write by someone else). */
+  const externalFacts = (version: KvVersion): VersionFacts => ({ version: version.version, rotationId: `external-v${version.version}`, createdAt: version.createdAt });
+
+  async function writeFacts(ref: PolicyRef, facts: VersionFacts): Promise<void> {
+    await kv.mergeCustomMetadata(appPath(ref), {
+      rotad_rotation_id: facts.rotationId,
+      rotad_rotated_at: new Date(facts.createdAt).toISOString(),
+      ...(facts.id === undefined ? {} : { rotad_credential_id: facts.id }),
+      ...(facts.expiresAt === undefined ? {} : { rotad_expires_at: new Date(facts.expiresAt).toISOString() }),
+    });
+  }
+
+  async function read(ref: PolicyRef): Promise<PolicySnapshot> {
+    const field = fieldOf(ref);
+    const { record } = await readRecord(ref);
+    const latest = await kv.read(appPath(ref));
+    // The path applications read is the truth for "current"; a version rotad did not write is adopted as is.
+    const known = latest !== undefined && record.current?.version === latest.version;
+    const currentFacts = latest === undefined ? undefined : known ? record.current : externalFacts(latest);
+    const previousFacts = known ? record.previous : record.current;
+    const previous = previousFacts && previousFacts.version !== latest?.version ? await kv.read(appPath(ref), previousFacts.version) : undefined;
+    const { pending } = record;
+    return {
+      current: currentFacts && credentialOf(latest, currentFacts, field),
+      previous: previousFacts && credentialOf(previous, previousFacts, field),
+      pending: pending && { ...pending, value: new Secret(pending.value) },
+      state: record.state,
+      revision: String(record.stateRevision),
+    };
+  }
+
+  return {
+    capabilities: { rollback: true },
+    read,
+
+    async writeState(ref, state, expectedRevision) {
+      const written = await updateRecord(ref, (record) => {
+        if (String(record.stateRevision) !== expectedRevision) {
+          throw new StoreConflictError(`state of policy ${ref.name} changed since it was read (revision ${record.stateRevision}, expected ${expectedRevision})`);
+        }
+        return { ...record, state, stateRevision: record.stateRevision + 1 };
+      });
+      return String(written.stateRevision);
+    },
+
+    async stagePending(ref, credential) {
+      await updateRecord(ref, (record) => {
+        if (record.pending?.rotationId === credential.rotationId) return undefined;
+        if (record.pending) throw new StoreConflictError(`policy ${ref.name} already has a pending credential from rotation ${record.pending.rotationId}`);
+        const { value, ...facts } = credential;
+        return { ...record, pending: { ...facts, value: value.reveal() } };
+      });
+    },
+
+    async discardPending(ref, rotationId) {
+      await updateRecord(ref, (record) => (record.pending?.rotationId === rotationId ? { ...record, pending: undefined } : undefined));
+    },
+
+    async promote(ref, rotationId) {
+      const field = fieldOf(ref);
+      let { record } = await readRecord(ref);
+      if (record.current?.rotationId === rotationId && !record.promoting) return;
+      const pending = record.pending;
+      if (pending?.rotationId !== rotationId) throw new RotadError('STORE_CONFLICT', `policy ${ref.name} has no pending credential for rotation ${rotationId}`);
+      // 1. Remember which version the new one replaces, so a crash between 2 and 3 can tell.
+      if (record.promoting?.rotationId !== rotationId) {
+        const fromVersion = (await kv.read(appPath(ref)))?.version ?? 0;
+        record = await updateRecord(ref, (r) => ({ ...r, promoting: { rotationId, fromVersion } }));
+      }
+      const fromVersion = record.promoting?.fromVersion ?? 0;
+      // 2. Write the application path with cas: someone else's write in between is a conflict, not overwritten.
+      const latest = await kv.read(appPath(ref));
+      let version: number;
+      if (latest && latest.version > fromVersion && latest.data[field] === pending.value) {
+        version = latest.version;
+      } else {
+        const base = latest?.version === fromVersion ? latest.data : {};
+        version = await kv.write(appPath(ref), { ...base, [field]: pending.value }, fromVersion);
+      }
+      // 3. Record the move: the replaced version becomes previous (adopted if rotad did not write it).
+      const { value: _value, ...facts } = pending;
+      const current: VersionFacts = { ...facts, version };
+      const replaced = record.current?.version === fromVersion
+        ? record.current
+        : fromVersion > 0 ? externalFacts((await kv.read(appPath(ref), fromVersion)) ?? { data: {}, version: fromVersion, createdAt: 0 }) : undefined;
+      await updateRecord(ref, (r) => ({ ...r, previous: replaced, current, pending: undefined, promoting: undefined }));
+      await writeFacts(ref, current);
+    },
+
+    async rollback(ref) {
+      const field = fieldOf(ref);
+      const snapshot = await read(ref);
+      const { record } = await readRecord(ref);
+      const latest = await kv.read(appPath(ref));
+      if (!snapshot.previous || !record.current || !latest) throw new RotadError('ROLLBACK_UNSAFE', `policy ${ref.name} has no readable previous version at ${options.mount}/${appPath(ref)} (kept versions: see max_versions)`);
+      const version = await kv.write(appPath(ref), { ...latest.data, [field]: snapshot.previous.value.reveal() }, latest.version);
+      const { value: _value, ...previousFacts } = snapshot.previous;
+      const restored: VersionFacts = { ...previousFacts, version };
+      await updateRecord(ref, (r) => ({ ...r, current: restored, previous: r.current && { ...r.current, version: latest.version } }));
+      await writeFacts(ref, restored);
+    },
+
+    async markPreviousRevoked(ref, rotationId, at) {
+      await updateRecord(ref, (record) =>
+        record.current?.rotationId === rotationId && record.previous && record.previous.revokedAt === undefined ? { ...record, previous: { ...record.previous, revokedAt: at } } : undefined,
+      );
+    },
+
+    async ping() {
+      const response = await client.request('GET', 'auth/token/lookup-self');
+      if (response.status !== 200) throw vaultError('token lookup (auth/token/lookup-self)', response);
+    },
+
+    async close() {
+      client.reset();
+    },
+  };
+}
+
+export const vaultStore = {
+  type: 'vault',
+  schema: VaultStoreOptions,
+  create: createVaultStore,
+} satisfies AdapterDefinition<typeof VaultStoreOptions, Store>;

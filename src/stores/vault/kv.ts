@@ -1,0 +1,51 @@
+import { RotadError, StoreConflictError } from '../../errors.js';
+import type { VaultClient } from './client.js';
+import { isCasMismatch, vaultError } from './errors.js';
+
+export interface KvVersion {
+  data: Record<string, unknown>;
+  version: number;
+  createdAt: number;
+}
+
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The KV v2 calls rotad makes, with "not found" as a value and CAS conflicts as StoreConflictError. */
+export class KvV2 {
+  constructor(private readonly client: VaultClient, private readonly mount: string) {}
+
+  /** A version of a secret (latest when `version` is unset); undefined when absent, deleted or destroyed. */
+  async read(path: string, version?: number): Promise<KvVersion | undefined> {
+    const query = version === undefined ? '' : `?version=${version}`;
+    const response = await this.client.request('GET', `${this.mount}/data/${encodePath(path)}${query}`);
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw vaultError(`read of ${this.mount}/${path}`, response);
+    const body = response.body as { data?: { data?: Record<string, unknown> | null; metadata?: { version?: number; created_time?: string } } } | undefined;
+    const data = body?.data?.data;
+    const meta = body?.data?.metadata;
+    if (data === null || data === undefined || typeof meta?.version !== 'number') {
+      throw new RotadError('STORE_REQUEST_FAILED', `Vault read of ${this.mount}/${path} did not return KV v2 data; is ${this.mount} a KV version 2 mount?`);
+    }
+    return { data, version: meta.version, createdAt: Date.parse(meta.created_time ?? '') || 0 };
+  }
+
+  /** Writes a new version; `cas` = the version that must be latest (0: must not exist). Returns the new version. */
+  async write(path: string, data: Record<string, unknown>, cas: number): Promise<number> {
+    const response = await this.client.request('POST', `${this.mount}/data/${encodePath(path)}`, { data, options: { cas } });
+    if (isCasMismatch(response)) throw new StoreConflictError(`${this.mount}/${path} changed since it was read (expected version ${cas})`);
+    if (response.status !== 200) throw vaultError(`write of ${this.mount}/${path}`, response);
+    return Number((response.body as { data?: { version?: number } }).data?.version);
+  }
+
+  /** Merges `facts` into the secret's custom_metadata, keeping keys others set. */
+  async mergeCustomMetadata(path: string, facts: Record<string, string>): Promise<void> {
+    const metaPath = `${this.mount}/metadata/${encodePath(path)}`;
+    const current = await this.client.request('GET', metaPath);
+    if (current.status !== 200 && current.status !== 404) throw vaultError(`metadata read of ${this.mount}/${path}`, current);
+    const existing = (current.body as { data?: { custom_metadata?: Record<string, string> | null } } | undefined)?.data?.custom_metadata ?? {};
+    const response = await this.client.request('POST', metaPath, { custom_metadata: { ...existing, ...facts } });
+    if (response.status !== 204 && response.status !== 200) throw vaultError(`metadata write of ${this.mount}/${path}`, response);
+  }
+}
