@@ -65,4 +65,15 @@ export const STORE_KINDS: StoreKind[] = [
     },
     unreachable: async (options) => ({ ...options, address: 'http://127.0.0.1:1' }),
   },
+  {
+    type: 'aws-secrets-manager',
+    options: async () => {
+      const { endpoint, region, credentialsFile } = inject('servers').aws;
+      process.env.AWS_SHARED_CREDENTIALS_FILE = credentialsFile;
+      const space = randomUUID().slice(0, 8);
+      return { type: 'aws-secrets-manager', endpoint, region, profile: 'rotad-test', name: `apps/${space}/{policy}`, stateName: `rotad-state/${space}/{policy}`, maxAttempts: 1 };
+    },
+    denied: async (options) => ({ options: { ...options, profile: 'rotad-denied' }, code: 'STORE_ACCESS_DENIED' }),
+    unreachable: async (options) => ({ ...options, endpoint: 'http://127.0.0.1:1' }),
+  },
 ];

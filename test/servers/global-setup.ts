@@ -1,12 +1,22 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import type { TestProject } from 'vitest/node';
 import { ROOT } from '../helpers/paths.js';
 
 /** What the store tests need to reach the real servers. */
 export interface TestServers {
   vault: { address: string; rootToken: string };
-  aws: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  aws: {
+    endpoint: string;
+    region: string;
+    /** Shared credentials file with profiles rotad-test (allowed), rotad-denied (no policy), rotad-unknown (keys moto never issued). */
+    credentialsFile: string;
+    allowed: { accessKeyId: string; secretAccessKey: string };
+  };
 }
 
 declare module 'vitest' {
@@ -37,12 +47,31 @@ async function waitUntilUp(name: string, url: string, child: ChildProcess, outpu
   throw new Error(`${name} did not come up at ${url}:\n${output.join('')}`);
 }
 
-function start(command: string, args: string[]): { child: ChildProcess; output: string[] } {
+function start(command: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: string[] } {
   const output: string[] = [];
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME ?? '/tmp' } });
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME ?? '/tmp', ...env } });
   child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
   child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
   return { child, output };
+}
+
+const IAM_SETUP_ACTIONS = 5;
+
+/** Two IAM users in moto: one allowed every Secrets Manager action, one with no policy at all. */
+async function createIamUsers(endpoint: string): Promise<{ allowed: { accessKeyId: string; secretAccessKey: string }; denied: { accessKeyId: string; secretAccessKey: string } }> {
+  const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'setup', secretAccessKey: 'setup' } });
+  const keys = async (user: string) => {
+    await iam.send(new CreateUserCommand({ UserName: user }));
+    if (user === 'rotad-test') {
+      await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'secrets', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }] }) }));
+    }
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: user }));
+    return { accessKeyId: AccessKey?.AccessKeyId ?? '', secretAccessKey: AccessKey?.SecretAccessKey ?? '' };
+  };
+  const allowed = await keys('rotad-test');
+  const denied = await keys('rotad-denied');
+  iam.destroy();
+  return { allowed, denied };
 }
 
 /**
@@ -54,7 +83,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const rootToken = 'rotad-test-root-token';
   const [vaultPort, motoPort] = [await freePort(), await freePort()];
   const bao = start(`${ROOT}.venv/bin/bao`, ['server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${vaultPort}`]);
-  const moto = start(`${ROOT}.venv/bin/moto_server`, ['-H', '127.0.0.1', '-p', String(motoPort)]);
+  // moto checks IAM for every request after the first few (which create the test users).
+  const moto = start(`${ROOT}.venv/bin/moto_server`, ['-H', '127.0.0.1', '-p', String(motoPort)], { INITIAL_NO_AUTH_ACTION_COUNT: String(IAM_SETUP_ACTIONS) });
   const stop = async (): Promise<void> => {
     for (const { child } of [bao, moto]) child.kill('SIGTERM');
   };
@@ -64,10 +94,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await waitUntilUp('moto_server', `http://127.0.0.1:${motoPort}/moto-api/`, moto.child, moto.output);
     const enabled = await fetch(`${address}/v1/sys/auth/approle`, { method: 'POST', headers: { 'x-vault-token': rootToken }, body: JSON.stringify({ type: 'approle' }) });
     if (!enabled.ok) throw new Error(`enabling AppRole failed: ${enabled.status}`);
-    project.provide('servers', {
-      vault: { address, rootToken },
-      aws: { endpoint: `http://127.0.0.1:${motoPort}`, region: 'eu-central-1', accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
+    const endpoint = `http://127.0.0.1:${motoPort}`;
+    const { allowed, denied } = await createIamUsers(endpoint);
+    const credentialsFile = join(await mkdtemp(join(tmpdir(), 'rotad-aws-')), 'credentials');
+    await writeFile(credentialsFile, [
+      `[rotad-test]\naws_access_key_id = ${allowed.accessKeyId}\naws_secret_access_key = ${allowed.secretAccessKey}`,
+      `[rotad-denied]\naws_access_key_id = ${denied.accessKeyId}\naws_secret_access_key = ${denied.secretAccessKey}`,
+      '[rotad-unknown]\naws_access_key_id = AKIAROTADUNKNOWNKEY1\naws_secret_access_key = not-a-key-moto-issued',
+    ].join('\n\n'), { mode: 0o600 });
+    project.provide('servers', { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed } });
   } catch (error) {
     await stop();
     throw error;

@@ -15,7 +15,7 @@ export function isCasMismatch(response: JsonResponse): boolean {
 export function vaultError(operation: string, response: JsonResponse): RotadError {
   const detail = vaultErrors(response);
   if (response.status === 403) {
-    return new RotadError('STORE_ACCESS_DENIED', `Vault denied ${operation} (${detail}); grant the token the policy in docs/stores/vault.md`);
+    return new RotadError('STORE_ACCESS_DENIED', `Vault denied ${operation} (${detail}); grant the token the policy in src/stores/vault/readme.md`);
   }
   if (isCasMismatch(response)) return new StoreConflictError(`Vault ${operation}: ${detail}`);
   if (response.status === 429 || response.status >= 500) {

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import { RotadError, StoreConflictError } from '../../errors.js';
+import { Secret } from '../../secret.js';
+import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
+import { awsError } from './errors.js';
+import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
+import { AwsSecretsManagerStoreOptions } from './schema.js';
+import { Secrets, versionWith, type SecretVersion } from './secrets.js';
+
+const RECORD_WRITE_ATTEMPTS = 5;
+
+function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDeps): Store {
+  const timeoutMs = durationMs(options.timeout);
+  const client = new SecretsManagerClient({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts,
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+  });
+  const secrets = new Secrets(client, { kmsKeyId: options.kmsKeyId, description: options.description, tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) });
+  const secretName = (ref: PolicyRef): string => ref.path ?? options.name.replaceAll('{policy}', ref.name);
+  const stateName = (ref: PolicyRef): string => options.stateName.replaceAll('{policy}', ref.name);
+  const fieldOf = (ref: PolicyRef): string | undefined => ref.field ?? options.field;
+
+  const decode = (ref: PolicyRef, version: SecretVersion | undefined): string | undefined => {
+    const field = fieldOf(ref);
+    if (version === undefined || field === undefined) return version?.value;
+    try {
+      const value = (JSON.parse(version.value) as Record<string, unknown>)[field];
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /** The SecretString for `value`: the value itself, or the current JSON with `field` replaced. */
+  const encode = async (ref: PolicyRef, value: string): Promise<string> => {
+    const field = fieldOf(ref);
+    if (field === undefined) return value;
+    const current = await secrets.get(secretName(ref), { label: 'AWSCURRENT' });
+    let base: Record<string, unknown> = {};
+    try {
+      base = current ? (JSON.parse(current.value) as Record<string, unknown>) : {};
+    } catch {
+      base = {};
+    }
+    return JSON.stringify({ ...base, [field]: value });
+  };
+
+  async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; versionId: string | undefined }> {
+    const found = await secrets.get(stateName(ref), { label: 'AWSCURRENT' });
+    if (!found) return { record: EMPTY_RECORD, versionId: undefined };
+    let parsed;
+    try {
+      parsed = StateRecord.safeParse(JSON.parse(found.value));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) throw new RotadError('STORE_CORRUPT', `rotad's state secret ${stateName(ref)} is not in rotad's format; was it edited by hand?`);
+    return { record: parsed.data, versionId: found.versionId };
+  }
+
+  /**
+   * Read-modify-write of the state record. The new version is put under a private label and made
+   * AWSCURRENT with UpdateSecretVersionStage naming the version it replaces: if another writer
+   * moved AWSCURRENT meanwhile, the move fails and the change is re-applied to what they wrote.
+   */
+  async function updateRecord(ref: PolicyRef, change: (record: StateRecord) => StateRecord | undefined): Promise<StateRecord> {
+    const name = stateName(ref);
+    for (let attempt = 1; ; attempt += 1) {
+      const { record, versionId } = await readRecord(ref);
+      const next = change(record);
+      if (next === undefined) return record;
+      try {
+        if (versionId === undefined) {
+          if (await secrets.createIfMissing(name, JSON.stringify(next))) return next;
+          throw new StoreConflictError(`${name} was created by another writer`);
+        }
+        const proposed = await secrets.put(name, randomUUID(), JSON.stringify(next), ['ROTAD_PROPOSED']);
+        await secrets.moveLabel(name, 'AWSCURRENT', proposed, versionId);
+        return next;
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || attempt >= RECORD_WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  const externalFacts = (version: SecretVersion): VersionFacts => ({ versionId: version.versionId, rotationId: `external-${version.versionId}`, createdAt: version.createdAt });
+  const credential = (ref: PolicyRef, version: SecretVersion | undefined, facts: (v: SecretVersion) => Omit<VersionFacts, 'versionId'>): StoredCredential | undefined => {
+    const value = decode(ref, version);
+    if (version === undefined || value === undefined) return undefined;
+    const { versionId: _versionId, ...rest } = { versionId: '', ...facts(version) };
+    return { ...rest, value: new Secret(value) };
+  };
+
+  async function read(ref: PolicyRef): Promise<PolicySnapshot> {
+    const { record } = await readRecord(ref);
+    const name = secretName(ref);
+    const versions = await secrets.versions(name);
+    const get = async (id: string | undefined) => (id === undefined ? undefined : secrets.get(name, { versionId: id }));
+    const [current, previous, pending] = await Promise.all([get(versionWith(versions, 'AWSCURRENT')), get(versionWith(versions, 'AWSPREVIOUS')), get(versionWith(versions, 'AWSPENDING'))]);
+    const known = (v: SecretVersion): VersionFacts => [record.current, record.previous].find((f) => f?.versionId === v.versionId) ?? externalFacts(v);
+    return {
+      current: credential(ref, current, known),
+      previous: credential(ref, previous, known),
+      // A pending version is identified by its VersionId (= the rotation id it was put with); one rotad
+      // did not put is reported under its own id, so the engine discards it instead of being blocked.
+      pending: pending
+        ? credential(ref, pending, (v) => (record.pending?.rotationId === v.versionId ? record.pending : { rotationId: v.versionId, createdAt: v.createdAt }))
+        : record.pending && record.firstValue !== undefined ? { ...record.pending, value: new Secret(record.firstValue) } : undefined,
+      state: record.state,
+      revision: String(record.stateRevision),
+    };
+  }
+
+  async function tagFacts(ref: PolicyRef, facts: VersionFacts): Promise<void> {
+    await secrets.tag(secretName(ref), [
+      { Key: 'rotad:rotation-id', Value: facts.rotationId },
+      { Key: 'rotad:rotated-at', Value: new Date(facts.createdAt).toISOString() },
+      ...(facts.id === undefined ? [] : [{ Key: 'rotad:credential-id', Value: facts.id }]),
+      ...(facts.expiresAt === undefined ? [] : [{ Key: 'rotad:expires-at', Value: new Date(facts.expiresAt).toISOString() }]),
+    ]);
+  }
+
+  return {
+    capabilities: { rollback: true },
+    read,
+
+    async writeState(ref, state, expectedRevision) {
+      const written = await updateRecord(ref, (record) => {
+        if (String(record.stateRevision) !== expectedRevision) {
+          throw new StoreConflictError(`state of policy ${ref.name} changed since it was read (revision ${record.stateRevision}, expected ${expectedRevision})`);
+        }
+        return { ...record, state, stateRevision: record.stateRevision + 1 };
+      });
+      return String(written.stateRevision);
+    },
+
+    async stagePending(ref, { value, ...facts }) {
+      const name = secretName(ref);
+      const versions = await secrets.versions(name);
+      if (versionWith(versions, 'AWSCURRENT') === undefined) {
+        await updateRecord(ref, (record) => {
+          if (record.pending?.rotationId === facts.rotationId) return undefined;
+          if (record.pending) throw new StoreConflictError(`policy ${ref.name} already has a pending credential from rotation ${record.pending.rotationId}`);
+          return { ...record, pending: facts, firstValue: value.reveal() };
+        });
+        return;
+      }
+      const pendingId = versionWith(versions, 'AWSPENDING');
+      if (pendingId !== undefined && pendingId !== facts.rotationId) {
+        throw new StoreConflictError(`secret ${name} already has an AWSPENDING version ${pendingId}`);
+      }
+      if (pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal()), ['AWSPENDING']);
+      await updateRecord(ref, (record) => (record.pending?.rotationId === facts.rotationId ? undefined : { ...record, pending: facts }));
+    },
+
+    async discardPending(ref, rotationId) {
+      const name = secretName(ref);
+      if (versionWith(await secrets.versions(name), 'AWSPENDING') === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
+      await updateRecord(ref, (record) => (record.pending?.rotationId === rotationId ? { ...record, pending: undefined, firstValue: undefined } : undefined));
+    },
+
+    async promote(ref, rotationId) {
+      const name = secretName(ref);
+      const versions = await secrets.versions(name);
+      const currentId = versionWith(versions, 'AWSCURRENT');
+      if (currentId !== rotationId) {
+        const { record } = await readRecord(ref);
+        if (versionWith(versions, 'AWSPENDING') === rotationId) {
+          // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
+          await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
+        } else if (currentId === undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {
+          const first = await encode(ref, record.firstValue);
+          if (!(await secrets.createIfMissing(name, first, rotationId))) await secrets.put(name, rotationId, first, ['AWSCURRENT']);
+        } else {
+          throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);
+        }
+      }
+      if (versionWith(await secrets.versions(name), 'AWSPENDING') === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
+      let promoted: VersionFacts | undefined;
+      await updateRecord(ref, (record) => {
+        if (record.current?.versionId === rotationId) return undefined;
+        const facts = record.pending?.rotationId === rotationId ? record.pending : { rotationId, createdAt: Date.now() };
+        promoted = { ...facts, versionId: rotationId };
+        const replaced = record.current?.versionId === currentId ? record.current : currentId ? { versionId: currentId, rotationId: `external-${currentId}`, createdAt: 0 } : undefined;
+        return { ...record, previous: replaced, current: promoted, pending: undefined, firstValue: undefined };
+      });
+      if (promoted) await tagFacts(ref, promoted);
+    },
+
+    async rollback(ref) {
+      const name = secretName(ref);
+      const versions = await secrets.versions(name);
+      const currentId = versionWith(versions, 'AWSCURRENT');
+      const previousId = versionWith(versions, 'AWSPREVIOUS');
+      if (!currentId || !previousId) throw new RotadError('ROLLBACK_UNSAFE', `secret ${name} has no AWSPREVIOUS version`);
+      await secrets.moveLabel(name, 'AWSCURRENT', previousId, currentId);
+      await updateRecord(ref, (record) => ({ ...record, current: record.previous, previous: record.current }));
+    },
+
+    async markPreviousRevoked(ref, rotationId, at) {
+      await updateRecord(ref, (record) =>
+        record.current?.rotationId === rotationId && record.previous && record.previous.revokedAt === undefined ? { ...record, previous: { ...record.previous, revokedAt: at } } : undefined,
+      );
+    },
+
+    async ping() {
+      try {
+        await client.send(new ListSecretsCommand({ MaxResults: 1 }));
+      } catch (error) {
+        throw awsError('ListSecrets', error);
+      }
+    },
+
+    async close() {
+      client.destroy();
+    },
+  };
+}
+
+export const awsSecretsManagerStore = {
+  type: 'aws-secrets-manager',
+  schema: AwsSecretsManagerStoreOptions,
+  create: createAwsStore,
+} satisfies AdapterDefinition<typeof AwsSecretsManagerStoreOptions, Store>;
