@@ -25,13 +25,14 @@ export interface TestPolicy {
   consumerEnv?: Record<string, string>;
   grace?: string;
   every?: string;
+  secret?: { path?: string; field?: string };
 }
 
-/** A config on the file store (key from a file, generated), health off, fast retries. */
-export function testConfig(dir: string, policies: TestPolicy[], extra = ''): string {
+/** A config on the file store (key from a file, generated) or on `store` (options as for openStore), health off, fast retries. */
+export function testConfig(dir: string, policies: TestPolicy[], extra = '', store?: Record<string, unknown>): string {
   const policyYaml = policies.map((p) => `
   - name: ${p.name}
-    provider: { type: random, length: 40 }
+    provider: { type: random, length: 40 }${p.secret ? `\n    secret: ${JSON.stringify(p.secret)}` : ''}
     schedule: { every: ${p.every ?? '30d'} }
     grace: ${p.grace ?? '0s'}
     rotateOnSignal: ${p.rotateOnSignal ?? false}
@@ -43,15 +44,15 @@ daemon:
   retry: { attempts: 3, initialDelay: 10ms, maxDelay: 50ms }
   shutdownTimeout: 5s
 stores:
-  local: { type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }
+  local: ${store ? JSON.stringify(store) : `{ type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }`}
 notifiers:
   log: { type: log }
 policies:${policyYaml}
 ${extra}`;
 }
 
-export async function writeConfig(dir: string, policies: TestPolicy[], name = 'rotad.yaml'): Promise<string> {
+export async function writeConfig(dir: string, policies: TestPolicy[], name = 'rotad.yaml', store?: Record<string, unknown>): Promise<string> {
   const path = join(dir, name);
-  await writeFile(path, testConfig(dir, policies));
+  await writeFile(path, testConfig(dir, policies, '', store));
   return path;
 }

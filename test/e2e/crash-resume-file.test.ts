@@ -1,0 +1,3 @@
+import { crashResumeSuite } from '../helpers/crash-resume-suite.js';
+
+crashResumeSuite('file');
