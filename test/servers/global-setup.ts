@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ export interface TestServers {
   aws: {
     endpoint: string;
     region: string;
-    /** Shared credentials file with profiles rotad-test (allowed), rotad-denied (no policy), rotad-unknown (keys moto never issued). */
+    /** Shared credentials file with profiles rotad-test (allowed), rotad-denied (no policy), rotad-docs (the documented minimal policy), rotad-unknown (keys moto never issued). */
     credentialsFile: string;
     allowed: { accessKeyId: string; secretAccessKey: string };
   };
@@ -55,23 +55,41 @@ function start(command: string, args: string[], env: Record<string, string> = {}
   return { child, output };
 }
 
-const IAM_SETUP_ACTIONS = 5;
+const IAM_SETUP_ACTIONS = 8;
 
-/** Two IAM users in moto: one allowed every Secrets Manager action, one with no policy at all. */
-async function createIamUsers(endpoint: string): Promise<{ allowed: { accessKeyId: string; secretAccessKey: string }; denied: { accessKeyId: string; secretAccessKey: string } }> {
+/**
+ * The minimal IAM policy of src/stores/aws-secrets-manager/readme.md, with its actions as
+ * documented. moto checks Secrets Manager calls against resource "*" only, so the resources are
+ * widened to "*" here: the tests prove the documented actions suffice (and nothing else is
+ * allowed), not the ARN scoping, which only real AWS evaluates.
+ */
+async function documentedIamPolicy(): Promise<string> {
+  const readme = await readFile(join(ROOT, 'src/stores/aws-secrets-manager/readme.md'), 'utf8');
+  const policy = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!policy) throw new Error('no json block in the AWS store readme');
+  const parsed = JSON.parse(policy) as { Statement: Array<Record<string, unknown>> };
+  return JSON.stringify({ ...parsed, Statement: parsed.Statement.map((statement) => ({ ...statement, Resource: '*' })) });
+}
+
+type Keys = { accessKeyId: string; secretAccessKey: string };
+
+/** IAM users in moto: one allowed every Secrets Manager action, one with no policy, one with the documented minimal policy. */
+async function createIamUsers(endpoint: string): Promise<{ allowed: Keys; denied: Keys; documented: Keys }> {
   const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'setup', secretAccessKey: 'setup' } });
   const keys = async (user: string) => {
     await iam.send(new CreateUserCommand({ UserName: user }));
     if (user === 'rotad-test') {
       await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'secrets', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }] }) }));
     }
+    if (user === 'rotad-docs') await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'documented', PolicyDocument: await documentedIamPolicy() }));
     const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: user }));
     return { accessKeyId: AccessKey?.AccessKeyId ?? '', secretAccessKey: AccessKey?.SecretAccessKey ?? '' };
   };
   const allowed = await keys('rotad-test');
   const denied = await keys('rotad-denied');
+  const documented = await keys('rotad-docs');
   iam.destroy();
-  return { allowed, denied };
+  return { allowed, denied, documented };
 }
 
 /**
@@ -95,11 +113,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const enabled = await fetch(`${address}/v1/sys/auth/approle`, { method: 'POST', headers: { 'x-vault-token': rootToken }, body: JSON.stringify({ type: 'approle' }) });
     if (!enabled.ok) throw new Error(`enabling AppRole failed: ${enabled.status}`);
     const endpoint = `http://127.0.0.1:${motoPort}`;
-    const { allowed, denied } = await createIamUsers(endpoint);
+    const { allowed, denied, documented } = await createIamUsers(endpoint);
     const credentialsFile = join(await mkdtemp(join(tmpdir(), 'rotad-aws-')), 'credentials');
     await writeFile(credentialsFile, [
       `[rotad-test]\naws_access_key_id = ${allowed.accessKeyId}\naws_secret_access_key = ${allowed.secretAccessKey}`,
       `[rotad-denied]\naws_access_key_id = ${denied.accessKeyId}\naws_secret_access_key = ${denied.secretAccessKey}`,
+      `[rotad-docs]\naws_access_key_id = ${documented.accessKeyId}\naws_secret_access_key = ${documented.secretAccessKey}`,
       '[rotad-unknown]\naws_access_key_id = AKIAROTADUNKNOWNKEY1\naws_secret_access_key = not-a-key-moto-issued',
     ].join('\n\n'), { mode: 0o600 });
     project.provide('servers', { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed } });

@@ -61,6 +61,12 @@ describe('rotad validate: bad files are refused with file:line:col and an action
     expect(problems).toHaveLength(3);
   });
 
+  it('a value that is a single ${env:…} reference takes the YAML type of its text', () => {
+    const text = `version: 1\ndaemon:\n  health:\n    port: \${env:PORT}\n    enabled: \${env:ON:-true}\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n`;
+    const config = parseConfig(text, 'rotad.yaml', { PORT: '9999' });
+    expect(config.daemon.health).toMatchObject({ port: 9999, enabled: true });
+  });
+
   it('accepts a good file and applies the defaults', () => {
     const config = parseConfig(policy('    provider: { type: random }\n    schedule:\n      every: ${env:EVERY:-30d}\n'), 'rotad.yaml', {});
     const [p1] = config.policies;

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteSecretCommand, DescribeSecretCommand, PutSecretValueCommand, CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, inject, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { randomProvider } from '../../src/providers/random/index.js';
+import { runRotation } from '../../src/rotation/engine.js';
+import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';
+import { openStore } from '../helpers/store-kinds.js';
+
+const aws = () => inject('servers').aws;
+const random = () => randomProvider.create({ type: 'random', length: 24, alphabet: 'alphanumeric', encoding: 'raw' });
+const baseOptions = (profile = 'rotad-test') => {
+  process.env.AWS_SHARED_CREDENTIALS_FILE = aws().credentialsFile;
+  return { type: 'aws-secrets-manager', endpoint: aws().endpoint, region: aws().region, profile, maxAttempts: 1 };
+};
+const rotate = (options: Record<string, unknown>, ref: { name: string; path?: string; field?: string }) =>
+  runRotation({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }), name: ref.name, ref, clock: systemClock }, 'cli', new AbortController().signal);
+const sdk = () => new SecretsManagerClient({ endpoint: aws().endpoint, region: aws().region, credentials: aws().allowed });
+
+describe('aws-secrets-manager store on a real moto server', () => {
+  it('the actions of the minimal IAM policy in the docs are enough for rotations and rollback, and allow nothing else', async () => {
+    const options = baseOptions('rotad-docs');
+    const name = `docs-${randomUUID().slice(0, 8)}`;
+    expect(await rotate(options, { name })).toMatchObject({ status: 'completed' });
+    expect(await rotate(options, { name })).toMatchObject({ status: 'completed' });
+    const store = openStore(options);
+    expect((await store.read({ name })).previous).toBeDefined();
+    await store.rollback({ name });
+    await expect(store.ping()).resolves.toBeUndefined();
+    process.env.AWS_SHARED_CREDENTIALS_FILE = aws().credentialsFile;
+    const docsUser = new SecretsManagerClient({ endpoint: aws().endpoint, region: aws().region, profile: 'rotad-docs', maxAttempts: 1 });
+    const denied = await docsUser.send(new DeleteSecretCommand({ SecretId: `rotad/${name}` })).then(() => 0, (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
+    expect(denied).toBe(403);
+    docsUser.destroy();
+  });
+
+  it('keys moto never issued are refused as STORE_ACCESS_DENIED', async () => {
+    await expect(openStore(baseOptions('rotad-unknown')).ping()).rejects.toMatchObject({ code: 'STORE_ACCESS_DENIED', message: expect.stringMatching(/check the credentials and the IAM policy/) });
+  });
+
+  it('with `field`, keeps the other JSON keys of the secret', async () => {
+    const client = sdk();
+    const path = `apps/json-${randomUUID().slice(0, 8)}`;
+    await client.send(new CreateSecretCommand({ Name: path, SecretString: JSON.stringify({ username: 'svc-billing', password: 'hand-made' }) }));
+    await rotate(baseOptions(), { name: 'json', path, field: 'password' });
+    const snapshot = await openStore(baseOptions()).read({ name: 'json', path, field: 'password' });
+    expect(snapshot.previous?.value.reveal()).toBe('hand-made');
+    expect(snapshot.current?.value.reveal()).not.toBe('hand-made');
+    client.destroy();
+  });
+
+  it('a leftover AWSPENDING from another tool is cleaned up, not left blocking', async () => {
+    const client = sdk();
+    const path = `apps/leftover-${randomUUID().slice(0, 8)}`;
+    await client.send(new CreateSecretCommand({ Name: path, SecretString: 'original-value-1' }));
+    await client.send(new PutSecretValueCommand({ SecretId: path, ClientRequestToken: randomUUID(), SecretString: 'abandoned-pending', VersionStages: ['AWSPENDING'] }));
+    expect(await rotate(baseOptions(), { name: 'leftover', path })).toMatchObject({ status: 'completed' });
+    const stages = (await client.send(new DescribeSecretCommand({ SecretId: path }))).VersionIdsToStages ?? {};
+    expect(Object.values(stages).flat().filter((l) => l === 'AWSPENDING')).toHaveLength(0);
+    const snapshot = await openStore(baseOptions()).read({ name: 'leftover', path });
+    expect(snapshot.previous?.value.reveal()).toBe('original-value-1');
+    client.destroy();
+  });
+
+  it('the first credential of a new secret is invisible until promoted', async () => {
+    const client = sdk();
+    const path = `apps/first-${randomUUID().slice(0, 8)}`;
+    const store = openStore(baseOptions());
+    await store.stagePending({ name: 'first', path }, { value: (await random().obtain({} as never)).value, rotationId: `r-first-${randomUUID()}`, createdAt: 1 });
+    await expect(client.send(new DescribeSecretCommand({ SecretId: path }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    client.destroy();
+  });
+});

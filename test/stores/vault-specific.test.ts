@@ -1,0 +1,101 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { randomProvider } from '../../src/providers/random/index.js';
+import { runRotation } from '../../src/rotation/engine.js';
+import { rollbackPolicy } from '../../src/rotation/rollback.js';
+import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';
+import { ROOT } from '../helpers/paths.js';
+import { openStore } from '../helpers/store-kinds.js';
+import { tempDir } from '../helpers/workspace.js';
+
+const servers = () => inject('servers').vault;
+async function root(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
+  const { address, rootToken } = servers();
+  const response = await fetch(`${address}/v1/${path}`, { method, headers: { 'x-vault-token': rootToken }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? {} : ((await response.json()) as Record<string, any>);
+}
+const random = () => randomProvider.create({ type: 'random', length: 24, alphabet: 'alphanumeric', encoding: 'raw' });
+const rotate = (options: Record<string, unknown>, name = 'p') =>
+  runRotation({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }), name, ref: { name }, clock: systemClock }, 'cli', new AbortController().signal);
+
+/** The minimal policy exactly as src/stores/vault/readme.md documents it. */
+async function documentedPolicy(): Promise<string> {
+  const readme = await readFile(join(ROOT, 'src/stores/vault/readme.md'), 'utf8');
+  const hcl = /```hcl\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!hcl) throw new Error('no hcl block in the Vault readme');
+  return hcl;
+}
+
+describe('vault store on a real OpenBao', () => {
+  it('the minimal policy in the docs is enough for a rotation, and grants nothing beyond its paths', async () => {
+    await root('PUT', 'sys/policies/acl/rotad-docs', { policy: await documentedPolicy() });
+    const token = (await root('POST', 'auth/token/create', { policies: ['rotad-docs'], no_default_policy: true, ttl: '10m' })).auth.client_token as string;
+    process.env.ROTAD_TEST_DOCS_TOKEN = token;
+    const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_DOCS_TOKEN' } };
+    const name = `docs-${Date.now()}`;
+    expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
+    expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
+    expect((await openStore(options).read({ name })).previous).toBeDefined();
+    await expect(openStore({ ...options, path: 'elsewhere/{policy}' }).read({ name })).rejects.toMatchObject({ code: 'STORE_ACCESS_DENIED' });
+  });
+
+  it('AppRole: logs in with role id and secret id, and logs in again after its token expired', async () => {
+    await root('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedPolicy() });
+    await root('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '2s', token_max_ttl: '2s' });
+    const roleId = (await root('GET', 'auth/approle/role/rotad/role-id')).data.role_id as string;
+    const secretId = (await root('POST', 'auth/approle/role/rotad/secret-id', {})).data.secret_id as string;
+    const dir = await tempDir();
+    await writeFile(join(dir, 'secret-id'), secretId, { mode: 0o600 });
+    const options = { type: 'vault', address: servers().address, auth: { method: 'approle', roleId, secretIdFile: join(dir, 'secret-id') } };
+    const store = openStore(options);
+    const name = `approle-${Date.now()}`;
+    expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
+    await store.read({ name });
+    await new Promise((r) => setTimeout(r, 2500)); // the first token is now expired
+    await expect(store.read({ name })).resolves.toMatchObject({ state: { phase: 'idle' } });
+  });
+
+  it('renews a renewable token before its TTL ends (a static token cannot log in again)', async () => {
+    const token = (await root('POST', 'auth/token/create', { policies: ['root'], ttl: '3s', renewable: true })).auth.client_token as string;
+    process.env.ROTAD_TEST_SHORT_TOKEN = token;
+    const store = openStore({ type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_SHORT_TOKEN' } });
+    await store.ping();
+    await new Promise((r) => setTimeout(r, 2200));
+    await store.ping(); // past two thirds of the TTL: renewed here
+    await new Promise((r) => setTimeout(r, 2200)); // 4.4 s after creation: alive only if renewed
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('keeps the secret’s other fields, and never writes the pending value to the path applications read', async () => {
+    const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
+    process.env.ROTAD_TEST_VAULT_TOKEN = servers().rootToken;
+    const ref = { name: 'fields', path: `apps/fields-${Date.now()}`, field: 'token' };
+    await root('POST', `secret/data/${ref.path}`, { data: { email: 'api@example.com', token: 'hand-made' } });
+    const store = openStore(options);
+    await store.stagePending(ref, { value: (await random().obtain({} as never)).value, rotationId: 'r-fields-1', createdAt: 1 });
+    const duringStage = await root('GET', `secret/data/${ref.path}`);
+    expect(duringStage.data.metadata.version).toBe(1);
+    expect(duringStage.data.data).toEqual({ email: 'api@example.com', token: 'hand-made' });
+    await store.promote(ref, 'r-fields-1');
+    const after = await root('GET', `secret/data/${ref.path}`);
+    expect(after.data.data.email).toBe('api@example.com');
+    expect((await store.read(ref)).previous?.value.reveal()).toBe('hand-made');
+  });
+
+  it('respects max_versions: with the previous version pruned, rollback refuses instead of guessing', async () => {
+    process.env.ROTAD_TEST_VAULT_TOKEN = servers().rootToken;
+    const path = `apps/pruned-${Date.now()}`;
+    await root('POST', `secret/metadata/${path}`, { max_versions: 1 });
+    const options = { type: 'vault', address: servers().address, path, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
+    await rotate(options);
+    await rotate(options);
+    const snapshot = await openStore(options).read({ name: 'p' });
+    expect(snapshot.current).toBeDefined();
+    expect(snapshot.previous).toBeUndefined();
+    await expect(rollbackPolicy({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }) })).rejects.toMatchObject({ code: 'ROLLBACK_UNSAFE' });
+    expect((await root('GET', `secret/metadata/${path}`)).data.max_versions).toBe(1);
+  });
+});
