@@ -1,11 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import type { TestProject } from 'vitest/node';
 import { ROOT } from '../helpers/paths.js';
+import { freePort } from '../helpers/ports.js';
 
 /** What the store tests need to reach the real servers. */
 export interface TestServers {
@@ -23,17 +23,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     servers: TestServers;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitUntilUp(name: string, url: string, child: ChildProcess, output: string[]): Promise<void> {
