@@ -4,6 +4,7 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../config/duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
+import { previousRevoked, replaceState } from '../state-record.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
 import { VaultClient } from './client.js';
 import { vaultError } from './errors.js';
@@ -93,13 +94,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
     read,
 
     async writeState(ref, state, expectedRevision) {
-      const written = await updateRecord(ref, (record) => {
-        if (String(record.stateRevision) !== expectedRevision) {
-          throw new StoreConflictError(`state of policy ${ref.name} changed since it was read (revision ${record.stateRevision}, expected ${expectedRevision})`);
-        }
-        return { ...record, state, stateRevision: record.stateRevision + 1 };
-      });
-      return String(written.stateRevision);
+      return String((await updateRecord(ref, replaceState(ref.name, state, expectedRevision))).stateRevision);
     },
 
     async stagePending(ref, credential) {
@@ -160,9 +155,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
     },
 
     async markPreviousRevoked(ref, rotationId, at) {
-      await updateRecord(ref, (record) =>
-        record.current?.rotationId === rotationId && record.previous && record.previous.revokedAt === undefined ? { ...record, previous: { ...record.previous, revokedAt: at } } : undefined,
-      );
+      await updateRecord(ref, previousRevoked(rotationId, at));
     },
 
     async ping() {

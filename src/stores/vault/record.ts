@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { IDLE_STATE, PolicyState } from '../../rotation/state.js';
+import { CredentialFacts } from '../state-record.js';
 
 /** Non-secret facts of a credential that lives in a KV version of the application path. */
-export const VersionFacts = z.object({
-  version: z.int(),
-  rotationId: z.string(),
-  createdAt: z.number(),
-  id: z.string().optional(),
-  expiresAt: z.number().optional(),
-  revokedAt: z.number().optional(),
-});
+export const VersionFacts = CredentialFacts.extend({ version: z.int() });
 export type VersionFacts = z.infer<typeof VersionFacts>;
 
 /**
@@ -20,7 +14,7 @@ export const StateRecord = z.object({
   state: PolicyState,
   /** Compare-and-swap counter of `state` (the KV version also moves when pending changes). */
   stateRevision: z.int(),
-  pending: z.object({ value: z.string(), rotationId: z.string(), createdAt: z.number(), id: z.string().optional(), expiresAt: z.number().optional() }).optional(),
+  pending: CredentialFacts.omit({ revokedAt: true }).extend({ value: z.string() }).optional(),
   current: VersionFacts.optional(),
   previous: VersionFacts.optional(),
   /** Set while promotion writes the application path: the version it must replace. */
