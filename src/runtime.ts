@@ -7,7 +7,11 @@ import type { Notifier } from './notifiers/types.js';
 import type { Logger } from './observability/logger.js';
 import { providerRegistry } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
-import { notifyAll, type FaultHook, type PolicyRuntime } from './rotation/context.js';
+import type { FaultHook, PolicyRuntime } from './rotation/context.js';
+import type { AuditTrail } from './observability/audit.js';
+import { meteredProvider, meteredStore } from './observability/metered.js';
+import type { Metrics } from './observability/metrics.js';
+import { NotificationRouter } from './notifiers/router.js';
 import { storeRegistry } from './stores/registry.js';
 import type { Store } from './stores/types.js';
 
@@ -31,12 +35,22 @@ export interface RuntimeOptions {
   logger: Logger;
   clock: Clock;
   faults?: FaultHook | undefined;
+  /** The daemon's metrics; stores and providers are counted when set. */
+  metrics?: Metrics | undefined;
+  audit?: AuditTrail | undefined;
 }
 
 export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): Runtime {
   const deps: AdapterDeps = { logger: options.logger, clock: options.clock, configDir: config.dir };
-  const stores = new Map<string, Store>(Object.entries(config.stores).map(([name, o]) => [name, build<Store>(storeRegistry, o, deps)]));
-  const notifiers = new Map<string, Notifier>(Object.entries(config.notifiers).map(([name, o]) => [name, build<Notifier>(notifierRegistry, o, deps)]));
+  const { metrics } = options;
+  const stores = new Map<string, Store>(Object.entries(config.stores).map(([name, o]) => {
+    const store = build<Store>(storeRegistry, o, deps);
+    return [name, metrics ? meteredStore(store, (op, outcome) => metrics.storeRequest(name, op, outcome)) : store];
+  }));
+  const router = new NotificationRouter(
+    new Map(Object.entries(config.notifiers).map(([name, o]) => [name, { notifier: build<Notifier>(notifierRegistry, o, deps), events: o.events }])),
+    { clock: options.clock, logger: options.logger, onOutcome: (name, outcome) => metrics?.notification(name, outcome) },
+  );
 
   const policyRuntime = (policy: ResolvedPolicy): PolicyRuntime => {
     const logger = options.logger.child({ policy: policy.name });
@@ -47,15 +61,18 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       ref: { name: policy.name, path: policy.secret?.path, field: policy.secret?.field },
       graceMs: policy.graceMs,
       store,
-      provider: build<Provider>(providerRegistry, policy.provider, { ...deps, logger }),
+      provider: metered(build<Provider>(providerRegistry, policy.provider, { ...deps, logger }), policy),
       consumers: policy.consumers.map((o, index) => ({ key: `${index}:${o.type}`, consumer: build(consumerRegistry, o, { ...deps, logger }) })),
-      notify: notifyAll(policy.notify.flatMap((n) => notifiers.get(n) ?? []), logger, options.clock, policy.name),
+      notify: router.forPolicy(policy.name, policy.notify, policy.escalate),
       logger,
       clock: options.clock,
       retry: config.daemon.retry,
       faults: options.faults,
+      audit: options.audit,
     };
   };
+  const metered = (provider: Provider, policy: ResolvedPolicy): Provider =>
+    metrics ? meteredProvider(provider, (op, outcome) => metrics.providerRequest(policy.name, policy.provider.type, op, outcome)) : provider;
 
   let closed: Promise<void> | undefined;
   return {
@@ -63,7 +80,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     stores,
     policies: new Map(config.policies.map((p) => [p.name, policyRuntime(p)])),
     close: () => {
-      closed ??= Promise.allSettled([...stores.values()].map((s) => s.close())).then(() => undefined);
+      closed ??= Promise.allSettled([router.close(2000), ...[...stores.values()].map((s) => s.close())]).then(() => undefined);
       return closed;
     },
   };

@@ -19,6 +19,11 @@ export interface ResolvedPolicy {
   rotateOnSignal: boolean;
   consumers: RawPolicy['consumers'];
   notify: string[];
+  /** Notifiers that also get overdue and expired alerts. */
+  escalate: string[];
+  /** Expiry warning thresholds in ms, largest first, with their original text. */
+  expiryWarnings: Array<{ ms: number; text: string }>;
+  overdueAfterMs: number;
 }
 
 /** The validated, normalised configuration the daemon runs on. Frozen. */
@@ -34,6 +39,8 @@ export interface ResolvedConfig {
     retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
     health: { enabled: boolean; host: string; port: number };
     shutdownTimeoutMs: number;
+    /** Absolute path of the JSON-lines audit file, if any. */
+    auditFile?: string | undefined;
   };
   stores: RotadConfig['stores'];
   notifiers: RotadConfig['notifiers'];
@@ -69,6 +76,11 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
       rotateOnSignal: policy.rotateOnSignal,
       consumers: policy.consumers,
       notify: policy.notify ?? config.defaults.notify ?? Object.keys(config.notifiers),
+      escalate: policy.escalate ?? config.defaults.escalate ?? [],
+      expiryWarnings: (policy.expiryWarnings ?? config.defaults.expiryWarnings ?? ['30d', '7d', '1d'])
+        .map((text) => ({ text, ms: durationMs(text) }))
+        .sort((a, b) => b.ms - a.ms),
+      overdueAfterMs: durationMs(policy.overdueAfter ?? config.defaults.overdueAfter ?? '1h'),
     };
   });
   const { daemon } = config;
@@ -82,6 +94,7 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
       retry: { attempts: daemon.retry.attempts, initialDelayMs: durationMs(daemon.retry.initialDelay), maxDelayMs: durationMs(daemon.retry.maxDelay) },
       health: daemon.health,
       shutdownTimeoutMs: durationMs(daemon.shutdownTimeout),
+      auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
     },
     stores: config.stores,
     notifiers: config.notifiers,

@@ -43,7 +43,11 @@ const notifiersExist: Rule = (config) => {
     (names ?? []).flatMap((name, i) =>
       notifiers.includes(name) ? [] : [{ path: [...path, i], message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${i}]: notifier '${name}' is not defined under notifiers (${defined('notifiers', notifiers)})` }],
     );
-  return [...check(config.defaults.notify, ['defaults', 'notify']), ...config.policies.flatMap((p, index) => check(p.notify, ['policies', index, 'notify']))];
+  return [
+    ...check(config.defaults.notify, ['defaults', 'notify']),
+    ...check(config.defaults.escalate, ['defaults', 'escalate']),
+    ...config.policies.flatMap((p, index) => [...check(p.notify, ['policies', index, 'notify']), ...check(p.escalate, ['policies', index, 'escalate'])]),
+  ];
 };
 
 const schedulesValid: Rule = (config) =>

@@ -56,16 +56,32 @@ export const DaemonOptions = z.strictObject({
   /** pino level. Default: info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   retry: RetryOptions.default({ attempts: 5, initialDelay: '1s', maxDelay: '5m' }),
+  /** The HTTP endpoint for /healthz, /readyz and Prometheus /metrics. */
   health: HealthOptions.default({ enabled: true, host: '0.0.0.0', port: 9750 }),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
+  audit: z
+    .strictObject({
+      /** Also append every audit event, one JSON object per line, to this file (relative to the config file). */
+      file: z.string().min(1).optional(),
+    })
+    .default({}),
 });
+
+/** Warn this long before a credential expires, once per threshold and credential. */
+const ExpiryWarnings = z.array(DurationText);
 
 export const Defaults = z.strictObject({
   /** Store of policies that name none. */
   store: Name.optional(),
   /** Notifiers of policies that name none. Default: every defined notifier. */
   notify: z.array(Name).optional(),
+  /** Notifiers that also get overdue and expired alerts (escalation). Default: none. */
+  escalate: z.array(Name).optional(),
+  /** Default: [30d, 7d, 1d]. */
+  expiryWarnings: ExpiryWarnings.optional(),
+  /** A rotation this late is reported as overdue (once). Default: 1h. */
+  overdueAfter: DurationText.optional(),
   schedule: ScheduleOptions.optional(),
   maxAge: DurationText.optional(),
   /** Default: 0s (no spread). */
@@ -100,6 +116,9 @@ export const PolicyOptions = z.strictObject({
   rotateOnSignal: z.boolean().default(false),
   consumers: z.array(ConsumerOptions).default([]),
   notify: z.array(Name).optional(),
+  escalate: z.array(Name).optional(),
+  expiryWarnings: ExpiryWarnings.optional(),
+  overdueAfter: DurationText.optional(),
 });
 export type PolicyOptions = z.infer<typeof PolicyOptions>;
 

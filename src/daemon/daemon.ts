@@ -4,7 +4,9 @@ import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/normalize.js';
 import { ConfigError, describeError, RotadError } from '../errors.js';
+import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';
+import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
 import { Scheduler } from '../scheduler/scheduler.js';
@@ -46,7 +48,15 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   }
   logger.level = config.daemon.logLevel;
   const faults = faultHookFromEnv(process.env);
-  let runtime = buildRuntime(config, { logger, clock: systemClock, faults });
+  const metrics = new Metrics();
+  let audit: AuditTrail;
+  try {
+    audit = await AuditTrail.open(logger, config.daemon.stateDir, config.daemon.auditFile);
+  } catch (error) {
+    logger.fatal({ error: describeError(error) }, 'Cannot start');
+    return 1;
+  }
+  let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit });
   try {
     await pingAll(runtime);
     await writePidFile(config.daemon.stateDir);
@@ -56,10 +66,13 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     return 1;
   }
 
-  const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger });
+  const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics });
   let health: Server | undefined;
   if (config.daemon.health.enabled) {
-    const started = await startHealthServer(config.daemon.health.host, config.daemon.health.port, { ready: () => pingAll(scheduler.runtime) });
+    const started = await startHealthServer(config.daemon.health.host, config.daemon.health.port, {
+      ready: () => pingAll(scheduler.runtime),
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+    });
     health = started.server;
     logger.info({ port: started.port }, 'Health endpoints listening');
   }
@@ -71,6 +84,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
     health?.close();
     await scheduler.runtime.close();
+    await audit.flush();
     await removePidFile(config.daemon.stateDir);
     logger.info('Stopped');
     return 0;
@@ -79,12 +93,13 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const reload = async (): Promise<void> => {
     try {
       const next = await loadConfig(configPath);
-      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults });
+      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit });
       await pingAll(nextRuntime);
       const old = runtime;
       runtime = nextRuntime;
       config = next;
       logger.level = next.daemon.logLevel;
+      metrics.resetPolicies();
       scheduler.replaceRuntime(nextRuntime);
       void old.close();
       logger.info({ policies: next.policies.map((p) => p.name) }, 'Configuration reloaded');

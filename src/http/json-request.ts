@@ -7,6 +7,8 @@ export interface JsonRequest {
   headers?: Record<string, string>;
   /** Serialised as JSON when present. */
   body?: unknown;
+  /** A body already serialised (sent byte for byte, e.g. because it was signed); wins over `body`. */
+  rawBody?: string;
   timeoutMs: number;
   /** PEM CA bundle for https:// (in addition to none: it replaces the system roots when set). */
   ca?: string | undefined;
@@ -32,7 +34,7 @@ export class NetworkError extends Error {
  * any HTTP status; rejects with NetworkError only when no answer came.
  */
 export function jsonRequest(options: JsonRequest): Promise<JsonResponse> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';

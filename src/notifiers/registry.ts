@@ -1,8 +1,14 @@
+import { emailNotifier } from './email/index.js';
 import { logNotifier } from './log/index.js';
+import { slackNotifier } from './slack/index.js';
+import { webhookNotifier } from './webhook/index.js';
 
 /** Every notifier type, by the `type:` that selects it in YAML (= its folder under notifiers/). */
 export const notifierRegistry = {
+  email: emailNotifier,
   log: logNotifier,
+  slack: slackNotifier,
+  webhook: webhookNotifier,
 } as const;
 
 export type NotifierType = keyof typeof notifierRegistry;

@@ -1,6 +1,19 @@
-/** The events humans hear about (DESIGN.md, "Expiry and alerts"). Never carries a secret. */
+/** Every event type, in the order a rotation meets them (DESIGN.md, "Expiry and alerts"). */
+export const EVENT_TYPES = [
+  'rotation-started',
+  'rotation-succeeded',
+  'needs-attention',
+  'rotation-rolled-back',
+  'rotation-aborted',
+  'rotation-overdue',
+  'expiry-warning',
+  'credential-expired',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What humans hear about. Never carries a secret. */
 export interface RotationEvent {
-  type: 'rotation-started' | 'rotation-succeeded' | 'rotation-failed' | 'needs-attention' | 'rotation-rolled-back' | 'rotation-aborted';
+  type: EventType;
   policy: string;
   rotationId?: string | undefined;
   phase?: string | undefined;
@@ -8,10 +21,15 @@ export interface RotationEvent {
   code?: string | undefined;
   /** What happened and, for a person, what to do. */
   message: string;
+  /** Epoch ms. */
   at: number;
+  /** Epoch ms at which the current credential expires (expiry events). */
+  expiresAt?: number | undefined;
+  /** The warning threshold that was crossed, e.g. `7d` (expiry warnings). */
+  threshold?: string | undefined;
 }
 
 export interface Notifier {
-  /** Delivers an event. Must not throw for delivery problems the rotation should not care about. */
+  /** Delivers an event; throws when delivery failed (the queue in front of it retries). */
   notify(event: RotationEvent): Promise<void>;
 }

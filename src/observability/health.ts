@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 export interface HealthChecks {
   /** Resolves when the daemon can do its work (config loaded, stores reachable); rejects with the reason. */
   ready(): Promise<void>;
+  /** Prometheus exposition text and its content type. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
-/** `/healthz` (the process and its event loop answer) and `/readyz` (config loaded, stores reachable). */
+/** `/healthz` (the process and its event loop answer), `/readyz` (config loaded, stores reachable) and `/metrics`. */
 export async function startHealthServer(host: string, port: number, checks: HealthChecks): Promise<{ server: Server; port: number }> {
   const server = createServer((request, response) => {
     const reply = (status: number, body: object): void => {
@@ -17,6 +19,13 @@ export async function startHealthServer(host: string, port: number, checks: Heal
       checks.ready().then(
         () => reply(200, { status: 'ready' }),
         (error: unknown) => reply(503, { status: 'not ready', reason: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
+    if (request.url === '/metrics' && checks.metrics) {
+      checks.metrics().then(
+        ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body),
+        () => reply(500, { status: 'metrics unavailable' }),
       );
       return;
     }

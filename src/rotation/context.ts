@@ -1,9 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { Consumer } from '../consumers/types.js';
-import type { Notifier, RotationEvent } from '../notifiers/types.js';
+import type { RotationEvent } from '../notifiers/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../providers/types.js';
-import type { PolicyRef, Store } from '../stores/types.js';
+import type { PolicyRef, Store, StoredCredential } from '../stores/types.js';
+import type { AuditTrail } from '../observability/audit.js';
 import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from './state.js';
 
@@ -30,6 +31,8 @@ export interface PolicyRuntime {
   clock: Clock;
   retry: RetryPolicy;
   faults?: FaultHook | undefined;
+  /** Where each phase is recorded (the daemon's audit trail); absent for one-shot commands. */
+  audit?: AuditTrail | undefined;
 }
 
 /** What a step sees: the policy, the rotation's state, and a way to save progress inside the step. */
@@ -43,17 +46,8 @@ export interface StepContext {
   save: (patch: Partial<PolicyState>) => Promise<PolicyState>;
 }
 
-/** A step either moves the rotation on (a state patch, including the next phase) or asks to wait. */
-export type StepResult = { patch: Partial<PolicyState> } | { waitUntil: number };
-
-export function notifyAll(notifiers: readonly Notifier[], logger: Logger, clock: Clock, policy: string): PolicyRuntime['notify'] {
-  return async (event) => {
-    await Promise.all(
-      notifiers.map((notifier) =>
-        notifier.notify({ ...event, policy, at: clock.now() }).catch((error: unknown) => {
-          logger.warn({ err: error, event: event.type }, 'Notifier failed');
-        }),
-      ),
-    );
-  };
-}
+/**
+ * A step either moves the rotation on (a state patch, including the next phase, and the credential
+ * it handled, for the audit trail) or asks to wait.
+ */
+export type StepResult = { patch: Partial<PolicyState>; subject?: StoredCredential | undefined } | { waitUntil: number };

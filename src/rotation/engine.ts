@@ -1,13 +1,17 @@
 import { describeError, StoreConflictError } from '../errors.js';
-import type { PolicySnapshot } from '../stores/types.js';
+import type { AuditEvent } from '../observability/audit.js';
+import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
 import type { PolicyRuntime, StepContext } from './context.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
 import type { PolicyState, Trigger } from './state.js';
+
+/** Who a rotation acts for, in the audit trail. */
+const ACTOR_BY_TRIGGER: Record<Trigger, string> = { initial: 'schedule', schedule: 'schedule', 'max-age': 'schedule', resume: 'schedule', signal: 'signal', cli: 'cli' };
 import { STEPS } from './steps.js';
 
 export type RunOutcome =
-  | { status: 'completed'; rotationId: string }
+  | { status: 'completed'; rotationId: string; durationMs: number }
   | { status: 'waiting'; rotationId: string; until: number }
   | { status: 'needs-attention'; rotationId: string; code: string }
   | { status: 'stopped'; rotationId: string }
@@ -47,7 +51,16 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
   }
 
   const rotationId = state.rotationId ?? '';
+  const startedAt = state.startedAt ?? clock.now();
   const logger = runtime.logger.child({ rotation: rotationId });
+  const actor = ACTOR_BY_TRIGGER[state.trigger ?? 'schedule'];
+  const audit = (phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void => {
+    runtime.audit?.record({
+      rotationId, policy: runtime.name, phase, outcome, actor, durationMs: clock.now() - since,
+      ...(subject ? { credentialId: subject.id, fingerprint: runtime.audit.fingerprint(subject.value) } : {}),
+      ...extra,
+    });
+  };
   while (state.phase !== 'idle') {
     const phase = state.phase;
     if (signal.aborted) {
@@ -60,6 +73,7 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
       save: async (patch) => { await write({ ...state, ...patch }); return state; },
     };
     let result;
+    const stepStarted = clock.now();
     try {
       result = await withRetry(() => STEPS[phase].run({ ...ctx, state }), runtime.retry, {
         clock, signal,
@@ -67,24 +81,31 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
       });
     } catch (error) {
       if (error instanceof StoreConflictError) return { status: 'busy' };
-      if (signal.aborted) return { status: 'stopped', rotationId };
+      if (signal.aborted) {
+        audit(phase, 'stopped', stepStarted);
+        return { status: 'stopped', rotationId };
+      }
+      audit(phase, 'failed', stepStarted, { code: describeError(error).code });
       return markNeedsAttention(runtime, state, write, error);
     }
     if ('waitUntil' in result) {
       logger.info({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
+      audit(phase, 'waiting', stepStarted);
       return { status: 'waiting', rotationId, until: result.waitUntil };
     }
     runtime.faults?.('after', phase);
     try {
       await write({ ...state, ...result.patch });
+      audit(phase, 'completed', stepStarted, {}, result.subject);
     } catch (error) {
       if (error instanceof StoreConflictError) return { status: 'busy' };
       throw error;
     }
   }
-  logger.info('Rotation completed');
+  const durationMs = clock.now() - startedAt;
+  logger.info({ durationMs }, 'Rotation completed');
   await runtime.notify({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
-  return { status: 'completed', rotationId };
+  return { status: 'completed', rotationId, durationMs };
 }
 
 async function markNeedsAttention(runtime: PolicyRuntime, state: PolicyState, write: (s: PolicyState) => Promise<void>, error: unknown): Promise<RunOutcome> {

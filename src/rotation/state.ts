@@ -46,10 +46,12 @@ export const PolicyState = z.object({
   lastRotatedAt: z.number().optional(),
   lastRotationId: z.string().optional(),
   history: z.array(HistoryEntry).default([]),
+  /** Alerts already sent (expiry thresholds, expired, overdue), so that each fires once, across restarts. */
+  alertsSent: z.array(z.string()).default([]),
 });
 export type PolicyState = z.infer<typeof PolicyState>;
 
-export const IDLE_STATE: PolicyState = Object.freeze({ phase: 'idle', consumersDone: [], history: [] }) as PolicyState;
+export const IDLE_STATE: PolicyState = Object.freeze({ phase: 'idle', consumersDone: [], history: [], alertsSent: [] }) as PolicyState;
 
 export const HISTORY_LIMIT = 20;
 

@@ -19,7 +19,7 @@ function lost(ctx: StepContext, what: string): RotadError {
   return new RotadError('STORE_CONFLICT', `${what} of rotation ${ctx.rotationId} is no longer in the store of policy ${ctx.runtime.name}; another writer changed it`);
 }
 
-const next = (phase: Phase | 'idle', extra: Partial<StepContext['state']> = {}): StepResult => ({ patch: { phase, ...extra } });
+const next = (phase: Phase | 'idle', extra: Partial<StepContext['state']> = {}, subject?: StoredCredential): StepResult => ({ patch: { phase, ...extra }, subject });
 
 /** obtain + stage: the new credential is recorded as pending before anything else happens. */
 const obtain: Step = {
@@ -38,7 +38,7 @@ const obtain: Step = {
       throw error;
     }
     ctx.logger.info({ credentialId: credential.id }, 'New credential staged');
-    return next('verify');
+    return next('verify', {}, credential);
   },
 };
 
@@ -50,7 +50,7 @@ const verify: Step = {
     if (snapshot.pending?.rotationId !== ctx.rotationId) throw lost(ctx, 'the pending credential');
     await ctx.runtime.provider.verify(providerContext(ctx), snapshot.pending);
     ctx.logger.info('New credential verified');
-    return next('promote');
+    return next('promote', {}, snapshot.pending);
   },
 };
 
@@ -78,7 +78,7 @@ const consumers: Step = {
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
     }
-    return next('grace', { graceUntil: runtime.clock.now() + runtime.graceMs });
+    return next('grace', { graceUntil: runtime.clock.now() + runtime.graceMs }, credential);
   },
 };
 
@@ -100,6 +100,7 @@ const revoke: Step = {
       await provider.revoke(providerContext(ctx), old);
       await store.markPreviousRevoked(ref, ctx.rotationId, clock.now());
       ctx.logger.info({ credentialId: old.id }, 'Old credential revoked');
+      return next('complete', {}, old);
     }
     return next('complete');
   },

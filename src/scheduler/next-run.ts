@@ -20,6 +20,8 @@ export interface Due {
   reason: DueReason;
   /** True when the moment has already passed (the daemon was down or busy). */
   overdue: boolean;
+  /** When it should have run (before `at` was moved up to now). */
+  scheduledAt: number;
 }
 
 /** The deterministic offset of a policy inside its window: the same on every host and restart. */
@@ -35,7 +37,7 @@ export function windowOffset(name: string, windowMs: number): number {
  * Returns undefined when the policy waits for a person (needs attention, no request since).
  */
 export function nextDue(timing: PolicyTiming, state: PolicyState, now: number): Due | undefined {
-  const at = (when: number, reason: DueReason): Due => ({ at: Math.max(when, now), reason, overdue: when < now });
+  const at = (when: number, reason: DueReason): Due => ({ at: Math.max(when, now), reason, overdue: when < now, scheduledAt: when });
 
   if (state.phase !== 'idle') {
     if (state.attention) {

@@ -1,4 +1,9 @@
-import { describeError } from '../errors.js';
+import { checkAlerts, type AlertCheck } from '../alerts/expiry.js';
+import type { ResolvedPolicy } from '../config/normalize.js';
+import { describeError, StoreConflictError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PolicyRuntime } from '../rotation/context.js';
+import type { PolicySnapshot } from '../stores/types.js';
 import type { Logger } from '../observability/logger.js';
 import { runRotation, type RunOutcome } from '../rotation/engine.js';
 import type { Trigger } from '../rotation/state.js';
@@ -18,6 +23,7 @@ export interface SchedulerOptions {
   concurrency: number;
   clock: Clock;
   logger: Logger;
+  metrics?: Metrics | undefined;
   /** Called after each run, for tests and metrics. */
   onOutcome?: (policy: string, outcome: RunOutcome | { status: 'error'; code: string }) => void;
 }
@@ -118,6 +124,20 @@ export class Scheduler {
     if (!this.#stopped) this.#timer = setTimeout(() => void this.wake(), Math.max(0, earliest - clock.now()));
   }
 
+  /** Sends the expiry/overdue alerts that are due, recording them first so that each fires once. */
+  async #alert(policy: PolicyRuntime, config: ResolvedPolicy, snapshot: PolicySnapshot, now: number): Promise<AlertCheck> {
+    const check = checkAlerts(config, snapshot, now);
+    if (check.events.length === 0) return check;
+    try {
+      await policy.store.writeState(policy.ref, { ...snapshot.state, alertsSent: check.alertsSent }, snapshot.revision);
+    } catch (error) {
+      if (error instanceof StoreConflictError) return { ...check, events: [] }; // someone else moved on; the next look decides again
+      throw error;
+    }
+    for (const event of check.events) await policy.notify(event);
+    return check;
+  }
+
   #launch(name: string, trigger: Trigger): void {
     const policy = this.#runtime.policies.get(name);
     if (!policy) return;
@@ -125,10 +145,12 @@ export class Scheduler {
     const done = runRotation(policy, trigger, abort.signal).then(
       (outcome) => {
         this.#errorBackoff.delete(name);
+        this.#options.metrics?.rotationOutcome(name, outcome.status === 'completed' ? 'succeeded' : outcome.status, outcome.status === 'completed' ? outcome.durationMs : undefined);
         this.#options.onOutcome?.(name, outcome);
       },
       (error: unknown) => {
         this.#recordError(name, error);
+        this.#options.metrics?.rotationOutcome(name, 'error');
         this.#options.onOutcome?.(name, { status: 'error', code: describeError(error).code });
       },
     ).finally(() => {

@@ -11,7 +11,7 @@ const every = (intervalMs: number, maxAgeMs?: number): PolicyTiming => ({ name: 
 
 describe('nextDue: a pure function of (timing, persisted state, now)', () => {
   it('rotates a policy that has never rotated right away', () => {
-    expect(nextDue(every(30 * DAY), idle(), t('2026-01-01T00:00:00Z'))).toEqual({ at: t('2026-01-01T00:00:00Z'), reason: 'initial', overdue: false });
+    expect(nextDue(every(30 * DAY), idle(), t('2026-01-01T00:00:00Z'))).toEqual({ at: t('2026-01-01T00:00:00Z'), reason: 'initial', overdue: false, scheduledAt: t('2026-01-01T00:00:00Z') });
   });
 
   it('every: counts from the last rotation recorded in the store', () => {
@@ -58,12 +58,12 @@ describe('nextDue: a pure function of (timing, persisted state, now)', () => {
   it('maxAge catch-up: after downtime, an old credential rotates at the next chance', () => {
     // Last rotated 50 days ago, maxAge 45d, schedule every 90d: overdue by the max age.
     const due = nextDue(every(90 * DAY, 45 * DAY), idle('2026-01-01T00:00:00Z'), t('2026-02-20T00:00:00Z'));
-    expect(due).toEqual({ at: t('2026-02-20T00:00:00Z'), reason: 'max-age', overdue: true });
+    expect(due).toEqual({ at: t('2026-02-20T00:00:00Z'), reason: 'max-age', overdue: true, scheduledAt: t('2026-02-15T00:00:00Z') });
   });
 
   it('a cron slot missed while the daemon was down runs once, late', () => {
     const due = nextDue(cron('0 3 * * 1'), idle('2026-01-01T00:00:00Z'), t('2026-01-20T00:00:00Z'));
-    expect(due).toEqual({ at: t('2026-01-20T00:00:00Z'), reason: 'schedule', overdue: true });
+    expect(due).toEqual({ at: t('2026-01-20T00:00:00Z'), reason: 'schedule', overdue: true, scheduledAt: t('2026-01-05T03:00:00Z') });
   });
 
   it('maxAge earlier than the next slot wins', () => {

@@ -28,7 +28,7 @@ function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], r
   const calls: Call[] = [];
   const policies = names.map((name): ResolvedPolicy => ({
     name, provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, rotateOnSignal,
-    consumers: [], notify: [], timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
+    consumers: [], notify: [], escalate: [], expiryWarnings: [], overdueAfterMs: 3_600_000, timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
   }));
   return {
     config: { policies } as unknown as ResolvedConfig,

@@ -2,7 +2,7 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import type { Notifier } from '../types.js';
 import { LogNotifierOptions } from './schema.js';
 
-const WARN_EVENTS = new Set(['rotation-failed', 'needs-attention', 'rotation-aborted']);
+const WARN_EVENTS = new Set(['needs-attention', 'rotation-aborted', 'rotation-overdue', 'expiry-warning', 'credential-expired']);
 
 function createLogNotifier(_options: LogNotifierOptions, deps: AdapterDeps): Notifier {
   const logger = deps.logger.child({ notifier: 'log' });

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from './types.js';
+
+/** Options every notifier has. */
+export const NotifierCommon = {
+  /** Only these event types reach this notifier. Default: all. */
+  events: z.array(z.enum(EVENT_TYPES)).optional(),
+};
+
+/** How a notification headline reads, per event type. */
+export const HEADLINES: Record<(typeof EVENT_TYPES)[number], string> = {
+  'rotation-started': 'Rotation started',
+  'rotation-succeeded': 'Rotation succeeded',
+  'needs-attention': 'Rotation needs attention',
+  'rotation-rolled-back': 'Rotation rolled back',
+  'rotation-aborted': 'Rotation abandoned',
+  'rotation-overdue': 'Rotation overdue',
+  'expiry-warning': 'Credential expires soon',
+  'credential-expired': 'Credential expired',
+};
+
+/** Events a person must act on. */
+export const ACTION_EVENTS = new Set(['needs-attention', 'rotation-overdue', 'credential-expired', 'expiry-warning']);

@@ -1,0 +1,79 @@
+import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Notifier, RotationEvent } from './types.js';
+
+export interface DeliveryOptions {
+  name: string;
+  notifier: Notifier;
+  /** Event types this notifier wants; undefined = all. */
+  events?: readonly string[] | undefined;
+  clock: Clock;
+  logger: Logger;
+  /** Attempts per event. Default: 6 (about 1 minute of backoff). */
+  attempts?: number;
+  /** Called after each event with the outcome, for metrics. */
+  onOutcome?: (notifier: string, outcome: 'delivered' | 'failed' | 'dropped') => void;
+}
+
+const MAX_QUEUED = 500;
+
+/**
+ * A notifier behind a queue: `send` returns at once, delivery happens in the background with
+ * exponential backoff, so a notifier that is down never blocks or fails a rotation.
+ */
+export class DeliveryQueue {
+  readonly #options: DeliveryOptions;
+  readonly #queue: RotationEvent[] = [];
+  #draining: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+
+  constructor(options: DeliveryOptions) {
+    this.#options = options;
+  }
+
+  send(event: RotationEvent): void {
+    if (this.#options.events && !this.#options.events.includes(event.type)) return;
+    if (this.#queue.length >= MAX_QUEUED) {
+      this.#queue.shift();
+      this.#options.onOutcome?.(this.#options.name, 'dropped');
+      this.#options.logger.warn({ notifier: this.#options.name }, 'Notification queue full, oldest event dropped');
+    }
+    this.#queue.push(event);
+    this.#draining ??= this.#drain().finally(() => { this.#draining = undefined; });
+  }
+
+  async #drain(): Promise<void> {
+    const { notifier, clock, logger, name } = this.#options;
+    const attempts = this.#options.attempts ?? 6;
+    for (let event = this.#queue.shift(); event; event = this.#queue.shift()) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await notifier.notify(event);
+          this.#options.onOutcome?.(name, 'delivered');
+          break;
+        } catch (error) {
+          if (attempt >= attempts || this.#abort.signal.aborted) {
+            this.#options.onOutcome?.(name, 'failed');
+            logger.error({ notifier: name, event: event.type, policy: event.policy, error: describeError(error), attempts: attempt }, 'Notification could not be delivered');
+            break;
+          }
+          const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));
+          logger.warn({ notifier: name, event: event.type, attempt, delayMs, error: describeError(error) }, 'Notification failed, retrying');
+          await clock.sleep(delayMs, this.#abort.signal).catch(() => undefined);
+        }
+      }
+    }
+  }
+
+  /** Waits up to `timeoutMs` for queued events, then stops retrying. */
+  async close(timeoutMs: number): Promise<void> {
+    const pending = this.#draining;
+    if (pending) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pending, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+      clearTimeout(timer);
+    }
+    this.#abort.abort();
+  }
+}

@@ -1,0 +1,24 @@
+import type { AdapterDefinition } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import { registerSecretValue } from '../../secret.js';
+import { postJson, secretFrom } from '../http-post.js';
+import type { Notifier } from '../types.js';
+import { slackMessage } from './message.js';
+import { SlackNotifierOptions } from './schema.js';
+
+function createSlackNotifier(options: SlackNotifierOptions): Notifier {
+  const timeoutMs = durationMs(options.timeout);
+  return {
+    notify: async (event) => {
+      const url = secretFrom(options.webhookUrlEnv, () => undefined, 'the Slack webhook URL');
+      registerSecretValue(url);
+      await postJson(url, slackMessage(event), {}, timeoutMs);
+    },
+  };
+}
+
+export const slackNotifier = {
+  type: 'slack',
+  schema: SlackNotifierOptions,
+  create: createSlackNotifier,
+} satisfies AdapterDefinition<typeof SlackNotifierOptions, Notifier>;

@@ -1,0 +1,22 @@
+import { ACTION_EVENTS, HEADLINES } from '../common.js';
+import type { RotationEvent } from '../types.js';
+
+/** A readable Slack message: headline, what happened, what to do, and the facts. */
+export function slackMessage(event: RotationEvent): { text: string; blocks: unknown[] } {
+  const icon = ACTION_EVENTS.has(event.type) ? ':rotating_light:' : ':white_check_mark:';
+  const headline = `${icon} ${HEADLINES[event.type]}: \`${event.policy}\``;
+  const facts = [
+    event.rotationId && `*Rotation:* \`${event.rotationId}\``,
+    event.phase && `*Phase:* ${event.phase}`,
+    event.code && `*Code:* \`${event.code}\``,
+    event.expiresAt !== undefined && `*Expires:* ${new Date(event.expiresAt).toISOString()}`,
+    event.threshold && `*Threshold:* ${event.threshold}`,
+  ].filter(Boolean) as string[];
+  return {
+    text: `${headline} — ${event.message}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*\n${event.message}` } },
+      ...(facts.length > 0 ? [{ type: 'context', elements: facts.map((text) => ({ type: 'mrkdwn', text })) }] : []),
+    ],
+  };
+}

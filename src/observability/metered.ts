@@ -1,0 +1,36 @@
+import { describeError } from '../errors.js';
+import type { Provider } from '../providers/types.js';
+import type { Store } from '../stores/types.js';
+
+type Count = (operation: string, outcome: string) => void;
+
+/** Wraps each named async method so that every call is counted as `ok` or by its error code. */
+function meter<T extends object>(target: T, methods: readonly (keyof T & string)[], count: Count): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const name of methods) {
+    const method = target[name];
+    if (typeof method !== 'function') continue;
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        const result: unknown = await (method as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        count(name, 'ok');
+        return result;
+      } catch (error) {
+        count(name, describeError(error).code);
+        throw error;
+      }
+    };
+  }
+  return { ...target, ...wrapped };
+}
+
+const STORE_METHODS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
+const PROVIDER_METHODS = ['obtain', 'verify', 'revoke'] as const;
+
+export function meteredStore(store: Store, count: Count): Store {
+  return meter(store, [...STORE_METHODS], count);
+}
+
+export function meteredProvider(provider: Provider, count: Count): Provider {
+  return meter(provider, [...PROVIDER_METHODS], count);
+}

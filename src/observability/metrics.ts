@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PHASES } from '../rotation/state.js';
+
+/** Every metric rotad exports, by name (the alerting rules in config/prometheus are checked against this). */
+export const METRIC_NAMES = [
+  'rotad_credential_expiry_timestamp_seconds',
+  'rotad_next_rotation_timestamp_seconds',
+  'rotad_last_success_timestamp_seconds',
+  'rotad_rotation_phase',
+  'rotad_policy_ready',
+  'rotad_needs_attention',
+  'rotad_rotations_total',
+  'rotad_rotation_duration_seconds',
+  'rotad_store_requests_total',
+  'rotad_provider_requests_total',
+  'rotad_notifications_total',
+  'rotad_up',
+] as const;
+
+export interface PolicyObservation {
+  expiresAt?: number | undefined;
+  nextRotationAt?: number | undefined;
+  lastSuccessAt?: number | undefined;
+  phase: string;
+  ready: boolean;
+  needsAttention: boolean;
+}
+
+const seconds = (ms: number): number => ms / 1000;
+
+/**
+ * rotad's Prometheus metrics, in the style of cert-manager: timestamps as gauges, readiness per
+ * policy, outcomes as counters. Labels are policy, store, provider, notifier and operation names
+ * from the config and fixed enums, so the label sets stay bounded.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #expiry = new Gauge({ name: 'rotad_credential_expiry_timestamp_seconds', help: 'When the current credential expires (provider expiry, else created + maxAge), Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #next = new Gauge({ name: 'rotad_next_rotation_timestamp_seconds', help: 'When the next rotation is due, Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #lastSuccess = new Gauge({ name: 'rotad_last_success_timestamp_seconds', help: 'When the last rotation completed, Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #phase = new Gauge({ name: 'rotad_rotation_phase', help: '1 for the phase the policy is in (idle when no rotation runs).', labelNames: ['policy', 'phase'], registers: [this.registry] });
+  readonly #ready = new Gauge({ name: 'rotad_policy_ready', help: '1 when the current credential exists, has not expired, and rotation is neither overdue nor waiting for a person.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #attention = new Gauge({ name: 'rotad_needs_attention', help: '1 when a rotation stopped and waits for a person.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #rotations = new Counter({ name: 'rotad_rotations_total', help: 'Rotation runs by outcome.', labelNames: ['policy', 'outcome'], registers: [this.registry] });
+  readonly #duration = new Histogram({ name: 'rotad_rotation_duration_seconds', help: 'Time from the start of a rotation to its completion (grace included).', labelNames: ['policy'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 86400], registers: [this.registry] });
+  readonly #store = new Counter({ name: 'rotad_store_requests_total', help: 'Store operations by outcome (error = error code).', labelNames: ['store', 'operation', 'outcome'], registers: [this.registry] });
+  readonly #provider = new Counter({ name: 'rotad_provider_requests_total', help: 'Provider operations by outcome (error = error code).', labelNames: ['policy', 'provider', 'operation', 'outcome'], registers: [this.registry] });
+  readonly #notifications = new Counter({ name: 'rotad_notifications_total', help: 'Notifications by outcome.', labelNames: ['notifier', 'outcome'], registers: [this.registry] });
+  readonly #up = new Gauge({ name: 'rotad_up', help: '1 while the daemon runs.', registers: [this.registry] });
+
+  constructor() {
+    this.#up.set(1);
+  }
+
+  observePolicy(policy: string, o: PolicyObservation): void {
+    const set = (gauge: Gauge, ms: number | undefined): void => {
+      if (ms === undefined) gauge.remove({ policy });
+      else gauge.set({ policy }, seconds(ms));
+    };
+    set(this.#expiry, o.expiresAt);
+    set(this.#next, o.nextRotationAt);
+    set(this.#lastSuccess, o.lastSuccessAt);
+    for (const phase of ['idle', ...PHASES]) this.#phase.set({ policy, phase }, phase === o.phase ? 1 : 0);
+    this.#ready.set({ policy }, o.ready ? 1 : 0);
+    this.#attention.set({ policy }, o.needsAttention ? 1 : 0);
+  }
+
+  rotationOutcome(policy: string, outcome: string, durationMs?: number): void {
+    this.#rotations.inc({ policy, outcome });
+    if (durationMs !== undefined) this.#duration.observe({ policy }, seconds(durationMs));
+  }
+
+  storeRequest(store: string, operation: string, outcome: string): void {
+    this.#store.inc({ store, operation, outcome });
+  }
+
+  providerRequest(policy: string, provider: string, operation: string, outcome: string): void {
+    this.#provider.inc({ policy, provider, operation, outcome });
+  }
+
+  notification(notifier: string, outcome: string): void {
+    this.#notifications.inc({ notifier, outcome });
+  }
+
+  /** Forgets per-policy series (after a reload removed or renamed policies). */
+  resetPolicies(): void {
+    for (const gauge of [this.#expiry, this.#next, this.#lastSuccess, this.#phase, this.#ready, this.#attention]) gauge.reset();
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
