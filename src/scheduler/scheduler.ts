@@ -101,10 +101,21 @@ export class Scheduler {
         continue;
       }
       let trigger: Trigger | undefined;
+      const config = this.#runtime.config.policies.find((p) => p.name === name);
+      if (!config) continue;
       try {
         const snapshot = await policy.store.read(policy.ref);
-        const timing = this.#runtime.config.policies.find((p) => p.name === name)?.timing;
-        const due = timing && nextDue(timing, snapshot.state, now);
+        const due = nextDue(config.timing, snapshot.state, now);
+        const alerts = await this.#alert(policy, config, snapshot, now);
+        if (alerts.nextCheckAt !== undefined) earliest = Math.min(earliest, alerts.nextCheckAt);
+        this.#options.metrics?.observePolicy(name, {
+          expiresAt: alerts.expiresAt,
+          nextRotationAt: due?.at,
+          lastSuccessAt: snapshot.state.lastRotatedAt,
+          phase: snapshot.state.phase,
+          needsAttention: snapshot.state.attention !== undefined,
+          ready: snapshot.current !== undefined && !alerts.overdue && snapshot.state.attention === undefined && (alerts.expiresAt === undefined || alerts.expiresAt > now),
+        });
         if (this.#signalled.has(name)) trigger = snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined ? 'signal' : due ? TRIGGER_BY_REASON[due.reason] : 'signal';
         else if (due && due.at <= now) trigger = TRIGGER_BY_REASON[due.reason];
         else if (due) earliest = Math.min(earliest, due.at);

@@ -66,10 +66,10 @@ export class SmtpSink {
   }
 }
 
-/** Polls until `done()` or the timeout. */
-export async function eventually(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Polls until `done()` (which may be async) or the timeout. */
+export async function eventually(done: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 25));
   }
