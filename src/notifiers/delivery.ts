@@ -26,6 +26,8 @@ export class DeliveryQueue {
   readonly #options: DeliveryOptions;
   readonly #queue: RotationEvent[] = [];
   #draining: Promise<void> | undefined;
+  /** True from the moment a drain starts until it has seen the queue empty (set and cleared synchronously). */
+  #active = false;
   readonly #abort = new AbortController();
 
   constructor(options: DeliveryOptions) {
@@ -40,35 +42,45 @@ export class DeliveryQueue {
       this.#options.logger.warn({ notifier: this.#options.name }, 'Notification queue full, oldest event dropped');
     }
     this.#queue.push(event);
-    this.#draining ??= this.#drain().finally(() => { this.#draining = undefined; });
+    if (!this.#active) {
+      this.#active = true;
+      this.#draining = this.#drain();
+    }
   }
 
   async #drain(): Promise<void> {
+    try {
+      for (let event = this.#queue.shift(); event; event = this.#queue.shift()) await this.#deliver(event);
+    } finally {
+      // No await between the empty queue and this line, so a send() can never find a drain that is about to stop.
+      this.#active = false;
+    }
+  }
+
+  async #deliver(event: RotationEvent): Promise<void> {
     const { notifier, clock, logger, name } = this.#options;
     const attempts = this.#options.attempts ?? 6;
-    for (let event = this.#queue.shift(); event; event = this.#queue.shift()) {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await notifier.notify(event);
-          this.#options.onOutcome?.(name, 'delivered');
-          break;
-        } catch (error) {
-          if (attempt >= attempts || this.#abort.signal.aborted) {
-            this.#options.onOutcome?.(name, 'failed');
-            logger.error({ notifier: name, event: event.type, policy: event.policy, error: describeError(error), attempts: attempt }, 'Notification could not be delivered');
-            break;
-          }
-          const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));
-          logger.warn({ notifier: name, event: event.type, attempt, delayMs, error: describeError(error) }, 'Notification failed, retrying');
-          await clock.sleep(delayMs, this.#abort.signal).catch(() => undefined);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await notifier.notify(event);
+        this.#options.onOutcome?.(name, 'delivered');
+        return;
+      } catch (error) {
+        if (attempt >= attempts || this.#abort.signal.aborted) {
+          this.#options.onOutcome?.(name, 'failed');
+          logger.error({ notifier: name, event: event.type, policy: event.policy, error: describeError(error), attempts: attempt }, 'Notification could not be delivered');
+          return;
         }
+        const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));
+        logger.warn({ notifier: name, event: event.type, attempt, delayMs, error: describeError(error) }, 'Notification failed, retrying');
+        await clock.sleep(delayMs, this.#abort.signal).catch(() => undefined);
       }
     }
   }
 
   /** Waits up to `timeoutMs` for queued events, then stops retrying. */
   async close(timeoutMs: number): Promise<void> {
-    const pending = this.#draining;
+    const pending = this.#active ? this.#draining : undefined;
     if (pending) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([pending, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);

@@ -43,7 +43,7 @@ describe('catalogues stay in step with the code', () => {
   it('every shipped config validates', async () => {
     const examples = (await readdir(join(ROOT, 'config/examples')).catch(() => [])).map((f) => join('config/examples', f));
     for (const file of ['config/rotad.example.yaml', ...examples.filter((f) => f.endsWith('.yaml'))]) {
-      const config = await loadConfig(join(ROOT, file), { VAULT_ADDR: 'https://vault.example.com:8200' });
+      const config = await loadConfig(join(ROOT, file), { VAULT_ADDR: 'https://vault.example.com:8200', ROTAD_WEBHOOK_URL: 'https://hooks.example.com/rotad', SMTP_HOST: 'smtp.example.com' });
       expect(config.policies.length, file).toBeGreaterThan(0);
     }
   });
