@@ -36,10 +36,6 @@ export class Secret {
     return this.#value;
   }
 
-  equals(other: Secret | undefined): boolean {
-    return other !== undefined && other.#value === this.#value;
-  }
-
   toJSON(): string {
     return REDACTED;
   }

@@ -35,6 +35,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   }
 
   const previous = snapshot.previous;
+  if (!store.capabilities.rollback) throw new RotadError('ROLLBACK_UNSAFE', `the store of policy ${name} keeps no previous credential`);
   if (previous === undefined) throw new RotadError('ROLLBACK_UNSAFE', `policy ${name} has no previous credential to restore`);
   if (previous.revokedAt !== undefined) {
     throw new RotadError('ROLLBACK_UNSAFE', `the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
