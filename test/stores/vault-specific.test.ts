@@ -99,3 +99,51 @@ describe('vault store on a real OpenBao', () => {
     expect((await root('GET', `secret/metadata/${path}`)).data.max_versions).toBe(1);
   });
 });
+
+describe('vault store: Kubernetes auth on a real OpenBao', () => {
+  it('logs in with the service-account token through a TokenReview API, and rotates', async () => {
+    const { createServer } = await import('node:http');
+    const reviews: Array<{ authorization?: string; token?: string }> = [];
+    // Plays the one Kubernetes endpoint OpenBao calls: TokenReview, for the service account platform/rotad.
+    const kubernetes = createServer((request, response) => {
+      let body = '';
+      request.on('data', (c: Buffer) => { body += c.toString(); });
+      request.on('end', () => {
+        const token = (JSON.parse(body) as { spec?: { token?: string } }).spec?.token;
+        reviews.push({ authorization: request.headers.authorization, token });
+        response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({
+          apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview',
+          status: token === jwt ? { authenticated: true, user: { username: 'system:serviceaccount:platform:rotad', uid: '5a0c3b1e-2f4d-4c6b-9e8a-7d1f0b2c3a4e', groups: ['system:serviceaccounts'] } } : { authenticated: false },
+        }));
+      });
+    });
+    await new Promise<void>((resolve) => kubernetes.listen(0, '127.0.0.1', resolve));
+    const port = (kubernetes.address() as { port: number }).port;
+    const segment = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const jwt = `${segment({ alg: 'RS256', typ: 'JWT' })}.${segment({
+      iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:platform:rotad',
+      'kubernetes.io/serviceaccount/namespace': 'platform', 'kubernetes.io/serviceaccount/service-account.name': 'rotad',
+      'kubernetes.io/serviceaccount/service-account.uid': '5a0c3b1e-2f4d-4c6b-9e8a-7d1f0b2c3a4e',
+    })}.c2lnbmF0dXJl`;
+    try {
+      const mount = `kubernetes-${Date.now()}`;
+      await root('POST', `sys/auth/${mount}`, { type: 'kubernetes' });
+      // OpenBao insists on a CA outside a pod; the stand-in API is plain HTTP, so this one is never used.
+      const ca = await readFile(join(ROOT, 'test/fixtures/unused-kubernetes-ca.pem'), 'utf8');
+      await root('POST', `auth/${mount}/config`, { kubernetes_host: `http://127.0.0.1:${port}`, kubernetes_ca_cert: ca, disable_local_ca_jwt: true });
+      await root('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedPolicy() });
+      await root('POST', `auth/${mount}/role/rotad`, { bound_service_account_names: ['rotad'], bound_service_account_namespaces: ['platform'], token_policies: ['rotad-k8s'], token_ttl: '10m' });
+      const dir = await tempDir();
+      await writeFile(join(dir, 'token'), jwt, { mode: 0o600 });
+      const options = { type: 'vault', address: servers().address, auth: { method: 'kubernetes', mount, role: 'rotad', jwtFile: join(dir, 'token') } };
+      expect(await rotate(options, `k8s-${Date.now()}`)).toMatchObject({ status: 'completed' });
+      expect(reviews.at(0)?.token).toBe(jwt);
+      // A token Kubernetes does not vouch for is refused.
+      const intruder = `${segment({ alg: 'RS256', typ: 'JWT' })}.${segment({ iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:platform:intruder', 'kubernetes.io/serviceaccount/namespace': 'platform', 'kubernetes.io/serviceaccount/service-account.name': 'intruder' })}.c2lnbmF0dXJl`;
+      await writeFile(join(dir, 'intruder'), intruder, { mode: 0o600 });
+      await expect(openStore({ ...options, auth: { ...options.auth, jwtFile: join(dir, 'intruder') } }).ping()).rejects.toMatchObject({ code: 'STORE_ACCESS_DENIED', message: expect.stringMatching(/kubernetes login/) });
+    } finally {
+      kubernetes.close();
+    }
+  });
+});
