@@ -85,6 +85,21 @@ describe('vault store on a real OpenBao', () => {
     expect((await store.read(ref)).previous?.value.reveal()).toBe('hand-made');
   });
 
+  it('namespace: everything lands in the configured namespace (X-Vault-Namespace), nothing in the root one', async () => {
+    const namespace = `team-${Date.now()}`;
+    await root('POST', `sys/namespaces/${namespace}`, {});
+    const { address, rootToken } = servers();
+    await fetch(`${address}/v1/sys/mounts/secret`, { method: 'POST', headers: { 'x-vault-token': rootToken, 'x-vault-namespace': namespace }, body: JSON.stringify({ type: 'kv', options: { version: '2' } }) });
+    process.env.ROTAD_TEST_VAULT_TOKEN = rootToken;
+    const options = { type: 'vault', address, namespace, path: 'apps/{policy}', auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
+    expect(await rotate(options, 'namespaced')).toMatchObject({ status: 'completed' });
+    const inNamespace = await fetch(`${address}/v1/secret/data/apps/namespaced`, { headers: { 'x-vault-token': rootToken, 'x-vault-namespace': namespace } });
+    expect(inNamespace.status).toBe(200);
+    const stored = ((await inNamespace.json()) as { data: { data: { value: string } } }).data.data.value;
+    expect(stored).toBe((await openStore(options).read({ name: 'namespaced' })).current?.value.reveal());
+    expect((await fetch(`${address}/v1/secret/data/apps/namespaced`, { headers: { 'x-vault-token': rootToken } })).status).toBe(404);
+  });
+
   it('respects max_versions: with the previous version pruned, rollback refuses instead of guessing', async () => {
     process.env.ROTAD_TEST_VAULT_TOKEN = servers().rootToken;
     const path = `apps/pruned-${Date.now()}`;
