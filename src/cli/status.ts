@@ -32,7 +32,8 @@ export async function statusCommand(path: string, json: boolean): Promise<number
   try {
     for (const policy of config.policies) {
       try {
-        const snapshot = await runtime.policies.get(policy.name)!.store.read(runtime.policies.get(policy.name)!.ref);
+        const { store, ref } = runtime.policies.get(policy.name)!;
+        const snapshot = await store.read(ref);
         const { state } = snapshot;
         const due = nextDue(policy.timing, state, now);
         rows.push({
