@@ -1,4 +1,6 @@
 import type { AdapterDeps } from './adapters.js';
+import type { Peers } from './consumers/types.js';
+import { RotadError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { ResolvedConfig, ResolvedPolicy } from './config/normalize.js';
 import { consumerRegistry } from './consumers/registry.js';
@@ -52,6 +54,21 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     { clock: options.clock, logger: options.logger, onOutcome: (name, outcome) => metrics?.notification(name, outcome) },
   );
 
+  const peers: Peers = {
+    policy: async (name) => {
+      const other = config.policies.find((p) => p.name === name);
+      const store = other && stores.get(other.storeName);
+      if (!other || !store) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
+      const snapshot = await store.read({ name, path: other.secret?.path, field: other.secret?.field });
+      return { credential: snapshot.current, provider: other.provider };
+    },
+    store: (name) => {
+      const store = stores.get(name);
+      if (!store) throw new RotadError('CONFIG_INVALID', `no store named '${name}'`);
+      return store;
+    },
+  };
+
   const policyRuntime = (policy: ResolvedPolicy): PolicyRuntime => {
     const logger = options.logger.child({ policy: policy.name });
     const store = stores.get(policy.storeName);
@@ -60,9 +77,12 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       name: policy.name,
       ref: { name: policy.name, path: policy.secret?.path, field: policy.secret?.field },
       graceMs: policy.graceMs,
+      maxAgeMs: policy.timing.maxAgeMs,
+      assist: policy.assist,
       store,
       provider: metered(build<Provider>(providerRegistry, policy.provider, { ...deps, logger }), policy),
       consumers: policy.consumers.map((o, index) => ({ key: `${index}:${o.type}`, consumer: build(consumerRegistry, o, { ...deps, logger }) })),
+      peers,
       notify: router.forPolicy(policy.name, policy.notify, policy.escalate),
       logger,
       clock: options.clock,

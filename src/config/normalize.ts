@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { PolicyTiming } from '../scheduler/next-run.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import { durationMs } from './duration-text.js';
+import type { AssistTiming } from '../rotation/ask-person.js';
 import type { RotadConfig } from './schema.js';
 
 type RawPolicy = RotadConfig['policies'][number];
@@ -16,6 +17,8 @@ export interface ResolvedPolicy {
   secret?: { path?: string | undefined; field?: string | undefined } | undefined;
   timing: PolicyTiming;
   graceMs: number;
+  /** Pacing of requests to a person (assisted rotations). */
+  assist: AssistTiming;
   rotateOnSignal: boolean;
   consumers: RawPolicy['consumers'];
   notify: string[];
@@ -73,6 +76,11 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
       secret: policy.secret,
       timing: { name: policy.name, schedule: scheduleOf(policy, config, maxAgeMs), maxAgeMs, windowMs: optionalMs(policy.window ?? config.defaults.window) ?? 0 },
       graceMs: optionalMs(policy.grace ?? config.defaults.grace) ?? 0,
+      assist: {
+        remindMs: durationMs(policy.assist?.remindEvery ?? config.defaults.assist?.remindEvery ?? '1d'),
+        deadlineMs: durationMs(policy.assist?.deadline ?? config.defaults.assist?.deadline ?? '3d'),
+        checkMs: durationMs(policy.assist?.checkEvery ?? config.defaults.assist?.checkEvery ?? '1m'),
+      },
       rotateOnSignal: policy.rotateOnSignal,
       consumers: policy.consumers,
       notify: policy.notify ?? config.defaults.notify ?? Object.keys(config.notifiers),

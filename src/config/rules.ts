@@ -71,8 +71,32 @@ const schedulesValid: Rule = (config) =>
     return problem === undefined ? [] : [{ path: [...at, 'cron'], message: `${where}.cron: ${problem}` }];
   });
 
+/** Consumers that name another policy or store must name one that exists and fits. */
+const consumerReferences: Rule = (config) =>
+  config.policies.flatMap((policy, index) =>
+    policy.consumers.flatMap((consumer, c): Problem[] => {
+      const at = ['policies', index, 'consumers', c];
+      const where = `policies[${index}].consumers[${c}]`;
+      if (consumer.type === 'gladly-webhook') {
+        const auth = config.policies.find((p) => p.name === consumer.auth.policy);
+        if (!auth) return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: no policy named '${consumer.auth.policy}'` }];
+        if (auth.provider.type !== 'gladly') return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: policy '${auth.name}' has provider ${auth.provider.type}; it must be a gladly policy (its token calls Gladly)` }];
+        if (auth.name === policy.name) return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: a policy cannot authenticate its own consumer` }];
+      }
+      if (consumer.type === 'store') {
+        const stores = Object.keys(config.stores);
+        if (!stores.includes(consumer.store)) return [{ path: [...at, 'store'], message: `${where}.store: store '${consumer.store}' is not defined under stores (${defined('stores', stores)})` }];
+        const own = policy.store ?? config.defaults.store ?? (stores.length === 1 ? stores[0] : undefined);
+        if (consumer.store === own && (consumer.path ?? policy.secret?.path) === policy.secret?.path) {
+          return [{ path: [...at, 'store'], message: `${where}.store: this is the policy's own store and path; name another store or path` }];
+        }
+      }
+      return [];
+    }),
+  );
+
 /** Cross-field rules, each returning `path: message` problems (changesets' style). */
-export const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid];
+export const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, consumerReferences];
 
 export function checkRules(config: RotadConfig): Problem[] {
   return CONFIG_RULES.flatMap((rule) => rule(config));

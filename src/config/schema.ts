@@ -68,6 +68,16 @@ export const DaemonOptions = z.strictObject({
     .default({}),
 });
 
+/** Pacing of assisted rotations (a person creates or deletes a token in the provider's UI). */
+export const AssistOptions = z.strictObject({
+  /** Repeat the request this often until it is done. Default: 1d. */
+  remindEvery: DurationText.optional(),
+  /** Escalate once when the request is still open after this long (or when the current credential expires, if sooner). Default: 3d. */
+  deadline: DurationText.optional(),
+  /** Look at the store's handover slot, or check whether the old token is deleted yet, this often. Default: 1m. */
+  checkEvery: DurationText.optional(),
+});
+
 /** Warn this long before a credential expires, once per threshold and credential. */
 const ExpiryWarnings = z.array(DurationText);
 
@@ -88,6 +98,7 @@ export const Defaults = z.strictObject({
   window: DurationText.optional(),
   /** Default: 0s. */
   grace: DurationText.optional(),
+  assist: AssistOptions.optional(),
 });
 
 export const PolicyOptions = z.strictObject({
@@ -112,6 +123,8 @@ export const PolicyOptions = z.strictObject({
   window: DurationText.optional(),
   /** Wait between the last consumer update and revoking the old credential. */
   grace: DurationText.optional(),
+  /** Pacing of requests to a person, for providers whose tokens are made in their UI. */
+  assist: AssistOptions.optional(),
   /** Rotate this policy on every SIGUSR2 (besides those requested with `rotad rotate`). Default: false. */
   rotateOnSignal: z.boolean().default(false),
   consumers: z.array(ConsumerOptions).default([]),

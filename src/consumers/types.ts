@@ -1,6 +1,16 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
-import type { StoredCredential } from '../stores/types.js';
+import type { z } from 'zod';
+import type { ProviderOptions } from '../config/schema.js';
+import type { Store, StoredCredential } from '../stores/types.js';
+
+/** Other parts of the same config a consumer may use: another policy's credential, another store. */
+export interface Peers {
+  /** The current credential of another policy, with its provider options (e.g. a Gladly API token to call Gladly with). */
+  policy(name: string): Promise<{ credential: StoredCredential | undefined; provider: z.infer<typeof ProviderOptions> }>;
+  /** A store defined under `stores:`. */
+  store(name: string): Store;
+}
 
 export interface ConsumerContext {
   policy: string;
@@ -8,6 +18,8 @@ export interface ConsumerContext {
   logger: Logger;
   clock: Clock;
   signal: AbortSignal;
+  /** Set by the engine; consumers that need another policy or store use it. */
+  peers?: Peers | undefined;
 }
 
 /** Something that must learn the new credential. `update` may run twice for one rotation id. */

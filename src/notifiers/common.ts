@@ -11,6 +11,9 @@ export const NotifierCommon = {
 export const HEADLINES: Record<(typeof EVENT_TYPES)[number], string> = {
   'rotation-started': 'Rotation started',
   'rotation-succeeded': 'Rotation succeeded',
+  'action-required': 'Action required',
+  'action-overdue': 'Action overdue',
+  'revocation-confirmed': 'Old credential revoked',
   'needs-attention': 'Rotation needs attention',
   'rotation-rolled-back': 'Rotation rolled back',
   'rotation-aborted': 'Rotation abandoned',
@@ -20,4 +23,4 @@ export const HEADLINES: Record<(typeof EVENT_TYPES)[number], string> = {
 };
 
 /** Events a person must act on. */
-export const ACTION_EVENTS = new Set(['needs-attention', 'rotation-overdue', 'credential-expired', 'expiry-warning']);
+export const ACTION_EVENTS = new Set(['action-required', 'action-overdue', 'needs-attention', 'rotation-overdue', 'credential-expired', 'expiry-warning']);

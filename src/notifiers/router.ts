@@ -4,7 +4,7 @@ import { DeliveryQueue } from './delivery.js';
 import type { Notifier, RotationEvent } from './types.js';
 
 /** Events that also go to a policy's escalation notifiers. */
-const ESCALATED = new Set(['rotation-overdue', 'credential-expired']);
+const ESCALATED = new Set(['rotation-overdue', 'credential-expired', 'action-overdue']);
 
 export interface RouterDeps {
   clock: Clock;

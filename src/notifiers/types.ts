@@ -2,6 +2,9 @@
 export const EVENT_TYPES = [
   'rotation-started',
   'rotation-succeeded',
+  'action-required',
+  'action-overdue',
+  'revocation-confirmed',
   'needs-attention',
   'rotation-rolled-back',
   'rotation-aborted',
@@ -25,6 +28,8 @@ export interface RotationEvent {
   at: number;
   /** Epoch ms at which the current credential expires (expiry events). */
   expiresAt?: number | undefined;
+  /** Epoch ms by which a person should act (action-required, action-overdue). */
+  deadline?: number | undefined;
   /** The warning threshold that was crossed, e.g. `7d` (expiry warnings). */
   threshold?: string | undefined;
 }

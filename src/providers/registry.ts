@@ -1,8 +1,16 @@
+import { cutoverProvider } from './cutover/index.js';
+import { gladlyProvider } from './gladly/index.js';
+import { gorgiasProvider } from './gorgias/index.js';
+import { httpProvider } from './http/index.js';
 import { randomProvider } from './random/index.js';
 
 /** Every provider type, by the `type:` that selects it in YAML (= its folder under providers/). */
 export const providerRegistry = {
   random: randomProvider,
+  gladly: gladlyProvider,
+  gorgias: gorgiasProvider,
+  cutover: cutoverProvider,
+  http: httpProvider,
 } as const;
 
 export type ProviderType = keyof typeof providerRegistry;

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
-import type { Consumer } from '../consumers/types.js';
+import type { Consumer, Peers } from '../consumers/types.js';
 import type { RotationEvent } from '../notifiers/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../providers/types.js';
 import type { PolicyRef, Store, StoredCredential } from '../stores/types.js';
 import type { AuditTrail } from '../observability/audit.js';
+import type { AssistTiming } from './ask-person.js';
 import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from './state.js';
 
@@ -23,9 +24,15 @@ export interface PolicyRuntime {
   /** The policy as its store knows it (name, path, field). */
   ref: PolicyRef;
   graceMs: number;
+  /** Age limit of a credential, when the policy has one (for deadlines of assisted rotations). */
+  maxAgeMs?: number | undefined;
+  /** Pacing of requests to a person (assisted rotations). */
+  assist: AssistTiming;
   store: Store;
   provider: Provider;
   consumers: readonly KeyedConsumer[];
+  /** Other policies and stores of the same config, for consumers that need them. */
+  peers?: Peers | undefined;
   notify: (event: Omit<RotationEvent, 'at' | 'policy'>) => Promise<void>;
   logger: Logger;
   clock: Clock;

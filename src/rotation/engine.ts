@@ -39,7 +39,7 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
       snapshot = await store.read(ref);
       revision = snapshot.revision;
       const rotationId = newRotationId(clock.now());
-      await write({ ...snapshot.state, phase: 'obtain', rotationId, trigger, startedAt: clock.now(), consumersDone: [], attention: undefined, requestedAt: undefined, graceUntil: undefined });
+      await write({ ...snapshot.state, phase: 'obtain', rotationId, trigger, startedAt: clock.now(), consumersDone: [], attention: undefined, requestedAt: undefined, graceUntil: undefined, assist: undefined });
       runtime.logger.info({ rotation: rotationId, trigger }, 'Rotation started');
       await runtime.notify({ type: 'rotation-started', rotationId, message: `rotation started (${trigger})` });
     } else if (state.attention !== undefined || state.requestedAt !== undefined) {
@@ -127,7 +127,7 @@ async function discardLeftover(runtime: PolicyRuntime, snapshot: PolicySnapshot)
   if (leftover === undefined) return;
   const { provider } = runtime;
   if (provider.revoke) {
-    await provider.revoke({ policy: runtime.name, rotationId: leftover.rotationId, logger: runtime.logger, clock: runtime.clock, signal: new AbortController().signal }, leftover);
+    await provider.revoke({ policy: runtime.name, rotationId: leftover.rotationId, logger: runtime.logger, clock: runtime.clock, signal: new AbortController().signal }, leftover, snapshot.current);
   }
   await runtime.store.discardPending(runtime.ref, leftover.rotationId);
   runtime.logger.warn({ rotation: leftover.rotationId }, 'Discarded a pending credential left by an earlier rotation');

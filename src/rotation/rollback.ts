@@ -19,18 +19,22 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   const signal = new AbortController().signal;
   const now = clock.now();
 
-  if (state.phase !== 'idle' && state.attention === undefined) {
+  if (state.phase !== 'idle' && state.attention === undefined && state.assist === undefined) {
     throw new RotadError('ROTATION_IN_PROGRESS', `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}; wait for it to finish or stop, then roll back`);
   }
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
     const rotationId = state.rotationId ?? '';
     const pending = snapshot.pending;
     if (pending?.rotationId === rotationId && runtime.provider.revoke) {
-      await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending);
+      await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending, snapshot.current);
     }
     await store.discardPending(ref, rotationId);
-    await store.writeState(ref, { ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, history: appendHistory(state.history, { rotationId, outcome: 'aborted', at: now }) }, snapshot.revision);
-    await runtime.notify({ type: 'rotation-aborted', rotationId, message: 'rotation abandoned by rollback; the current credential is unchanged' });
+    await store.writeState(ref, { ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, assist: undefined, history: appendHistory(state.history, { rotationId, outcome: 'aborted', at: now }) }, snapshot.revision);
+    const leftAlive = pending?.rotationId === rotationId && !runtime.provider.revoke && runtime.provider.assisted !== undefined;
+    await runtime.notify({
+      type: 'rotation-aborted', rotationId,
+      message: `rotation abandoned by rollback; the current credential is unchanged${leftAlive ? '. The token handed over for it is still valid at the provider: delete it in the provider UI (the newer one; keep the token in use)' : ''}`,
+    });
     return { action: 'aborted', rotationId };
   }
 
@@ -44,11 +48,11 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   const claimed = await store.writeState(ref, { ...state, attention: undefined }, snapshot.revision);
   await store.rollback(ref);
   for (const { consumer } of runtime.consumers) {
-    await consumer.update({ policy: name, rotationId: previous.rotationId, logger: runtime.logger, clock, signal }, previous);
+    await consumer.update({ policy: name, rotationId: previous.rotationId, logger: runtime.logger, clock, signal, peers: runtime.peers }, previous);
   }
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
   await store.writeState(ref, {
-    ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined,
+    ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, assist: undefined,
     lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId,
     history: appendHistory(state.history, { rotationId, outcome: 'rolled-back', at: now }),
   }, claimed);

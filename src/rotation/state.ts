@@ -22,6 +22,22 @@ export const Attention = z.object({
 });
 export type Attention = z.infer<typeof Attention>;
 
+/** A request to a person in an assisted rotation: create the new credential, or delete the old one. */
+export const Assist = z.object({
+  action: z.enum(['create', 'delete']),
+  requestedAt: z.number(),
+  /** Epoch ms after which the request is escalated (once). */
+  deadline: z.number(),
+  remindedAt: z.number(),
+  reminders: z.number().default(0),
+  escalated: z.boolean().default(false),
+  /** When the daemon looks again (reminder, deadline, handover slot, revocation check). */
+  nextLookAt: z.number(),
+  /** Why the last handed-over value was refused, for `rotad status`. */
+  refusal: z.string().optional(),
+});
+export type Assist = z.infer<typeof Assist>;
+
 export const HistoryEntry = z.object({
   rotationId: z.string(),
   outcome: z.enum(['succeeded', 'rolled-back', 'aborted']),
@@ -41,6 +57,8 @@ export const PolicyState = z.object({
   /** Consumers (by position key) already confirmed for the rotation in progress. */
   consumersDone: z.array(z.string()).default([]),
   attention: Attention.optional(),
+  /** Set while the rotation waits for a person (assisted rotation). */
+  assist: Assist.optional(),
   /** A manual request (`rotad rotate`) not yet served. */
   requestedAt: z.number().optional(),
   lastRotatedAt: z.number().optional(),

@@ -1,5 +1,6 @@
 import { RotadError } from '../errors.js';
-import type { ProviderContext } from '../providers/types.js';
+import type { NewCredential, ProviderContext } from '../providers/types.js';
+import { askPerson } from './ask-person.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { appendHistory, type Phase } from './state.js';
@@ -21,24 +22,67 @@ function lost(ctx: StepContext, what: string): RotadError {
 
 const next = (phase: Phase | 'idle', extra: Partial<StepContext['state']> = {}, subject?: StoredCredential): StepResult => ({ patch: { phase, ...extra }, subject });
 
-/** obtain + stage: the new credential is recorded as pending before anything else happens. */
+/** When the current credential stops working: the provider's expiry, else its age limit. */
+function expiryOf(ctx: StepContext, credential: StoredCredential | undefined): number | undefined {
+  if (!credential) return undefined;
+  const { maxAgeMs } = ctx.runtime;
+  return credential.expiresAt ?? (maxAgeMs === undefined ? undefined : credential.createdAt + maxAgeMs);
+}
+
+/** Stages a new credential; when that fails, revokes it where the provider can (invariant 1). */
+async function stage(ctx: StepContext, fresh: NewCredential): Promise<StoredCredential> {
+  const { store, provider, clock } = ctx.runtime;
+  const credential: StoredCredential = { ...fresh, rotationId: ctx.rotationId, createdAt: clock.now() };
+  try {
+    await store.stagePending(ctx.runtime.ref, credential);
+  } catch (error) {
+    if (provider.revoke) await provider.revoke(providerContext(ctx), credential, undefined);
+    throw error;
+  }
+  ctx.logger.info({ credentialId: credential.id }, 'New credential staged');
+  return credential;
+}
+
+/**
+ * A value a person wrote into the store's handover slot (their own tool, then SIGUSR2). Accepted
+ * values are staged and the slot cleared; refused ones are cleared too, with the reason recorded
+ * and sent, and the request stays open.
+ */
+async function takeHandover(ctx: StepContext, current: StoredCredential | undefined): Promise<StoredCredential | undefined> {
+  const { store, provider, ref } = ctx.runtime;
+  const value = await store.takeHandover?.(ref);
+  if (value === undefined || !provider.assisted) return undefined;
+  try {
+    const fresh = await provider.assisted.accept(providerContext(ctx), value, current);
+    const credential = await stage(ctx, fresh);
+    await store.clearHandover?.(ref);
+    return credential;
+  } catch (error) {
+    if (!(error instanceof RotadError) || error.code !== 'SUBMISSION_REFUSED') throw error;
+    await store.clearHandover?.(ref);
+    if (ctx.state.assist) await ctx.save({ assist: { ...ctx.state.assist, refusal: error.message } });
+    ctx.logger.warn({ reason: error.message }, 'Handed-over token refused');
+    await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'obtain', code: error.code, message: `the token written to the store was refused: ${error.message}. The request stays open; create a token as described and hand it over again.` });
+    return undefined;
+  }
+}
+
+/**
+ * obtain + stage: the new credential is recorded as pending before anything else happens. From an
+ * API or generator directly; in an assisted rotation, from a person (`rotad submit` stages it
+ * itself, or the daemon takes it from the store's handover slot), asking and reminding meanwhile.
+ */
 const obtain: Step = {
   undo: 'discard the pending credential, revoking it at the provider when it can',
   async run(ctx) {
-    const { store, provider, clock } = ctx.runtime;
+    const { store, provider } = ctx.runtime;
     const snapshot = await store.read(ctx.runtime.ref);
-    if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify');
-    const fresh = await provider.obtain(providerContext(ctx));
-    const credential: StoredCredential = { ...fresh, rotationId: ctx.rotationId, createdAt: clock.now() };
-    try {
-      await store.stagePending(ctx.runtime.ref, credential);
-    } catch (error) {
-      // Invariant 1: a credential that cannot be recorded must not stay alive at the provider.
-      if (provider.revoke) await provider.revoke(providerContext(ctx), credential);
-      throw error;
-    }
-    ctx.logger.info({ credentialId: credential.id }, 'New credential staged');
-    return next('verify', {}, credential);
+    if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined });
+    if (provider.obtain) return next('verify', {}, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));
+    if (!provider.assisted) throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
+    const handed = await takeHandover(ctx, snapshot.current);
+    if (handed) return next('verify', { assist: undefined }, handed);
+    return askPerson(ctx, 'create', provider.assisted.createRequest(providerContext(ctx), snapshot.current), expiryOf(ctx, snapshot.current));
   },
 };
 
@@ -73,7 +117,7 @@ const consumers: Step = {
     let done = ctx.state.consumersDone;
     for (const { key, consumer } of runtime.consumers) {
       if (done.includes(key)) continue;
-      await consumer.update({ ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }) }, credential);
+      await consumer.update({ ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }), peers: runtime.peers }, credential);
       done = [...done, key];
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
@@ -90,19 +134,38 @@ const grace: Step = {
   },
 };
 
+/**
+ * revoke: by API where the provider has one, then confirmed by seeing the old credential rejected
+ * where the provider can tell; otherwise a person is asked to delete it and rotad polls until the
+ * provider rejects it. A credential that is already rejected (a reset killed it) is simply recorded.
+ */
 const revoke: Step = {
   undo: 'none: a revoked credential cannot come back (rollback refuses)',
   async run(ctx) {
     const { store, provider, clock, ref } = ctx.runtime;
     const snapshot = await store.read(ref);
     const old = snapshot.previous;
-    if (old !== undefined && old.revokedAt === undefined && provider.capabilities.revokeByApi && provider.revoke) {
-      await provider.revoke(providerContext(ctx), old);
+    if (old === undefined || old.revokedAt !== undefined || old.rotationId === ctx.rotationId) return next('complete', { assist: undefined });
+    const pctx = providerContext(ctx);
+    const confirmed = async (how: string): Promise<StepResult> => {
       await store.markPreviousRevoked(ref, ctx.rotationId, clock.now());
-      ctx.logger.info({ credentialId: old.id }, 'Old credential revoked');
-      return next('complete', {}, old);
+      ctx.logger.info({ credentialId: old.id }, how);
+      if (ctx.state.assist || provider.assisted) await ctx.runtime.notify({ type: 'revocation-confirmed', rotationId: ctx.rotationId, phase: 'revoke', message: `${how}; the rotation is complete` });
+      return next('complete', { assist: undefined }, old);
+    };
+    if (ctx.state.assist?.action !== 'delete' && provider.capabilities.revokeByApi && provider.revoke) {
+      const outcome = await provider.revoke(pctx, old, snapshot.current);
+      if (outcome !== 'ask-person') {
+        if (provider.isRejected && !(await provider.isRejected(pctx, old))) {
+          throw new RotadError('PROVIDER_UNAVAILABLE', 'the provider still accepts the old credential after deleting it; checking again', { retryable: true });
+        }
+        return confirmed('Old credential revoked');
+      }
     }
-    return next('complete');
+    if (!provider.isRejected) return next('complete', { assist: undefined });
+    if (await provider.isRejected(pctx, old)) return confirmed('Old credential confirmed rejected by the provider');
+    if (!provider.assisted) return next('complete', { assist: undefined });
+    return askPerson(ctx, 'delete', provider.assisted.deleteRequest(pctx, old, snapshot.current), undefined);
   },
 };
 
@@ -117,6 +180,7 @@ const complete: Step = {
       trigger: undefined,
       startedAt: undefined,
       graceUntil: undefined,
+      assist: undefined,
       consumersDone: [],
       history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'succeeded', at: now }),
     });

@@ -12,7 +12,7 @@ export interface PolicyTiming {
   windowMs: number;
 }
 
-export type DueReason = 'initial' | 'schedule' | 'max-age' | 'requested' | 'resume' | 'grace';
+export type DueReason = 'initial' | 'schedule' | 'max-age' | 'requested' | 'resume' | 'grace' | 'waiting-for-person';
 
 export interface Due {
   /** Epoch ms at which the policy should run; never earlier than `now`. */
@@ -44,6 +44,7 @@ export function nextDue(timing: PolicyTiming, state: PolicyState, now: number): 
       return state.requestedAt !== undefined && state.requestedAt >= state.attention.at ? at(now, 'requested') : undefined;
     }
     if (state.phase === 'grace' && state.graceUntil !== undefined) return at(state.graceUntil, 'grace');
+    if (state.assist) return state.requestedAt !== undefined ? at(now, 'requested') : at(state.assist.nextLookAt, 'waiting-for-person');
     return at(now, 'resume');
   }
   if (state.requestedAt !== undefined) return at(now, 'requested');

@@ -16,7 +16,7 @@ const MAX_SLEEP_MS = 60_000;
 const ERROR_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000];
 
 const TRIGGER_BY_REASON: Record<DueReason, Trigger> = {
-  initial: 'initial', schedule: 'schedule', 'max-age': 'max-age', requested: 'cli', resume: 'resume', grace: 'resume',
+  initial: 'initial', schedule: 'schedule', 'max-age': 'max-age', requested: 'cli', resume: 'resume', grace: 'resume', 'waiting-for-person': 'resume',
 };
 
 export interface SchedulerOptions {
@@ -42,6 +42,7 @@ export class Scheduler {
   #ticking = false;
   #again = false;
   #stopped = false;
+  #lookAtWaiting = false;
 
   constructor(runtime: Runtime, options: SchedulerOptions) {
     this.#runtime = runtime;
@@ -56,10 +57,14 @@ export class Scheduler {
     void this.wake();
   }
 
-  /** SIGUSR2: every policy with rotateOnSignal runs now; manual requests are picked up too. */
+  /**
+   * SIGUSR2: every policy with rotateOnSignal runs now; manual requests are picked up too, and
+   * rotations waiting for a person look at once for a token written to the store's handover slot.
+   */
   signalRotation(): string[] {
     const names = this.#runtime.config.policies.filter((p) => p.rotateOnSignal).map((p) => p.name);
     for (const name of names) this.#signalled.add(name);
+    this.#lookAtWaiting = true;
     void this.wake();
     return names;
   }
@@ -92,6 +97,8 @@ export class Scheduler {
     clearTimeout(this.#timer);
     const { clock, logger } = this.#options;
     let earliest = clock.now() + MAX_SLEEP_MS;
+    const lookAtWaiting = this.#lookAtWaiting;
+    this.#lookAtWaiting = false;
     for (const [name, policy] of this.#runtime.policies) {
       if (this.#running.has(name)) continue;
       const now = clock.now();
@@ -118,6 +125,7 @@ export class Scheduler {
         });
         if (this.#signalled.has(name)) trigger = snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined ? 'signal' : due ? TRIGGER_BY_REASON[due.reason] : 'signal';
         else if (due && due.at <= now) trigger = TRIGGER_BY_REASON[due.reason];
+        else if (lookAtWaiting && snapshot.state.assist && snapshot.state.attention === undefined) trigger = 'resume';
         else if (due) earliest = Math.min(earliest, due.at);
       } catch (error) {
         this.#recordError(name, error);

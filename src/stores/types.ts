@@ -59,6 +59,13 @@ export interface Store {
   rollback(policy: PolicyRef): Promise<void>;
   /** Records that the previous credential (of `rotationId`) was revoked at the provider. */
   markPreviousRevoked(policy: PolicyRef, rotationId: string, at: number): Promise<void>;
+  /**
+   * A value a person wrote into the policy's handover slot with their own tool (assisted rotation),
+   * if any. Stores without a slot a person can write to leave this out (`rotad submit` still works).
+   */
+  takeHandover?(policy: PolicyRef): Promise<Secret | undefined>;
+  /** Empties the handover slot; nothing there is success. */
+  clearHandover?(policy: PolicyRef): Promise<void>;
   /** Checks that the store can be reached and read (for readiness and start-up). */
   ping(): Promise<void>;
   /** Releases connections and locks; safe to call twice. */

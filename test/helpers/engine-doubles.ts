@@ -114,11 +114,12 @@ export function recordingConsumer(calls: Call[], name: string, failures: unknown
   };
 }
 
-export function policyRuntime(parts: { store: Store; provider: Provider; clock: FakeClock; consumers?: Consumer[]; graceMs?: number; events?: RotationEvent[]; calls?: Call[] }): PolicyRuntime {
+export function policyRuntime(parts: { store: Store; provider: Provider; clock: FakeClock; consumers?: Consumer[]; graceMs?: number; assist?: PolicyRuntime['assist']; events?: RotationEvent[]; calls?: Call[] }): PolicyRuntime {
   return {
     name: 'p',
     ref: { name: 'p' },
     graceMs: parts.graceMs ?? 0,
+    assist: parts.assist ?? { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
     store: parts.store,
     provider: parts.provider,
     consumers: (parts.consumers ?? []).map((consumer, i) => ({ key: `${i}:${consumer.label}`, consumer })),

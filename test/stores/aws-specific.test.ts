@@ -66,7 +66,7 @@ describe('aws-secrets-manager store on a real moto server', () => {
     const client = sdk();
     const path = `apps/first-${randomUUID().slice(0, 8)}`;
     const store = openStore(baseOptions());
-    await store.stagePending({ name: 'first', path }, { value: (await random().obtain({} as never)).value, rotationId: `r-first-${randomUUID()}`, createdAt: 1 });
+    await store.stagePending({ name: 'first', path }, { value: (await random().obtain!({} as never, undefined)).value, rotationId: `r-first-${randomUUID()}`, createdAt: 1 });
     await expect(client.send(new DescribeSecretCommand({ SecretId: path }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     client.destroy();
   });

@@ -75,7 +75,7 @@ describe('vault store on a real OpenBao', () => {
     const ref = { name: 'fields', path: `apps/fields-${Date.now()}`, field: 'token' };
     await root('POST', `secret/data/${ref.path}`, { data: { email: 'api@example.com', token: 'hand-made' } });
     const store = openStore(options);
-    await store.stagePending(ref, { value: (await random().obtain({} as never)).value, rotationId: 'r-fields-1', createdAt: 1 });
+    await store.stagePending(ref, { value: (await random().obtain!({} as never, undefined)).value, rotationId: 'r-fields-1', createdAt: 1 });
     const duringStage = await root('GET', `secret/data/${ref.path}`);
     expect(duringStage.data.metadata.version).toBe(1);
     expect(duringStage.data.data).toEqual({ email: 'api@example.com', token: 'hand-made' });

@@ -82,7 +82,7 @@ describe('engine invariants (DESIGN.md)', () => {
     const provider = recordingProvider(calls);
     const broken = recordingConsumer(calls, 'app', Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 500', { retryable: true })));
     const runtime = policyRuntime({ store, provider, clock, consumers: [broken] });
-    store.current = { value: (await provider.obtain({} as never)).value, rotationId: 'seed', createdAt: 0 };
+    store.current = { value: (await provider.obtain!({} as never, undefined)).value, rotationId: 'seed', createdAt: 0 };
     const old = store.current.value.reveal();
     const outcome = await run(runtime);
     expect(outcome).toMatchObject({ status: 'needs-attention', code: 'CONSUMER_FAILED' });

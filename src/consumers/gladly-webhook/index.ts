@@ -1,0 +1,47 @@
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { badShape, call } from '../../http/api-call.js';
+import { RotadError } from '../../errors.js';
+import { GladlyApi } from '../../providers/gladly/api.js';
+import type { Consumer, ConsumerContext } from '../types.js';
+import { GladlyWebhookConsumerOptions } from './schema.js';
+
+/** The Gladly API user to call as: the auth policy's email and current token. */
+async function gladlyAuth(ctx: ConsumerContext, policy: string) {
+  if (!ctx.peers) throw new RotadError('CONSUMER_FAILED', 'gladly-webhook needs the other policies of the config');
+  const { credential, provider } = await ctx.peers.policy(policy);
+  if (provider.type !== 'gladly') throw new RotadError('CONSUMER_FAILED', `auth.policy ${policy} is not a gladly policy`);
+  if (!credential) throw new RotadError('CONSUMER_FAILED', `policy ${policy} has no current Gladly token yet; rotate it first (rotad rotate ${policy})`, { retryable: true });
+  return { provider, credential };
+}
+
+function createGladlyWebhookConsumer(options: GladlyWebhookConsumerOptions, deps: AdapterDeps): Consumer {
+  const path = `/webhooks/${encodeURIComponent(options.webhookId)}`;
+  return {
+    label: `gladly-webhook ${options.webhookId} (${options.set === 'password' ? 'basic-auth password' : `header ${options.header}`})`,
+    async update(ctx, credential) {
+      const { provider, credential: auth } = await gladlyAuth(ctx, options.auth.policy);
+      const api = new GladlyApi({ ...provider, baseUrl: options.baseUrl ?? provider.baseUrl }, deps.clock);
+      const patch = options.set === 'password'
+        ? { credentials: { username: options.username!, password: credential.value.reveal() } }
+        : { headers: { [options.header!]: credential.value.reveal() } };
+      // Write-only fields: Gladly never returns them, so the write is confirmed by its 204 and the flags it reports.
+      const patchRequest = api.request('PATCH', path, provider.email, auth.value, patch);
+      const patched = await call(api.target('PATCH', 'consumer'), patchRequest);
+      if (patched.status !== 204 && patched.status !== 200) throw new RotadError('CONSUMER_FAILED', `Gladly PATCH ${path} answered ${patched.status}, expected 204`, { retryable: true });
+      const readRequest = api.request('GET', path, provider.email, auth.value);
+      const { body } = await call(api.target('GET', 'consumer'), readRequest);
+      const hook = body as { hasCredentials?: unknown; headerKeys?: unknown } | undefined;
+      const confirmed = options.set === 'password'
+        ? hook?.hasCredentials === true
+        : Array.isArray(hook?.headerKeys) && hook.headerKeys.some((k) => typeof k === 'string' && k.toLowerCase() === options.header!.toLowerCase());
+      if (!confirmed) throw badShape(api.target('GET', 'consumer'), readRequest, options.set === 'password' ? 'hasCredentials: true' : `headerKeys containing ${options.header}`);
+      ctx.logger.info({ webhook: options.webhookId }, 'Gladly webhook updated');
+    },
+  };
+}
+
+export const gladlyWebhookConsumer = {
+  type: 'gladly-webhook',
+  schema: GladlyWebhookConsumerOptions,
+  create: createGladlyWebhookConsumer,
+} satisfies AdapterDefinition<typeof GladlyWebhookConsumerOptions, Consumer>;

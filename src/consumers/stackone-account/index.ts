@@ -1,0 +1,39 @@
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import { RotadError } from '../../errors.js';
+import { badShape, basicAuth, call, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
+import { endpoint } from '../../providers/dns-label.js';
+import { registerSecretValue } from '../../secret.js';
+import type { Consumer } from '../types.js';
+import { StackOneAccountConsumerOptions } from './schema.js';
+
+function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, deps: AdapterDeps): Consumer {
+  const target: ApiTarget = { name: 'StackOne', role: 'consumer', timeoutMs: durationMs(options.timeout), clock: deps.clock };
+  const path = `/accounts/${encodeURIComponent(options.accountId)}`;
+  return {
+    label: `stackone-account ${options.accountId}`,
+    async update(ctx, credential) {
+      const apiKey = process.env[options.apiKeyEnv];
+      if (!apiKey) throw new RotadError('CONSUMER_FAILED', `environment variable ${options.apiKeyEnv} (the StackOne API key) is not set`);
+      registerSecretValue(apiKey);
+      // StackOne: Basic auth with the API key as username and an empty password.
+      const headers = { authorization: basicAuth(apiKey, '') };
+      const patch: ApiRequest = { method: 'PATCH', url: endpoint(options.baseUrl, path), headers, body: { credentials: { ...options.credentials, [options.secretField]: credential.value.reveal() } } };
+      await call(target, patch);
+      const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers };
+      const { body } = await call(target, read);
+      const status = (body as { status?: unknown } | undefined)?.status;
+      if (typeof status !== 'string') throw badShape(target, read, 'status');
+      if (status !== 'active') {
+        throw new RotadError('CONSUMER_FAILED', `StackOne account ${options.accountId} is ${status} after the update, not active: StackOne could not use the new credential`, { retryable: true });
+      }
+      ctx.logger.info({ account: options.accountId }, 'StackOne account updated and active');
+    },
+  };
+}
+
+export const stackOneAccountConsumer = {
+  type: 'stackone-account',
+  schema: StackOneAccountConsumerOptions,
+  create: createStackOneAccountConsumer,
+} satisfies AdapterDefinition<typeof StackOneAccountConsumerOptions, Consumer>;

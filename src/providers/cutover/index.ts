@@ -1,0 +1,128 @@
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import { durationMs } from '../../config/duration-text.js';
+import { RotadError } from '../../errors.js';
+import { badShape, call, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
+import type { Secret } from '../../secret.js';
+import type { StoredCredential } from '../../stores/types.js';
+import { endpoint } from '../dns-label.js';
+import { checkTokenShape, isoDay, refuse, refusedUnless } from '../submission.js';
+import type { Provider } from '../types.js';
+import { CutoverProviderOptions } from './schema.js';
+
+const TOKEN_FORMAT = { regex: /^[0-9a-f]{48}$/i, text: '48 hexadecimal characters (a Cutover user app token)' };
+
+/** One entry of `GET /core/users/{id}/user_app_tokens` (JSON:API). */
+interface AppToken {
+  id: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number | undefined;
+}
+
+function parseTokens(body: unknown): AppToken[] | undefined {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) return undefined;
+  const tokens: AppToken[] = [];
+  for (const item of data as Array<Record<string, unknown>>) {
+    const a = (item.attributes ?? {}) as Record<string, unknown>;
+    const created = typeof a.created_at === 'string' ? Date.parse(a.created_at) : NaN;
+    if ((typeof item.id !== 'string' && typeof item.id !== 'number') || Number.isNaN(created)) return undefined;
+    const expires = typeof a.expires_at === 'string' ? Date.parse(a.expires_at) : undefined;
+    tokens.push({ id: String(item.id), label: typeof a.label === 'string' ? a.label : '', createdAt: created, expiresAt: Number.isNaN(expires) ? undefined : expires });
+  }
+  return tokens;
+}
+
+/** The label the person is asked to give the new token, so rotad can find its id. */
+export function tokenLabel(policy: string, rotationId: string): string {
+  return `rotad ${policy} ${rotationId}`.slice(0, 100);
+}
+
+function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDeps): Provider {
+  const target: ApiTarget = { name: 'Cutover', role: 'provider', timeoutMs: durationMs(options.timeout), clock: deps.clock };
+  const ui = options.uiUrl ?? options.coreUrl ?? options.baseUrl;
+  const tokensPath = `/core/users/${encodeURIComponent(options.userId)}/user_app_tokens`;
+  const request = (method: string, path: string, token: Secret): ApiRequest => ({
+    method,
+    url: endpoint(options.baseUrl, path),
+    headers: {
+      authorization: `Bearer ${token.reveal()}`,
+      ...(options.coreUrl ? { 'core-url': options.coreUrl } : {}),
+      ...(options.apiVersion ? { 'api-version': options.apiVersion } : {}),
+    },
+  });
+
+  const listTokens = async (token: Secret): Promise<AppToken[]> => {
+    const req = request('GET', tokensPath, token);
+    const { body } = await call(target, req);
+    const tokens = parseTokens(body);
+    if (!tokens) throw badShape(target, req, 'a JSON:API list of user app tokens (data[].id, attributes.created_at)');
+    return tokens;
+  };
+
+  /** The token's own entry: by its recorded id, else by the label rotad asked for, else the newest one not in use. */
+  const identify = (tokens: AppToken[], label: string, current: StoredCredential | undefined): AppToken | undefined =>
+    tokens.find((t) => t.label === label) ??
+    tokens.filter((t) => t.id !== current?.id && (current === undefined || t.createdAt >= current.createdAt)).sort((a, b) => b.createdAt - a.createdAt)[0];
+
+  return {
+    capabilities: { createByApi: false, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: true },
+    steps: {
+      obtain: `ask a person to create a user app token for ${options.userName} (Access Management → Users → User App Tokens), then take it from rotad submit`,
+      verify: `GET ${tokensPath} with the new token; its id and expires_at come from that list`,
+      revoke: `DELETE ${tokensPath}/{old id} with the new token, then confirm the old token gets 401`,
+    },
+    assisted: {
+      createRequest: (ctx) => ({
+        summary: `Create a new Cutover user app token for ${options.userName} for policy ${ctx.policy}.`,
+        account: 'a Cutover admin who manages users',
+        url: ui,
+        steps: [
+          `Sign in to ${ui}.`,
+          `Open Access Management → Users → ${options.userName} → User App Tokens → Create.`,
+          `Label it exactly: ${tokenLabel(ctx.policy, ctx.rotationId)}`,
+          'Copy the token (48 hexadecimal characters; Cutover shows it only once). Do not delete the old token: rotad deletes it once every consumer has the new one.',
+        ],
+      }),
+      accept: async (ctx, value, current) => {
+        checkTokenShape(value, current, TOKEN_FORMAT);
+        const tokens = await refusedUnless(() => listTokens(value), `check that the token was created for ${options.userName} (user ${options.userId}) on ${ui}`);
+        const mine = identify(tokens, tokenLabel(ctx.policy, ctx.rotationId), current);
+        if (!mine) throw refuse(`the token works, but no new token of ${options.userName} is listed; was it created for user ${options.userId}?`);
+        if (mine.expiresAt !== undefined && mine.expiresAt <= ctx.clock.now()) throw refuse(`the token expired at ${isoDay(mine.expiresAt)}`);
+        ctx.logger.info({ credentialId: mine.id, expiresAt: mine.expiresAt }, 'Handed-over Cutover token verified');
+        return { value, id: mine.id, expiresAt: mine.expiresAt };
+      },
+      deleteRequest: (_ctx, old, current) => ({
+        summary: `Delete the old Cutover user app token of ${options.userName}; rotad could not tell which one it is.`,
+        account: 'a Cutover admin who manages users',
+        url: ui,
+        steps: [
+          `Open Access Management → Users → ${options.userName} → User App Tokens.`,
+          `Delete the token created around ${isoDay(old.createdAt)}. Keep ${current?.id ? `token ${current.id}` : 'the newest one'}: it is in use now.`,
+        ],
+      }),
+    },
+    verify: async (_ctx, credential) => {
+      const tokens = await listTokens(credential.value);
+      if (credential.id !== undefined && !tokens.some((t) => t.id === credential.id)) {
+        throw new RotadError('VERIFY_FAILED', `token ${credential.id} is not among the user app tokens of user ${options.userId}`);
+      }
+    },
+    revoke: async (ctx, old, current) => {
+      if (old.id === undefined || current === undefined) return 'ask-person';
+      const req = request('DELETE', `${tokensPath}/${encodeURIComponent(old.id)}`, current.value);
+      const response = await send(target, req);
+      if (response.status === 404) return; // already gone
+      if (response.status < 200 || response.status > 299) throw failure(target, req, response);
+      ctx.logger.info({ credentialId: old.id }, 'Old Cutover token deleted');
+    },
+    isRejected: (_ctx, credential) => isRefused(target, request('GET', tokensPath, credential.value), [401]),
+  };
+}
+
+export const cutoverProvider = {
+  type: 'cutover',
+  schema: CutoverProviderOptions,
+  create: createCutoverProvider,
+} satisfies AdapterDefinition<typeof CutoverProviderOptions, Provider>;

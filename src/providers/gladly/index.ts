@@ -1,0 +1,69 @@
+import type { AdapterDefinition } from '../../adapters.js';
+import { RotadError } from '../../errors.js';
+import type { StoredCredential } from '../../stores/types.js';
+import { checkTokenShape, isoDay, refusedUnless } from '../submission.js';
+import type { Provider } from '../types.js';
+import { GladlyApi, gladlyHost, sameOrigin } from './api.js';
+import { GladlyProviderOptions } from './schema.js';
+
+const TOKENS_PAGE = 'Settings → App Developer Tools → API Tokens';
+
+function createGladlyProvider(options: GladlyProviderOptions, deps: { clock: import('../../clock.js').Clock }): Provider {
+  const api = new GladlyApi(options, deps.clock);
+  const host = gladlyHost(options);
+  const where = `${options.organization} (${options.environment})`;
+
+  /** Authenticated read, and the organization answering must be the configured one. */
+  const verify = async (credential: Pick<StoredCredential, 'value'>): Promise<void> => {
+    const answered = await api.organizationUrl(options.email, credential.value);
+    if (!sameOrigin(answered, host)) {
+      throw new RotadError('VERIFY_FAILED', `the token belongs to ${answered}, not ${host}: a token from another organization or environment (sandbox/production)`);
+    }
+  };
+
+  return {
+    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
+    steps: {
+      obtain: `ask a person to create an API token for ${options.email} in Gladly ${where} (${TOKENS_PAGE}), then take it from rotad submit`,
+      verify: `GET /api/v1/organization as ${options.email}; gladlyUrl must be ${host}`,
+      revoke: `ask a person to delete the old token in ${TOKENS_PAGE}, then poll until Gladly rejects it (401/403)`,
+    },
+    assisted: {
+      createRequest: (ctx) => ({
+        summary: `Create a new Gladly API token for policy ${ctx.policy} (${where}).`,
+        account: options.email,
+        url: host,
+        steps: [
+          `Sign in to ${host} as ${options.email} (the API user; it needs the API User permission).`,
+          `Open ${TOKENS_PAGE}.`,
+          'Click Create Token. Do not delete the token in use: rotad asks for that once every consumer has the new one.',
+          'Copy the new token (Gladly shows it only once).',
+        ],
+      }),
+      accept: async (ctx, value, current) => {
+        checkTokenShape(value, current);
+        await refusedUnless(() => verify({ value }), `check that it was created while signed in as ${options.email} in ${host}`);
+        ctx.logger.info('Handed-over Gladly token verified');
+        return { value };
+      },
+      deleteRequest: (_ctx, old, current) => ({
+        summary: `Delete the old Gladly API token of ${options.email} (${where}); every consumer has the new one.`,
+        account: options.email,
+        url: host,
+        steps: [
+          `Sign in to ${host} as ${options.email}.`,
+          `Open ${TOKENS_PAGE}.`,
+          `Delete the older token (created around ${isoDay(old.createdAt)}). Keep the newer one${current ? `, created around ${isoDay(current.createdAt)}` : ''}: it is the one in use now.`,
+        ],
+      }),
+    },
+    verify: (_ctx, credential) => verify(credential),
+    isRejected: (_ctx, credential) => api.isRejected(options.email, credential.value),
+  };
+}
+
+export const gladlyProvider = {
+  type: 'gladly',
+  schema: GladlyProviderOptions,
+  create: createGladlyProvider,
+} satisfies AdapterDefinition<typeof GladlyProviderOptions, Provider>;

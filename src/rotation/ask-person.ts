@@ -1,0 +1,70 @@
+import { formatDuration } from '../duration.js';
+import type { PersonRequest } from '../providers/types.js';
+import type { StepContext } from './context.js';
+import type { Assist } from './state.js';
+
+/** How an assisted rotation paces its requests to a person (policy `assist:`). */
+export interface AssistTiming {
+  /** Repeat the request this often until it is done. */
+  remindMs: number;
+  /** Escalate (once) when the request is still open this long after it was made. */
+  deadlineMs: number;
+  /** Look for a handed-over value, or check the old credential, this often. */
+  checkMs: number;
+}
+
+/** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
+export function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number): string {
+  const lines = [
+    request.summary,
+    `Sign in as: ${request.account}`,
+    `Where: ${request.url}`,
+    ...request.steps.map((step, i) => `${i + 1}. ${step}`),
+  ];
+  if (request.warning) lines.push(`Warning: ${request.warning}`);
+  lines.push(action === 'create'
+    ? `Then hand it over: rotad submit ${policy}  (paste the token on stdin; it is never echoed). A wrong token is refused with the reason and the request stays open.`
+    : 'rotad confirms the deletion itself by checking that the old token is rejected; nothing to hand over.');
+  lines.push(`Please act by ${new Date(deadline).toISOString()}.`);
+  return lines.join('\n');
+}
+
+/**
+ * Opens, reminds and escalates one request to a person, and tells the engine when to look again.
+ * The request is recorded in the policy state before anyone is notified, so a restart neither
+ * repeats nor forgets it. The deadline is the configured span, or the current credential's expiry
+ * when that comes first.
+ */
+export async function askPerson(ctx: StepContext, action: Assist['action'], request: PersonRequest, expiresAt: number | undefined): Promise<{ waitUntil: number }> {
+  const { runtime } = ctx;
+  const timing = runtime.assist;
+  const now = runtime.clock.now();
+  const open = ctx.state.assist?.action === action ? ctx.state.assist : undefined;
+  const nextLook = (a: Omit<Assist, 'nextLookAt'>): number =>
+    Math.min(a.remindedAt + timing.remindMs, a.escalated ? Infinity : a.deadline, now + timing.checkMs);
+
+  if (open === undefined) {
+    const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
+    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false };
+    const assist: Assist = { ...base, nextLookAt: nextLook(base) };
+    await ctx.save({ assist });
+    ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
+    await runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: action === 'create' ? 'obtain' : 'revoke', deadline, message: describeRequest(runtime.name, request, action, deadline) });
+    return { waitUntil: assist.nextLookAt };
+  }
+
+  const events: Array<Parameters<typeof runtime.notify>[0]> = [];
+  let next: Omit<Assist, 'nextLookAt'> = open;
+  if (!open.escalated && now >= open.deadline) {
+    next = { ...next, escalated: true };
+    events.push({ type: 'action-overdue', rotationId: ctx.rotationId, deadline: open.deadline, message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}` });
+  }
+  if (now >= open.remindedAt + timing.remindMs) {
+    next = { ...next, remindedAt: now, reminders: open.reminders + 1 };
+    events.push({ type: 'action-required', rotationId: ctx.rotationId, deadline: open.deadline, message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline)}` });
+  }
+  const assist: Assist = { ...next, nextLookAt: nextLook(next) };
+  await ctx.save({ assist });
+  for (const event of events) await runtime.notify(event);
+  return { waitUntil: assist.nextLookAt };
+}
