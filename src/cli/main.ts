@@ -10,6 +10,7 @@ import { rollbackCommand } from './rollback.js';
 import { rotateCommand } from './rotate.js';
 import { schemaCommand } from './schema.js';
 import { statusCommand } from './status.js';
+import { submitCommand } from './submit.js';
 import { validateCommand } from './validate.js';
 
 const USAGE = `usage: rotad <command> [--config FILE]
@@ -20,6 +21,7 @@ commands:
   plan                   what each policy would do next and when (writes nothing)
   status [--json]        phase, credential age, last/next rotation, attention per policy
   rotate NAME…|--all     ask for a rotation now (served by the running daemon, or at its next start)
+  submit NAME            hand over the token an assisted rotation asks for (read from stdin, never echoed)
   rollback NAME          abandon a rotation before promote, or restore the previous credential
   schema                 print the JSON Schema of the config file
 
@@ -44,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': return planCommand(path);
     case 'status': return statusCommand(path, values.json ?? false);
     case 'rotate': return rotateCommand(path, positionals, values.all ?? false);
+    case 'submit': {
+      if (positionals.length !== 1) break;
+      return submitCommand(path, positionals[0]!, process.stdin);
+    }
     case 'rollback': {
       if (positionals.length !== 1) break;
       return rollbackCommand(path, positionals[0]!, createLogger({ destination: process.stderr as never }));

@@ -1,23 +1,8 @@
-import { writeFile } from 'node:fs/promises';
-import { RotadError, StoreConflictError } from '../errors.js';
-import { runningDaemonPid, wakeFilePath } from '../daemon/pid-file.js';
-import type { PolicyRuntime } from '../rotation/context.js';
+import { RotadError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
-
-/** Records a manual request in the policy's state (compare-and-swap, retried on a lost race). */
-async function request(policy: PolicyRuntime, now: number): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    const snapshot = await policy.store.read(policy.ref);
-    try {
-      await policy.store.writeState(policy.ref, { ...snapshot.state, requestedAt: now }, snapshot.revision);
-      return;
-    } catch (error) {
-      if (!(error instanceof StoreConflictError) || attempt >= 5) throw error;
-    }
-  }
-}
+import { recordRequest, wakeDaemon } from './wake-daemon.js';
 
 /**
  * `rotad rotate NAME…|--all`: the request is written to the store, so it survives a daemon restart,
@@ -31,19 +16,17 @@ export async function rotateCommand(path: string, names: string[], all: boolean)
   const now = Date.now();
   try {
     for (const policy of selectPolicies(runtime, names, all)) {
-      await request(policy, now);
+      await recordRequest(policy, now);
       out.line(`${policy.name}: rotation requested`);
     }
   } finally {
     await runtime.close();
   }
-  const pid = await runningDaemonPid(config.daemon.stateDir);
+  const pid = await wakeDaemon(config.daemon.stateDir, now);
   if (pid === undefined) {
     out.line(`no running daemon found for state directory ${config.daemon.stateDir}: the request is served when rotad run starts`);
     return 0;
   }
-  await writeFile(wakeFilePath(config.daemon.stateDir), `${now}\n`, { mode: 0o600 });
-  process.kill(pid, 'SIGUSR2');
   out.line(`daemon (pid ${pid}) notified; follow progress with rotad status`);
   return 0;
 }

@@ -1,4 +1,6 @@
+import { systemClock } from '../clock.js';
 import { describeError } from '../errors.js';
+import { silentLogger } from '../observability/logger.js';
 import { formatDuration } from '../duration.js';
 import { nextDue } from '../scheduler/next-run.js';
 import { loadForCommand } from './config-arg.js';
@@ -16,6 +18,8 @@ export interface PolicyStatus {
   needsAttention: boolean;
   attention?: { code: string; message: string; phase: string } | undefined;
   error?: string | undefined;
+  /** Set while the rotation waits for a person: who, for what, since when, until when. */
+  waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined } | undefined;
 }
 
 function pad(cells: string[], widths: number[]): string {
@@ -36,6 +40,15 @@ export async function statusCommand(path: string, json: boolean): Promise<number
         const snapshot = await store.read(ref);
         const { state } = snapshot;
         const due = nextDue(policy.timing, state, now);
+        const { provider } = runtime.policies.get(policy.name)!;
+        let waitingFor: PolicyStatus['waitingFor'];
+        if (state.assist && provider.assisted) {
+          const ctx = { policy: policy.name, rotationId: state.rotationId ?? '', logger: silentLogger(), clock: systemClock, signal: new AbortController().signal };
+          const request = state.assist.action === 'create'
+            ? provider.assisted.createRequest(ctx, snapshot.current)
+            : provider.assisted.deleteRequest(ctx, snapshot.previous ?? snapshot.current!, snapshot.current);
+          waitingFor = { action: state.assist.action, account: request.account, summary: request.summary, since: iso(state.assist.requestedAt), deadline: iso(state.assist.deadline), reminders: state.assist.reminders, lastRefusal: state.assist.refusal };
+        }
         rows.push({
           policy: policy.name,
           phase: state.phase,
@@ -45,6 +58,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
           nextRotationAt: due ? iso(due.at) : undefined,
           nextReason: due?.reason,
           needsAttention: state.attention !== undefined,
+          waitingFor,
           attention: state.attention && { code: state.attention.code, message: state.attention.message, phase: state.attention.phase },
         });
       } catch (error) {
@@ -58,10 +72,14 @@ export async function statusCommand(path: string, json: boolean): Promise<number
     out.line(JSON.stringify(rows, null, 2));
   } else {
     const table = [['POLICY', 'PHASE', 'AGE', 'LAST ROTATION', 'NEXT ROTATION', 'ATTENTION']].concat(
-      rows.map((r) => [r.policy, r.phase, r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs), r.lastRotatedAt ?? 'never', r.nextRotationAt ? `${r.nextRotationAt} (${r.nextReason})` : 'waits for a person', r.needsAttention ? 'YES' : '-']),
+      rows.map((r) => [r.policy, r.phase, r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs), r.lastRotatedAt ?? 'never', r.waitingFor ? `waits for ${r.waitingFor.account}` : r.nextRotationAt ? `${r.nextRotationAt} (${r.nextReason})` : 'waits for a person', r.needsAttention ? 'YES' : '-']),
     );
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) out.line(pad(row, widths));
+    for (const r of rows.filter((row) => row.waitingFor)) {
+      const w = r.waitingFor!;
+      out.line(`\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`);
+    }
     for (const r of rows.filter((row) => row.needsAttention)) {
       out.line(`\n${r.policy}: ${r.error ?? `${r.attention?.code} in phase ${r.attention?.phase}: ${r.attention?.message}`}`);
     }
