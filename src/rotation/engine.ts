@@ -89,8 +89,10 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
       return markNeedsAttention(runtime, state, write, error);
     }
     if ('waitUntil' in result) {
-      logger.info({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
-      audit(phase, 'waiting', stepStarted);
+      // A person's request is logged and audited when it opens; each later look only at debug level.
+      const stillWaiting = ctx.state.assist !== undefined && ctx.state.assist.action === state.assist?.action;
+      logger[stillWaiting ? 'debug' : 'info']({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
+      if (!stillWaiting) audit(phase, 'waiting', stepStarted);
       return { status: 'waiting', rotationId, until: result.waitUntil };
     }
     runtime.faults?.('after', phase);

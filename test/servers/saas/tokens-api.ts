@@ -1,0 +1,45 @@
+import { newToken, notFound, SaasServer, type Reply, type Request } from './base.js';
+
+/**
+ * A SaaS with a token API, for the generic `http` provider: POST /v1/tokens creates a token
+ * (Bearer auth with a live one), GET /v1/me checks one, DELETE /v1/tokens/{id} revokes one.
+ */
+export class TokensApiServer extends SaasServer {
+  readonly tokens = new Map<string, { id: string; value: string; expiresAt: string }>();
+  #counter = 0;
+
+  create(): { id: string; value: string; expiresAt: string } {
+    const token = { id: `t${++this.#counter}`, value: `acme_${newToken(16)}`, expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString() };
+    this.tokens.set(token.id, token);
+    return token;
+  }
+
+  #byValue(header: string | undefined) {
+    const value = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    return [...this.tokens.values()].find((t) => t.value === value);
+  }
+
+  protected admin(request: Request): Reply {
+    if (request.segments[0] === 'tokens' && request.method === 'POST') {
+      const token = this.create();
+      return { status: 201, body: { id: token.id, token: token.value } };
+    }
+    return notFound;
+  }
+
+  protected handle(request: Request): Reply {
+    const caller = this.#byValue(request.headers.authorization);
+    if (!caller) return { status: 401, body: { message: 'invalid token' } };
+    const [v1, resource, id] = request.segments;
+    if (v1 !== 'v1') return { ...notFound, as: caller.id };
+    if (resource === 'me' && request.method === 'GET') return { status: 200, as: caller.id, body: { token_id: caller.id, account: 'acme' } };
+    if (resource === 'tokens' && request.method === 'POST' && id === undefined) {
+      const token = this.create();
+      return { status: 201, as: caller.id, body: { data: { token: token.value, id: token.id, expires_at: token.expiresAt } } };
+    }
+    if (resource === 'tokens' && request.method === 'DELETE' && id !== undefined) {
+      return this.tokens.delete(id) ? { status: 204, as: caller.id } : { ...notFound, as: caller.id };
+    }
+    return { ...notFound, as: caller.id };
+  }
+}
