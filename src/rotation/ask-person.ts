@@ -35,7 +35,7 @@ export function describeRequest(policy: string, request: PersonRequest, action: 
  * repeats nor forgets it. The deadline is the configured span, or the current credential's expiry
  * when that comes first.
  */
-export async function askPerson(ctx: StepContext, action: Assist['action'], request: PersonRequest, expiresAt: number | undefined): Promise<{ waitUntil: number }> {
+export async function askPerson(ctx: StepContext, action: Assist['action'], request: PersonRequest, expiresAt: number | undefined, refusal?: string): Promise<{ waitUntil: number }> {
   const { runtime } = ctx;
   const timing = runtime.assist;
   const now = runtime.clock.now();
@@ -45,7 +45,7 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
 
   if (open === undefined) {
     const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
-    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false };
+    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false, refusal };
     const assist: Assist = { ...base, nextLookAt: nextLook(base) };
     await ctx.save({ assist });
     ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
@@ -54,7 +54,7 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
   }
 
   const events: Array<Parameters<typeof runtime.notify>[0]> = [];
-  let next: Omit<Assist, 'nextLookAt'> = open;
+  let next: Omit<Assist, 'nextLookAt'> = refusal === undefined ? open : { ...open, refusal };
   if (!open.escalated && now >= open.deadline) {
     next = { ...next, escalated: true };
     events.push({ type: 'action-overdue', rotationId: ctx.rotationId, deadline: open.deadline, message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}` });

@@ -48,7 +48,7 @@ async function stage(ctx: StepContext, fresh: NewCredential): Promise<StoredCred
  * values are staged and the slot cleared; refused ones are cleared too, with the reason recorded
  * and sent, and the request stays open.
  */
-async function takeHandover(ctx: StepContext, current: StoredCredential | undefined): Promise<StoredCredential | undefined> {
+async function takeHandover(ctx: StepContext, current: StoredCredential | undefined): Promise<{ staged: StoredCredential } | { refusal: string } | undefined> {
   const { store, provider, ref } = ctx.runtime;
   const value = await store.takeHandover?.(ref);
   if (value === undefined || !provider.assisted) return undefined;
@@ -56,14 +56,13 @@ async function takeHandover(ctx: StepContext, current: StoredCredential | undefi
     const fresh = await provider.assisted.accept(providerContext(ctx), value, current);
     const credential = await stage(ctx, fresh);
     await store.clearHandover?.(ref);
-    return credential;
+    return { staged: credential };
   } catch (error) {
     if (!(error instanceof RotadError) || error.code !== 'SUBMISSION_REFUSED') throw error;
     await store.clearHandover?.(ref);
-    if (ctx.state.assist) await ctx.save({ assist: { ...ctx.state.assist, refusal: error.message } });
     ctx.logger.warn({ reason: error.message }, 'Handed-over token refused');
     await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'obtain', code: error.code, message: `the token written to the store was refused: ${error.message}. The request stays open; create a token as described and hand it over again.` });
-    return undefined;
+    return { refusal: error.message };
   }
 }
 
@@ -81,8 +80,8 @@ const obtain: Step = {
     if (provider.obtain) return next('verify', {}, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));
     if (!provider.assisted) throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
     const handed = await takeHandover(ctx, snapshot.current);
-    if (handed) return next('verify', { assist: undefined }, handed);
-    return askPerson(ctx, 'create', provider.assisted.createRequest(providerContext(ctx), snapshot.current), expiryOf(ctx, snapshot.current));
+    if (handed && 'staged' in handed) return next('verify', { assist: undefined }, handed.staged);
+    return askPerson(ctx, 'create', provider.assisted.createRequest(providerContext(ctx), snapshot.current), expiryOf(ctx, snapshot.current), handed?.refusal);
   },
 };
 

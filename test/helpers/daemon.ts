@@ -88,8 +88,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     if (input !== undefined) child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
     child.on('close', (code) => {
       capturedOutput.push(stdout, stderr);
       resolve({ code, stdout, stderr });

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { RotadError } from '../../src/errors.js';
+import type { RotationEvent } from '../../src/notifiers/types.js';
+import type { Provider } from '../../src/providers/types.js';
+import { runRotation } from '../../src/rotation/engine.js';
+import { nextDue } from '../../src/scheduler/next-run.js';
+import { Secret } from '../../src/secret.js';
+import { FakeClock, MemoryStore, policyRuntime, type Call } from '../helpers/engine-doubles.js';
+
+const HOUR = 3_600_000;
+
+/** A provider whose tokens a person makes: `live` is what the SaaS accepts. */
+function assistedProvider(live: Set<string>): Provider {
+  return {
+    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
+    steps: { obtain: 'ask', verify: 'read', revoke: 'ask' },
+    assisted: {
+      createRequest: () => ({ summary: 'Create a token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Open settings', 'Create'] }),
+      accept: async (_ctx, value) => {
+        if (!live.has(value.reveal())) throw new RotadError('SUBMISSION_REFUSED', 'the provider does not know this token');
+        return { value };
+      },
+      deleteRequest: () => ({ summary: 'Delete the old token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Delete it'] }),
+    },
+    verify: async (_ctx, credential) => {
+      if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown');
+    },
+    isRejected: async (_ctx, credential) => !live.has(credential.value.reveal()),
+  };
+}
+
+/** A store with a handover slot a person can write to. */
+class HandoverStore extends MemoryStore {
+  slot: string | undefined;
+  async takeHandover() { return this.slot === undefined ? undefined : new Secret(this.slot); }
+  async clearHandover() { this.slot = undefined; }
+}
+
+describe('assisted rotation in the engine', () => {
+  it('asks once, reminds on schedule, escalates once at the deadline, then completes after hand-over and deletion', async () => {
+    const calls: Call[] = [];
+    const events: RotationEvent[] = [];
+    const clock = new FakeClock();
+    const live = new Set(['old-token-value']);
+    const store = new MemoryStore(calls);
+    store.current = { value: new Secret('old-token-value'), rotationId: 'r0', createdAt: clock.now() };
+    const runtime = policyRuntime({ store, provider: assistedProvider(live), clock, events, assist: { remindMs: 4 * HOUR, deadlineMs: 24 * HOUR, checkMs: 60_000 } });
+    const signal = new AbortController().signal;
+
+    const first = await runRotation(runtime, 'schedule', signal);
+    expect(first).toMatchObject({ status: 'waiting' });
+    expect(events.map((e) => e.type)).toEqual(['rotation-started', 'action-required']);
+    expect(events[1]!.message).toContain('Sign in as: api@acme.test');
+    expect(events[1]!.deadline).toBe(clock.now() + 24 * HOUR);
+    expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({ reason: 'waiting-for-person', at: clock.now() + 60_000 });
+
+    clock.time += HOUR;
+    await runRotation(runtime, 'resume', signal);
+    expect(events).toHaveLength(2);
+    clock.time += 3 * HOUR;
+    await runRotation(runtime, 'resume', signal);
+    expect(events.at(-1)!.message).toMatch(/^Reminder 1: Create a token/);
+    clock.time += 21 * HOUR;
+    await runRotation(runtime, 'resume', signal);
+    clock.time += HOUR;
+    await runRotation(runtime, 'resume', signal);
+    expect(events.filter((e) => e.type === 'action-overdue')).toHaveLength(1);
+    expect(store.current.rotationId).toBe('r0'); // nothing moved while waiting
+
+    // The person creates a token and `rotad submit` stages it under the rotation's id.
+    live.add('new-token-value');
+    await store.stagePending({ name: 'p' }, { value: new Secret('new-token-value'), rotationId: store.state.rotationId!, createdAt: clock.now() });
+    const afterSubmit = await runRotation(runtime, 'cli', signal);
+    expect(afterSubmit).toMatchObject({ status: 'waiting' });
+    expect(store.current.value.reveal()).toBe('new-token-value');
+    expect(store.state.phase).toBe('revoke');
+    expect(store.state.assist?.action).toBe('delete');
+    expect(events.at(-1)).toMatchObject({ type: 'action-required', phase: 'revoke' });
+    expect(store.previous?.revokedAt).toBeUndefined();
+
+    live.delete('old-token-value');
+    clock.time += 60_000;
+    const done = await runRotation(runtime, 'resume', signal);
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(store.previous?.revokedAt).toBe(clock.now());
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['revocation-confirmed', 'rotation-succeeded']);
+    expect(store.state.assist).toBeUndefined();
+  });
+
+  it('takes a token from the store\'s handover slot: a wrong one is refused and cleared, the request stays open', async () => {
+    const events: RotationEvent[] = [];
+    const clock = new FakeClock();
+    const live = new Set<string>();
+    const store = new HandoverStore([]);
+    const runtime = policyRuntime({ store, provider: assistedProvider(live), clock, events });
+    const signal = new AbortController().signal;
+    await runRotation(runtime, 'initial', signal);
+
+    store.slot = 'a-token-nobody-made';
+    expect(await runRotation(runtime, 'signal', signal)).toMatchObject({ status: 'waiting' });
+    expect(store.slot).toBeUndefined();
+    expect(store.state.assist?.refusal).toBe('the provider does not know this token');
+    expect(events.at(-1)).toMatchObject({ type: 'action-required', code: 'SUBMISSION_REFUSED' });
+
+    live.add('the-real-new-token');
+    store.slot = 'the-real-new-token';
+    expect(await runRotation(runtime, 'signal', signal)).toMatchObject({ status: 'completed' });
+    expect(store.current?.value.reveal()).toBe('the-real-new-token');
+    expect(store.slot).toBeUndefined();
+  });
+});
