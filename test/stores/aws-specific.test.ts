@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteSecretCommand, DescribeSecretCommand, PutSecretValueCommand, CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand, CreateSecretCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { randomProvider } from '../../src/providers/random/index.js';
@@ -29,8 +29,17 @@ describe('aws-secrets-manager store on a real moto server', () => {
     await expect(store.ping()).resolves.toBeUndefined();
     process.env.AWS_SHARED_CREDENTIALS_FILE = aws().credentialsFile;
     const docsUser = new SecretsManagerClient({ endpoint: aws().endpoint, region: aws().region, profile: 'rotad-docs', maxAttempts: 1 });
-    const denied = await docsUser.send(new DeleteSecretCommand({ SecretId: `rotad/${name}` })).then(() => 0, (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
+    const denied = await docsUser.send(new UpdateSecretCommand({ SecretId: `rotad/${name}`, Description: 'not rotad\'s business' })).then(() => 0, (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
     expect(denied).toBe(403);
+
+    // A person hands a token over with their own AWS tooling; rotad (with the documented policy) takes it and deletes it.
+    const person = new SecretsManagerClient({ endpoint: aws().endpoint, region: aws().region, credentials: aws().allowed });
+    await person.send(new CreateSecretCommand({ Name: `rotad-handover/${name}`, SecretString: 'handed-over-token-7f3a\n' }));
+    expect((await store.takeHandover!({ name }))?.reveal()).toBe('handed-over-token-7f3a');
+    await store.clearHandover!({ name });
+    expect(await store.takeHandover!({ name })).toBeUndefined();
+    await store.clearHandover!({ name }); // already gone: still fine
+    person.destroy();
     docsUser.destroy();
   });
 

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -40,6 +42,15 @@ describe('vault store on a real OpenBao', () => {
     expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
     expect((await openStore(options).read({ name })).previous).toBeDefined();
     await expect(openStore({ ...options, path: 'elsewhere/{policy}' }).read({ name })).rejects.toMatchObject({ code: 'STORE_ACCESS_DENIED' });
+
+    // A person hands a token over with the real bao CLI; rotad (with the documented policy) takes it and destroys it.
+    const env = { ...process.env, VAULT_ADDR: servers().address, VAULT_TOKEN: servers().rootToken };
+    await promisify(execFile)(`${ROOT}.venv/bin/bao`, ['kv', 'put', '-mount=secret', `rotad-handover/${name}`, 'value=handed-over-token-91be'], { env });
+    const store = openStore(options);
+    expect((await store.takeHandover!({ name }))?.reveal()).toBe('handed-over-token-91be');
+    await store.clearHandover!({ name });
+    expect(await store.takeHandover!({ name })).toBeUndefined();
+    await expect(root('GET', `secret/metadata/rotad-handover/${name}`)).rejects.toThrow(/404/);
   });
 
   it('AppRole: logs in with role id and secret id, and logs in again after its token expired', async () => {

@@ -202,6 +202,16 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
       await updateRecord(ref, previousRevoked(rotationId, at));
     },
 
+    async takeHandover(ref) {
+      const found = await secrets.get(options.handoverName.replaceAll('{policy}', ref.name), { label: 'AWSCURRENT' });
+      const value = found?.value.trim();
+      return value ? new Secret(value) : undefined;
+    },
+
+    async clearHandover(ref) {
+      await secrets.deleteNow(options.handoverName.replaceAll('{policy}', ref.name));
+    },
+
     async ping() {
       try {
         await client.send(new ListSecretsCommand({ MaxResults: 1 }));

@@ -16,6 +16,12 @@ export const AwsSecretsManagerStoreOptions = z.strictObject({
   field: z.string().min(1).optional(),
   /** Secret that holds rotad's own state record. Default: rotad-state/{policy}. */
   stateName: z.string().default('rotad-state/{policy}'),
+  /**
+   * A secret a person may create with a token for an assisted rotation
+   * (`aws secretsmanager create-secret --name rotad-handover/NAME --secret-string file:///dev/stdin`),
+   * then send SIGUSR2. rotad deletes it (without recovery) once taken. Default: rotad-handover/{policy}.
+   */
+  handoverName: z.string().default('rotad-handover/{policy}'),
   /** KMS key for secrets rotad creates. Default: the account's aws/secretsmanager key. */
   kmsKeyId: z.string().optional(),
   /** Description of secrets rotad creates. */

@@ -1,5 +1,5 @@
 import {
-  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, TagResourceCommand,
+  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, TagResourceCommand,
   UpdateSecretVersionStageCommand, type SecretsManagerClient, type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { awsError, isNotFound } from './errors.js';
@@ -35,6 +35,16 @@ export class Secrets {
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw awsError(`GetSecretValue of ${name}`, error);
+    }
+  }
+
+  /** Deletes a secret at once (no recovery window); absent is success. */
+  async deleteNow(name: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw awsError(`DeleteSecret of ${name}`, error);
     }
   }
 

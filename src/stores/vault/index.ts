@@ -158,6 +158,16 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       await updateRecord(ref, previousRevoked(rotationId, at));
     },
 
+    async takeHandover(ref) {
+      const found = await kv.read(options.handoverPath.replaceAll('{policy}', ref.name));
+      const value = found?.data.value;
+      return typeof value === 'string' && value.trim() !== '' ? new Secret(value.trim()) : undefined;
+    },
+
+    async clearHandover(ref) {
+      await kv.destroy(options.handoverPath.replaceAll('{policy}', ref.name));
+    },
+
     async ping() {
       const response = await client.request('GET', 'auth/token/lookup-self');
       if (response.status !== 200) throw vaultError('token lookup (auth/token/lookup-self)', response);

@@ -39,6 +39,12 @@ export class KvV2 {
     return Number((response.body as { data?: { version?: number } }).data?.version);
   }
 
+  /** Deletes every version and the metadata of a secret; absent is success. */
+  async destroy(path: string): Promise<void> {
+    const response = await this.client.request('DELETE', `${this.mount}/metadata/${encodePath(path)}`);
+    if (response.status !== 204 && response.status !== 200 && response.status !== 404) throw vaultError(`delete of ${this.mount}/${path}`, response);
+  }
+
   /** Merges `facts` into the secret's custom_metadata, keeping keys others set. */
   async mergeCustomMetadata(path: string, facts: Record<string, string>): Promise<void> {
     const metaPath = `${this.mount}/metadata/${encodePath(path)}`;

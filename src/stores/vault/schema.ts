@@ -49,6 +49,12 @@ export const VaultStoreOptions = z.strictObject({
   field: z.string().default('value'),
   /** Where rotad keeps its own state record (same mount). Applications never read it. Default: rotad-state/{policy}. */
   statePath: z.string().default('rotad-state/{policy}'),
+  /**
+   * Where a person may write a token for an assisted rotation with their own tool
+   * (`bao kv put -mount=secret rotad-handover/NAME value=-`), then send SIGUSR2. rotad reads the
+   * field `value` and destroys the secret once taken. Default: rotad-handover/{policy}.
+   */
+  handoverPath: z.string().default('rotad-handover/{policy}'),
   auth: VaultAuthOptions.default({ method: 'token', tokenEnv: 'VAULT_TOKEN' }),
   /** PEM CA bundle that signed Vault's certificate (replaces the system roots). */
   caFile: z.string().optional(),
