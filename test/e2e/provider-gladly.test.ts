@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { admin, waitForEvent, writeSaasConfig } from '../helpers/saas.js';
-import { openStore } from '../helpers/store-kinds.js';
+import { ROOT } from '../helpers/paths.js';
+import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
 import { tempDir } from '../helpers/workspace.js';
 import { GladlyServer } from '../servers/saas/gladly.js';
 import { StackOneServer } from '../servers/saas/stackone.js';
@@ -143,5 +146,35 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
       await sandbox.stop();
     }
     expectNoSecretsInOutput(secrets);
+  });
+});
+
+describe('gladly on OpenBao: the token handed over through the store with the bao CLI, then SIGUSR2', () => {
+  it('takes the token from the hand-over path, destroys it there, and completes', async () => {
+    const server = await new GladlyServer('acme').start();
+    server.addUser(EMAIL);
+    const dir = await tempDir();
+    const store = await STORE_KINDS.find((k) => k.type === 'vault')!.options();
+    const name = `gladly-${Date.now()}`;
+    const config = await writeSaasConfig(dir, `
+  - name: ${name}
+    provider: { type: gladly, organization: acme, email: ${EMAIL}, baseUrl: "${server.url}" }
+    schedule: { every: 90d }`, { ...store, handoverPath: 'rotad-handover/{policy}' });
+    const daemon = DaemonProcess.start(config);
+    const { address, rootToken } = inject('servers').vault;
+    const bao = (...args: string[]) => promisify(execFile)(`${ROOT}.venv/bin/bao`, args, { env: { ...process.env, VAULT_ADDR: address, VAULT_TOKEN: rootToken } });
+    try {
+      await waitForEvent(daemon, 'action-required');
+      const token = server.createToken(EMAIL).value;
+      await bao('kv', 'put', '-mount=secret', `rotad-handover/${name}`, `value=${token}`);
+      daemon.signal('SIGUSR2');
+      await daemon.waitFor((e) => e.msg === 'Rotation completed');
+      expect((await openStore(store).read({ name })).current?.value.reveal()).toBe(token);
+      await expect(bao('kv', 'get', '-mount=secret', `rotad-handover/${name}`)).rejects.toThrow();
+      expectNoSecretsInOutput([token]);
+    } finally {
+      await daemon.stop();
+      await server.stop();
+    }
   });
 });
