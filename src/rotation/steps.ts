@@ -121,7 +121,9 @@ const consumers: Step = {
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
     }
-    return next('grace', { graceUntil: runtime.clock.now() + runtime.graceMs }, credential);
+    // Grace protects readers of the old credential; with none left alive there is nothing to wait for.
+    const oldAlive = snapshot.previous !== undefined && snapshot.previous.revokedAt === undefined;
+    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? runtime.graceMs : 0) }, credential);
   },
 };
 

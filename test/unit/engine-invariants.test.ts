@@ -16,9 +16,8 @@ async function rotatedOnce(options: Parameters<typeof recordingProvider>[1] = {}
   const provider = recordingProvider(calls, { ...options, verifyErrors: [] });
   const consumers = [recordingConsumer(calls, 'app'), recordingConsumer(calls, 'webhook')];
   const runtime = policyRuntime({ store, provider, clock, consumers, graceMs, events });
-  await run(runtime, 'initial');
-  clock.time += graceMs;
-  expect(await run(runtime, 'resume')).toMatchObject({ status: 'completed' });
+  // The first rotation has no old credential to protect, so it does not wait out the grace period.
+  expect(await run(runtime, 'initial')).toMatchObject({ status: 'completed' });
   const old = store.current!.value.reveal();
   provider.verifyErrors.push(...(options.verifyErrors ?? []));
   calls.length = 0;

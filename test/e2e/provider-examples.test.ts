@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { waitForEvent } from '../helpers/saas.js';
+import { tempDir } from '../helpers/workspace.js';
+import { CutoverServer } from '../servers/saas/cutover.js';
+import { GladlyServer } from '../servers/saas/gladly.js';
+import { GorgiasServer } from '../servers/saas/gorgias.js';
+import { StackOneServer } from '../servers/saas/stackone.js';
+import { TokensApiServer } from '../servers/saas/tokens-api.js';
+
+const STACKONE_KEY = 'stackone-example-key-0c41d2';
+const secrets: string[] = [STACKONE_KEY];
+
+/** Starts an example config as shipped, with the test servers' base URLs in the environment. */
+async function startExample(file: string, env: Record<string, string>): Promise<{ daemon: DaemonProcess; env: Record<string, string> }> {
+  const full = { ...env, ROTAD_STATE_DIR: await tempDir(), ROTAD_HEALTH_PORT: '0' };
+  return { daemon: DaemonProcess.start(file, full), env: full };
+}
+
+const completed = (daemon: DaemonProcess, policy: string) => daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === policy, 20_000);
+
+async function submit(file: string, env: Record<string, string>, policy: string, token: string): Promise<void> {
+  secrets.push(token);
+  const result = await runCli(['submit', policy, '--config', file], env, token);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+describe('the provider and consumer examples run as they are against the test servers', () => {
+  const gladly = new GladlyServer('acme');
+  const gorgias = new GorgiasServer('acme');
+  const cutover = new CutoverServer('https://acme.cutover.com');
+  const acme = new TokensApiServer();
+  const stackone = new StackOneServer(STACKONE_KEY);
+  beforeAll(async () => {
+    await Promise.all([gladly.start(), gorgias.start(), cutover.start(), acme.start(), stackone.start()]);
+    for (const user of ['api-user@acme.example', 'stackone@acme.example']) gladly.addUser(user);
+    gladly.webhooks.set('wh-orders', { id: 'wh-orders', url: 'https://hooks.acme.example/orders', enabled: true });
+    stackone.accounts.set('acc-gladly', { id: 'acc-gladly', provider: 'gladly', credentials: {}, status: 'inactive' });
+  });
+  afterAll(async () => {
+    await Promise.all([gladly.stop(), gorgias.stop(), cutover.stop(), acme.stop(), stackone.stop()]);
+    expectNoSecretsInOutput(secrets);
+  });
+
+  it('gladly.yaml and stackone-account.yaml', async () => {
+    for (const [file, policy, user] of [['config/examples/gladly.yaml', 'gladly-prod', 'api-user@acme.example'], ['config/examples/stackone-account.yaml', 'gladly-for-stackone', 'stackone@acme.example']] as const) {
+      const { daemon, env } = await startExample(file, { GLADLY_BASE_URL: gladly.url, STACKONE_BASE_URL: stackone.url, STACKONE_API_KEY: STACKONE_KEY });
+      try {
+        await waitForEvent(daemon, 'action-required');
+        await submit(file, env, policy, gladly.createToken(user).value);
+        await completed(daemon, policy);
+        expect(stackone.accounts.get('acc-gladly')).toMatchObject({ status: 'active' });
+      } finally {
+        expect((await daemon.stop()).code).toBe(0);
+      }
+    }
+  });
+
+  it('gladly-webhook.yaml', async () => {
+    const file = 'config/examples/gladly-webhook.yaml';
+    const { daemon, env } = await startExample(file, { GLADLY_BASE_URL: gladly.url });
+    try {
+      await waitForEvent(daemon, 'action-required');
+      await submit(file, env, 'gladly-prod', gladly.createToken('api-user@acme.example').value);
+      await completed(daemon, 'gladly-prod');
+      await runCli(['rotate', 'gladly-webhook-password', '--config', file], env);
+      await completed(daemon, 'gladly-webhook-password');
+      expect(gladly.webhooks.get('wh-orders')?.credentials?.username).toBe('gladly');
+      secrets.push(gladly.webhooks.get('wh-orders')!.credentials!.password);
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+  });
+
+  it('gorgias.yaml', async () => {
+    const file = 'config/examples/gorgias.yaml';
+    const { daemon, env } = await startExample(file, { GORGIAS_BASE_URL: gorgias.url });
+    try {
+      await waitForEvent(daemon, 'action-required', 1);
+      await submit(file, env, 'gorgias-support', gorgias.reset('api-a@acme.example'));
+      await submit(file, env, 'gorgias-reports', gorgias.reset('reports@acme.example'));
+      await completed(daemon, 'gorgias-support');
+      await completed(daemon, 'gorgias-reports');
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+  });
+
+  it('cutover.yaml', async () => {
+    const file = 'config/examples/cutover.yaml';
+    const { daemon, env } = await startExample(file, { CUTOVER_BASE_URL: cutover.url });
+    try {
+      const label = /Label it exactly: (.+)/.exec(String((await waitForEvent(daemon, 'action-required')).detail))![1]!;
+      await submit(file, env, 'cutover-runbooks', cutover.createToken('42', label, 30).value);
+      await completed(daemon, 'cutover-runbooks');
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+  });
+
+  it('http.yaml and store.yaml', async () => {
+    const bootstrap = acme.create().value;
+    secrets.push(bootstrap);
+    const http = await startExample('config/examples/http.yaml', { ACME_BASE_URL: acme.url, ACME_BOOTSTRAP_TOKEN: bootstrap });
+    try {
+      await completed(http.daemon, 'acme-api');
+    } finally {
+      expect((await http.daemon.stop()).code).toBe(0);
+    }
+    const { address, rootToken } = inject('servers').vault;
+    const store = await startExample('config/examples/store.yaml', { VAULT_ADDR: address, VAULT_TOKEN: rootToken });
+    try {
+      await completed(store.daemon, 'shared-signing-key');
+      const mirrored = await fetch(`${address}/v1/secret/data/rotad/mirror/shared-signing-key`, { headers: { 'x-vault-token': rootToken } });
+      const value = ((await mirrored.json()) as { data: { data: { value: string } } }).data.data.value;
+      expect(value).toMatch(/^[0-9a-f]{64}$/);
+      secrets.push(value);
+    } finally {
+      expect((await store.daemon.stop()).code).toBe(0);
+    }
+  });
+});
