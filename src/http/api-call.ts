@@ -71,6 +71,7 @@ export function failure(target: ApiTarget, request: ApiRequest, response: JsonRe
 export async function call(target: ApiTarget, request: ApiRequest): Promise<JsonResponse> {
   const response = await send(target, request);
   if (response.status < 200 || response.status > 299) throw failure(target, request, response);
+  if (response.malformed) throw badShape(target, request, 'a JSON body');
   return response;
 }
 

@@ -19,6 +19,8 @@ export interface JsonResponse {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body, or undefined when the body is empty or not JSON. */
   body: unknown;
+  /** True when there was a body and it was not JSON (an HTML error page from a proxy, say). */
+  malformed?: boolean;
 }
 
 /** A request that never reached an answer: refused, reset, timed out, TLS failure. */
@@ -49,12 +51,14 @@ export function jsonRequest(options: JsonRequest): Promise<JsonResponse> {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let body: unknown;
+        let malformed = false;
         try {
           body = text === '' ? undefined : JSON.parse(text);
         } catch {
           body = undefined;
+          malformed = true;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, malformed });
       });
     });
     req.on('timeout', () => req.destroy(new NetworkError(`no answer within ${options.timeoutMs} ms`)));

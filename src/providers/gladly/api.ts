@@ -6,8 +6,9 @@ import type { Secret } from '../../secret.js';
 import { endpoint } from '../dns-label.js';
 import type { GladlyProviderOptions } from './schema.js';
 
-/** Gladly allows 10 requests per second per organization and method. */
+/** Gladly allows 10 requests per second per organization and method; rotad keeps a margin for network jitter. */
 const REQUESTS_PER_SECOND = 10;
+const WINDOW_MS = 1100;
 
 /** The organization's public host, e.g. https://acme.gladly.com: what `gladlyUrl` must say. */
 export function gladlyHost(options: Pick<GladlyProviderOptions, 'organization' | 'environment'>): string {
@@ -23,7 +24,7 @@ export class GladlyApi {
 
   target(method: string, role: ApiTarget['role'] = 'provider'): ApiTarget {
     const key = `gladly:${this.base}:${method}`;
-    return { name: 'Gladly', role, timeoutMs: durationMs(this.options.timeout), clock: this.clock, limiter: sharedLimiter(key, REQUESTS_PER_SECOND, 1000, this.clock), rateLimitBackoffMs: 1000 };
+    return { name: 'Gladly', role, timeoutMs: durationMs(this.options.timeout), clock: this.clock, limiter: sharedLimiter(key, REQUESTS_PER_SECOND, WINDOW_MS, this.clock), rateLimitBackoffMs: 1000 };
   }
 
   request(method: string, path: string, email: string, token: Secret, body?: unknown) {

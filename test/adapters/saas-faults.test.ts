@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { consumerRegistry } from '../../src/consumers/registry.js';
+import type { Consumer, Peers } from '../../src/consumers/types.js';
+import { RateLimiter } from '../../src/http/rate-limit.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { providerRegistry } from '../../src/providers/registry.js';
+import type { Provider } from '../../src/providers/types.js';
+import { Secret } from '../../src/secret.js';
+import type { StoredCredential } from '../../src/stores/types.js';
+import { FakeClock } from '../helpers/engine-doubles.js';
+import type { SaasServer } from '../servers/saas/base.js';
+import { CutoverServer } from '../servers/saas/cutover.js';
+import { GladlyServer } from '../servers/saas/gladly.js';
+import { GorgiasServer } from '../servers/saas/gorgias.js';
+import { StackOneServer } from '../servers/saas/stackone.js';
+
+const deps = { logger: silentLogger(), clock: systemClock, configDir: '/' };
+const ctx = { policy: 'p', rotationId: 'r1', logger: silentLogger(), clock: systemClock, signal: new AbortController().signal };
+const credential = (value: string, id?: string): StoredCredential => ({ value: new Secret(value), rotationId: 'r1', createdAt: 0, id });
+
+function provider(options: Record<string, unknown>): Provider {
+  const definition = providerRegistry[options.type as keyof typeof providerRegistry];
+  return definition.create(definition.schema.parse(options) as never, deps);
+}
+function consumer(options: Record<string, unknown>): Consumer {
+  const definition = consumerRegistry[options.type as keyof typeof consumerRegistry];
+  return definition.create(definition.schema.parse(options) as never, deps);
+}
+
+const gladly = new GladlyServer('acme');
+const gorgias = new GorgiasServer('acme');
+const cutover = new CutoverServer();
+const stackone = new StackOneServer('stackone-matrix-key-33aa');
+
+/** Each adapter's authenticated call against its server, with a credential that works. */
+interface Case { name: string; server: () => SaasServer; call: () => Promise<unknown> }
+let cases: Case[] = [];
+
+beforeAll(async () => {
+  await Promise.all([gladly.start(), gorgias.start(), cutover.start(), stackone.start()]);
+  gladly.addUser('api@acme.test');
+  const gladlyToken = gladly.createToken('api@acme.test').value;
+  const gorgiasKey = gorgias.reset('ops@acme.test');
+  const cutoverToken = cutover.createToken('9', 'matrix');
+  stackone.accounts.set('acc-1', { id: 'acc-1', provider: 'gladly', credentials: {}, status: 'active' });
+  gladly.webhooks.set('wh-1', { id: 'wh-1', url: 'https://x.test', enabled: true });
+  process.env.MATRIX_STACKONE_KEY = 'stackone-matrix-key-33aa';
+  const peers: Peers = {
+    policy: async () => ({ credential: credential(gladlyToken), provider: { type: 'gladly', organization: 'acme', environment: 'production', email: 'api@acme.test', baseUrl: gladly.url, timeout: '500ms' } }),
+    store: () => { throw new Error('unused'); },
+  };
+  const timeout = '500ms';
+  cases = [
+    { name: 'gladly verify', server: () => gladly, call: () => provider({ type: 'gladly', organization: 'acme', email: 'api@acme.test', baseUrl: gladly.url, timeout }).verify(ctx, credential(gladlyToken)) },
+    { name: 'gorgias verify', server: () => gorgias, call: () => provider({ type: 'gorgias', domain: 'acme', email: 'ops@acme.test', baseUrl: gorgias.url, timeout }).verify(ctx, credential(gorgiasKey, 'ops@acme.test')) },
+    { name: 'cutover verify', server: () => cutover, call: () => provider({ type: 'cutover', baseUrl: cutover.url, userId: 9, userName: 'bot', timeout }).verify(ctx, credential(cutoverToken.value, cutoverToken.id)) },
+    { name: 'stackone-account update', server: () => stackone, call: () => consumer({ type: 'stackone-account', accountId: 'acc-1', baseUrl: stackone.url, apiKeyEnv: 'MATRIX_STACKONE_KEY', timeout }).update({ ...ctx, peers }, credential('gladly-token-for-stackone')) },
+    { name: 'gladly-webhook update', server: () => gladly, call: () => consumer({ type: 'gladly-webhook', webhookId: 'wh-1', auth: { policy: 'g' }, set: 'header', header: 'X-Secret', timeout }).update({ ...ctx, peers }, credential('webhook-secret-value-1')) },
+  ];
+});
+afterAll(async () => {
+  await Promise.all([gladly.stop(), gorgias.stop(), cutover.stop(), stackone.stop()]);
+});
+
+const inject = (server: SaasServer, fault: Record<string, unknown>) => server.faults.push({ count: 1, ...fault } as never);
+
+describe('every provider and consumer maps each server fault to a clear, correctly retryable error', () => {
+  const provider4xx = (name: string) => (name.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_REJECTED');
+  const expectations: Array<[string, Record<string, unknown>, (name: string) => Record<string, unknown>]> = [
+    ['500', { status: 500 }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_UNAVAILABLE', retryable: true, message: expect.stringContaining('answered 500') })],
+    ['timeout', { delayMs: 1200 }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_UNAVAILABLE', retryable: true, message: expect.stringContaining('no answer within 500 ms') })],
+    ['429 with Retry-After', { status: 429, headers: { 'retry-after': '7' } }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_RATE_LIMITED', retryable: true, retryAfterMs: 7000 })],
+    ['401', { status: 401 }, (n) => ({ code: provider4xx(n), retryable: false, message: expect.stringContaining('credential not accepted') })],
+    ['garbage', { garbage: true }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('expected') })],
+  ];
+  for (const [fault, injected, expected] of expectations) {
+    it(`${fault}: each adapter`, async () => {
+      for (const c of cases) {
+        inject(c.server(), injected);
+        await expect(c.call(), c.name).rejects.toMatchObject(expected(c.name));
+        await new Promise((resolve) => setTimeout(resolve, fault === 'timeout' ? 800 : 0)); // let the held answer drain
+        c.server().faults.length = 0;
+        await expect(c.call(), `${c.name} after the fault`).resolves.toBeUndefined();
+      }
+    });
+  }
+});
+
+describe('client-side rate limits', () => {
+  it('a sliding window never lets more than `limit` calls start within `windowMs`', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter(10, 1000, clock);
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 25 }, async () => { await limiter.take(); starts.push(clock.now()); }));
+    for (const t of starts) expect(starts.filter((s) => s >= t && s < t + 1000).length).toBeLessThanOrEqual(10);
+    expect(Math.max(...starts)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('Gladly: 25 verifications in a burst get no 429 from a server that allows 10 per second', async () => {
+    const g = await new GladlyServer('burst').start();
+    g.addUser('api@burst.test');
+    const token = g.createToken('api@burst.test').value;
+    const p = provider({ type: 'gladly', organization: 'burst', email: 'api@burst.test', baseUrl: g.url });
+    try {
+      await Promise.all(Array.from({ length: 25 }, () => p.verify(ctx, credential(token))));
+      expect(g.calls.filter((c) => c.status === 429)).toHaveLength(0);
+      expect(g.calls).toHaveLength(25);
+    } finally {
+      await g.stop();
+    }
+  });
+});
