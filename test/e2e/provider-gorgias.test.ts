@@ -36,6 +36,9 @@ describe('gorgias: reset-kills-old, handled single-user and with two users in tu
       expect((await runCli(['submit', 'gorgias-helpdesk', '--config', config], {}, key)).code).toBe(0);
       await daemon.waitFor((e) => e.msg === 'Rotation completed');
       expect(await readFile(`${dir}/handed.txt`, 'utf8')).toContain(key);
+      // The outage window rotad controls: from the hand-over reaching the daemon to the last consumer confirmed.
+      const at = (msg: string) => Date.parse(String(daemon.entries.find((e) => e.msg === msg)?.time));
+      console.info(`gorgias single-user: hand-over to consumers updated in ${at('Consumer updated') - at('Rotation requests received')} ms`);
       // No deletion request: the reset already killed the old key, so only the new one was ever asked for.
       expect(daemon.entries.filter((e) => e.event === 'action-required')).toHaveLength(1);
       const store = openStore({ type: 'file', path: `${dir}/state/secrets.enc`, key: { file: `${dir}/state/store.key` } });
