@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { closeServer, listenLocal } from './ports.js';
 
 export interface Received {
   path: string;
@@ -25,14 +26,12 @@ export class HttpSink {
         response.writeHead(this.statuses.shift() ?? 204).end();
       });
     });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise((resolve) => this.#server?.close(resolve));
+  stop(): Promise<void> {
+    return closeServer(this.#server);
   }
 
   json(): Array<Record<string, unknown>> {

@@ -1,4 +1,4 @@
-import type { AdapterDefinition } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { RotadError } from '../../errors.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { checkTokenShape, isoDay, refusedUnless } from '../submission.js';
@@ -8,7 +8,7 @@ import { GladlyProviderOptions } from './schema.js';
 
 const TOKENS_PAGE = 'Settings → App Developer Tools → API Tokens';
 
-function createGladlyProvider(options: GladlyProviderOptions, deps: { clock: import('../../clock.js').Clock }): Provider {
+function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps): Provider {
   const api = new GladlyApi(options, deps.clock);
   const host = gladlyHost(options);
   const where = `${options.organization} (${options.environment})`;

@@ -26,6 +26,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
   const secrets = new Secrets(client, { kmsKeyId: options.kmsKeyId, description: options.description, tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) });
   const secretName = (ref: PolicyRef): string => ref.path ?? options.name.replaceAll('{policy}', ref.name);
   const stateName = (ref: PolicyRef): string => options.stateName.replaceAll('{policy}', ref.name);
+  const handoverName = (ref: PolicyRef): string => options.handoverName.replaceAll('{policy}', ref.name);
   const fieldOf = (ref: PolicyRef): string | undefined => ref.field ?? options.field;
 
   const decode = (ref: PolicyRef, version: SecretVersion | undefined): string | undefined => {
@@ -203,13 +204,13 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
     },
 
     async takeHandover(ref) {
-      const found = await secrets.get(options.handoverName.replaceAll('{policy}', ref.name), { label: 'AWSCURRENT' });
+      const found = await secrets.get(handoverName(ref), { label: 'AWSCURRENT' });
       const value = found?.value.trim();
       return value ? new Secret(value) : undefined;
     },
 
     async clearHandover(ref) {
-      await secrets.deleteNow(options.handoverName.replaceAll('{policy}', ref.name));
+      await secrets.deleteNow(handoverName(ref));
     },
 
     async ping() {

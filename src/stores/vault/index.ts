@@ -28,6 +28,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
   const kv = new KvV2(client, options.mount);
   const appPath = (ref: PolicyRef): string => ref.path ?? options.path.replaceAll('{policy}', ref.name);
   const statePath = (ref: PolicyRef): string => options.statePath.replaceAll('{policy}', ref.name);
+  const handoverPath = (ref: PolicyRef): string => options.handoverPath.replaceAll('{policy}', ref.name);
   const fieldOf = (ref: PolicyRef): string => ref.field ?? options.field;
 
   async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; kvVersion: number }> {
@@ -159,13 +160,13 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
     },
 
     async takeHandover(ref) {
-      const found = await kv.read(options.handoverPath.replaceAll('{policy}', ref.name));
+      const found = await kv.read(handoverPath(ref));
       const value = found?.data.value;
       return typeof value === 'string' && value.trim() !== '' ? new Secret(value.trim()) : undefined;
     },
 
     async clearHandover(ref) {
-      await kv.destroy(options.handoverPath.replaceAll('{policy}', ref.name));
+      await kv.destroy(handoverPath(ref));
     },
 
     async ping() {

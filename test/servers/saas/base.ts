@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLocal } from '../../helpers/ports.js';
 
 /** One request a test server answered (admin routes excluded). `as` names the credential by id, never by value. */
 export interface SeenCall {
@@ -73,14 +73,12 @@ export abstract class SaasServer {
 
   async start(): Promise<this> {
     this.#server = createServer((req, res) => void this.#serve(req, res));
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = await listenLocal(this.#server);
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise((resolve) => this.#server?.close(resolve));
+  stop(): Promise<void> {
+    return closeServer(this.#server);
   }
 
   /** Calls of one method whose path contains `path`, in order. */
