@@ -1,5 +1,5 @@
 import { systemClock } from '../clock.js';
-import { describeError, RotadError } from '../errors.js';
+import { RotadError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { refuse } from '../providers/submission.js';
 import { withRetry } from '../rotation/retry.js';
@@ -8,7 +8,7 @@ import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
 import { readToken } from './read-token.js';
-import { recordRequest, wakeDaemon } from './wake-daemon.js';
+import { recordRequest, updateState, wakeDaemon } from './wake-daemon.js';
 
 /**
  * `rotad submit NAME`: a person hands over the token an assisted rotation asked for. It is checked
@@ -20,8 +20,7 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
   if (!config) return 2;
   const runtime = openRuntime(config);
   try {
-    const [policy] = selectPolicies(runtime, [name], false);
-    if (!policy) return 1;
+    const policy = selectPolicies(runtime, [name], false)[0]!;
     const { provider, store, ref } = policy;
     if (!provider.assisted) throw refuse(`policy ${name} does not take tokens from a person: its provider creates them itself`);
     const snapshot = await store.read(ref);
@@ -39,7 +38,8 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
       fresh = await withRetry(() => provider.assisted!.accept(ctx, value, snapshot.current), retry, { clock: systemClock, signal: ctx.signal });
     } catch (error) {
       if (error instanceof RotadError && error.code === 'SUBMISSION_REFUSED') {
-        await store.writeState(ref, { ...state, assist: { ...state.assist, refusal: error.message } }, snapshot.revision).catch(() => undefined);
+        // The daemon rewrites this state at each look, so the refusal is merged in with retries, not dropped on a lost race.
+        await updateState(policy, (now) => (now.rotationId === rotationId && now.assist?.action === 'create' ? { ...now, assist: { ...now.assist, refusal: error.message } } : undefined));
       }
       throw error;
     }
@@ -52,10 +52,6 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
       ? `no running daemon found for state directory ${config.daemon.stateDir}: the rotation continues when rotad run starts`
       : `daemon (pid ${pid}) notified; it promotes the token, updates the consumers and then deals with the old token. Follow it with rotad status`);
     return 0;
-  } catch (error) {
-    const { code, message } = describeError(error);
-    out.error(`rotad: ${code}: ${message}`);
-    return 1;
   } finally {
     await runtime.close();
   }

@@ -2,18 +2,30 @@ import { writeFile } from 'node:fs/promises';
 import { StoreConflictError } from '../errors.js';
 import { runningDaemonPid, wakeFilePath } from '../daemon/pid-file.js';
 import type { PolicyRuntime } from '../rotation/context.js';
+import type { PolicyState } from '../rotation/state.js';
 
-/** Records a manual request in the policy's state (compare-and-swap, retried on a lost race). */
-export async function recordRequest(policy: PolicyRuntime, now: number): Promise<void> {
+/**
+ * Changes the policy's state from a CLI command while the daemon may be writing it too: read,
+ * change, compare-and-swap, and on a lost race read again. `change` returns undefined to leave
+ * the state as it is (e.g. the rotation it was meant for has moved on).
+ */
+export async function updateState(policy: PolicyRuntime, change: (state: PolicyState) => PolicyState | undefined): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const snapshot = await policy.store.read(policy.ref);
+    const next = change(snapshot.state);
+    if (next === undefined) return;
     try {
-      await policy.store.writeState(policy.ref, { ...snapshot.state, requestedAt: now }, snapshot.revision);
+      await policy.store.writeState(policy.ref, next, snapshot.revision);
       return;
     } catch (error) {
       if (!(error instanceof StoreConflictError) || attempt >= 5) throw error;
     }
   }
+}
+
+/** Records a manual request in the policy's state. */
+export function recordRequest(policy: PolicyRuntime, now: number): Promise<void> {
+  return updateState(policy, (state) => ({ ...state, requestedAt: now }));
 }
 
 /**
