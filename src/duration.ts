@@ -1,13 +1,16 @@
 /** Durations in the config: an integer and a unit, e.g. `500ms`, `30s`, `15m`, `12h`, `30d`, `2w`. */
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
+/** The longest duration a config may name (10 years): longer ones overflow dates and mean a typo. */
+export const MAX_DURATION_MS = 3650 * UNIT_MS.d;
 
 /** Milliseconds for a duration string, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
   const [, amount, unit] = match;
-  return Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  const ms = Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  return ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
 /** A compact human form of a millisecond span, for CLI output: `3d 4h`, `12m`, `40s`. */

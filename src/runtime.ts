@@ -10,6 +10,7 @@ import type { Logger } from './observability/logger.js';
 import { providerRegistry } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import type { FaultHook, PolicyRuntime } from './rotation/context.js';
+import { newLeaseOwner } from './rotation/lease.js';
 import type { AuditTrail } from './observability/audit.js';
 import { meteredProvider, meteredStore } from './observability/metered.js';
 import type { Metrics } from './observability/metrics.js';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   /** The daemon's metrics; stores and providers are counted when set. */
   metrics?: Metrics | undefined;
   audit?: AuditTrail | undefined;
+  /** This process as a lease holder; default: a new daemon holder name. */
+  owner?: string | undefined;
 }
 
 export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): Runtime {
@@ -54,6 +57,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     { clock: options.clock, logger: options.logger, onOutcome: (name, outcome) => metrics?.notification(name, outcome) },
   );
 
+  const owner = options.owner ?? newLeaseOwner();
   const peers: Peers = {
     policy: async (name) => {
       const other = config.policies.find((p) => p.name === name);
@@ -89,6 +93,8 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       retry: config.daemon.retry,
       faults: options.faults,
       audit: options.audit,
+      owner,
+      leaseMs: config.daemon.leaseMs,
     };
   };
   const metered = (provider: Provider, policy: ResolvedPolicy): Provider =>

@@ -1,3 +1,4 @@
+import { newLeaseOwner } from '../rotation/lease.js';
 import { systemClock } from '../clock.js';
 import type { ResolvedConfig } from '../config/normalize.js';
 import { RotadError } from '../errors.js';
@@ -7,7 +8,7 @@ import { buildRuntime, type Runtime } from '../runtime.js';
 
 /** Builds the adapters for a one-shot command; the caller closes the runtime. */
 export function openRuntime(config: ResolvedConfig, logger: Logger = silentLogger()): Runtime {
-  return buildRuntime(config, { logger, clock: systemClock });
+  return buildRuntime(config, { logger, clock: systemClock, owner: newLeaseOwner('cli') });
 }
 
 /** The named policies, or all with `all`; unknown names are an error that lists the known ones. */

@@ -42,6 +42,8 @@ export interface ResolvedConfig {
     retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
     health: { enabled: boolean; host: string; port: number };
     shutdownTimeoutMs: number;
+    /** How long a daemon holds a policy it works on without renewing (see DaemonOptions.lease). */
+    leaseMs: number;
     /** Absolute path of the JSON-lines audit file, if any. */
     auditFile?: string | undefined;
   };
@@ -102,6 +104,7 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
       retry: { attempts: daemon.retry.attempts, initialDelayMs: durationMs(daemon.retry.initialDelay), maxDelayMs: durationMs(daemon.retry.maxDelay) },
       health: daemon.health,
       shutdownTimeoutMs: durationMs(daemon.shutdownTimeout),
+      leaseMs: durationMs(daemon.lease),
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
     },
     stores: config.stores,

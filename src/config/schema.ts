@@ -58,6 +58,13 @@ export const DaemonOptions = z.strictObject({
   retry: RetryOptions.default({ attempts: 5, initialDelay: '1s', maxDelay: '5m' }),
   /** The HTTP endpoint for /healthz, /readyz and Prometheus /metrics. */
   health: HealthOptions.default({ enabled: true, host: '0.0.0.0', port: 9750 }),
+  /**
+   * How long one daemon holds a policy it works on without writing to the store: a daemon killed
+   * mid-rotation holds it this long at most, then another daemon (or the restarted one) resumes.
+   * Keep it above twice the longest request timeout of the stores, providers and consumers.
+   * Default: 60s.
+   */
+  lease: DurationText.default('60s'),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
   audit: z

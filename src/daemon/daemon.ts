@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/normalize.js';
-import { ConfigError, describeError, RotadError } from '../errors.js';
+import { ConfigError, describeError, isRetryable, RotadError } from '../errors.js';
 import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';
 import { Metrics } from '../observability/metrics.js';
@@ -19,7 +19,7 @@ async function pingAll(runtime: Runtime): Promise<void> {
       await store.ping();
     } catch (error) {
       const message = `store ${name}: ${describeError(error).message}`;
-      throw error instanceof RotadError ? new RotadError(error.code, message, { cause: error }) : new Error(message, { cause: error });
+      throw error instanceof RotadError ? new RotadError(error.code, message, { cause: error, retryable: error.retryable }) : new Error(message, { cause: error });
     }
   }
 }
@@ -59,6 +59,17 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit });
   try {
     await pingAll(runtime);
+  } catch (error) {
+    // A store that is down for now (network, server restarting) is waited for: not ready, retried
+    // with backoff. One that needs a person (wrong key, no permission, corrupt) stops the start.
+    if (!isRetryable(error)) {
+      logger.fatal({ error: describeError(error) }, 'Cannot start');
+      await runtime.close();
+      return 1;
+    }
+    logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
+  }
+  try {
     await writePidFile(config.daemon.stateDir);
   } catch (error) {
     logger.fatal({ error: describeError(error) }, 'Cannot start');

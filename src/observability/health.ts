@@ -14,6 +14,11 @@ export async function startHealthServer(host: string, port: number, checks: Heal
     const reply = (status: number, body: object): void => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
+    // Read-only endpoints: anything but GET and HEAD is refused, so no probe or scanner can look like a change.
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      return reply(405, { status: 'method not allowed' });
+    }
     if (request.url === '/healthz') return reply(200, { status: 'ok' });
     if (request.url === '/readyz') {
       checks.ready().then(

@@ -65,6 +65,12 @@ export class Metrics {
     this.#attention.set({ policy }, o.needsAttention ? 1 : 0);
   }
 
+  /** The policy's store cannot be read: not ready, and needs attention, whatever was last seen. */
+  policyUnreachable(policy: string): void {
+    this.#ready.set({ policy }, 0);
+    this.#attention.set({ policy }, 1);
+  }
+
   rotationOutcome(policy: string, outcome: string, durationMs?: number): void {
     this.#rotations.inc({ policy, outcome });
     if (durationMs !== undefined) this.#duration.observe({ policy }, seconds(durationMs));

@@ -38,6 +38,12 @@ export interface PolicyRuntime {
   clock: Clock;
   retry: RetryPolicy;
   faults?: FaultHook | undefined;
+  /** This process as a lease holder (lease.ts); one per daemon start or CLI command. */
+  owner: string;
+  /** Lease length in ms (`daemon.lease`). */
+  leaseMs: number;
+  /** Source of randomness for rotation ids and retry jitter; default crypto/Math.random (the simulation seeds it). */
+  random?: (() => number) | undefined;
   /** Where each phase is recorded (the daemon's audit trail); absent for one-shot commands. */
   audit?: AuditTrail | undefined;
 }

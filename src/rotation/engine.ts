@@ -2,58 +2,68 @@ import { describeError, StoreConflictError } from '../errors.js';
 import type { AuditEvent } from '../observability/audit.js';
 import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
 import type { PolicyRuntime, StepContext } from './context.js';
+import { guardedRuntime } from './guarded.js';
+import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
 import type { PolicyState, Trigger } from './state.js';
+import { STEPS } from './steps.js';
 
 /** Who a rotation acts for, in the audit trail. */
 const ACTOR_BY_TRIGGER: Record<Trigger, string> = { initial: 'schedule', schedule: 'schedule', 'max-age': 'schedule', resume: 'schedule', signal: 'signal', cli: 'cli' };
-import { STEPS } from './steps.js';
 
 export type RunOutcome =
   | { status: 'completed'; rotationId: string; durationMs: number }
   | { status: 'waiting'; rotationId: string; until: number }
   | { status: 'needs-attention'; rotationId: string; code: string }
   | { status: 'stopped'; rotationId: string }
-  | { status: 'busy' };
+  /** Another writer holds the policy (until `until`, when its lease is known) or moved it on: look again later. */
+  | { status: 'busy'; until?: number | undefined };
 
 /**
- * Runs (or resumes) the rotation of one policy. The state in the store names the step to run
- * next and is written with compare-and-swap before every step, so a crash at any instant leaves a
- * record from which the same rotation id resumes, and a second writer loses instead of doubling.
+ * Runs (or resumes) the rotation of one policy. `basis` is the read the caller decided on (the
+ * scheduler passes the snapshot it saw due); the engine first claims the policy with a
+ * compare-and-swap on exactly that revision, so "start a rotation" is never decided on one read
+ * and written on another. From then on it holds the policy's lease (lease.ts): every state write
+ * is a compare-and-swap that renews it, and every side effect checks (and if need be renews) it
+ * first. A crash at any instant leaves a record from which the same rotation id
+ * resumes once the lease has run out; a second writer loses instead of doubling.
  */
-export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, signal: AbortSignal): Promise<RunOutcome> {
+export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, signal: AbortSignal, basis?: PolicySnapshot): Promise<RunOutcome> {
   const { store, ref, clock } = runtime;
-  let snapshot = await store.read(ref);
-  let state = snapshot.state;
-  let revision = snapshot.revision;
-
-  const write = async (next: PolicyState): Promise<void> => {
-    revision = await store.writeState(ref, next, revision);
-    state = next;
-  };
-
+  const snapshot = basis ?? await store.read(ref);
+  const held = leaseOfOther(snapshot.state, runtime.owner, clock.now());
+  if (held) return { status: 'busy', until: held.until };
+  const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, snapshot.state, snapshot.revision);
+  const starting = snapshot.state.phase === 'idle';
   try {
-    if (state.phase === 'idle') {
-      await discardLeftover(runtime, snapshot);
-      snapshot = await store.read(ref);
-      revision = snapshot.revision;
-      const rotationId = newRotationId(clock.now());
-      await write({ ...snapshot.state, phase: 'obtain', rotationId, trigger, startedAt: clock.now(), consumersDone: [], attention: undefined, requestedAt: undefined, graceUntil: undefined, assist: undefined });
-      runtime.logger.info({ rotation: rotationId, trigger }, 'Rotation started');
-      await runtime.notify({ type: 'rotation-started', rotationId, message: `rotation started (${trigger})` });
-    } else if (state.attention !== undefined || state.requestedAt !== undefined) {
-      await write({ ...state, attention: undefined, requestedAt: undefined });
+    if (starting) {
+      const rotationId = newRotationId(clock.now(), runtime.random);
+      const startedAt = clock.now();
+      await ownership.write((s) => ({ ...s, phase: 'obtain', rotationId, trigger, startedAt, consumersDone: [], attention: undefined, requestedAt: undefined, graceUntil: undefined, assist: undefined, obtainStartedAt: undefined }));
+    } else {
+      await ownership.write((s) => ({ ...s, attention: undefined, requestedAt: undefined }));
     }
   } catch (error) {
     if (error instanceof StoreConflictError) return { status: 'busy' };
     throw error;
   }
+  const rotationId = ownership.state.rotationId ?? '';
+  if (starting) {
+    runtime.logger.info({ rotation: rotationId, trigger }, 'Rotation started');
+    await runtime.notify({ type: 'rotation-started', rotationId, message: `rotation started (${trigger})` });
+  }
+  return drive(runtime, ownership, rotationId, signal);
+}
 
-  const rotationId = state.rotationId ?? '';
-  const startedAt = state.startedAt ?? clock.now();
+/** Runs the steps named by the persisted phase until the rotation completes, waits, stops or fails. */
+async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: string, shutdown: AbortSignal): Promise<RunOutcome> {
+  const { clock } = runtime;
+  const startedAt = ownership.state.startedAt ?? clock.now();
   const logger = runtime.logger.child({ rotation: rotationId });
-  const actor = ACTOR_BY_TRIGGER[state.trigger ?? 'schedule'];
+  const actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
+  const signal = AbortSignal.any([shutdown, ownership.lost]);
+  const guarded = guardedRuntime(runtime, () => ownership.ensureHeld());
   const audit = (phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void => {
     runtime.audit?.record({
       rotationId, policy: runtime.name, phase, outcome, actor, durationMs: clock.now() - since,
@@ -61,46 +71,60 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
       ...extra,
     });
   };
-  while (state.phase !== 'idle') {
-    const phase = state.phase;
-    if (signal.aborted) {
+  const release = (): Promise<unknown> => ownership.write((s) => s, true).catch(() => undefined);
+  const busy = (error: unknown): RunOutcome | undefined => {
+    if (!(error instanceof StoreConflictError) && !ownership.lost.aborted) return undefined;
+    logger.info({ phase: ownership.state.phase }, 'Another writer holds this policy; leaving it to them');
+    return { status: 'busy' };
+  };
+
+  while (ownership.state.phase !== 'idle') {
+    const state = ownership.state;
+    const phase = state.phase as Exclude<PolicyState['phase'], 'idle'>;
+    if (shutdown.aborted) {
       logger.info({ phase }, 'Rotation paused at a safe point');
+      await release();
       return { status: 'stopped', rotationId };
     }
     runtime.faults?.('before', phase);
     const ctx: StepContext = {
-      runtime, state, rotationId, signal, logger: logger.child({ phase }),
-      save: async (patch) => { await write({ ...state, ...patch }); return state; },
+      runtime: guarded, state, rotationId, signal, logger: logger.child({ phase }),
+      save: (patch) => ownership.write((s) => ({ ...s, ...patch })),
     };
     let result;
     const stepStarted = clock.now();
     try {
-      result = await withRetry(() => STEPS[phase].run({ ...ctx, state }), runtime.retry, {
-        clock, signal,
+      result = await withRetry(() => STEPS[phase].run({ ...ctx, state: ownership.state }), runtime.retry, {
+        clock, signal, random: runtime.random,
         onRetry: (error, attempt, delayMs) => logger.warn({ phase, attempt, delayMs, error: describeError(error) }, 'Step failed, retrying'),
       });
     } catch (error) {
-      if (error instanceof StoreConflictError) return { status: 'busy' };
-      if (signal.aborted) {
+      const lost = busy(error);
+      if (lost) return lost;
+      if (shutdown.aborted) {
         audit(phase, 'stopped', stepStarted);
+        await release();
         return { status: 'stopped', rotationId };
       }
       audit(phase, 'failed', stepStarted, { code: describeError(error).code });
-      return markNeedsAttention(runtime, state, write, error);
+      return markNeedsAttention(runtime, ownership, error);
     }
     if ('waitUntil' in result) {
       // A person's request is logged and audited when it opens; each later look only at debug level.
-      const stillWaiting = ctx.state.assist !== undefined && ctx.state.assist.action === state.assist?.action;
+      const stillWaiting = state.assist !== undefined && ownership.state.assist?.action === state.assist.action;
       logger[stillWaiting ? 'debug' : 'info']({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
       if (!stillWaiting) audit(phase, 'waiting', stepStarted);
+      await release();
       return { status: 'waiting', rotationId, until: result.waitUntil };
     }
     runtime.faults?.('after', phase);
+    const { patch } = result;
     try {
-      await write({ ...state, ...result.patch });
+      await ownership.write((s) => ({ ...s, ...patch }), patch.phase === 'idle');
       audit(phase, 'completed', stepStarted, {}, result.subject);
     } catch (error) {
-      if (error instanceof StoreConflictError) return { status: 'busy' };
+      const lost = busy(error);
+      if (lost) return lost;
       throw error;
     }
   }
@@ -110,27 +134,21 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
   return { status: 'completed', rotationId, durationMs };
 }
 
-async function markNeedsAttention(runtime: PolicyRuntime, state: PolicyState, write: (s: PolicyState) => Promise<void>, error: unknown): Promise<RunOutcome> {
+async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown): Promise<RunOutcome> {
   const { code, message } = describeError(error);
+  const { state } = ownership;
   const rotationId = state.rotationId ?? '';
   const phase = state.phase === 'idle' ? 'obtain' : state.phase;
-  await write({ ...state, attention: { code, message, phase, at: runtime.clock.now() } });
+  try {
+    await ownership.write((s) => ({ ...s, attention: { code, message, phase, at: runtime.clock.now() } }), true);
+  } catch (writeError) {
+    if (writeError instanceof StoreConflictError) return { status: 'busy' };
+    throw writeError;
+  }
   runtime.logger.error({ rotation: rotationId, phase, code, reason: message }, 'Rotation needs attention');
   const advice = phase === 'obtain' || phase === 'verify'
     ? 'the current credential is unchanged; fix the cause and run `rotad rotate`, or `rotad rollback` to abandon the new one'
     : 'the old credential is still valid; fix the cause and run `rotad rotate` to resume, or `rotad rollback` to restore the old one';
   await runtime.notify({ type: 'needs-attention', rotationId, phase, code, message: `${message}; ${advice}` });
   return { status: 'needs-attention', rotationId, code };
-}
-
-/** A pending credential with no rotation in progress (left by an abort): revoke it if possible, then forget it. */
-async function discardLeftover(runtime: PolicyRuntime, snapshot: PolicySnapshot): Promise<void> {
-  const leftover = snapshot.pending;
-  if (leftover === undefined) return;
-  const { provider } = runtime;
-  if (provider.revoke) {
-    await provider.revoke({ policy: runtime.name, rotationId: leftover.rotationId, logger: runtime.logger, clock: runtime.clock, signal: new AbortController().signal }, leftover, snapshot.current);
-  }
-  await runtime.store.discardPending(runtime.ref, leftover.rotationId);
-  runtime.logger.warn({ rotation: leftover.rotationId }, 'Discarded a pending credential left by an earlier rotation');
 }

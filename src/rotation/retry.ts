@@ -23,6 +23,8 @@ export interface RetryHooks {
   clock: Clock;
   signal: AbortSignal;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Source of the jitter; default Math.random (the simulation passes a seeded one). */
+  random?: () => number;
 }
 
 /** Runs `work`, retrying errors marked retryable; the last error is thrown after `attempts`. */
@@ -33,7 +35,7 @@ export async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy, 
     } catch (error) {
       if (!isRetryable(error) || attempt >= policy.attempts || hooks.signal.aborted) throw error;
       const retryAfter = error instanceof RotadError ? error.retryAfterMs : undefined;
-      const delay = backoffDelay(attempt, policy, retryAfter);
+      const delay = backoffDelay(attempt, policy, retryAfter, hooks.random);
       hooks.onRetry?.(error, attempt, delay);
       await hooks.clock.sleep(delay, hooks.signal);
     }

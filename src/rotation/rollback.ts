@@ -1,6 +1,7 @@
 import { RotadError } from '../errors.js';
 import type { PolicyRuntime } from './context.js';
-import { appendHistory } from './state.js';
+import { leaseOfOther, Ownership } from './lease.js';
+import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from './state.js';
 
 export type RollbackOutcome = { action: 'aborted'; rotationId: string } | { action: 'rolled-back'; restoredRotationId: string };
 
@@ -10,7 +11,9 @@ const BEFORE_PROMOTE = new Set(['obtain', 'verify']);
  * `rotad rollback`. Before promote it abandons the rotation (the undo of obtain/verify: the pending
  * credential is revoked where possible and discarded). Otherwise it makes the previous credential
  * current again and hands it to every consumer (the undo of promote and consumers). It refuses
- * while a rotation is being worked on, and when the previous credential was already revoked.
+ * while another holder's lease on the policy runs (a daemon works on it), and when the previous
+ * credential was already revoked. A rotation left by a daemon that died is not "being worked on"
+ * once its lease has run out.
  */
 export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOutcome> {
   const { store, name, ref, clock } = runtime;
@@ -19,9 +22,16 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   const signal = new AbortController().signal;
   const now = clock.now();
 
-  if (state.phase !== 'idle' && state.attention === undefined && state.assist === undefined) {
-    throw new RotadError('ROTATION_IN_PROGRESS', `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}; wait for it to finish or stop, then roll back`);
+  const held = leaseOfOther(state, runtime.owner, now);
+  if (held) {
+    throw new RotadError('ROTATION_IN_PROGRESS', `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`);
   }
+  // Take the policy (compare-and-swap plus lease), so a daemon that starts a rotation meanwhile wins or loses cleanly.
+  const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
+  await ownership.write((s) => ({ ...s, attention: undefined }));
+  const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string): Promise<PolicyState> =>
+    ownership.write((s) => ({ ...s, ...ROTATION_ENDED, ...patch, history: appendHistory(s.history, { rotationId, outcome, at: now }) }), true);
+
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
     const rotationId = state.rotationId ?? '';
     const pending = snapshot.pending;
@@ -29,7 +39,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
       await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending, snapshot.current);
     }
     await store.discardPending(ref, rotationId);
-    await store.writeState(ref, { ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, assist: undefined, history: appendHistory(state.history, { rotationId, outcome: 'aborted', at: now }) }, snapshot.revision);
+    await finish({}, 'aborted', rotationId);
     const leftAlive = pending?.rotationId === rotationId && !runtime.provider.revoke && runtime.provider.assisted !== undefined;
     await runtime.notify({
       type: 'rotation-aborted', rotationId,
@@ -39,23 +49,20 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   }
 
   const previous = snapshot.previous;
-  if (!store.capabilities.rollback) throw new RotadError('ROLLBACK_UNSAFE', `the store of policy ${name} keeps no previous credential`);
-  if (previous === undefined) throw new RotadError('ROLLBACK_UNSAFE', `policy ${name} has no previous credential to restore`);
-  if (previous.revokedAt !== undefined) {
-    throw new RotadError('ROLLBACK_UNSAFE', `the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
-  }
-  // Claim the state first (compare-and-swap), so a daemon that starts a rotation meanwhile wins or loses cleanly.
-  const claimed = await store.writeState(ref, { ...state, attention: undefined }, snapshot.revision);
+  const refuse = async (message: string): Promise<never> => {
+    await ownership.write((s) => s, true).catch(() => undefined);
+    throw new RotadError('ROLLBACK_UNSAFE', message);
+  };
+  if (!store.capabilities.rollback) return refuse(`the store of policy ${name} keeps no previous credential`);
+  if (previous === undefined) return refuse(`policy ${name} has no previous credential to restore`);
+  if (previous.revokedAt !== undefined) return refuse(`the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
   await store.rollback(ref);
   for (const { consumer } of runtime.consumers) {
+    await ownership.ensureHeld();
     await consumer.update({ policy: name, rotationId: previous.rotationId, logger: runtime.logger, clock, signal, peers: runtime.peers }, previous);
   }
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
-  await store.writeState(ref, {
-    ...state, phase: 'idle', rotationId: undefined, attention: undefined, requestedAt: undefined, consumersDone: [], graceUntil: undefined, assist: undefined,
-    lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId,
-    history: appendHistory(state.history, { rotationId, outcome: 'rolled-back', at: now }),
-  }, claimed);
+  await finish({ lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId }, 'rolled-back', rotationId);
   await runtime.notify({ type: 'rotation-rolled-back', rotationId, message: `previous credential (rotation ${previous.rotationId}) is current again` });
   return { action: 'rolled-back', restoredRotationId: previous.rotationId };
 }

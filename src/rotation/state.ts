@@ -45,6 +45,15 @@ export const HistoryEntry = z.object({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
+/**
+ * Who works on the policy's rotation right now, and until when (epoch ms, the holder's clock).
+ * Written with every state write of the holder, renewed before side effects once half has run, and
+ * released when the rotation stops or waits; a holder killed without releasing it blocks others
+ * only until `until` (see lease.ts).
+ */
+export const Lease = z.object({ owner: z.string(), until: z.number() });
+export type Lease = z.infer<typeof Lease>;
+
 /** Everything rotad remembers about one policy, apart from the credentials themselves. */
 export const PolicyState = z.object({
   phase: PhaseOrIdle,
@@ -52,6 +61,13 @@ export const PolicyState = z.object({
   rotationId: z.string().optional(),
   trigger: Trigger.optional(),
   startedAt: z.number().optional(),
+  lease: Lease.optional(),
+  /**
+   * Set just before the provider is asked to create a credential for this rotation: if the process
+   * dies before the answer is staged, the resumed rotation knows a credential may exist that rotad
+   * never saw, and says so.
+   */
+  obtainStartedAt: z.number().optional(),
   /** Epoch ms after which the old credential may be revoked. */
   graceUntil: z.number().optional(),
   /** Consumers (by position key) already confirmed for the rotation in progress. */
@@ -63,6 +79,8 @@ export const PolicyState = z.object({
   requestedAt: z.number().optional(),
   lastRotatedAt: z.number().optional(),
   lastRotationId: z.string().optional(),
+  /** When the last completed rotation started: a signal older than that is already served. */
+  lastStartedAt: z.number().optional(),
   history: z.array(HistoryEntry).default([]),
   /** Alerts already sent (expiry thresholds, expired, overdue), so that each fires once, across restarts. */
   alertsSent: z.array(z.string()).default([]),
@@ -70,6 +88,20 @@ export const PolicyState = z.object({
 export type PolicyState = z.infer<typeof PolicyState>;
 
 export const IDLE_STATE: PolicyState = Object.freeze({ phase: 'idle', consumersDone: [], history: [], alertsSent: [] }) as PolicyState;
+
+/** The fields that end a rotation in progress, whatever the outcome: written once, used by complete and rollback. */
+export const ROTATION_ENDED = Object.freeze({
+  phase: 'idle',
+  rotationId: undefined,
+  trigger: undefined,
+  startedAt: undefined,
+  attention: undefined,
+  requestedAt: undefined,
+  graceUntil: undefined,
+  assist: undefined,
+  obtainStartedAt: undefined,
+  consumersDone: [] as string[],
+} satisfies Partial<PolicyState>);
 
 export const HISTORY_LIMIT = 20;
 

@@ -3,7 +3,7 @@ import type { NewCredential, ProviderContext } from '../providers/types.js';
 import { askPerson } from './ask-person.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
-import { appendHistory, type Phase } from './state.js';
+import { appendHistory, ROTATION_ENDED, type Phase } from './state.js';
 
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
 export interface Step {
@@ -67,6 +67,33 @@ async function takeHandover(ctx: StepContext, current: StoredCredential | undefi
 }
 
 /**
+ * A pending credential of another rotation, left by one that was abandoned or by a writer that
+ * lost the policy: this engine holds the lease, so nobody else is using it. Revoked where the
+ * provider can, then forgotten.
+ */
+async function discardOrphan(ctx: StepContext, orphan: StoredCredential, current: StoredCredential | undefined): Promise<void> {
+  const { store, provider, ref } = ctx.runtime;
+  if (provider.revoke) await provider.revoke({ ...providerContext(ctx), rotationId: orphan.rotationId }, orphan, current);
+  await store.discardPending(ref, orphan.rotationId);
+  ctx.logger.warn({ orphan: orphan.rotationId }, 'Discarded a pending credential left by an earlier rotation');
+}
+
+/**
+ * Written before the provider creates a credential. Finding it already set means an earlier
+ * attempt of this rotation died between the provider's answer and the stage: a credential may
+ * exist that rotad never saw. Said once per attempt, with the time to look for it at the provider.
+ */
+async function recordObtainIntent(ctx: StepContext): Promise<void> {
+  const earlier = ctx.state.obtainStartedAt;
+  if (earlier !== undefined) {
+    const at = new Date(earlier).toISOString();
+    ctx.logger.warn({ attemptAt: at }, 'An earlier attempt to create a credential may have succeeded unseen');
+    await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'obtain', message: `an attempt at ${at} to create a credential was interrupted before rotad saw the answer; if the provider lists a credential created then that is not current, delete it. The rotation goes on.` });
+  }
+  await ctx.save({ obtainStartedAt: ctx.runtime.clock.now() });
+}
+
+/**
  * obtain + stage: the new credential is recorded as pending before anything else happens. From an
  * API or generator directly; in an assisted rotation, from a person (`rotad submit` stages it
  * itself, or the daemon takes it from the store's handover slot), asking and reminding meanwhile.
@@ -76,8 +103,12 @@ const obtain: Step = {
   async run(ctx) {
     const { store, provider } = ctx.runtime;
     const snapshot = await store.read(ctx.runtime.ref);
-    if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined });
-    if (provider.obtain) return next('verify', {}, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));
+    if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined });
+    if (snapshot.pending !== undefined) await discardOrphan(ctx, snapshot.pending, snapshot.current);
+    if (provider.obtain) {
+      if (provider.revoke) await recordObtainIntent(ctx);
+      return next('verify', { obtainStartedAt: undefined }, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));
+    }
     if (!provider.assisted) throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
     const handed = await takeHandover(ctx, snapshot.current);
     if (handed && 'staged' in handed) return next('verify', { assist: undefined }, handed.staged);
@@ -175,14 +206,10 @@ const complete: Step = {
   async run(ctx) {
     const now = ctx.runtime.clock.now();
     return next('idle', {
+      ...ROTATION_ENDED,
       lastRotatedAt: now,
       lastRotationId: ctx.rotationId,
-      rotationId: undefined,
-      trigger: undefined,
-      startedAt: undefined,
-      graceUntil: undefined,
-      assist: undefined,
-      consumersDone: [],
+      lastStartedAt: ctx.state.startedAt,
       history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'succeeded', at: now }),
     });
   },

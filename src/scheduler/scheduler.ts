@@ -1,6 +1,14 @@
 import { checkAlerts, type AlertCheck } from '../alerts/expiry.js';
+import { leaseOfOther } from '../rotation/lease.js';
+import { PolicyErrors } from './policy-errors.js';
 import type { ResolvedPolicy } from '../config/normalize.js';
 import { describeError, StoreConflictError } from '../errors.js';
+
+/** What one look at a policy decided: when to look again, and whether to run it now on what was read. */
+interface Look {
+  wakeAt?: number | undefined;
+  launch?: { trigger: Trigger; basis: PolicySnapshot } | undefined;
+}
 import type { Metrics } from '../observability/metrics.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicySnapshot } from '../stores/types.js';
@@ -13,10 +21,22 @@ import { nextDue, type DueReason } from './next-run.js';
 
 /** Longest sleep between two looks at the store: catches changes made by CLI commands and clock jumps. */
 const MAX_SLEEP_MS = 60_000;
-const ERROR_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000];
+/** A run that found the policy moved on by another writer looks again after this (when no lease says longer). */
+const BUSY_RETRY_MS = 1_000;
 
 const TRIGGER_BY_REASON: Record<DueReason, Trigger> = {
   initial: 'initial', schedule: 'schedule', 'max-age': 'max-age', requested: 'cli', resume: 'resume', grace: 'resume', 'waiting-for-person': 'resume',
+};
+
+/** The scheduler's timer, injectable so that the simulation runs it on virtual time. */
+export interface SchedulerTimers {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: SchedulerTimers = {
+  set: (callback, ms) => setTimeout(callback, ms),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
 };
 
 export interface SchedulerOptions {
@@ -26,6 +46,8 @@ export interface SchedulerOptions {
   metrics?: Metrics | undefined;
   /** Called after each run, for tests and metrics. */
   onOutcome?: (policy: string, outcome: RunOutcome | { status: 'error'; code: string }) => void;
+  /** Default: the process's own timers. */
+  timers?: SchedulerTimers | undefined;
 }
 
 /**
@@ -36,9 +58,13 @@ export class Scheduler {
   #runtime: Runtime;
   readonly #options: SchedulerOptions;
   readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  /** Policies asked for by SIGUSR2 and not yet recorded as a request in the store. */
   readonly #signalled = new Set<string>();
-  readonly #errorBackoff = new Map<string, { until: number; failures: number }>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #errors: PolicyErrors;
+  /** Policies another writer holds (or just moved on): not looked at before the given time. */
+  readonly #notBefore = new Map<string, number>();
+  readonly #timers: SchedulerTimers;
+  #timer: unknown;
   #ticking = false;
   #again = false;
   #stopped = false;
@@ -47,6 +73,8 @@ export class Scheduler {
   constructor(runtime: Runtime, options: SchedulerOptions) {
     this.#runtime = runtime;
     this.#options = options;
+    this.#timers = options.timers ?? realTimers;
+    this.#errors = new PolicyErrors(options);
   }
 
   get runtime(): Runtime {
@@ -58,12 +86,17 @@ export class Scheduler {
   }
 
   /**
-   * SIGUSR2: every policy with rotateOnSignal runs now; manual requests are picked up too, and
-   * rotations waiting for a person look at once for a token written to the store's handover slot.
+   * SIGUSR2: every policy with rotateOnSignal is asked to rotate, as `rotad rotate` would: the
+   * request is recorded in the store, so several replicas signalled at once serve it once, and a
+   * rotation already in progress serves it. Manual requests are picked up too, and rotations
+   * waiting for a person look at once for a token written to the store's handover slot.
    */
   signalRotation(): string[] {
     const names = this.#runtime.config.policies.filter((p) => p.rotateOnSignal).map((p) => p.name);
-    for (const name of names) this.#signalled.add(name);
+    for (const name of names) {
+      // A rotation of this replica in flight serves the signal.
+      if (!this.#running.has(name)) this.#signalled.add(name);
+    }
     this.#lookAtWaiting = true;
     void this.wake();
     return names;
@@ -94,81 +127,119 @@ export class Scheduler {
   }
 
   async #tick(): Promise<void> {
-    clearTimeout(this.#timer);
-    const { clock, logger } = this.#options;
+    this.#timers.clear(this.#timer);
+    const { clock } = this.#options;
     let earliest = clock.now() + MAX_SLEEP_MS;
     const lookAtWaiting = this.#lookAtWaiting;
     this.#lookAtWaiting = false;
     for (const [name, policy] of this.#runtime.policies) {
       if (this.#running.has(name)) continue;
-      const now = clock.now();
-      const backoff = this.#errorBackoff.get(name);
-      if (backoff && backoff.until > now) {
-        earliest = Math.min(earliest, backoff.until);
+      const wait = this.#errors.backingOffUntil(name, clock.now()) ?? this.#notBefore.get(name);
+      if (wait !== undefined && wait > clock.now()) {
+        earliest = Math.min(earliest, wait);
         continue;
       }
-      let trigger: Trigger | undefined;
+      this.#notBefore.delete(name);
       const config = this.#runtime.config.policies.find((p) => p.name === name);
       if (!config) continue;
+      let look: Look;
       try {
-        const snapshot = await policy.store.read(policy.ref);
-        const due = nextDue(config.timing, snapshot.state, now);
-        const alerts = await this.#alert(policy, config, snapshot, now);
-        if (alerts.nextCheckAt !== undefined) earliest = Math.min(earliest, alerts.nextCheckAt);
-        this.#options.metrics?.observePolicy(name, {
-          expiresAt: alerts.expiresAt,
-          nextRotationAt: due?.at,
-          lastSuccessAt: snapshot.state.lastRotatedAt,
-          phase: snapshot.state.phase,
-          needsAttention: snapshot.state.attention !== undefined,
-          ready: snapshot.current !== undefined && !alerts.overdue && snapshot.state.attention === undefined && (alerts.expiresAt === undefined || alerts.expiresAt > now),
-        });
-        if (this.#signalled.has(name)) trigger = snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined ? 'signal' : due ? TRIGGER_BY_REASON[due.reason] : 'signal';
-        else if (due && due.at <= now) trigger = TRIGGER_BY_REASON[due.reason];
-        else if (lookAtWaiting && snapshot.state.assist && snapshot.state.attention === undefined) trigger = 'resume';
-        else if (due) earliest = Math.min(earliest, due.at);
+        look = await this.#look(policy, config, lookAtWaiting);
+        this.#errors.clear(name);
       } catch (error) {
-        this.#recordError(name, error);
+        earliest = Math.min(earliest, this.#errors.record(policy, error));
         continue;
       }
-      this.#signalled.delete(name);
-      if (trigger === undefined) continue;
+      if (look.wakeAt !== undefined) earliest = Math.min(earliest, look.wakeAt);
+      if (look.launch === undefined) continue;
       if (this.#running.size >= this.#options.concurrency) {
-        logger.debug({ policy: name }, 'Concurrency limit reached, rotation deferred');
-        if (trigger === 'signal') this.#signalled.add(name);
+        this.#options.logger.debug({ policy: name }, 'Concurrency limit reached, rotation deferred');
         continue;
       }
-      this.#launch(name, trigger);
+      this.#launch(name, look.launch.trigger, look.launch.basis);
     }
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.wake(), Math.max(0, earliest - clock.now()));
+    if (!this.#stopped) this.#timer = this.#timers.set(() => void this.wake(), Math.max(0, earliest - clock.now()));
   }
 
-  /** Sends the expiry/overdue alerts that are due, recording them first so that each fires once. */
-  async #alert(policy: PolicyRuntime, config: ResolvedPolicy, snapshot: PolicySnapshot, now: number): Promise<AlertCheck> {
-    const check = checkAlerts(config, snapshot, now);
-    if (check.events.length === 0) return check;
+  /** Reads one policy, exports its metrics, sends due alerts, and decides whether it runs now. */
+  async #look(policy: PolicyRuntime, config: ResolvedPolicy, lookAtWaiting: boolean): Promise<Look> {
+    const now = this.#options.clock.now();
+    let snapshot = await policy.store.read(policy.ref);
+    const held = leaseOfOther(snapshot.state, policy.owner, now);
+    let due = nextDue(config.timing, snapshot.state, now);
+    let alerts: AlertCheck;
+    if (held) alerts = checkAlerts(config, snapshot, now);
+    else ({ check: alerts, snapshot } = await this.#alert(policy, config, snapshot, now));
+    this.#options.metrics?.observePolicy(policy.name, {
+      expiresAt: alerts.expiresAt,
+      nextRotationAt: due?.at,
+      lastSuccessAt: snapshot.state.lastRotatedAt,
+      phase: snapshot.state.phase,
+      needsAttention: snapshot.state.attention !== undefined,
+      ready: snapshot.current !== undefined && !alerts.overdue && snapshot.state.attention === undefined && (alerts.expiresAt === undefined || alerts.expiresAt > now),
+    });
+    const wakeAt = Math.min(alerts.nextCheckAt ?? Infinity, held?.until ?? Infinity);
+    // Another writer works on it: its lease says when to look again; a signal is served by that rotation.
+    if (held) {
+      this.#signalled.delete(policy.name);
+      return { wakeAt };
+    }
+    let trigger: Trigger | undefined;
+    if (this.#signalled.has(policy.name)) {
+      this.#signalled.delete(policy.name);
+      if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined) {
+        snapshot = await this.#recordSignal(policy, snapshot, now);
+        due = nextDue(config.timing, snapshot.state, now);
+        trigger = 'signal';
+      }
+    }
+    if (due && due.at <= now) trigger ??= TRIGGER_BY_REASON[due.reason];
+    else if (lookAtWaiting && snapshot.state.assist && snapshot.state.attention === undefined) trigger = 'resume';
+    if (trigger !== undefined) return { wakeAt, launch: { trigger, basis: snapshot } };
+    return { wakeAt: Math.min(wakeAt, due?.at ?? Infinity) };
+  }
+
+  /** Records a signal as a request in the store, so that other replicas see it served once. */
+  async #recordSignal(policy: PolicyRuntime, snapshot: PolicySnapshot, now: number): Promise<PolicySnapshot> {
+    const state = { ...snapshot.state, requestedAt: now };
     try {
-      await policy.store.writeState(policy.ref, { ...snapshot.state, alertsSent: check.alertsSent }, snapshot.revision);
+      const revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
+      return { ...snapshot, state, revision };
     } catch (error) {
-      if (error instanceof StoreConflictError) return { ...check, events: [] }; // someone else moved on; the next look decides again
+      if (!(error instanceof StoreConflictError)) throw error;
+      return policy.store.read(policy.ref); // someone else moved it on (perhaps their own request): decide on what they wrote
+    }
+  }
+
+  /** Sends the expiry/overdue alerts that are due, recording them first so that each fires once; returns the snapshot as written. */
+  async #alert(policy: PolicyRuntime, config: ResolvedPolicy, snapshot: PolicySnapshot, now: number): Promise<{ check: AlertCheck; snapshot: PolicySnapshot }> {
+    const check = checkAlerts(config, snapshot, now);
+    if (check.events.length === 0) return { check, snapshot };
+    const state = { ...snapshot.state, alertsSent: check.alertsSent };
+    let revision: string;
+    try {
+      revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
+    } catch (error) {
+      if (error instanceof StoreConflictError) return { check: { ...check, events: [] }, snapshot }; // someone else moved on; the next look decides again
       throw error;
     }
     for (const event of check.events) await policy.notify(event);
-    return check;
+    return { check, snapshot: { ...snapshot, state, revision } };
   }
 
-  #launch(name: string, trigger: Trigger): void {
+  #launch(name: string, trigger: Trigger, basis: PolicySnapshot): void {
     const policy = this.#runtime.policies.get(name);
     if (!policy) return;
     const abort = new AbortController();
-    const done = runRotation(policy, trigger, abort.signal).then(
+    const done = runRotation(policy, trigger, abort.signal, basis).then(
       (outcome) => {
-        this.#errorBackoff.delete(name);
+        this.#errors.clear(name);
+        if (outcome.status === 'busy') this.#notBefore.set(name, Math.max(outcome.until ?? 0, this.#options.clock.now() + BUSY_RETRY_MS));
         this.#options.metrics?.rotationOutcome(name, outcome.status === 'completed' ? 'succeeded' : outcome.status, outcome.status === 'completed' ? outcome.durationMs : undefined);
         this.#options.onOutcome?.(name, outcome);
       },
       (error: unknown) => {
-        this.#recordError(name, error);
+        this.#errors.record(policy, error);
         this.#options.metrics?.rotationOutcome(name, 'error');
         this.#options.onOutcome?.(name, { status: 'error', code: describeError(error).code });
       },
@@ -179,23 +250,16 @@ export class Scheduler {
     this.#running.set(name, { done, abort });
   }
 
-  #recordError(name: string, error: unknown): void {
-    const failures = (this.#errorBackoff.get(name)?.failures ?? 0) + 1;
-    const delay = ERROR_BACKOFF_MS[Math.min(failures, ERROR_BACKOFF_MS.length) - 1] ?? 600_000;
-    this.#errorBackoff.set(name, { until: this.#options.clock.now() + delay, failures });
-    this.#options.logger.error({ policy: name, error: describeError(error), retryInMs: delay }, 'Policy could not be processed');
-  }
-
   /** Stops scheduling and asks in-flight rotations to stop at the next safe point; waits at most `timeoutMs`. */
   async stop(timeoutMs: number): Promise<boolean> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timers.clear(this.#timer);
     for (const { abort } of this.#running.values()) abort.abort(new Error('shutting down'));
     const all = Promise.allSettled([...this.#running.values()].map((r) => r.done)).then(() => true);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    let timer: unknown;
+    const timeout = new Promise<boolean>((resolve) => { timer = this.#timers.set(() => resolve(false), timeoutMs); });
     const drained = await Promise.race([all, timeout]);
-    clearTimeout(timer);
+    this.#timers.clear(timer);
     return drained;
   }
 

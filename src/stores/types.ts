@@ -49,7 +49,11 @@ export interface Store {
   read(policy: PolicyRef): Promise<PolicySnapshot>;
   /** Replaces the state if `expectedRevision` is still current; throws StoreConflictError otherwise. */
   writeState(policy: PolicyRef, state: PolicyState, expectedRevision: string): Promise<string>;
-  /** Records a new credential as pending. Same rotation id already pending: no-op. Another: STORE_CONFLICT. */
+  /**
+   * Records a new credential as pending. The same credential (rotation id and value) already
+   * pending: no-op. Anything else pending, including another value under the same rotation id:
+   * StoreConflictError (the caller revokes what it created).
+   */
   stagePending(policy: PolicyRef, credential: StoredCredential): Promise<void>;
   /** Forgets the pending credential of `rotationId`, if it is still there. */
   discardPending(policy: PolicyRef, rotationId: string): Promise<void>;

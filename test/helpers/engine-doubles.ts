@@ -44,7 +44,8 @@ export class MemoryStore implements Store {
   }
   async stagePending(_p: PolicyRef, credential: StoredCredential): Promise<void> {
     if (this.failStaging) throw new RotadError('STORE_UNREACHABLE', 'store down');
-    if (this.pending?.rotationId === credential.rotationId) return;
+    if (this.pending?.rotationId === credential.rotationId && this.pending.value.reveal() === credential.value.reveal()) return;
+    if (this.pending !== undefined) throw new StoreConflictError('another credential is pending');
     this.pending = credential;
     this.calls.push({ op: 'store.stage', value: credential.value.reveal() });
   }
@@ -129,5 +130,7 @@ export function policyRuntime(parts: { store: Store; provider: Provider; clock: 
     logger: silentLogger(),
     clock: parts.clock,
     retry: { attempts: 4, initialDelayMs: 1000, maxDelayMs: 8000 },
+    owner: 'test-engine',
+    leaseMs: 60_000,
   };
 }

@@ -152,10 +152,14 @@ describe('rollback', () => {
     expect(store.current?.value.reveal()).toBe(old);
   });
 
-  it('refuses while a rotation is being worked on', async () => {
-    const { runtime, store } = await rotatedOnce();
+  it('refuses while another holder works on the policy, and proceeds once its lease has run out', async () => {
+    const { runtime, store, clock } = await rotatedOnce();
     await run(runtime); // now waiting in grace
     expect(store.state.phase).toBe('grace');
+    store.state = { ...store.state, lease: { owner: 'daemon:other-host:1:abc', until: clock.now() + 60_000 } };
     await expect(rollbackPolicy(runtime)).rejects.toMatchObject({ code: 'ROTATION_IN_PROGRESS' });
+    clock.time += 60_001; // that daemon died: its lease runs out unrenewed
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
+    expect(store.state).toMatchObject({ phase: 'idle', lease: undefined });
   });
 });

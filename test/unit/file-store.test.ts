@@ -1,3 +1,4 @@
+import { StoreConflictError } from '../../src/errors.js';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,9 @@ describe('file store', () => {
     await store.stagePending({ name: 'p' }, credential('first-secret-value', 'r1'));
     await store.promote({ name: 'p' }, 'r1');
     await store.stagePending({ name: 'p' }, credential('second-secret-value', 'r2'));
-    await store.stagePending({ name: 'p' }, credential('ignored-same-rotation', 'r2')); // idempotent per rotation id
+    await store.stagePending({ name: 'p' }, credential('second-secret-value', 'r2')); // idempotent for the same credential
+    // Another value under the same rotation id would be a credential the store forgets: refused.
+    await expect(store.stagePending({ name: 'p' }, credential('another-value-same-rotation', 'r2'))).rejects.toBeInstanceOf(StoreConflictError);
     await store.promote({ name: 'p' }, 'r2');
     await store.promote({ name: 'p' }, 'r2'); // idempotent
     let snapshot = await store.read({ name: 'p' });

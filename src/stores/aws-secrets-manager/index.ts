@@ -141,7 +141,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
       const versions = await secrets.versions(name);
       if (versionWith(versions, 'AWSCURRENT') === undefined) {
         await updateRecord(ref, (record) => {
-          if (record.pending?.rotationId === facts.rotationId) return undefined;
+          if (record.pending?.rotationId === facts.rotationId && record.firstValue === value.reveal()) return undefined;
           if (record.pending) throw new StoreConflictError(`policy ${ref.name} already has a pending credential from rotation ${record.pending.rotationId}`);
           return { ...record, pending: facts, firstValue: value.reveal() };
         });
@@ -150,6 +150,10 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
       const pendingId = versionWith(versions, 'AWSPENDING');
       if (pendingId !== undefined && pendingId !== facts.rotationId) {
         throw new StoreConflictError(`secret ${name} already has an AWSPENDING version ${pendingId}`);
+      }
+      // The same rotation staged twice must be the same value: a second credential under one id would be lost.
+      if (pendingId !== undefined && decode(ref, await secrets.get(name, { versionId: pendingId })) !== value.reveal()) {
+        throw new StoreConflictError(`secret ${name} already has a different AWSPENDING value for rotation ${pendingId}`);
       }
       if (pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal()), ['AWSPENDING']);
       await updateRecord(ref, (record) => (record.pending?.rotationId === facts.rotationId ? undefined : { ...record, pending: facts }));

@@ -17,9 +17,12 @@ async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
+/** Errors a disk or network file system can recover from by itself; the others need a person (permissions, a missing directory). */
+const TRANSIENT_FS_ERRORS = new Set(['EAGAIN', 'EBUSY', 'EIO', 'ETIMEDOUT', 'ENOSPC', 'EMFILE', 'ENFILE', 'ESTALE']);
+
 function unreachable(path: string, error: unknown): RotadError {
   const reason = (error as NodeJS.ErrnoException).code ?? 'error';
-  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, { cause: error, retryable: true });
+  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, { cause: error, retryable: TRANSIENT_FS_ERRORS.has(reason) });
 }
 
 /** Writes `content` so that readers see either the old or the new file, never a torn one. */
@@ -123,7 +126,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
 
     async stagePending(policy, credential: StoredCredential) {
       await mutate(policy, (entry) => {
-        if (entry.pending?.rotationId === credential.rotationId) return undefined;
+        if (entry.pending?.rotationId === credential.rotationId && entry.pending.value === credential.value.reveal()) return undefined;
         if (entry.pending !== undefined) {
           throw new StoreConflictError(`policy ${policy.name} already has a pending credential from rotation ${entry.pending.rotationId}`);
         }

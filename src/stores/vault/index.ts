@@ -100,7 +100,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
 
     async stagePending(ref, credential) {
       await updateRecord(ref, (record) => {
-        if (record.pending?.rotationId === credential.rotationId) return undefined;
+        if (record.pending?.rotationId === credential.rotationId && record.pending.value === credential.value.reveal()) return undefined;
         if (record.pending) throw new StoreConflictError(`policy ${ref.name} already has a pending credential from rotation ${record.pending.rotationId}`);
         const { value, ...facts } = credential;
         return { ...record, pending: { ...facts, value: value.reveal() } };

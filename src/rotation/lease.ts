@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Clock } from '../clock.js';
+import { RotadError, StoreConflictError } from '../errors.js';
+import type { PolicyRef, Store } from '../stores/types.js';
+import type { Lease, PolicyState } from './state.js';
+
+/**
+ * A holder name for this process: unique per start (a restarted daemon, or one in a container that
+ * always runs as pid 1, is a new holder), readable in `rotad status`.
+ */
+export function newLeaseOwner(kind = 'daemon'): string {
+  return `${kind}:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** The lease of another holder that is still running on `state`, if any. */
+export function leaseOfOther(state: PolicyState, owner: string, now: number): Lease | undefined {
+  const { lease } = state;
+  return lease !== undefined && lease.owner !== owner && lease.until > now ? lease : undefined;
+}
+
+/** The holder lost the policy: another writer changed the state since this holder's last write. */
+export class LeaseLostError extends StoreConflictError {}
+
+export interface OwnershipOptions {
+  store: Store;
+  ref: PolicyRef;
+  clock: Clock;
+  owner: string;
+  /** Lease length in ms; renewed before a side effect once half of it has passed. */
+  leaseMs: number;
+}
+
+/**
+ * The one-writer rule of one rotation (DESIGN.md invariant 6). Every state write is a
+ * compare-and-swap on the revision this holder last wrote, and carries the lease; writes are
+ * serialised; `ensureHeld` renews the lease before side effects. A lost compare-and-swap means another
+ * writer moved on: `lost` aborts, so in-flight calls stop and no further side effect starts.
+ */
+export class Ownership {
+  readonly #options: OwnershipOptions;
+  #state: PolicyState;
+  #revision: string;
+  #until = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #lost = new AbortController();
+
+  constructor(options: OwnershipOptions, state: PolicyState, revision: string) {
+    this.#options = options;
+    this.#state = state;
+    this.#revision = revision;
+  }
+
+  get state(): PolicyState {
+    return this.#state;
+  }
+
+  /** Aborts when the policy is no longer this holder's. */
+  get lost(): AbortSignal {
+    return this.#lost.signal;
+  }
+
+  /** Writes `change(state)` with the lease renewed (or released), after any write already queued. */
+  write(change: (state: PolicyState) => PolicyState, release = false): Promise<PolicyState> {
+    const run = async (): Promise<PolicyState> => {
+      if (this.#lost.signal.aborted) throw this.#lostError();
+      const { store, ref, clock, owner, leaseMs } = this.#options;
+      const startedAt = clock.now();
+      const lease = release ? undefined : { owner, until: startedAt + leaseMs };
+      const next = { ...change(this.#state), lease };
+      try {
+        this.#revision = await store.writeState(ref, next, this.#revision);
+      } catch (error) {
+        if (error instanceof StoreConflictError) this.#lost.abort(this.#lostError());
+        throw error;
+      }
+      this.#state = next;
+      this.#until = lease?.until ?? 0;
+      return next;
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Called before every side effect: the lease must be this holder's, with at least half of it to
+   * run; past half, it is renewed first (a compare-and-swap, so a writer that lost the policy
+   * learns it here). Every call rotad makes has a timeout shorter than half a lease, so a side
+   * effect started now lands before anyone else may take the policy over.
+   */
+  async ensureHeld(): Promise<void> {
+    if (this.#lost.signal.aborted) throw this.#lostError();
+    const { clock, leaseMs } = this.#options;
+    if (clock.now() <= this.#until - leaseMs / 2) return;
+    try {
+      await this.write((state) => state);
+    } catch (error) {
+      if (error instanceof StoreConflictError) throw error;
+      throw new RotadError('STORE_UNREACHABLE', `the lease on policy ${this.#options.ref.name} could not be renewed; no step starts until it is`, { cause: error, retryable: true });
+    }
+  }
+
+  #lostError(): LeaseLostError {
+    return new LeaseLostError(`policy ${this.#options.ref.name} was changed by another writer; this one stops`);
+  }
+}
