@@ -13,8 +13,9 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { faultHookFromEnv } from './faults.js';
 import { removePidFile, wakeFilePath, writePidFile } from './pid-file.js';
 
-async function pingAll(runtime: Runtime): Promise<void> {
+async function pingAll(runtime: Runtime, only: (name: string) => boolean = () => true): Promise<void> {
   for (const [name, store] of runtime.stores) {
+    if (!only(name)) continue;
     try {
       await store.ping();
     } catch (error) {
@@ -58,10 +59,18 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   }
   let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit });
   try {
-    await pingAll(runtime);
+    // The file store is on this machine: if it cannot be used, a person must act, so the start fails.
+    await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
   } catch (error) {
-    // A store that is down for now (network, server restarting) is waited for: not ready, retried
-    // with backoff. One that needs a person (wrong key, no permission, corrupt) stops the start.
+    logger.fatal({ error: describeError(error) }, 'Cannot start');
+    await runtime.close();
+    return 1;
+  }
+  try {
+    await pingAll(runtime, (name) => config.stores[name]?.type !== 'file');
+  } catch (error) {
+    // A network store that is down for now is waited for: not ready, retried with backoff (a crash
+    // loop helps nobody). One that needs a person (wrong credentials, no permission, corrupt) stops the start.
     if (!isRetryable(error)) {
       logger.fatal({ error: describeError(error) }, 'Cannot start');
       await runtime.close();

@@ -55,6 +55,8 @@ export interface StepContext {
   rotationId: string;
   logger: Logger;
   signal: AbortSignal;
+  /** A credential this run created but could not stage yet (stage.ts); lives as long as the run. */
+  unstaged: { credential?: StoredCredential | undefined; revoking?: boolean };
   /** Persists a change to the state in the middle of a step (e.g. one consumer confirmed). */
   save: (patch: Partial<PolicyState>) => Promise<PolicyState>;
 }

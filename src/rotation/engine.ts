@@ -6,6 +6,7 @@ import { guardedRuntime } from './guarded.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
+import { revokeUnstaged } from './stage.js';
 import type { PolicyState, Trigger } from './state.js';
 import { STEPS } from './steps.js';
 
@@ -71,10 +72,17 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
       ...extra,
     });
   };
+  const unstaged: StepContext['unstaged'] = {};
   const release = (): Promise<unknown> => ownership.write((s) => s, true).catch(() => undefined);
-  const busy = (error: unknown): RunOutcome | undefined => {
+  const busy = async (error: unknown, ctx: StepContext): Promise<RunOutcome | undefined> => {
     if (!(error instanceof StoreConflictError) && !ownership.lost.aborted) return undefined;
     logger.info({ phase: ownership.state.phase }, 'Another writer holds this policy; leaving it to them');
+    // A credential this run created and never staged is known to nobody else: revoke it even
+    // without the lease (it touches nothing of the policy), or say that it is left alive.
+    if (!(await revokeUnstaged({ ...ctx, runtime, signal: shutdown }).catch(() => false))) {
+      logger.warn('A credential created by this run could not be stored nor revoked');
+      await runtime.notify({ type: 'action-required', rotationId, phase: ownership.state.phase === 'idle' ? undefined : ownership.state.phase, message: 'a credential created for this rotation could not be stored nor revoked (another rotad took the policy over): delete it at the provider; it is none of the current or previous ones' });
+    }
     return { status: 'busy' };
   };
 
@@ -88,7 +96,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
     }
     runtime.faults?.('before', phase);
     const ctx: StepContext = {
-      runtime: guarded, state, rotationId, signal, logger: logger.child({ phase }),
+      runtime: guarded, state, rotationId, signal, logger: logger.child({ phase }), unstaged,
       save: (patch) => ownership.write((s) => ({ ...s, ...patch })),
     };
     let result;
@@ -99,7 +107,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
         onRetry: (error, attempt, delayMs) => logger.warn({ phase, attempt, delayMs, error: describeError(error) }, 'Step failed, retrying'),
       });
     } catch (error) {
-      const lost = busy(error);
+      const lost = await busy(error, ctx);
       if (lost) return lost;
       if (shutdown.aborted) {
         audit(phase, 'stopped', stepStarted);
@@ -107,7 +115,8 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
         return { status: 'stopped', rotationId };
       }
       audit(phase, 'failed', stepStarted, { code: describeError(error).code });
-      return markNeedsAttention(runtime, ownership, error);
+      const leftAlive = !(await revokeUnstaged(ctx).catch(() => false));
+      return markNeedsAttention(runtime, ownership, error, leftAlive);
     }
     if ('waitUntil' in result) {
       // A person's request is logged and audited when it opens; each later look only at debug level.
@@ -123,7 +132,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
       await ownership.write((s) => ({ ...s, ...patch }), patch.phase === 'idle');
       audit(phase, 'completed', stepStarted, {}, result.subject);
     } catch (error) {
-      const lost = busy(error);
+      const lost = await busy(error, ctx);
       if (lost) return lost;
       throw error;
     }
@@ -134,8 +143,12 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
   return { status: 'completed', rotationId, durationMs };
 }
 
-async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown): Promise<RunOutcome> {
-  const { code, message } = describeError(error);
+async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown, leftAlive = false): Promise<RunOutcome> {
+  const described = describeError(error);
+  const { code } = described;
+  const message = leftAlive
+    ? `${described.message}; a credential created for this rotation could not be stored nor revoked: delete the newest one at the provider`
+    : described.message;
   const { state } = ownership;
   const rotationId = state.rotationId ?? '';
   const phase = state.phase === 'idle' ? 'obtain' : state.phase;

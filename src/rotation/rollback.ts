@@ -29,17 +29,22 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   // Take the policy (compare-and-swap plus lease), so a daemon that starts a rotation meanwhile wins or loses cleanly.
   const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
   await ownership.write((s) => ({ ...s, attention: undefined }));
-  const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string): Promise<PolicyState> =>
-    ownership.write((s) => ({ ...s, ...ROTATION_ENDED, ...patch, history: appendHistory(s.history, { rotationId, outcome, at: now }) }), true);
+  const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, release = true): Promise<PolicyState> =>
+    ownership.write((s) => ({ ...s, ...ROTATION_ENDED, ...patch, history: appendHistory(s.history, { rotationId, outcome, at: now }) }), release);
 
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
     const rotationId = state.rotationId ?? '';
     const pending = snapshot.pending;
+    // The rotation ends first: interrupted after this, its pending credential is an orphan that the
+    // next rotation revokes and discards, never one a resumed rotation would try to verify.
+    await finish({}, 'aborted', rotationId, false);
     if (pending?.rotationId === rotationId && runtime.provider.revoke) {
+      await ownership.ensureHeld();
       await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending, snapshot.current);
     }
+    await ownership.ensureHeld();
     await store.discardPending(ref, rotationId);
-    await finish({}, 'aborted', rotationId);
+    await ownership.write((s) => s, true);
     const leftAlive = pending?.rotationId === rotationId && !runtime.provider.revoke && runtime.provider.assisted !== undefined;
     await runtime.notify({
       type: 'rotation-aborted', rotationId,

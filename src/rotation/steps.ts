@@ -1,6 +1,7 @@
 import { RotadError } from '../errors.js';
 import type { NewCredential, ProviderContext } from '../providers/types.js';
 import { askPerson } from './ask-person.js';
+import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { appendHistory, ROTATION_ENDED, type Phase } from './state.js';
@@ -27,20 +28,6 @@ function expiryOf(ctx: StepContext, credential: StoredCredential | undefined): n
   if (!credential) return undefined;
   const { maxAgeMs } = ctx.runtime;
   return credential.expiresAt ?? (maxAgeMs === undefined ? undefined : credential.createdAt + maxAgeMs);
-}
-
-/** Stages a new credential; when that fails, revokes it where the provider can (invariant 1). */
-async function stage(ctx: StepContext, fresh: NewCredential): Promise<StoredCredential> {
-  const { store, provider, clock } = ctx.runtime;
-  const credential: StoredCredential = { ...fresh, rotationId: ctx.rotationId, createdAt: clock.now() };
-  try {
-    await store.stagePending(ctx.runtime.ref, credential);
-  } catch (error) {
-    if (provider.revoke) await provider.revoke(providerContext(ctx), credential, undefined);
-    throw error;
-  }
-  ctx.logger.info({ credentialId: credential.id }, 'New credential staged');
-  return credential;
 }
 
 /**
@@ -105,6 +92,10 @@ const obtain: Step = {
     const snapshot = await store.read(ctx.runtime.ref);
     if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined });
     if (snapshot.pending !== undefined) await discardOrphan(ctx, snapshot.pending, snapshot.current);
+    // A credential this run created but could not stage: stage that one, never create another.
+    if (ctx.unstaged.revoking) await revokeUnstaged(ctx);
+    const unstaged = ctx.unstaged.credential;
+    if (unstaged?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined }, await stage(ctx, unstaged));
     if (provider.obtain) {
       if (provider.revoke) await recordObtainIntent(ctx);
       return next('verify', { obtainStartedAt: undefined }, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));

@@ -43,6 +43,7 @@ daemon:
   health: { enabled: false }
   retry: { attempts: 3, initialDelay: 10ms, maxDelay: 50ms }
   shutdownTimeout: 5s
+  lease: 3s
 stores:
   local: ${store ? JSON.stringify(store) : `{ type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }`}
 notifiers:

@@ -17,12 +17,9 @@ async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
-/** Errors a disk or network file system can recover from by itself; the others need a person (permissions, a missing directory). */
-const TRANSIENT_FS_ERRORS = new Set(['EAGAIN', 'EBUSY', 'EIO', 'ETIMEDOUT', 'ENOSPC', 'EMFILE', 'ENFILE', 'ESTALE']);
-
 function unreachable(path: string, error: unknown): RotadError {
   const reason = (error as NodeJS.ErrnoException).code ?? 'error';
-  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, { cause: error, retryable: TRANSIENT_FS_ERRORS.has(reason) });
+  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, { cause: error, retryable: true });
 }
 
 /** Writes `content` so that readers see either the old or the new file, never a torn one. */

@@ -1,0 +1,66 @@
+import type { NewCredential, ProviderContext } from '../providers/types.js';
+import type { StoredCredential } from '../stores/types.js';
+import type { StepContext } from './context.js';
+import { withRetry } from './retry.js';
+
+function providerContext(ctx: StepContext): ProviderContext {
+  return { policy: ctx.runtime.name, rotationId: ctx.rotationId, logger: ctx.logger, clock: ctx.runtime.clock, signal: ctx.signal };
+}
+
+/**
+ * Stages a new credential before anything else happens (DESIGN.md invariant 1). A failed stage is
+ * ambiguous (a timeout may have landed), so the store is read before deciding:
+ * - it landed: it is staged, go on;
+ * - it is not there: revoke it where the provider can, so nothing is left alive unknown;
+ * - the store cannot tell: keep it in the run's memory (`ctx.unstaged`), so that the step's retry
+ *   stages this same credential instead of creating another, and a run that gives up revokes it.
+ * A credential whose revoke has begun is never staged again (the revoke may have landed).
+ */
+export async function stage(ctx: StepContext, fresh: NewCredential | StoredCredential): Promise<StoredCredential> {
+  const { store, provider, clock, ref } = ctx.runtime;
+  const credential: StoredCredential = 'rotationId' in fresh ? fresh : { ...fresh, rotationId: ctx.rotationId, createdAt: clock.now() };
+  ctx.unstaged.credential = credential;
+  try {
+    await store.stagePending(ref, credential);
+  } catch (error) {
+    const landed = await store.read(ref).then(
+      (snapshot) => snapshot.pending?.rotationId === credential.rotationId && snapshot.pending.value.reveal() === credential.value.reveal(),
+      () => undefined,
+    );
+    if (landed !== true) {
+      if (landed === false) await revokeUnstaged(ctx);
+      throw error;
+    }
+  }
+  ctx.unstaged.credential = undefined;
+  ctx.logger.info({ credentialId: credential.id }, 'New credential staged');
+  return credential;
+}
+
+/**
+ * Revokes a credential this run created but could not stage, where the provider can (retried with
+ * the policy's backoff; the step that called it may itself be retried, so it never waits twice). Returns
+ * false when one is left alive (no revoke API, or the revoke failed): the caller must say so.
+ */
+export async function revokeUnstaged(ctx: StepContext): Promise<boolean> {
+  const credential = ctx.unstaged.credential;
+  if (credential === undefined) return true;
+  const { provider, store, ref } = ctx.runtime;
+  // A stage that timed out may have landed, and another writer may have gone on with it: only a
+  // credential the store does not hold may be revoked. When the store cannot tell, nothing is revoked.
+  const value = credential.value.reveal();
+  const recorded = await store.read(ref).then((s) => [s.pending, s.current, s.previous].some((c) => c?.value.reveal() === value), () => undefined);
+  if (recorded === true) {
+    ctx.unstaged.credential = undefined;
+    return true;
+  }
+  if (recorded === undefined || !provider.revoke) return false;
+  // From here on it is never staged: a retry after a failed revoke repeats the revoke (idempotent).
+  ctx.unstaged.revoking = true;
+  const { retry, clock, random } = ctx.runtime;
+  await withRetry(() => provider.revoke!(providerContext(ctx), credential, undefined), retry, { clock, signal: ctx.signal, random });
+  ctx.unstaged.credential = undefined;
+  ctx.unstaged.revoking = false;
+  ctx.logger.warn({ credentialId: credential.id }, 'Revoked a new credential that could not be staged');
+  return true;
+}

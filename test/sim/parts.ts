@@ -1,0 +1,118 @@
+import { RotadError } from '../../src/errors.js';
+import type { Consumer } from '../../src/consumers/types.js';
+import type { Provider } from '../../src/providers/types.js';
+import { Secret } from '../../src/secret.js';
+import type { Store, StoredCredential } from '../../src/stores/types.js';
+import type { MemoryStore } from './memory-store.js';
+import type { IoFaults, World } from './world.js';
+
+/** Who made a side effect: the lease holder name the engine writes, and the world's actor. */
+export interface Caller {
+  actor: string;
+  owner: string;
+}
+
+/** Every side effect calls this first, with the policy it touches: the one-writer check; `violation` records any other broken rule. */
+export type SideEffectCheck = ((caller: Caller, policy: string, what: string) => void) & {
+  violation: (message: string) => void;
+  /** Whether the store holds `value` for the policy (pending, current or previous). */
+  recorded: (policy: string, value: string) => boolean;
+};
+
+const providerFaults = (rate: number): IoFaults => ({
+  fail: rate, timeout: rate / 2,
+  error: () => new RotadError('PROVIDER_UNAVAILABLE', 'provider answered 503', { retryable: true }),
+});
+
+/**
+ * A SaaS with a token API, as a ledger: every token ever created, by whom, whether its creator saw
+ * the answer, and whether it was revoked. Like the documented providers, it has no idempotency
+ * key: each create makes a new token.
+ */
+export class Ledger {
+  readonly tokens = new Map<string, { rotationId: string; policy: string; answered: boolean; revoked: boolean }>();
+  #count = 0;
+
+  create(policy: string, rotationId: string): string {
+    this.#count += 1;
+    const value = `sim-token-${this.#count}-${policy}`;
+    this.tokens.set(value, { rotationId, policy, answered: false, revoked: false });
+    return value;
+  }
+}
+
+/** The provider one actor talks to: every call goes over the world's network to the shared ledger. */
+export function simProvider(world: World, caller: Caller, ledger: Ledger, faultRate: () => number, check: SideEffectCheck): Provider {
+  return {
+    capabilities: { createByApi: true, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
+    steps: { obtain: 'create a token', verify: 'read with it', revoke: 'delete it' },
+    obtain: (ctx) => {
+      let created: string | undefined;
+      return world.io(caller.actor, `provider.create(${ctx.policy})`, async () => {
+        check(caller, ctx.policy, 'provider.create');
+        created = ledger.create(ctx.policy, ctx.rotationId);
+        return created;
+      }, providerFaults(faultRate())).then((value) => {
+        const token = ledger.tokens.get(value);
+        if (token) token.answered = true;
+        return { value: new Secret(value), id: value };
+      });
+    },
+    verify: (ctx, credential) => world.io(caller.actor, `provider.verify(${ctx.policy})`, async () => {
+      const token = ledger.tokens.get(credential.value.reveal());
+      if (!token || token.revoked) throw new RotadError('VERIFY_FAILED', 'the provider does not accept this token');
+    }, providerFaults(faultRate())),
+    revoke: (ctx, credential) => world.io(caller.actor, `provider.revoke(${ctx.policy})`, async () => {
+      // Revoking a credential the store never held touches nothing shared: any actor may.
+      if (check.recorded(ctx.policy, credential.value.reveal())) check(caller, ctx.policy, 'provider.revoke');
+      const token = ledger.tokens.get(credential.value.reveal());
+      if (token) token.revoked = true;
+    }, providerFaults(faultRate())),
+    isRejected: (ctx, credential) => world.io(caller.actor, `provider.check(${ctx.policy})`, async () => ledger.tokens.get(credential.value.reveal())?.revoked ?? true, providerFaults(faultRate())),
+  };
+}
+
+/** What one consumer was handed, in order. */
+export interface Delivery {
+  policy: string;
+  consumer: string;
+  value: string;
+  actor: string;
+  at: number;
+}
+
+/** A consumer (an app's reload hook): records each delivery, after checking it is the store's current value. */
+export function simConsumer(world: World, caller: Caller, label: string, deliveries: Delivery[], store: MemoryStore, faultRate: () => number, check: SideEffectCheck): Consumer {
+  return {
+    label,
+    update: (ctx, credential: StoredCredential) => world.io(caller.actor, `consumer.${label}(${ctx.policy})`, async () => {
+      check(caller, ctx.policy, `consumer.${label}`);
+      const value = credential.value.reveal();
+      const current = store.entry(ctx.policy).current?.value.reveal();
+      if (current !== value) check.violation(`consumer ${label} of ${ctx.policy} was handed a value that is not the store's current one`);
+      deliveries.push({ policy: ctx.policy, consumer: label, value, actor: caller.actor, at: world.now });
+    }, providerFaults(faultRate())),
+  };
+}
+
+const STORE_CHANGES = new Set(['stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked']);
+
+/** The store as one actor sees it: every call crosses the world's network, and may fail or time out. */
+export function storeOver(world: World, caller: Caller, store: MemoryStore, faultRate: () => number, check: SideEffectCheck): Store {
+  const call = <T>(op: string, policy: string, run: () => Promise<T>): Promise<T> => world.io(caller.actor, `store.${op}(${policy})`, async () => {
+    if (STORE_CHANGES.has(op) && !store.down) check(caller, policy, `store.${op}`);
+    return run();
+  }, { fail: faultRate(), timeout: faultRate() / 2, error: () => new RotadError('STORE_UNREACHABLE', 'store did not answer', { retryable: true }) });
+  return {
+    capabilities: store.capabilities,
+    read: (ref) => call('read', ref.name, () => store.read(ref)),
+    writeState: (ref, state, revision) => call('writeState', ref.name, () => store.writeState(ref, state, revision)),
+    stagePending: (ref, credential) => call('stagePending', ref.name, () => store.stagePending(ref, credential)),
+    discardPending: (ref, id) => call('discardPending', ref.name, () => store.discardPending(ref, id)),
+    promote: (ref, id) => call('promote', ref.name, () => store.promote(ref, id)),
+    rollback: (ref) => call('rollback', ref.name, () => store.rollback(ref)),
+    markPreviousRevoked: (ref, id, at) => call('markPreviousRevoked', ref.name, () => store.markPreviousRevoked(ref, id, at)),
+    ping: () => call('ping', '-', () => store.ping()),
+    close: async () => undefined,
+  };
+}

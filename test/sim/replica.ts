@@ -1,0 +1,71 @@
+import type { ResolvedConfig, ResolvedPolicy } from '../../src/config/normalize.js';
+import type { RotationEvent } from '../../src/notifiers/types.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { PolicyRuntime } from '../../src/rotation/context.js';
+import type { Runtime } from '../../src/runtime.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import type { MemoryStore } from './memory-store.js';
+import { simConsumer, simProvider, storeOver, type Caller, type Delivery, type Ledger, type SideEffectCheck } from './parts.js';
+import type { World } from './world.js';
+
+/** Everything the actors of one simulated run share: the outside world and its knobs. */
+export interface Shared {
+  world: World;
+  store: MemoryStore;
+  ledger: Ledger;
+  deliveries: Delivery[];
+  notifications: RotationEvent[];
+  check: SideEffectCheck;
+  policies: string[];
+  consumers: number;
+  graceMs: number;
+  leaseMs: number;
+  /** Fault rates, changed by the run (zero once it heals). */
+  faults: { store: number; provider: number; consumer: number };
+}
+
+export function resolvedPolicy(name: string, graceMs: number): ResolvedPolicy {
+  return {
+    name, provider: { type: 'http' }, storeName: 'sim', graceMs, rotateOnSignal: true,
+    assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
+    consumers: [], notify: [], escalate: [], expiryWarnings: [], overdueAfterMs: 3_600_000,
+    timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
+  } as unknown as ResolvedPolicy;
+}
+
+/** One actor's view of one policy: the engine's real runtime, with every outside call on the world's network. */
+export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): PolicyRuntime {
+  const { world } = shared;
+  return {
+    name, ref: { name }, graceMs: shared.graceMs,
+    assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
+    store: storeOver(world, caller, shared.store, () => shared.faults.store, shared.check),
+    provider: simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check),
+    consumers: Array.from({ length: shared.consumers }, (_, i) => ({ key: `${i}:sim`, consumer: simConsumer(world, caller, `c${i}`, shared.deliveries, shared.store, () => shared.faults.consumer, shared.check) })),
+    notify: async (event) => {
+      shared.notifications.push({ ...event, policy: name, at: world.now });
+    },
+    logger: silentLogger(),
+    clock: world.clockFor(caller.actor),
+    retry: { attempts: 4, initialDelayMs: 1_000, maxDelayMs: 30_000 },
+    owner: caller.owner,
+    leaseMs: shared.leaseMs,
+    random: world.random,
+  };
+}
+
+/** A daemon replica: the real Scheduler and engine, on the world's clock, timers and network. */
+export function startReplica(shared: Shared, actor: string): Scheduler {
+  const caller = { actor, owner: `sim-${actor}` };
+  const runtime: Runtime = {
+    config: { policies: shared.policies.map((name) => resolvedPolicy(name, shared.graceMs)) } as unknown as ResolvedConfig,
+    stores: new Map(),
+    policies: new Map(shared.policies.map((name) => [name, simPolicyRuntime(shared, caller, name)])),
+    close: async () => undefined,
+  };
+  const clock = shared.world.clockFor(actor);
+  const scheduler = new Scheduler(runtime, { concurrency: 4, clock, logger: silentLogger(), timers: shared.world.timersFor(actor) });
+  shared.world.log(`${actor} START`);
+  scheduler.start();
+  return scheduler;
+}

@@ -1,0 +1,230 @@
+import { updateState } from '../../src/cli/wake-daemon.js';
+import { rollbackPolicy } from '../../src/rotation/rollback.js';
+import type { Scheduler } from '../../src/scheduler/scheduler.js';
+import { MemoryStore } from './memory-store.js';
+import { Ledger, type SideEffectCheck } from './parts.js';
+import { simPolicyRuntime, startReplica, type Shared } from './replica.js';
+import { SimulationFailure, World } from './world.js';
+
+const MINUTE = 60_000;
+/** Chaos runs this long, then faults stop and the run must converge. */
+const CHAOS_MS = 20 * MINUTE;
+const HEAL_MS = 25 * MINUTE;
+const QUIET_MS = 10 * MINUTE;
+const MAX_EVENTS = 60_000;
+
+export interface SeedReport {
+  seed: number;
+  events: number;
+  replicas: number;
+  policies: number;
+  crashes: number;
+  requests: number;
+  signals: number;
+  outages: number;
+  started: number;
+  completed: number;
+  /** Tokens created at the provider whose creator never saw the answer (non-idempotent provider only). */
+  unseenTokens: number;
+  /** Of those, how many no notification pointed at (the rotation ended before it could look again). */
+  unwarnedTokens: number;
+  /** Tokens rotad created, could not store, failed to revoke, and said so. */
+  reportedTokens: number;
+  /** The first broken invariant, with the tail of the trace; undefined when the run held. */
+  failure?: string | undefined;
+}
+
+/**
+ * One seeded run: 1–3 daemon replicas (the real Scheduler and engine) share an in-memory store,
+ * a provider and consumers across a simulated network that delays, fails and times out calls.
+ * For 20 simulated minutes replicas are crashed at any event and restarted, `rotad rotate --all`,
+ * SIGUSR2 and `rotad rollback` arrive, and the store goes down; invariants are checked after every
+ * event. Then faults stop, one more request is made, and the run must converge.
+ */
+export async function runSeed(seed: number): Promise<SeedReport> {
+  const world = new World(seed);
+  const violations: string[] = [];
+  const check = ((caller, policy, what) => {
+    const lease = store.entry(policy).state.lease;
+    if (lease?.owner !== caller.owner) violations.push(`one writer: ${what} on ${policy} by ${caller.owner} while the lease is ${lease ? `${lease.owner}'s` : 'free'}`);
+  }) as SideEffectCheck;
+  check.violation = (message) => violations.push(message);
+  check.recorded = (policy, value) => {
+    const entry = store.entry(policy);
+    return [entry.pending, entry.current, entry.previous].some((c) => c?.value.reveal() === value);
+  };
+  const store = new MemoryStore();
+  const shared: Shared = {
+    world, store, check,
+    ledger: new Ledger(),
+    deliveries: [], notifications: [],
+    policies: Array.from({ length: world.between(1, 3) }, (_, i) => `p${i}`),
+    consumers: world.between(0, 2),
+    graceMs: world.chance(0.5) ? 0 : 30_000,
+    // Every call's latency stays under half the shortest lease, as `daemon.lease` asks of real timeouts.
+    leaseMs: [8_000, 15_000, 60_000][world.between(0, 2)]!,
+    faults: { store: world.chance(0.3) ? 0 : world.random() * 0.08, provider: world.random() * 0.08, consumer: world.random() * 0.08 },
+  };
+  const report: SeedReport = { seed, events: 0, replicas: world.between(1, 3), policies: shared.policies.length, crashes: 0, requests: 0, signals: 0, outages: 0, started: 0, completed: 0, unseenTokens: 0, unwarnedTokens: 0, reportedTokens: 0 };
+
+  const startedIds = new Set<string>();
+  const completedIds = new Set<string>();
+  store.onStateWrite = (policy, before, after) => {
+    if (after.rotationId !== undefined && after.rotationId !== before.rotationId) {
+      if (startedIds.has(after.rotationId)) violations.push(`rotation ${after.rotationId} of ${policy} started twice`);
+      startedIds.add(after.rotationId);
+      report.started += 1;
+    }
+    const done = after.history.at(-1);
+    if (done && done !== before.history.at(-1) && done.outcome === 'succeeded' && after.lastRotationId !== before.lastRotationId) {
+      if (completedIds.has(done.rotationId)) violations.push(`rotation ${done.rotationId} of ${policy} completed twice`);
+      completedIds.add(done.rotationId);
+      report.completed += 1;
+    }
+  };
+
+  // Replicas, each with its incarnations.
+  const live = new Map<number, { actor: string; scheduler: Scheduler }>();
+  const incarnations = new Map<number, number>();
+  const launch = (index: number): void => {
+    const n = (incarnations.get(index) ?? 0) + 1;
+    incarnations.set(index, n);
+    const actor = `r${index}.${n}`;
+    live.set(index, { actor, scheduler: startReplica(shared, actor) });
+  };
+  for (let i = 0; i < report.replicas; i += 1) launch(i);
+
+  let cliCount = 0;
+  const cli = (label: string, work: (actor: string) => Promise<unknown>, interruptible = true): void => {
+    cliCount += 1;
+    const actor = `cli.${cliCount}`;
+    world.log(`${actor} ${label}`);
+    // An operator may interrupt a command at any point (Ctrl-C, a lost SSH session).
+    if (interruptible && world.chance(0.2)) world.at(world.now + world.between(0, 300), 'chaos', 'interrupt', () => world.crash(actor));
+    void work(actor).catch((error: unknown) => world.log(`${actor} ${label} -> ${(error as Error).message}`));
+  };
+  const rotateAll = (interruptible = true): void => cli('rotate --all', async (actor) => {
+    report.requests += 1;
+    for (const name of shared.policies) {
+      const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
+      await updateState(runtime, (state) => ({ ...state, requestedAt: world.now }));
+    }
+    const woken = [...live.values()][world.between(0, Math.max(0, live.size - 1))];
+    void woken?.scheduler.wake();
+  }, interruptible);
+
+  // The chaos: every kind of event at random instants.
+  const at = (label: string, fire: () => void): void => {
+    world.at(world.between(0, CHAOS_MS), 'chaos', label, fire);
+  };
+  for (let i = world.between(0, 6); i > 0; i -= 1) {
+    at('crash', () => {
+      const index = world.between(0, report.replicas - 1);
+      const victim = live.get(index);
+      if (!victim) return;
+      world.crash(victim.actor);
+      live.delete(index);
+      report.crashes += 1;
+      world.at(world.now + world.between(0, 2 * MINUTE), 'chaos', 'restart', () => {
+        if (!live.has(index)) launch(index);
+      });
+    });
+  }
+  world.stallChance = world.chance(0.5) ? 0.01 : 0;
+  for (let i = world.between(1, 5); i > 0; i -= 1) at('rotate', () => rotateAll());
+  for (let i = world.between(0, 4); i > 0; i -= 1) {
+    at('signal', () => {
+      report.signals += 1;
+      for (const { actor, scheduler } of live.values()) {
+        world.log(`${actor} SIGUSR2`);
+        scheduler.signalRotation();
+      }
+    });
+  }
+  for (let i = world.between(0, 2); i > 0; i -= 1) {
+    at('outage', () => {
+      report.outages += 1;
+      store.down = true;
+      world.log('store DOWN');
+      world.at(world.now + world.between(5_000, 90_000), 'chaos', 'store up', () => {
+        store.down = false;
+        world.log('store UP');
+      });
+    });
+  }
+  for (let i = world.chance(0.5) ? world.between(1, 2) : 0; i > 0; i -= 1) {
+    at('rollback', () => cli('rollback', async (actor) => {
+      const name = shared.policies[world.between(0, shared.policies.length - 1)]!;
+      await rollbackPolicy(simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name));
+    }));
+  }
+
+  const everyEvent = (): void => {
+    for (const name of shared.policies) {
+      const current = store.entry(name).current?.value.reveal();
+      if (current !== undefined && shared.ledger.tokens.get(current)?.revoked) violations.push(`the current credential of ${name} was revoked at the provider`);
+    }
+    if (violations.length > 0) throw new SimulationFailure(violations[0]);
+  };
+
+  try {
+    await world.run(world.now + CHAOS_MS, everyEvent, MAX_EVENTS);
+    // Heal: faults stop, every replica runs, and one more request resumes anything stopped.
+    world.log('HEAL');
+    world.stallChance = 0;
+    shared.faults = { store: 0, provider: 0, consumer: 0 };
+    store.down = false;
+    for (let i = 0; i < report.replicas; i += 1) if (!live.has(i)) launch(i);
+    world.at(world.now + 1_000, 'chaos', 'rotate', () => rotateAll(false));
+    await world.run(world.now + HEAL_MS, everyEvent, MAX_EVENTS);
+    const before = world.events;
+    await world.run(world.now + QUIET_MS, everyEvent, MAX_EVENTS);
+    const perMinute = (world.events - before) / (QUIET_MS / MINUTE);
+    const bound = 4 * report.replicas * shared.policies.length + 2;
+    if (perMinute > bound) violations.push(`an idle system made ${perMinute} calls a minute (bound ${bound})`);
+    violations.push(...convergence(shared, report));
+    if (violations.length > 0) throw new SimulationFailure(violations[0]);
+  } catch (error) {
+    if (!(error instanceof SimulationFailure)) throw error;
+    report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.SIM_SEED === undefined ? -80 : -4000).join('\n')}`;
+  }
+  report.events = world.events;
+  return report;
+}
+
+/** What must hold once faults have stopped and the last request was served. */
+function convergence(shared: Shared, report: SeedReport): string[] {
+  const problems: string[] = [];
+  for (const name of shared.policies) {
+    const entry = shared.store.entry(name);
+    const { state } = entry;
+    if (state.phase !== 'idle' || state.attention) problems.push(`${name} did not converge: phase ${state.phase}${state.attention ? `, needs attention: ${state.attention.message}` : ''}`);
+    if (entry.pending) problems.push(`${name} keeps a pending credential of rotation ${entry.pending.rotationId}`);
+    const current = entry.current?.value.reveal();
+    for (let i = 0; i < shared.consumers; i += 1) {
+      const last = shared.deliveries.filter((d) => d.policy === name && d.consumer === `c${i}`).at(-1)?.value;
+      if (last !== current) problems.push(`consumer c${i} of ${name} last got ${last === undefined ? 'nothing' : 'a value that is not current'}`);
+    }
+    if (entry.previous?.revokedAt !== undefined && !shared.ledger.tokens.get(entry.previous.value.reveal())?.revoked) problems.push(`${name}: the previous credential is recorded as revoked but the provider still accepts it`);
+  }
+  for (const [value, token] of shared.ledger.tokens) {
+    if (token.revoked) continue;
+    const entry = shared.store.entry(token.policy);
+    const known = [entry.current, entry.previous].some((c) => c?.value.reveal() === value);
+    if (known) continue;
+    if (shared.notifications.some((n) => n.rotationId === token.rotationId && n.message.includes('could not be stored nor revoked'))) {
+      report.reportedTokens += 1; // rotad said so: the provider refused every revoke
+      continue;
+    }
+    if (!token.answered) {
+      // The provider made it but its answer never reached rotad (a timeout, or a kill): rotad cannot
+      // know it, only say that an attempt was interrupted. It must have said so for that rotation.
+      report.unseenTokens += 1;
+      const warned = shared.notifications.some((n) => n.rotationId === token.rotationId && n.message.includes('was interrupted before rotad saw the answer'));
+      if (!warned) report.unwarnedTokens += 1;
+      continue;
+    }
+    problems.push(`token of rotation ${token.rotationId} (${token.policy}) is alive at the provider but neither current, previous nor revoked`);
+  }
+  return problems;
+}
