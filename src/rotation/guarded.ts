@@ -6,17 +6,23 @@ import type { PolicyRuntime } from './context.js';
 const STORE_CHANGES = ['stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'takeHandover', 'clearHandover'] as const;
 const PROVIDER_CALLS = ['obtain', 'verify', 'revoke', 'isRejected'] as const;
 
-function guard<T extends object>(target: T, names: readonly string[], check: () => Promise<void>): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const name of names) {
-    const method = (target as Record<string, unknown>)[name];
-    if (typeof method !== 'function') continue;
-    wrapped[name] = async (...args: unknown[]): Promise<unknown> => {
-      await check();
-      return (method as (...a: unknown[]) => unknown).apply(target, args);
-    };
-  }
-  return Object.assign(Object.create(target) as T, wrapped);
+/** `target` with the methods in `names` made to await `check` first; every other member reads through (methods bound to `target`). */
+function guard<T extends object>(target: T, names: readonly string[], check: () => Promise<void>, overrides: Record<string, unknown> = {}): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (typeof property === 'string' && property in overrides) return overrides[property];
+      const member: unknown = Reflect.get(object, property, object);
+      if (typeof member !== 'function') return member;
+      const method = member as (...args: unknown[]) => unknown;
+      if (typeof property === 'string' && names.includes(property)) {
+        return async (...args: unknown[]): Promise<unknown> => {
+          await check();
+          return method.apply(object, args);
+        };
+      }
+      return method.bind(object);
+    },
+  });
 }
 
 /**
@@ -25,9 +31,8 @@ function guard<T extends object>(target: T, names: readonly string[], check: () 
  * with time to run), so a writer that lost the policy stops before its next side effect.
  */
 export function guardedRuntime(runtime: PolicyRuntime, check: () => Promise<void>): PolicyRuntime {
-  const provider: Provider = guard(runtime.provider, PROVIDER_CALLS, check);
   const assisted = runtime.provider.assisted;
-  if (assisted) Object.defineProperty(provider, 'assisted', { value: guard(assisted, ['accept'], check) });
+  const provider: Provider = guard(runtime.provider, PROVIDER_CALLS, check, assisted ? { assisted: guard(assisted, ['accept'], check) } : {});
   return {
     ...runtime,
     store: guard<Store>(runtime.store, STORE_CHANGES, check),

@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { storeRegistry } from '../../src/stores/registry.js';
 import type { Store } from '../../src/stores/types.js';
 import { tempDir } from './workspace.js';
+import { MemoryStore, type Entry } from '../sim/memory-store.js';
 
 /** One store type as the contract tests see it: how to open it, and how to open it wrongly. */
 export interface StoreKind {
@@ -20,7 +21,21 @@ export interface StoreKind {
   unreachable(options: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
+/** The simulation's in-memory stores, by space: every handle on one space sees the same data. */
+const memorySpaces = new Map<string, Map<string, Entry>>();
+
+function openMemoryStore(options: Record<string, unknown>): Store {
+  const space = String(options.space);
+  const entries = memorySpaces.get(space) ?? new Map<string, Entry>();
+  memorySpaces.set(space, entries);
+  const store = new MemoryStore(entries);
+  store.down = options.down === true;
+  store.denied = options.denied === true;
+  return store;
+}
+
 export function openStore(options: Record<string, unknown>, clock: Clock = systemClock, configDir = '/'): Store {
+  if (options.type === 'memory') return openMemoryStore(options);
   const deps: AdapterDeps = { logger: silentLogger(), clock, configDir };
   const definition = storeRegistry[options.type as keyof typeof storeRegistry];
   return definition.create(definition.schema.parse(options) as never, deps);
@@ -33,6 +48,13 @@ async function vaultToken(policies: string[]): Promise<string> {
 }
 
 export const STORE_KINDS: StoreKind[] = [
+  {
+    // The simulation's store (test/sim): held to the same contract as the real ones.
+    type: 'memory',
+    options: async () => ({ type: 'memory', space: randomUUID() }),
+    denied: async (options) => ({ options: { ...options, denied: true }, code: 'STORE_ACCESS_DENIED' }),
+    unreachable: async (options) => ({ ...options, down: true }),
+  },
   {
     type: 'file',
     options: async () => {

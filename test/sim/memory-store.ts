@@ -2,7 +2,7 @@ import { RotadError, StoreConflictError } from '../../src/errors.js';
 import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
 
-interface Entry {
+export interface Entry {
   current?: StoredCredential | undefined;
   previous?: StoredCredential | undefined;
   pending?: StoredCredential | undefined;
@@ -18,7 +18,9 @@ interface Entry {
  */
 export class MemoryStore implements Store {
   readonly capabilities = { rollback: true };
-  readonly entries = new Map<string, Entry>();
+  /** Handles made with the same map see one store (as two processes see one server). */
+  constructor(readonly entries = new Map<string, Entry>()) {}
+
   /** Set while the store is "down": every call fails as an unreachable store would. */
   down = false;
   /** Set to refuse every call as a store without the rights would. */

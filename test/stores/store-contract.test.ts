@@ -31,6 +31,9 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     await store.stagePending(p, credential('contract-value-one', 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa'));
     expect(await values(store, 'cycle')).toEqual({ current: undefined, previous: undefined, pending: 'contract-value-one' });
     await expect(store.stagePending(p, credential('contract-other', 'rotation-0009-aaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    // A second value under the same rotation id would be a credential the store forgets: refused too.
+    await expect(store.stagePending(p, credential('contract-value-one-bis', 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect((await values(store, 'cycle')).pending).toBe('contract-value-one');
     await store.promote(p, 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa');
     await store.promote(p, 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa');
     expect(await values(store, 'cycle')).toEqual({ current: 'contract-value-one', previous: undefined, pending: undefined });
