@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/workspace.js';
 
 const INSPECT = join(ROOT, 'test/fixtures/inspect-self.mjs');
+const WRITE_SECRET_FILE = join(ROOT, 'config/consumers/write-secret-file.mjs');
 const deps = (configDir: string) => ({ logger: silentLogger(), clock: systemClock, configDir });
 const ctx = { policy: 'p', rotationId: 'rot-1', logger: silentLogger(), clock: systemClock, signal: new AbortController().signal };
 const SECRET = 'exec-consumer-secret-4f9a2c';
@@ -28,9 +30,27 @@ describe('exec consumer', () => {
     expect(seen.stdin).toBe(SECRET);
     expect(JSON.stringify(seen.argv)).not.toContain(SECRET);
     expect(JSON.stringify(seen.env)).not.toContain(SECRET);
-    expect(seen.env).toMatchObject({ APP: 'demo', ROTAD_POLICY: 'p', ROTAD_ROTATION_ID: 'rot-1', ROTAD_CREDENTIAL_ID: 'cred-7' });
+    expect(seen.env).toMatchObject({ APP: 'demo', ROTAD_POLICY: 'p', ROTAD_ROTATION_ID: 'rot-1', ROTAD_CREDENTIAL_ID: 'cred-7', ROTAD_SECRET_BYTES: String(SECRET.length) });
     expect(seen.env.VAULT_TOKEN, "the daemon's own environment is not passed on").toBeUndefined();
     expect(seen.cwd).toBe(dir);
+  });
+
+  it('the shipped write-secret-file consumer installs only a complete value: cut short or empty input is refused', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'app/secret');
+    const run = (input: string, bytes?: string) => spawnSync('node', [WRITE_SECRET_FILE, target], { input, env: { ...process.env, ...(bytes === undefined ? {} : { ROTAD_SECRET_BYTES: bytes }) }, encoding: 'utf8' });
+    expect(run(SECRET, String(SECRET.length)).status).toBe(0);
+    expect(await readFile(target, 'utf8')).toBe(SECRET);
+    // rotad killed after spawning the command, before (or while) writing stdin: EOF, or a prefix.
+    const empty = run('', String(SECRET.length));
+    const cut = run(SECRET.slice(0, 7), String(SECRET.length));
+    const noLength = run('');
+    for (const refused of [empty, cut, noLength]) {
+      expect(refused.status).toBe(3);
+      expect(refused.stderr).toContain('refusing an incomplete secret');
+      expect(refused.stderr + refused.stdout).not.toContain(SECRET.slice(0, 7));
+    }
+    expect(await readFile(target, 'utf8'), 'the installed value is untouched').toBe(SECRET);
   });
 
   it('with secretVia: file, hands over a 0600 temp file and deletes it afterwards', async () => {

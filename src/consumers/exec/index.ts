@@ -23,6 +23,9 @@ function createExecConsumer(options: ExecConsumerOptions, deps: AdapterDeps): Co
         ...options.env,
         ROTAD_POLICY: ctx.policy,
         ROTAD_ROTATION_ID: ctx.rotationId,
+        // How many bytes make the whole secret: a command reading stdin can tell a complete value
+        // from one cut short (a daemon killed while writing it), and must refuse the latter.
+        ROTAD_SECRET_BYTES: String(Buffer.byteLength(credential.value.reveal(), 'utf8')),
         ...(credential.id === undefined ? {} : { ROTAD_CREDENTIAL_ID: credential.id }),
       };
       if (options.secretVia === 'stdin') {
