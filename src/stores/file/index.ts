@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, open as openFile, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, mkdir, open as openFile, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { IDLE_STATE, type PolicyState } from '../../rotation/state.js';
@@ -8,7 +8,7 @@ import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../type
 import { open, seal } from './cipher.js';
 import { credentialFromJson, credentialToJson, Envelope, StoreDocument, type PolicyEntry } from './document.js';
 import { loadKey, type KeySource } from './key.js';
-import { withFileLock } from './lock.js';
+import { isAlive, withFileLock } from './lock.js';
 import { FileStoreOptions } from './schema.js';
 
 const EMPTY_ENTRY: PolicyEntry = { state: IDLE_STATE, revision: 0 };
@@ -42,6 +42,22 @@ async function writeAtomically(path: string, content: string): Promise<void> {
   await dir.sync().finally(() => dir.close());
 }
 
+/**
+ * Copies of the store left by a writer killed mid-write (`<store>.<pid>.<uuid>.tmp`), and lock
+ * drafts of processes that are gone. Called under the lock, where no other writer has a copy open.
+ */
+async function removeLeftovers(path: string): Promise<void> {
+  const dir = dirname(path);
+  const base = basename(path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const draftPid = /^.+\.lock\.(\d+)\.[0-9a-f-]+\.draft$/.exec(name)?.[1];
+    const orphan = name.endsWith('.tmp') || (draftPid !== undefined && !isAlive(Number(draftPid)));
+    if (orphan) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
 function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
   const path = resolve(deps.configDir, options.path);
   const lockPath = `${path}.lock`;
@@ -49,6 +65,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
     ? { kind: 'file', path: resolve(deps.configDir, options.key.file), generate: options.key.generate }
     : { kind: 'env', name: options.key.env ?? '' };
   let key: Buffer | undefined;
+  let leftovers: Promise<void> | undefined;
 
   async function getKey(): Promise<Buffer> {
     key ??= await loadKey(keySource, await exists(path));
@@ -83,6 +100,8 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       throw unreachable(path, error);
     }
     return withFileLock(lockPath, deps.clock, async () => {
+      leftovers ??= removeLeftovers(path);
+      await leftovers;
       const document = await readDocument();
       const entry = document.policies[policy] ?? EMPTY_ENTRY;
       const changed = change(entry);
@@ -168,6 +187,8 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
         throw unreachable(path, error);
       }
       if (await exists(path)) await readDocument();
+      // Ready means writable: the lock can be taken now (a wedged lock shows here, not only in the next rotation).
+      await withFileLock(lockPath, deps.clock, async () => undefined, 2_000);
     },
 
     async close() {
