@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +69,30 @@ describe('daemon start-up', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'HEAD' })).status).toBe(200);
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'TRACE']) {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: Number(port), path: '/readyz', method }, (response) => { response.resume(); resolve(response.statusCode); }).on('error', reject).end();
+      });
+      expect(status, `${method} is refused`).toBe(405);
+    }
     await daemon.stop();
+  });
+
+  it('a network store down at start: runs, reports not ready, retries; SIGTERM still exits 0', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'rotad.yaml');
+    process.env.ROTAD_TEST_DOWN_VAULT_TOKEN = 'not-a-real-token';
+    const vault = { type: 'vault', address: 'http://127.0.0.1:1', auth: { method: 'token', tokenEnv: 'ROTAD_TEST_DOWN_VAULT_TOKEN' } };
+    await writeFile(config, testConfig(dir, [{ name: 'p' }], '', vault).replace('health: { enabled: false }', 'health: { host: 127.0.0.1, port: 0 }'));
+    const daemon = DaemonProcess.start(config, { ROTAD_TEST_DOWN_VAULT_TOKEN: 'not-a-real-token' });
+    await daemon.waitForMessage('A store is unreachable at start; running, not ready, and retrying');
+    const { port } = await daemon.waitForMessage('Health endpoints listening');
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'not ready', reason: expect.stringMatching(/^store local: .*127\.0\.0\.1:1/) });
+    const failed = await daemon.waitForMessage('Policy could not be processed');
+    expect(failed).toMatchObject({ policy: 'p', retryInMs: 5000 });
+    expect((await daemon.stop()).code).toBe(0);
   });
 });

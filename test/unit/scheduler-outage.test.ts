@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../src/observability/metrics.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { MemoryStore } from '../sim/memory-store.js';
+import { Ledger, type SideEffectCheck } from '../sim/parts.js';
+import { startReplica, type Shared } from '../sim/replica.js';
+import { World } from '../sim/world.js';
+
+/** One replica on the simulation's world, its store down from the start: virtual time, no sleeps. */
+function outage(seconds: number) {
+  const world = new World(7);
+  const store = new MemoryStore();
+  const check = (() => undefined) as unknown as SideEffectCheck;
+  check.violation = () => undefined;
+  check.recorded = () => false;
+  const shared: Shared = {
+    world, store, check, ledger: new Ledger(), deliveries: [], notifications: [], policies: ['p'], consumers: 1, graceMs: 0, leaseMs: 60_000,
+    faults: { store: 0, provider: 0, consumer: 0 },
+  };
+  store.down = true;
+  const reads: number[] = [];
+  const read = store.read.bind(store);
+  store.read = async (ref) => {
+    reads.push(world.now);
+    return read(ref);
+  };
+  const start = world.now;
+  world.at(start + seconds * 1000, 'test', 'store up', () => { store.down = false; });
+  return { world, store, shared, reads, start };
+}
+
+describe('scheduler during a store outage', () => {
+  it('retries at the backoff it logs (5s, then 30s), not at the next minute; recovers by itself', async () => {
+    const { world, shared, reads, start } = outage(20);
+    startReplica(shared, 'r');
+    await world.run(start + 10 * 60_000, () => undefined, 10_000);
+    const looks = reads.map((t) => Math.round((t - start) / 1000));
+    expect(looks.slice(0, 3)).toEqual([0, 5, 35]);
+    expect(shared.store.entry('p').state.lastRotationId, 'rotated once the store was back').toBeDefined();
+    expect(shared.deliveries).toHaveLength(1);
+  });
+
+  it('says so at once in the metrics, and alerts once per outage (from memory: the store cannot record it)', async () => {
+    const { world, shared, start } = outage(200);
+    const metrics = new Metrics();
+    // A replica whose scheduler exports metrics: the sim's replica with the metrics option set.
+    const runtime = (startReplica(shared, 'r') as Scheduler).runtime;
+    const scheduler = new Scheduler(runtime, { concurrency: 1, clock: world.clockFor('m'), logger: silentLogger(), metrics, timers: world.timersFor('m') });
+    scheduler.start();
+    await world.run(start + 1_000, () => undefined, 10_000);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/rotad_policy_ready\{policy="p"\} 0/);
+    expect(text).toMatch(/rotad_needs_attention\{policy="p"\} 1/);
+    await world.run(start + 190_000, () => undefined, 10_000);
+    const alerts = shared.notifications.filter((n) => n.type === 'needs-attention' && n.message.includes('cannot process this policy'));
+    expect(alerts.length, 'one alert per replica, not one per attempt').toBe(2);
+    expect(alerts[0]?.code).toBe('STORE_UNREACHABLE');
+  });
+});
