@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { duplicateKeys } from './duplicate-keys.js';
-import { interpolateEnv } from './interpolate.js';
+import { hideEnvValues, interpolateEnv } from './interpolate.js';
 import { problemsFromIssues, type Problem } from './issues.js';
 import { locateNode, position } from './locate.js';
 import { normalize, type ResolvedConfig } from './normalize.js';
@@ -30,6 +30,27 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   return parseConfig(text, name, env, path);
 }
 
+/** Aliases cap: enough for any real config, far below what an alias bomb expands to. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data. Aliases must name an anchor set before them, and may not expand
+ * without bound (a "billion laughs" document): both are refused at the alias's position.
+ */
+function toPlainData(doc: Document, name: string, lines: LineCounter): unknown {
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_key, node) => { aliases.push(node); } });
+  for (const alias of aliases) {
+    if (alias.resolve(doc) === undefined) throw new ConfigError([`${name}:${position(alias, lines)}: alias *${alias.source} names no anchor set before it (write &${alias.source} first)`]);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    throw new ConfigError([`${name}:${position(aliases[0], lines)}: aliases expand to too much data (more than ${MAX_ALIAS_COUNT} copies); write the values out`]);
+  }
+}
+
 /** Validates config text; `name` is the file name used in messages, `path` where relative paths start. */
 export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv = process.env, path = name): ResolvedConfig {
   const lines = new LineCounter();
@@ -43,12 +64,12 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
       }).concat(duplicates),
     );
   }
-  const located = (problem: Problem): string => `${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`;
-  const unset = interpolateEnv(doc, env);
+  const { unset, substituted } = interpolateEnv(doc, env);
+  const located = (problem: Problem): string => hideEnvValues(`${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`, substituted);
   if (unset.length > 0) {
     throw new ConfigError(unset.map(({ name: variable, node }) => `${name}:${position(node, lines)}: environment variable ${variable} is not set (referenced as \${env:${variable}})`));
   }
-  const raw: unknown = doc.toJS();
+  const raw = toPlainData(doc, name, lines);
   const parsed = RotadConfig.safeParse(raw ?? {});
   if (!parsed.success) {
     const valueAt = (path: readonly PropertyKey[]): unknown => (doc.getIn(path as unknown[]) as unknown);

@@ -45,6 +45,12 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
   { case: 'unset environment variable', text: policy('    provider: { type: random }\n    schedule:\n      every: ${env:ROTATE_EVERY}\n'), at: '8:14', message: /environment variable ROTATE_EVERY is not set/ },
   { case: 'bad policy name', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n').replace('name: p1', 'name: Prod Token'), at: '5:11', message: /expected a name of lowercase letters/ },
   { case: 'wrong version', text: `version: 2\n${STORE}policies: []\n`, at: '1:10', message: /expected version: 1/ },
+  { case: 'alias before its anchor', text: `version: 1\n${STORE}policies:\n  - name: p1\n    provider: *random\n    schedule: { every: 1d }\n  - name: p2\n    provider: &random { type: random }\n    schedule: { every: 1d }\n`, at: '6:15', message: /alias \*random names no anchor set before it/ },
+  { case: 'an alias bomb (billion laughs)', text: `version: 1\n${STORE}x0: &a [l, l, l, l, l, l, l, l, l]\nx1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nx2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nx3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nx4: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\npolicies: []\n`, at: '5:9', message: /aliases expand to too much data/ },
+  { case: 'a schedule far beyond any date', text: policy('    provider: { type: random }\n    schedule: { every: 300000000000w }\n'), at: '7:24', message: /schedule\.every: expected a duration .*at most 3650d/ },
+  { case: 'a grace period far beyond any date', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    grace: 300000000000w\n'), at: '8:12', message: /grace: expected a duration .*at most 3650d/ },
+  { case: 'a secret where the name of its variable belongs', text: 'version: 1\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: "s.Abc/def+ghi==" } }\npolicies: []\n', at: '3:88', message: /tokenEnv: expected the name of an environment variable/ },
+  { case: 'file store key.env given the key itself', text: 'version: 1\nstores:\n  s: { type: file, path: x, key: { env: "q83v+Zb0cUPCy2mWkLB5aJ/jX1bYtqPuQ1fDL0zN3Xk=" } }\npolicies: []\n', at: '3:41', message: /key\.env: expected the name of an environment variable/ },
   { case: 'file store key with both sources', text: 'version: 1\nstores:\n  s: { type: file, path: x, key: { env: A, file: b } }\npolicies: []\n', at: '3:34', message: /set exactly one of key\.file and key\.env/ },
 ];
 
@@ -59,6 +65,31 @@ describe('rotad validate: bad files are refused with file:line:col and an action
   it('reports every problem of a file at once, not just the first', () => {
     const problems = problemsOf(policy('    provider: { type: random, lenght: 3 }\n    schedule: { every: 3 days }\n    color: blue\n'));
     expect(problems).toHaveLength(3);
+  });
+
+  it('no message repeats a value taken from the environment, nor a secret put where a variable name belongs', () => {
+    const secret = 'hvs.CAESIJ-secret-from-the-environment';
+    const env = { LEAKY: secret };
+    const files = [
+      policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", timezone: "${env:LEAKY}" }\n'),
+      policy('    provider: { type: random }\n    schedule: { cron: "${env:LEAKY}" }\n'),
+      policy('    provider: { type: "${env:LEAKY}" }\n    schedule: { every: 1d }\n'),
+      policy('    provider: { type: random }\n    schedule: { every: 1d }\n    ${env:LEAKY}: 1\n'),
+      'version: 1\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: "${env:LEAKY}" } }\npolicies: []\n',
+      'version: 1\nnotifiers:\n  s: { type: slack, webhookUrlEnv: "https://hooks.example.invalid/T0/B0/' + secret + '" }\nstores: {}\npolicies: []\n',
+    ];
+    for (const text of files) {
+      const problems = problemsOf(text, env);
+      expect(problems.length, text).toBeGreaterThan(0);
+      for (const problem of problems) expect(problem).not.toContain(secret);
+    }
+    expect(problemsOf(files[0]!, env).join('\n')).toContain('${env:LEAKY}');
+  });
+
+  it('a quoted ${env:…} reference stays a string', () => {
+    const text = `version: 1\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { field: "\${env:FIELD}" }\n`;
+    const config = parseConfig(text, 'rotad.yaml', { FIELD: '1234' });
+    expect(config.policies[0]?.secret?.field).toBe('1234');
   });
 
   it('a value that is a single ${env:…} reference takes the YAML type of its text', () => {

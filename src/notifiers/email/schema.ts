@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationText } from '../../config/duration-text.js';
 import { NotifierCommon } from '../common.js';
+import { EnvName } from '../../config/env-name.js';
 
 /** Options of the `email` notifier: plain-text mail over SMTP. */
 export const EmailNotifierOptions = z.strictObject({
@@ -14,7 +15,7 @@ export const EmailNotifierOptions = z.strictObject({
   /** SMTP user; with it, the password comes from passwordEnv. */
   username: z.string().optional(),
   /** Environment variable holding the SMTP password. Default: ROTAD_SMTP_PASSWORD. */
-  passwordEnv: z.string().default('ROTAD_SMTP_PASSWORD'),
+  passwordEnv: EnvName.default('ROTAD_SMTP_PASSWORD'),
   from: z.string().min(3),
   to: z.array(z.string().min(3)).min(1),
   /** Per connection. Default: 15s. */

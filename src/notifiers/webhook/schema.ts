@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationText } from '../../config/duration-text.js';
 import { NotifierCommon } from '../common.js';
+import { EnvName } from '../../config/env-name.js';
 
 /** Options of the `webhook` notifier: a signed JSON event per POST. */
 export const WebhookNotifierOptions = z.strictObject({
@@ -8,7 +9,7 @@ export const WebhookNotifierOptions = z.strictObject({
   /** Receiver URL (http:// or https://). */
   url: z.url({ protocol: /^https?$/ }),
   /** Environment variable holding the HMAC signing secret. Default: ROTAD_WEBHOOK_SECRET. */
-  secretEnv: z.string().default('ROTAD_WEBHOOK_SECRET'),
+  secretEnv: EnvName.default('ROTAD_WEBHOOK_SECRET'),
   /** Per request. Default: 10s. */
   timeout: DurationText.default('10s'),
   ...NotifierCommon,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationText } from '../../config/duration-text.js';
 import { BaseUrl } from '../dns-label.js';
 import { stringsOf, templateProblem } from './template.js';
+import { EnvName } from '../../config/env-name.js';
 
 /** One templated request. `{{current}}`, `{{credential}}`, `{{credential.id}}`, `{{policy}}`, `{{rotationId}}`, `{{vars.X}}`. */
 const RequestTemplate = z.strictObject({
@@ -26,7 +27,7 @@ export const HttpProviderOptions = z
     /** Non-secret values the templates name as {{vars.X}}. */
     vars: z.record(z.string(), z.string()).default({}),
     /** Environment variable with the credential to create the first token with, when the store holds none yet. */
-    bootstrapEnv: z.string().optional(),
+    bootstrapEnv: EnvName.optional(),
     /** Creates a token; usually authenticated with {{current}}. */
     create: RequestTemplate.extend({
       response: z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvName } from '../../config/env-name.js';
 
 /** Where the file store's 256-bit key comes from: exactly one of `file` and `env`. */
 export const FileStoreKey = z
@@ -6,7 +7,7 @@ export const FileStoreKey = z
     /** Path of a file holding the key, base64 (44 chars) or hex (64 chars). Relative to the config file. */
     file: z.string().min(1).optional(),
     /** Name of an environment variable holding the key, base64 or hex. */
-    env: z.string().min(1).optional(),
+    env: EnvName.optional(),
     /**
      * With `file`: create a new random key (mode 0600) when neither the key file nor the store
      * exists yet. Never replaces a key. Default: false.

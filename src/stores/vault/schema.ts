@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { DurationText } from '../../config/duration-text.js';
+import { EnvName } from '../../config/env-name.js';
 
 const TokenAuth = z.strictObject({
   method: z.literal('token'),
   /** Environment variable holding the token. Default: VAULT_TOKEN. */
-  tokenEnv: z.string().default('VAULT_TOKEN'),
+  tokenEnv: EnvName.default('VAULT_TOKEN'),
   /** File holding the token (e.g. written by Vault Agent); wins over tokenEnv. */
   tokenFile: z.string().optional(),
 });
@@ -16,7 +17,7 @@ const AppRoleAuth = z.strictObject({
   /** The role id (not secret). */
   roleId: z.string().min(1),
   /** Environment variable holding the secret id. Default: VAULT_SECRET_ID. */
-  secretIdEnv: z.string().default('VAULT_SECRET_ID'),
+  secretIdEnv: EnvName.default('VAULT_SECRET_ID'),
   /** File holding the secret id; wins over secretIdEnv. */
   secretIdFile: z.string().optional(),
 });
