@@ -7,7 +7,7 @@ import { runSeed, type SeedReport } from './run-seed.js';
  * seed and prints its trace.
  */
 const replay = process.env.SIM_SEED === undefined ? undefined : Number(process.env.SIM_SEED);
-const seeds = Number(process.env.SIM_SEEDS ?? 1500);
+const seeds = Number(process.env.SIM_SEEDS ?? 3000);
 const first = Number(process.env.SIM_FIRST_SEED ?? 1);
 
 describe('simulation: replicas, kills at any event, store outages, faults', () => {

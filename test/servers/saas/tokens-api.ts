@@ -6,11 +6,14 @@ import { newToken, notFound, SaasServer, type Reply, type Request } from './base
  */
 export class TokensApiServer extends SaasServer {
   readonly tokens = new Map<string, { id: string; value: string; expiresAt: string }>();
+  /** Every token ever created, with the name it was created under (rotad puts its rotation id there), live or not. */
+  readonly ledger: Array<{ id: string; value: string; name: string }> = [];
   #counter = 0;
 
-  create(): { id: string; value: string; expiresAt: string } {
+  create(name = ''): { id: string; value: string; expiresAt: string } {
     const token = { id: `t${++this.#counter}`, value: `acme_${newToken(16)}`, expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString() };
     this.tokens.set(token.id, token);
+    this.ledger.push({ id: token.id, value: token.value, name });
     return token;
   }
 
@@ -34,7 +37,8 @@ export class TokensApiServer extends SaasServer {
     if (v1 !== 'v1') return { ...notFound, as: caller.id };
     if (resource === 'me' && request.method === 'GET') return { status: 200, as: caller.id, body: { token_id: caller.id, account: 'acme' } };
     if (resource === 'tokens' && request.method === 'POST' && id === undefined) {
-      const token = this.create();
+      const name = (request.body as { name?: unknown } | undefined)?.name;
+      const token = this.create(typeof name === 'string' ? name : '');
       return { status: 201, as: caller.id, body: { data: { token: token.value, id: token.id, expires_at: token.expiresAt } } };
     }
     if (resource === 'tokens' && request.method === 'DELETE' && id !== undefined) {
