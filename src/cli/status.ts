@@ -18,6 +18,8 @@ export interface PolicyStatus {
   needsAttention: boolean;
   attention?: { code: string; message: string; phase: string } | undefined;
   error?: string | undefined;
+  /** The daemon working on the rotation right now, and until when its lease runs (a killed one's runs out by itself). */
+  heldBy?: { owner: string; until: string } | undefined;
   /** Set while the rotation waits for a person: who, for what, since when, until when. */
   waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined } | undefined;
 }
@@ -58,6 +60,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
           nextRotationAt: due ? iso(due.at) : undefined,
           nextReason: due?.reason,
           needsAttention: state.attention !== undefined,
+          heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,
           waitingFor,
           attention: state.attention && { code: state.attention.code, message: state.attention.message, phase: state.attention.phase },
         });
@@ -76,6 +79,9 @@ export async function statusCommand(path: string, json: boolean): Promise<number
     );
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) out.line(pad(row, widths));
+    for (const r of rows.filter((row) => row.heldBy)) {
+      out.line(`\n${r.policy}: worked on by ${r.heldBy!.owner} (lease until ${r.heldBy!.until}; if that daemon is gone, another resumes the rotation then)`);
+    }
     for (const r of rows.filter((row) => row.waitingFor)) {
       const w = r.waitingFor!;
       out.line(`\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`);

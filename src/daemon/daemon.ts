@@ -9,7 +9,9 @@ import { startHealthServer } from '../observability/health.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
+import { newLeaseOwner } from '../rotation/lease.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { DAEMON_SIGNALS, takeBufferedSignals } from './early-signals.js';
 import { faultHookFromEnv } from './faults.js';
 import { removePidFile, wakeFilePath, writePidFile } from './pid-file.js';
 
@@ -37,7 +39,8 @@ async function consumeWakeMarker(stateDir: string): Promise<boolean> {
 export async function runDaemon(configPath: string, logger: Logger): Promise<number> {
   const events: string[] = [];
   let handle: (signal: string) => void = (signal) => events.push(signal);
-  for (const signal of ['SIGHUP', 'SIGUSR2', 'SIGTERM', 'SIGINT'] as const) process.on(signal, () => handle(signal));
+  for (const signal of DAEMON_SIGNALS) process.on(signal, () => handle(signal));
+  events.push(...takeBufferedSignals());
 
   let config: ResolvedConfig;
   try {
@@ -57,7 +60,9 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     logger.fatal({ error: describeError(error) }, 'Cannot start');
     return 1;
   }
-  let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit });
+  // One lease holder name for the whole process: a reload keeps working on what it holds.
+  const owner = newLeaseOwner();
+  let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner });
   try {
     // The file store is on this machine: if it cannot be used, a person must act, so the start fails.
     await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
@@ -113,7 +118,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const reload = async (): Promise<void> => {
     try {
       const next = await loadConfig(configPath);
-      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit });
+      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner });
       await pingAll(nextRuntime);
       const old = runtime;
       runtime = nextRuntime;
@@ -157,7 +162,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     }
   };
 
-  logger.info({ config: config.path, policies: config.policies.map((p) => p.name), pid: process.pid }, 'rotad started');
+  logger.info({ config: config.path, policies: config.policies.map((p) => p.name), pid: process.pid, owner }, 'rotad started');
   scheduler.start();
   for (const signal of events.splice(0)) handle(signal);
   return exited;

@@ -58,8 +58,8 @@ export class Scheduler {
   #runtime: Runtime;
   readonly #options: SchedulerOptions;
   readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
-  /** Policies asked for by SIGUSR2 and not yet recorded as a request in the store. */
-  readonly #signalled = new Set<string>();
+  /** Policies asked for by SIGUSR2 (with when) and not yet recorded as a request in the store. */
+  readonly #signalled = new Map<string, number>();
   readonly #errors: PolicyErrors;
   /** Policies another writer holds (or just moved on): not looked at before the given time. */
   readonly #notBefore = new Map<string, number>();
@@ -87,15 +87,15 @@ export class Scheduler {
 
   /**
    * SIGUSR2: every policy with rotateOnSignal is asked to rotate, as `rotad rotate` would: the
-   * request is recorded in the store, so several replicas signalled at once serve it once, and a
-   * rotation already in progress serves it. Manual requests are picked up too, and rotations
+   * request is recorded in the store, so several replicas signalled at once serve it once; a
+   * rotation in progress, or one that started after the signal, serves it. Manual requests are picked up too, and rotations
    * waiting for a person look at once for a token written to the store's handover slot.
    */
   signalRotation(): string[] {
     const names = this.#runtime.config.policies.filter((p) => p.rotateOnSignal).map((p) => p.name);
     for (const name of names) {
       // A rotation of this replica in flight serves the signal.
-      if (!this.#running.has(name)) this.#signalled.add(name);
+      if (!this.#running.has(name)) this.#signalled.set(name, this.#options.clock.now());
     }
     this.#lookAtWaiting = true;
     void this.wake();
@@ -185,9 +185,12 @@ export class Scheduler {
       return { wakeAt };
     }
     let trigger: Trigger | undefined;
-    if (this.#signalled.has(policy.name)) {
+    const signalledAt = this.#signalled.get(policy.name);
+    if (signalledAt !== undefined) {
       this.#signalled.delete(policy.name);
-      if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined) {
+      // Served already by a rotation that started after it (another replica's, signalled at the same time).
+      const served = (snapshot.state.lastStartedAt ?? -Infinity) >= signalledAt;
+      if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined && !served) {
         snapshot = await this.#recordSignal(policy, snapshot, now);
         due = nextDue(config.timing, snapshot.state, now);
         trigger = 'signal';

@@ -35,7 +35,7 @@ export function randomKills(type: string): void {
       await settle(store);
       expect((await last.stop()).code).toBe(0);
       const { report, problems, secrets } = await inspect({ store: type, scenario: 'random kills', kills: KILLS, requests }, fleet, store, api, dir);
-      console.log(`chaos ${JSON.stringify(report)}`);
+      console.log(`chaos ${JSON.stringify(report)}${problems.length > 0 ? `\n${problems.join("\n")}` : ""}`);
       expect(problems).toEqual([]);
       expect(report.rotationsStarted, 'at most one new rotation per request per policy').toBeLessThanOrEqual(requests * 2);
       expectNoSecretsInOutput([bootstrap.value, ...secrets]);

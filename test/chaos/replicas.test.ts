@@ -21,6 +21,7 @@ describe.each(['vault', 'aws-secrets-manager', 'file'])('chaos: %s store, three 
     const fleet = new Fleet({ ACME_BOOTSTRAP_TOKEN: bootstrap.value });
     const configs = await Promise.all(Array.from({ length: REPLICAS }, (_, i) => chaosConfig(dir, i, store, api, 2_000)));
     const live: DaemonProcess[] = configs.map((config) => fleet.start(config));
+    for (const daemon of live) await daemon.waitForMessage('rotad started');
     let kills = 0;
     for (let request = 0; request < REQUESTS; request += 1) {
       const target = randomBetween(0, REPLICAS - 1);
@@ -32,13 +33,15 @@ describe.each(['vault', 'aws-secrets-manager', 'file'])('chaos: %s store, three 
         await fleet.kill(live[victim]!);
         kills += 1;
         live[victim] = fleet.start(configs[victim]!);
+        // Signalled before node has run any JavaScript (~100 ms), any process dies of SIGUSR2.
+        await live[victim]!.waitForMessage('rotad started');
       }
       await pause(randomBetween(100, 900));
     }
     await settle(store);
     for (const daemon of live) expect((await daemon.stop()).code).toBe(0);
     const { report, problems, secrets } = await inspect({ store: type, scenario: `${REPLICAS} replicas`, kills, requests: REQUESTS }, fleet, store, api, dir);
-    console.log(`chaos ${JSON.stringify(report)}`);
+    console.log(`chaos ${JSON.stringify(report)}${problems.length > 0 ? `\n${problems.join("\n")}` : ""}`);
     expect(problems).toEqual([]);
     // Each request (rotate --all and a signal to every replica, at once) starts at most one rotation of each policy, plus the first.
     expect(report.rotationsStarted).toBeLessThanOrEqual((REQUESTS + 1) * 2);

@@ -5,6 +5,13 @@ import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
 import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
 
+/** Whether process `pid` has a handler for signal number `signo` (the SigCgt mask of /proc/PID/status). */
+async function catches(pid: number, signo: number): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(signo - 1))) !== 0n;
+}
+
 const completed = (policy: string) => (e: Record<string, unknown>) => e.msg === 'Rotation completed' && e.policy === policy;
 
 describe('signals reach the daemon running as a child process', () => {
@@ -23,6 +30,21 @@ describe('signals reach the daemon running as a child process', () => {
 
   afterAll(async () => {
     await daemon.stop();
+  });
+
+  it('a SIGUSR2 while the daemon is still loading neither kills it nor is lost', async () => {
+    const early = await tempDir();
+    const earlyConfig = await writeConfig(early, [{ name: 'early', rotateOnSignal: true }]);
+    const starting = DaemonProcess.start(earlyConfig);
+    // Node needs ~100 ms before any JavaScript runs (no process can catch a signal earlier). From the
+    // moment rotad's entry point runs, SIGUSR2 is caught: signal as soon as the kernel says so.
+    while (!(await catches(starting.child.pid!, 12))) await new Promise((resolve) => setTimeout(resolve, 2));
+    starting.signal('SIGUSR2');
+    expect(starting.entries.some((e) => e.msg === 'rotad started'), 'signalled while still loading').toBe(false);
+    await starting.waitForMessage('Rotation triggered by signal');
+    await starting.waitFor(completed('early'));
+    expect((await starting.stop()).code).toBe(0);
+    secrets.push(...secretsOf(await readPolicy(early, 'early')));
   });
 
   it('SIGUSR2 rotates the policies that opt in, and only those', async () => {

@@ -183,6 +183,9 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     const bound = 4 * report.replicas * shared.policies.length + 2;
     if (perMinute > bound) violations.push(`an idle system made ${perMinute} calls a minute (bound ${bound})`);
     violations.push(...convergence(shared, report));
+    // One rotation per request: each policy starts at most one per `rotate`, one per signal, and its first.
+    const startBound = shared.policies.length * (1 + report.requests + report.signals);
+    if (report.started > startBound) violations.push(`${report.started} rotations started for ${report.requests} requests and ${report.signals} signals (bound ${startBound})`);
     if (violations.length > 0) throw new SimulationFailure(violations[0]);
   } catch (error) {
     if (!(error instanceof SimulationFailure)) throw error;

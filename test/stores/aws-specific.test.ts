@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeSecretCommand, PutSecretValueCommand, CreateSecretCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, PutSecretValueCommand, CreateSecretCommand, SecretsManagerClient, UpdateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { randomProvider } from '../../src/providers/random/index.js';
 import { runRotation } from '../../src/rotation/engine.js';
+import { Secret } from '../../src/secret.js';
 import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';
 import { openStore } from '../helpers/store-kinds.js';
 
@@ -41,6 +42,27 @@ describe('aws-secrets-manager store on a real moto server', () => {
     await store.clearHandover!({ name }); // already gone: still fine
     person.destroy();
     docsUser.destroy();
+  });
+
+  it('a promote repeated after the labels moved (killed before the record was written) keeps the previous credential and its id', async () => {
+    const space = randomUUID().slice(0, 8);
+    const options = { ...baseOptions(), name: `apps/${space}/{policy}`, stateName: `rotad-state/${space}/{policy}` };
+    const store = openStore(options);
+    const p = { name: 'repeat' };
+    const credential = (value: string, rotationId: string) => ({ value: new Secret(value), rotationId, createdAt: 1, id: `id-${rotationId}` });
+    const [r1, r2] = [`r1-${randomUUID()}`.slice(0, 36), `r2-${randomUUID()}`.slice(0, 36)];
+    await store.stagePending(p, credential('repeat-value-one', r1));
+    await store.promote(p, r1);
+    await store.stagePending(p, credential('repeat-value-two', r2));
+    // The first attempt got as far as moving AWSCURRENT (AWS moves AWSPREVIOUS along), then died.
+    const client = sdk();
+    await client.send(new UpdateSecretVersionStageCommand({ SecretId: `apps/${space}/repeat`, VersionStage: 'AWSCURRENT', MoveToVersionId: r2, RemoveFromVersionId: r1 }));
+    client.destroy();
+    await store.promote(p, r2);
+    const after = await store.read(p);
+    expect(after.current).toMatchObject({ rotationId: r2, id: `id-${r2}` });
+    expect(after.previous).toMatchObject({ rotationId: r1, id: `id-${r1}` });
+    expect(after.previous?.value.reveal()).toBe('repeat-value-one');
   });
 
   it('keys moto never issued are refused as STORE_ACCESS_DENIED', async () => {

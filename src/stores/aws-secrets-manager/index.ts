@@ -182,12 +182,15 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
         }
       }
       if (versionWith(await secrets.versions(name), 'AWSPENDING') === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
+      // The version the new one replaced: AWSCURRENT as read, or, when an earlier attempt already
+      // moved the label (a crash or timeout between the move and this record), AWS's AWSPREVIOUS.
+      const replacedId = currentId === rotationId ? versionWith(versions, 'AWSPREVIOUS') : currentId;
       let promoted: VersionFacts | undefined;
       await updateRecord(ref, (record) => {
         if (record.current?.versionId === rotationId) return undefined;
         const facts = record.pending?.rotationId === rotationId ? record.pending : { rotationId, createdAt: Date.now() };
         promoted = { ...facts, versionId: rotationId };
-        const replaced = record.current?.versionId === currentId ? record.current : currentId ? { versionId: currentId, rotationId: `external-${currentId}`, createdAt: 0 } : undefined;
+        const replaced = record.current?.versionId === replacedId ? record.current : replacedId ? { versionId: replacedId, rotationId: `external-${replacedId}`, createdAt: 0 } : undefined;
         return { ...record, previous: replaced, current: promoted, pending: undefined, firstValue: undefined };
       });
       if (promoted) await tagFacts(ref, promoted);
