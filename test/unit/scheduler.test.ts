@@ -46,7 +46,10 @@ describe('scheduler', () => {
     const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
     const outcomes: string[] = [];
     const names = ['a', 'b', 'c', 'd', 'e'];
-    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock: systemClock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    // The scheduler's clock can be moved ahead of the engines' (which stay on the system clock).
+    let ahead = 0;
+    const clock = { now: () => Date.now() + ahead, sleep: systemClock.sleep };
+    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
     scheduler.start();
     const waitUntil = async (done: () => boolean): Promise<void> => {
       const deadline = Date.now() + 10_000;
@@ -60,7 +63,12 @@ describe('scheduler', () => {
     await waitUntil(() => outcomes.length >= 5);
     await new Promise((r) => setTimeout(r, 200));
     expect(outcomes.filter((o) => o.startsWith('a:'))).toHaveLength(1);
-    // A signal with nothing in flight rotates every policy once more.
+    // A signal right after those rotations started is served by them (one request reaching several replicas)…
+    scheduler.signalRotation();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(outcomes).toHaveLength(5);
+    // …a later one, with nothing in flight, rotates every policy once more.
+    ahead = 11_000;
     scheduler.signalRotation();
     await waitUntil(() => outcomes.length >= 10);
     await new Promise((r) => setTimeout(r, 200));
