@@ -1,5 +1,10 @@
 import { writeFile } from 'node:fs/promises';
+import { systemClock } from '../clock.js';
 import { StoreConflictError } from '../errors.js';
+import { recordRetryDelay } from '../stores/state-record.js';
+
+/** A running rotation writes its state about once per step; this many tries (about 10 s in all) get between its writes. */
+const CLI_WRITE_ATTEMPTS = 12;
 import { runningDaemonPid, wakeFilePath } from '../daemon/pid-file.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicyState } from '../rotation/state.js';
@@ -18,7 +23,9 @@ export async function updateState(policy: PolicyRuntime, change: (state: PolicyS
       await policy.store.writeState(policy.ref, next, snapshot.revision);
       return;
     } catch (error) {
-      if (!(error instanceof StoreConflictError) || attempt >= 5) throw error;
+      // A daemon working on the policy writes its state at every step: back off and read again.
+      if (!(error instanceof StoreConflictError) || attempt >= CLI_WRITE_ATTEMPTS) throw error;
+      await systemClock.sleep(recordRetryDelay(attempt));
     }
   }
 }

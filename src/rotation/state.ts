@@ -79,8 +79,11 @@ export const PolicyState = z.object({
   requestedAt: z.number().optional(),
   lastRotatedAt: z.number().optional(),
   lastRotationId: z.string().optional(),
-  /** When the last completed rotation started: a signal older than that is already served. */
-  lastStartedAt: z.number().optional(),
+  /**
+   * When the last completed rotation that a request started (`rotad rotate`, SIGUSR2) began: a
+   * signal arriving shortly after is the same request reaching another replica, and is served.
+   */
+  lastRequestedStartAt: z.number().optional(),
   history: z.array(HistoryEntry).default([]),
   /** Alerts already sent (expiry thresholds, expired, overdue), so that each fires once, across restarts. */
   alertsSent: z.array(z.string()).default([]),

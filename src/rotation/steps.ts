@@ -200,7 +200,7 @@ const complete: Step = {
       ...ROTATION_ENDED,
       lastRotatedAt: now,
       lastRotationId: ctx.rotationId,
-      lastStartedAt: ctx.state.startedAt,
+      lastRequestedStartAt: ctx.state.trigger === 'cli' || ctx.state.trigger === 'signal' ? ctx.state.startedAt : ctx.state.lastRequestedStartAt,
       history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'succeeded', at: now }),
     });
   },

@@ -21,7 +21,7 @@ import { nextDue, type DueReason } from './next-run.js';
 
 /** Longest sleep between two looks at the store: catches changes made by CLI commands and clock jumps. */
 const MAX_SLEEP_MS = 60_000;
-/** A signal is served by a rotation that started at most this long before it. */
+/** A signal is served by a requested rotation that started at most this long before it. */
 const SIGNAL_COALESCE_MS = 10_000;
 /** A run that found the policy moved on by another writer looks again after this (when no lease says longer). */
 const BUSY_RETRY_MS = 1_000;
@@ -90,7 +90,8 @@ export class Scheduler {
   /**
    * SIGUSR2: every policy with rotateOnSignal is asked to rotate, as `rotad rotate` would: the
    * request is recorded in the store, so several replicas signalled at once serve it once; a
-   * rotation in progress, or one that started after the signal or at most 10 s before it, serves it. Manual requests are picked up too, and rotations
+   * rotation in progress, or a requested one that started after the signal or at most 10 s before
+   * it, serves it. Manual requests are picked up too, and rotations
    * waiting for a person look at once for a token written to the store's handover slot.
    */
   signalRotation(): string[] {
@@ -190,9 +191,9 @@ export class Scheduler {
     const signalledAt = this.#signalled.get(policy.name);
     if (signalledAt !== undefined) {
       this.#signalled.delete(policy.name);
-      // Served already by a rotation that started after it, or just before it: the same request
-      // reaching several replicas, or following `rotad rotate`, rotates once.
-      const served = (snapshot.state.lastStartedAt ?? -Infinity) >= signalledAt - SIGNAL_COALESCE_MS;
+      // Served already by a requested rotation that started after it, or just before it: the same
+      // request reaching several replicas, or a signal following `rotad rotate`, rotates once.
+      const served = (snapshot.state.lastRequestedStartAt ?? -Infinity) >= signalledAt - SIGNAL_COALESCE_MS;
       if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined && !served) {
         snapshot = await this.#recordSignal(policy, snapshot, now);
         due = nextDue(config.timing, snapshot.state, now);

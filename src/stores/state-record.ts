@@ -22,6 +22,18 @@ interface BookkeepingRecord {
   previous?: { revokedAt?: number | undefined } | undefined;
 }
 
+/** Attempts of one record read-modify-write when other writers keep winning the compare-and-swap. */
+export const RECORD_WRITE_ATTEMPTS = 8;
+
+/**
+ * The pause before attempt `attempt` + 1 of a record write that lost its compare-and-swap: short,
+ * growing and jittered, so that writers racing for one record (replicas, a CLI command) spread out
+ * instead of colliding again in lock-step.
+ */
+export function recordRetryDelay(attempt: number): number {
+  return Math.round(10 * 2 ** Math.min(attempt, 6) * (0.5 + Math.random()));
+}
+
 /** The change behind Store.writeState: replaces the state if the revision still matches. */
 export function replaceState<R extends BookkeepingRecord>(policy: string, state: PolicyState, expectedRevision: string): (record: R) => R {
   return (record) => {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
 import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
 
@@ -80,10 +80,11 @@ describe('signals reach the daemon running as a child process', () => {
     daemon.signal('SIGHUP');
     const duplicate = await daemon.waitForMessage('Configuration reload rejected, keeping the running configuration', () => true, 15_000, 1);
     expect(String((duplicate.problems as string[])[0])).toMatch(/rotad\.yaml:2:1: duplicate key 'version'/);
-    // Still alive and still on the previous config: a signal rotation works.
-    daemon.signal('SIGUSR2');
-    await daemon.waitFor(completed('on-signal'), 15_000, 2);
+    // Still alive and still on the previous config: a requested rotation works. (A SIGUSR2 this soon
+    // after the signalled rotation of the test before would be served by that one.)
     await writeFile(config, good);
+    expect((await runCli(['rotate', 'on-signal', '--config', config])).code).toBe(0);
+    await daemon.waitFor(completed('on-signal'), 15_000, 2);
   });
 
   it('SIGTERM stops it with exit code 0 and removes the pid file', async () => {

@@ -4,16 +4,15 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../config/duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import { previousRevoked, replaceState } from '../state-record.js';
+import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
 import { awsError } from './errors.js';
 import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
 
-const RECORD_WRITE_ATTEMPTS = 5;
 
-function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDeps): Store {
+function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDeps): Store {
   const timeoutMs = durationMs(options.timeout);
   const client = new SecretsManagerClient({
     ...(options.region ? { region: options.region } : {}),
@@ -87,6 +86,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
         return next;
       } catch (error) {
         if (!(error instanceof StoreConflictError) || attempt >= RECORD_WRITE_ATTEMPTS) throw error;
+        await deps.clock.sleep(recordRetryDelay(attempt));
       }
     }
   }
@@ -139,14 +139,6 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
     async stagePending(ref, { value, ...facts }) {
       const name = secretName(ref);
       const versions = await secrets.versions(name);
-      if (versionWith(versions, 'AWSCURRENT') === undefined) {
-        await updateRecord(ref, (record) => {
-          if (record.pending?.rotationId === facts.rotationId && record.firstValue === value.reveal()) return undefined;
-          if (record.pending) throw new StoreConflictError(`policy ${ref.name} already has a pending credential from rotation ${record.pending.rotationId}`);
-          return { ...record, pending: facts, firstValue: value.reveal() };
-        });
-        return;
-      }
       const pendingId = versionWith(versions, 'AWSPENDING');
       if (pendingId !== undefined && pendingId !== facts.rotationId) {
         throw new StoreConflictError(`secret ${name} already has an AWSPENDING version ${pendingId}`);
@@ -155,8 +147,17 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
       if (pendingId !== undefined && decode(ref, await secrets.get(name, { versionId: pendingId })) !== value.reveal()) {
         throw new StoreConflictError(`secret ${name} already has a different AWSPENDING value for rotation ${pendingId}`);
       }
-      if (pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal()), ['AWSPENDING']);
-      await updateRecord(ref, (record) => (record.pending?.rotationId === facts.rotationId ? undefined : { ...record, pending: facts }));
+      // The record first, with the value: a kill before the AWSPENDING version is put loses neither
+      // the value nor its facts (id, expiry), and promote puts the version when it is missing.
+      await updateRecord(ref, (record) => {
+        const same = record.pending?.rotationId === facts.rotationId;
+        if (record.pending && (!same || (record.firstValue !== undefined && record.firstValue !== value.reveal()))) {
+          throw new StoreConflictError(`policy ${ref.name} already has a pending credential from rotation ${record.pending.rotationId}`);
+        }
+        if (same && record.firstValue === value.reveal()) return undefined;
+        return { ...record, pending: facts, firstValue: value.reveal() };
+      });
+      if (versionWith(versions, 'AWSCURRENT') !== undefined && pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal()), ['AWSPENDING']);
     },
 
     async discardPending(ref, rotationId) {
@@ -171,7 +172,13 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, _deps: AdapterDe
       const currentId = versionWith(versions, 'AWSCURRENT');
       if (currentId !== rotationId) {
         const { record } = await readRecord(ref);
-        if (versionWith(versions, 'AWSPENDING') === rotationId) {
+        let pendingId = versionWith(versions, 'AWSPENDING');
+        if (pendingId !== rotationId && currentId !== undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {
+          // Staged in the record, killed before the version was put: put it now.
+          await secrets.put(name, rotationId, await encode(ref, record.firstValue), ['AWSPENDING']);
+          pendingId = rotationId;
+        }
+        if (pendingId === rotationId) {
           // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
           await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
         } else if (currentId === undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {

@@ -13,9 +13,10 @@ export const StateRecord = z.object({
   stateRevision: z.int(),
   pending: CredentialFacts.omit({ revokedAt: true }).optional(),
   /**
-   * The pending value of a policy whose secret has no version yet. Secrets Manager labels the first
-   * version of a secret AWSCURRENT whatever is asked, so it waits here (in this secret, encrypted
-   * like any other) until promote writes it.
+   * The pending value, kept here (in this secret, encrypted like any other) from staging until
+   * promote. It is written before the AWSPENDING version is put, so a kill in between loses neither
+   * the value nor its facts; and for a secret with no version yet it is the only copy, because
+   * Secrets Manager labels a secret's first version AWSCURRENT whatever is asked.
    */
   firstValue: z.string().optional(),
   current: VersionFacts.optional(),

@@ -4,7 +4,7 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../config/duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import { previousRevoked, replaceState } from '../state-record.js';
+import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
 import { VaultClient } from './client.js';
 import { vaultError } from './errors.js';
@@ -12,7 +12,6 @@ import { KvV2, type KvVersion } from './kv.js';
 import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { VaultStoreOptions } from './schema.js';
 
-const RECORD_WRITE_ATTEMPTS = 5;
 
 function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store {
   const resolvePath = (path: string): string => resolve(deps.configDir, path);
@@ -51,6 +50,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       } catch (error) {
         // Another writer changed the record in between: read again and re-apply (the change re-checks its preconditions).
         if (!(error instanceof StoreConflictError) || attempt >= RECORD_WRITE_ATTEMPTS) throw error;
+        await deps.clock.sleep(recordRetryDelay(attempt));
       }
     }
   }
