@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { systemClock } from '../clock.js';
 import { StoreConflictError } from '../errors.js';
 import { recordRetryDelay } from '../stores/state-record.js';
 
@@ -25,7 +24,7 @@ export async function updateState(policy: PolicyRuntime, change: (state: PolicyS
     } catch (error) {
       // A daemon working on the policy writes its state at every step: back off and read again.
       if (!(error instanceof StoreConflictError) || attempt >= CLI_WRITE_ATTEMPTS) throw error;
-      await systemClock.sleep(recordRetryDelay(attempt));
+      await policy.clock.sleep(recordRetryDelay(attempt, policy.random));
     }
   }
 }

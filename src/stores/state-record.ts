@@ -30,8 +30,8 @@ export const RECORD_WRITE_ATTEMPTS = 8;
  * growing and jittered, so that writers racing for one record (replicas, a CLI command) spread out
  * instead of colliding again in lock-step.
  */
-export function recordRetryDelay(attempt: number): number {
-  return Math.round(10 * 2 ** Math.min(attempt, 6) * (0.5 + Math.random()));
+export function recordRetryDelay(attempt: number, random: () => number = Math.random): number {
+  return Math.round(10 * 2 ** Math.min(attempt, 6) * (0.5 + random()));
 }
 
 /** The change behind Store.writeState: replaces the state if the revision still matches. */

@@ -30,6 +30,8 @@ export interface SeedReport {
   unwarnedTokens: number;
   /** Tokens rotad created, could not store, failed to revoke, and said so. */
   reportedTokens: number;
+  /** Digest of everything that happened: the same seed must give the same run. */
+  digest?: string | undefined;
   /** The first broken invariant, with the tail of the trace; undefined when the run held. */
   failure?: string | undefined;
 }
@@ -192,6 +194,7 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.SIM_SEED === undefined ? -80 : -4000).join('\n')}`;
   }
   report.events = world.events;
+  report.digest = world.digest();
   return report;
 }
 

@@ -11,6 +11,14 @@ const seeds = Number(process.env.SIM_SEEDS ?? 3000);
 const first = Number(process.env.SIM_FIRST_SEED ?? 1);
 
 describe('simulation: replicas, kills at any event, store outages, faults', () => {
+  it('a seed replays event for event (nothing but the seed decides the run)', async () => {
+    for (const seed of [7, 1525, 2999]) {
+      const [first, second] = [await runSeed(seed), await runSeed(seed)];
+      expect(second.digest).toBe(first.digest);
+      expect(second.events).toBe(first.events);
+    }
+  });
+
   it(replay === undefined ? `${seeds} seeds hold every invariant` : `seed ${replay}`, async () => {
     const started = performance.now();
     const reports: SeedReport[] = [];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../src/clock.js';
 import { RotadError } from '../../src/errors.js';
 import type { SchedulerTimers } from '../../src/scheduler/scheduler.js';
@@ -52,6 +53,8 @@ export class World {
   /** Chance that an actor stalls right after sending a call (so stalls hit mid-rotation, where they matter). */
   stallChance = 0;
   readonly #queue: Pending[] = [];
+  /** A digest of every event logged, reads included: two runs of one seed must give the same. */
+  readonly #digest = createHash('sha256');
   #seq = 0;
   readonly #dead = new Set<string>();
   readonly #pendingIo = new Map<string, Set<Pending>>();
@@ -63,6 +66,7 @@ export class World {
   }
 
   log(line: string): void {
+    this.#digest.update(`${this.now} ${line}\n`);
     // Reads change nothing; leaving them out keeps the trace to what happened.
     if (line.includes(' store.read(') && !line.includes('->')) return;
     this.trace.push(`${String(this.now - Date.parse('2026-06-01T00:00:00Z')).padStart(9)}ms ${line}`);
@@ -75,6 +79,11 @@ export class World {
 
   between(min: number, max: number): number {
     return min + Math.floor(this.random() * (max - min + 1));
+  }
+
+  /** The digest of the run so far (see #digest). */
+  digest(): string {
+    return this.#digest.copy().digest('hex');
   }
 
   isDead(actor: string): boolean {
