@@ -95,6 +95,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       audit: options.audit,
       owner,
       leaseMs: config.daemon.leaseMs,
+      unstaged: {},
     };
   };
   const metered = (provider: Provider, policy: ResolvedPolicy): Provider =>

@@ -18,6 +18,13 @@ export interface KeyedConsumer {
 /** Test-only fault injection: called at each phase boundary (see daemon/faults.ts). */
 export type FaultHook = (moment: 'before' | 'after', phase: Phase) => void;
 
+/** A credential the provider created that the store has not confirmed holding (stage.ts). */
+export interface Unstaged {
+  credential?: StoredCredential | undefined;
+  /** Its revoke has begun: it is never staged again. */
+  revoking?: boolean;
+}
+
 /** Everything the engine needs for one policy. */
 export interface PolicyRuntime {
   name: string;
@@ -38,6 +45,12 @@ export interface PolicyRuntime {
   clock: Clock;
   retry: RetryPolicy;
   faults?: FaultHook | undefined;
+  /**
+   * This process's memory of a credential created but not confirmed staged, kept across runs: a run
+   * that ends while the store is down leaves it here, and the next run stages it instead of
+   * creating another (or revokes it, if the rotation went on without it). Default: per run.
+   */
+  unstaged?: Unstaged | undefined;
   /** This process as a lease holder (lease.ts); one per daemon start or CLI command. */
   owner: string;
   /** Lease length in ms (`daemon.lease`). */
@@ -55,8 +68,8 @@ export interface StepContext {
   rotationId: string;
   logger: Logger;
   signal: AbortSignal;
-  /** A credential this run created but could not stage yet (stage.ts); lives as long as the run. */
-  unstaged: { credential?: StoredCredential | undefined; revoking?: boolean };
+  /** A credential created but not confirmed staged yet (stage.ts); see PolicyRuntime.unstaged. */
+  unstaged: Unstaged;
   /** Persists a change to the state in the middle of a step (e.g. one consumer confirmed). */
   save: (patch: Partial<PolicyState>) => Promise<PolicyState>;
 }

@@ -72,7 +72,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
       ...extra,
     });
   };
-  const unstaged: StepContext['unstaged'] = {};
+  const unstaged = runtime.unstaged ?? {};
   const release = (): Promise<unknown> => ownership.write((s) => s, true).catch(() => undefined);
   const busy = async (error: unknown, ctx: StepContext): Promise<RunOutcome | undefined> => {
     if (!(error instanceof StoreConflictError) && !ownership.lost.aborted) return undefined;

@@ -12,8 +12,9 @@ function providerContext(ctx: StepContext): ProviderContext {
  * ambiguous (a timeout may have landed), so the store is read before deciding:
  * - it landed: it is staged, go on;
  * - it is not there: revoke it where the provider can, so nothing is left alive unknown;
- * - the store cannot tell: keep it in the run's memory (`ctx.unstaged`), so that the step's retry
- *   stages this same credential instead of creating another, and a run that gives up revokes it.
+ * - the store cannot tell: keep it in memory (`ctx.unstaged`), so that the step's retry, or the
+ *   next run of this process, stages this same credential instead of creating another; one whose
+ *   rotation went on without it is revoked.
  * A credential whose revoke has begun is never staged again (the revoke may have landed).
  */
 export async function stage(ctx: StepContext, fresh: NewCredential | StoredCredential): Promise<StoredCredential> {

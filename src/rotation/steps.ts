@@ -93,7 +93,8 @@ const obtain: Step = {
     if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined });
     if (snapshot.pending !== undefined) await discardOrphan(ctx, snapshot.pending, snapshot.current);
     // A credential this run created but could not stage: stage that one, never create another.
-    if (ctx.unstaged.revoking) await revokeUnstaged(ctx);
+    // Left by an earlier run of this process: revoke it if its rotation went on without it.
+    if (ctx.unstaged.revoking || (ctx.unstaged.credential !== undefined && ctx.unstaged.credential.rotationId !== ctx.rotationId)) await revokeUnstaged(ctx);
     const unstaged = ctx.unstaged.credential;
     if (unstaged?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined }, await stage(ctx, unstaged));
     if (provider.obtain) {

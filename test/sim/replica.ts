@@ -50,6 +50,7 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
     retry: { attempts: 4, initialDelayMs: 1_000, maxDelayMs: 30_000 },
     owner: caller.owner,
     leaseMs: shared.leaseMs,
+    unstaged: {},
     random: world.random,
   };
 }
