@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { StoreConflictError } from '../errors.js';
+import { isRetryable, StoreConflictError } from '../errors.js';
 import { recordRetryDelay } from '../stores/state-record.js';
 
 /** A running rotation writes its state about once per step; this many tries (about 10 s in all) get between its writes. */
 const CLI_WRITE_ATTEMPTS = 12;
+const CLI_TRANSIENT_ATTEMPTS = 4;
 import { runningDaemonPid, wakeFilePath } from '../daemon/pid-file.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicyState } from '../rotation/state.js';
@@ -22,8 +23,10 @@ export async function updateState(policy: PolicyRuntime, change: (state: PolicyS
       await policy.store.writeState(policy.ref, next, snapshot.revision);
       return;
     } catch (error) {
-      // A daemon working on the policy writes its state at every step: back off and read again.
-      if (!(error instanceof StoreConflictError) || attempt >= CLI_WRITE_ATTEMPTS) throw error;
+      // A daemon working on the policy writes its state at every step: back off and read again. A
+      // store error that may pass (a 5xx, a timeout) is tried again the same way, a few times.
+      const again = error instanceof StoreConflictError || (isRetryable(error) && attempt < CLI_TRANSIENT_ATTEMPTS);
+      if (!again || attempt >= CLI_WRITE_ATTEMPTS) throw error;
       await policy.clock.sleep(recordRetryDelay(attempt, policy.random));
     }
   }
