@@ -72,7 +72,7 @@ wait_for "no rotation after SIGUSR2" signal_done
 # The credential the app received is in the state volume; it must not be in any log line.
 secret=$(podman exec "$C" cat /var/lib/rotad/app/webhook-secret)
 [ "${#secret}" -eq 48 ] || fail "consumer did not install a 48-character secret"
-logs | grep -qF "$secret" && fail "a secret value appeared in the container logs"
+logs | grep -qF -- "$secret" && fail "a secret value appeared in the container logs"
 
 podman stop -t 10 "$C" >/dev/null 2>&1
 rc=$(podman inspect "$C" --format '{{.State.ExitCode}}')
