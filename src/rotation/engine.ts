@@ -7,7 +7,7 @@ import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
 import { revokeUnstaged } from './stage.js';
-import type { PolicyState, Trigger } from './state.js';
+import { ROTATION_ENDED, type PolicyState, type Trigger } from './state.js';
 import { STEPS } from './steps.js';
 
 /** Who a rotation acts for, in the audit trail. */
@@ -41,7 +41,8 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
     if (starting) {
       const rotationId = newRotationId(clock.now(), runtime.random);
       const startedAt = clock.now();
-      await ownership.write((s) => ({ ...s, phase: 'obtain', rotationId, trigger, startedAt, consumersDone: [], attention: undefined, requestedAt: undefined, graceUntil: undefined, assist: undefined, obtainStartedAt: undefined }));
+      // A fresh rotation: whatever the last one left is reset by the same list that ends one.
+      await ownership.write((s) => ({ ...s, ...ROTATION_ENDED, phase: 'obtain', rotationId, trigger, startedAt }));
     } else {
       await ownership.write((s) => ({ ...s, attention: undefined, requestedAt: undefined }));
     }
