@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'POLICY_NOT_FOUND',
   'ROTATION_IN_PROGRESS',
   'ROLLBACK_UNSAFE',
+  'USAGE_INVALID',
+  'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -66,6 +68,11 @@ export class ConfigError extends RotadError {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+/** The CLI's exit code for an error: 2 when the command line or the config must change, else 1. */
+export function exitCodeOf(code: string): number {
+  return code === 'CONFIG_INVALID' || code === 'USAGE_INVALID' || code === 'POLICY_NOT_FOUND' ? 2 : 1;
 }
 
 export function isRetryable(error: unknown): boolean {

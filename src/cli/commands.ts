@@ -1,7 +1,8 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runDaemon } from '../daemon/daemon.js';
-import { describeError } from '../errors.js';
+import { RotadError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
+import { BUILD_INFO } from '../version.js';
 import { configPath } from './config-arg.js';
 import { out } from './output.js';
 import { planCommand } from './plan.js';
@@ -12,52 +13,171 @@ import { statusCommand } from './status.js';
 import { submitCommand } from './submit.js';
 import { validateCommand } from './validate.js';
 
-const USAGE = `usage: rotad <command> [--config FILE]
+type Options = NonNullable<ParseArgsConfig['options']>;
+interface Parsed { config: string; json: boolean; all: boolean; names: string[] }
+
+/** One CLI command: its options, how many names it takes, its help, and what it does. */
+interface Command {
+  summary: string;
+  /** The arguments after the command name, for the usage line. */
+  synopsis: string;
+  details: string;
+  options: Options;
+  names: { min: number; max: number };
+  run(args: Parsed): Promise<number>;
+}
+
+const CONFIG_OPTION: Options = { config: { type: 'string', short: 'c' } };
+const JSON_OPTION: Options = { json: { type: 'boolean' } };
+const CONFIG_HELP = '  -c, --config FILE   the config file (default: $ROTAD_CONFIG, then ./rotad.yaml)';
+const JSON_HELP = '      --json          print the result as JSON on stdout';
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'run the daemon (SIGHUP reload, SIGUSR2 rotate, SIGTERM stop)',
+    synopsis: '[--config FILE]',
+    details: `Runs until SIGTERM or SIGINT, which drain in-flight rotations for daemon.shutdownTimeout.\nSIGHUP reloads the config (an invalid file is reported and the running one kept); SIGUSR2 rotates\nevery policy with rotateOnSignal.\n\n${CONFIG_HELP}`,
+    options: CONFIG_OPTION,
+    names: { min: 0, max: 0 },
+    run: async ({ config }) => {
+      const code = await runDaemon(config, createLogger());
+      process.exit(code); // nothing may linger after a stop
+    },
+  },
+  validate: {
+    summary: 'check the config; problems as file:line:col, else the next run times',
+    synopsis: '[--config FILE] [--json]',
+    details: `Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    names: { min: 0, max: 0 },
+    run: ({ config, json }) => validateCommand(config, json),
+  },
+  plan: {
+    summary: 'what each policy would do next and when (writes nothing)',
+    synopsis: '[--config FILE] [--json]',
+    details: `Reads each policy's state from its store and prints the steps of its next rotation.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    names: { min: 0, max: 0 },
+    run: ({ config, json }) => planCommand(config, json),
+  },
+  status: {
+    summary: 'phase, credential age, last/next rotation, attention per policy',
+    synopsis: '[--config FILE] [--json]',
+    details: `Exit 1 when a policy's store cannot be read.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    names: { min: 0, max: 0 },
+    run: ({ config, json }) => statusCommand(config, json),
+  },
+  rotate: {
+    summary: 'ask for a rotation now (served by the running daemon, or at its next start)',
+    synopsis: 'NAME…|--all [--config FILE]',
+    details: `Records the request in each policy's store and wakes the daemon running on this state directory.\n\n${CONFIG_HELP}\n      --all           every policy of the config`,
+    options: { ...CONFIG_OPTION, all: { type: 'boolean' } },
+    names: { min: 0, max: Infinity },
+    run: ({ config, names, all }) => {
+      if (names.length === 0 && !all) throw new RotadError('USAGE_INVALID', 'rotate: name at least one policy, or pass --all');
+      if (names.length > 0 && all) throw new RotadError('USAGE_INVALID', 'rotate: name policies or pass --all, not both');
+      return rotateCommand(config, names, all);
+    },
+  },
+  submit: {
+    summary: 'hand over the token an assisted rotation asks for (read from stdin, never echoed)',
+    synopsis: 'NAME [--config FILE]',
+    details: `The token is read from stdin (hidden when stdin is a terminal), checked with the provider, and\nstaged; the daemon then carries on.\n\n${CONFIG_HELP}`,
+    options: CONFIG_OPTION,
+    names: { min: 1, max: 1 },
+    run: ({ config, names }) => submitCommand(config, names[0]!, process.stdin),
+  },
+  rollback: {
+    summary: 'abandon a rotation before promote, or restore the previous credential',
+    synopsis: 'NAME [--config FILE]',
+    details: `Refused while a daemon works on the policy (its lease runs) or when the previous credential was\nrevoked. The daemon sends the rollback's notification and audit event.\n\n${CONFIG_HELP}`,
+    options: CONFIG_OPTION,
+    names: { min: 1, max: 1 },
+    run: ({ config, names }) => rollbackCommand(config, names[0]!, createLogger({ destination: process.stderr as never })),
+  },
+  schema: {
+    summary: 'print the JSON Schema of the config file',
+    synopsis: '',
+    details: 'For editors: point the YAML language server at it.',
+    options: {},
+    names: { min: 0, max: 0 },
+    run: async () => schemaCommand(),
+  },
+  version: {
+    summary: 'print the version of rotad and of Node.js',
+    synopsis: '',
+    details: 'Also: rotad --version.',
+    options: {},
+    names: { min: 0, max: 0 },
+    run: async () => versionCommand(),
+  },
+};
+
+const USAGE = `usage: rotad <command> [options]
 
 commands:
-  run                    run the daemon (SIGHUP reload, SIGUSR2 rotate, SIGTERM stop)
-  validate               check the config; problems as file:line:col, else the next run times
-  plan                   what each policy would do next and when (writes nothing)
-  status [--json]        phase, credential age, last/next rotation, attention per policy
-  rotate NAME…|--all     ask for a rotation now (served by the running daemon, or at its next start)
-  submit NAME            hand over the token an assisted rotation asks for (read from stdin, never echoed)
-  rollback NAME          abandon a rotation before promote, or restore the previous credential
-  schema                 print the JSON Schema of the config file
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
 
---config FILE defaults to $ROTAD_CONFIG, then ./rotad.yaml. Exit codes: 0 ok, 1 failed, 2 invalid config or usage.`;
+rotad <command> --help shows a command's options. --config FILE defaults to $ROTAD_CONFIG, then
+./rotad.yaml. Exit codes: 0 ok, 1 failed, 2 invalid config or usage.`;
 
-/** Runs one rotad command; resolves with the exit code. */
+function helpOf(name: string, command: Command): string {
+  return `usage: rotad ${name}${command.synopsis ? ` ${command.synopsis}` : ''}\n\n${command.summary}.\n${command.details}`;
+}
+
+function versionCommand(): number {
+  out.line(`rotad ${BUILD_INFO.version} (node ${BUILD_INFO.node})`);
+  return 0;
+}
+
+/** Parses a command's arguments strictly; a mistake is a usage error (exit 2), never a guess. */
+function parseCommand(name: string, command: Command, args: string[]): Parsed | 'help' {
+  const beforeEnd = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (beforeEnd.includes('--help') || beforeEnd.includes('-h')) return 'help'; // help wins over any other mistake
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { ...command.options, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    throw new RotadError('USAGE_INVALID', `${name}: ${(error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '')}; see rotad ${name} --help`);
+  }
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const { min, max } = command.names;
+  if (positionals.length < min || positionals.length > max) {
+    const expected = max === 0 ? 'no arguments' : min === max ? `exactly ${min} policy name` : 'policy names';
+    throw new RotadError('USAGE_INVALID', `${name}: takes ${expected}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}; see rotad ${name} --help`);
+  }
+  return {
+    config: configPath(typeof values.config === 'string' ? values.config : undefined),
+    json: values.json === true,
+    all: values.all === true,
+    names: positionals,
+  };
+}
+
+/** Runs one rotad command; resolves with the exit code. Asked for help, a command only prints it. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'run') {
-    const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
-    const code = await runDaemon(configPath(values.config), createLogger());
-    process.exit(code); // nothing may linger after a stop
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    out.error(USAGE);
+    return 2;
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const path = configPath(values.config);
-  switch (command) {
-    case 'validate': return validateCommand(path);
-    case 'plan': return planCommand(path);
-    case 'status': return statusCommand(path, values.json ?? false);
-    case 'rotate': return rotateCommand(path, positionals, values.all ?? false);
-    case 'submit': {
-      if (positionals.length !== 1) break;
-      return submitCommand(path, positionals[0]!, process.stdin);
-    }
-    case 'rollback': {
-      if (positionals.length !== 1) break;
-      return rollbackCommand(path, positionals[0]!, createLogger({ destination: process.stderr as never }));
-    }
-    case 'schema': return schemaCommand();
-    case undefined: case 'help': case '--help': case '-h':
-      out.line(USAGE);
-      return command === undefined ? 2 : 0;
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    out.line(topic ? helpOf(rest[0]!, topic) : USAGE);
+    return 0;
   }
-  out.error(USAGE);
-  return 2;
+  if (name === '--version' || name === '-V') return versionCommand();
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    out.error(`rotad: USAGE_INVALID: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  const parsed = parseCommand(name, command, rest);
+  if (parsed === 'help') {
+    out.line(helpOf(name, command));
+    return 0;
+  }
+  return command.run(parsed);
 }

@@ -8,13 +8,17 @@ export function configPath(flag: string | undefined): string {
   return flag ?? process.env.ROTAD_CONFIG ?? 'rotad.yaml';
 }
 
-/** Loads the config for a command; prints every problem and returns undefined when it is invalid. */
-export async function loadForCommand(path: string): Promise<ResolvedConfig | undefined> {
+/**
+ * Loads the config for a command; prints every problem (on stderr, or as JSON on stdout for a
+ * command asked for --json) and returns undefined when it is invalid.
+ */
+export async function loadForCommand(path: string, json = false): Promise<ResolvedConfig | undefined> {
   try {
     return await loadConfig(path);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) out.error(problem);
+    if (json) out.line(JSON.stringify({ ok: false, code: error.code, problems: error.problems }, null, 2));
+    else for (const problem of error.problems) out.error(problem);
     return undefined;
   }
 }

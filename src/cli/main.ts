@@ -3,8 +3,10 @@
 import { bufferSignals } from '../daemon/early-signals.js';
 
 if (process.argv[2] === 'run') bufferSignals();
+// The pinned AWS SDK runs on Node 20; its notice about future SDK releases is not rotad's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { main } = await import('./commands.js');
-const { describeError } = await import('../errors.js');
+const { describeError, exitCodeOf } = await import('../errors.js');
 const { out } = await import('./output.js');
 
 main(process.argv.slice(2)).then(
@@ -12,6 +14,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const { code, message } = describeError(error);
     out.error(`rotad: ${code}: ${message}`);
-    process.exitCode = code === 'CONFIG_INVALID' ? 2 : 1;
+    process.exitCode = exitCodeOf(code);
   },
 );

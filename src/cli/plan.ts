@@ -7,6 +7,7 @@ import { describeError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
 import { iso, out } from './output.js';
+import { waitsFor } from './waits-for.js';
 
 /** The steps a rotation of this policy would take, in order, adapted to the provider and consumers. */
 export function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): string[] {
@@ -31,32 +32,59 @@ function describeState(snapshot: PolicySnapshot, now: number): string {
   return `idle; ${age}`;
 }
 
+/** One policy as `plan` reports it. */
+interface PlannedPolicy {
+  name: string;
+  provider: string;
+  store: string;
+  state?: string | undefined;
+  /** The next runs: when, and why (schedule, max-age, requested, …). */
+  next: Array<{ at: string; reason: string; overdue: boolean }>;
+  /** When nothing is due by itself: what it waits for. */
+  waitsFor?: string | undefined;
+  steps: string[];
+  error?: string | undefined;
+}
+
+async function planPolicy(policy: ResolvedPolicy, runtime: PolicyRuntime, now: number): Promise<PlannedPolicy> {
+  const planned: PlannedPolicy = { name: policy.name, provider: policy.provider.type, store: policy.storeName, next: [], steps: plannedSteps(policy, runtime) };
+  try {
+    const snapshot = await runtime.store.read(runtime.ref);
+    planned.state = describeState(snapshot, now);
+    planned.next = upcomingRuns(policy.timing, snapshot.state, now, 3).map((r) => ({ at: iso(r.at), reason: r.reason, overdue: r.overdue }));
+    if (planned.next.length === 0) planned.waitsFor = waitsFor(policy, snapshot);
+  } catch (error) {
+    planned.error = `cannot read the store: ${describeError(error).message}`;
+  }
+  return planned;
+}
+
 /** `rotad plan`: for every policy, what would happen and when. Reads the stores, writes nothing. */
-export async function planCommand(path: string): Promise<number> {
-  const config = await loadForCommand(path);
+export async function planCommand(path: string, json: boolean): Promise<number> {
+  const config = await loadForCommand(path, json);
   if (!config) return 2;
   const runtime = openRuntime(config);
   const now = Date.now();
-  let failed = false;
+  const plans: PlannedPolicy[] = [];
   try {
-    for (const policy of config.policies) {
-      const policyRuntime = runtime.policies.get(policy.name)!;
-      out.line(`${policy.name} (${policy.provider.type} → store ${policy.storeName})`);
-      try {
-        const snapshot = await policyRuntime.store.read(policyRuntime.ref);
-        out.line(`  state: ${describeState(snapshot, now)}`);
-        const runs = upcomingRuns(policy.timing, snapshot.state, now, 3);
-        const first = runs[0];
-        out.line(first ? `  next: ${iso(first.at)} (${first.reason}${first.overdue ? ', overdue' : ''})${runs.length > 1 ? `, then ${runs.slice(1).map((r) => iso(r.at)).join(', ')}` : ''}` : '  next: waits for a person (`rotad rotate` or `rotad rollback`)');
-      } catch (error) {
-        failed = true;
-        out.line(`  state: cannot read the store: ${describeError(error).message}`);
-      }
-      out.line('  would:');
-      plannedSteps(policy, policyRuntime).forEach((step, i) => out.line(`    ${i + 1}. ${step}`));
-    }
+    for (const policy of config.policies) plans.push(await planPolicy(policy, runtime.policies.get(policy.name)!, now));
   } finally {
     await runtime.close();
   }
-  return failed ? 1 : 0;
+  if (json) out.line(JSON.stringify(plans, null, 2));
+  else for (const plan of plans) renderPlan(plan);
+  return plans.some((p) => p.error !== undefined) ? 1 : 0;
+}
+
+function renderPlan(plan: PlannedPolicy): void {
+  out.line(`${plan.name} (${plan.provider} → store ${plan.store})`);
+  if (plan.error !== undefined) {
+    out.line(`  state: ${plan.error}`);
+  } else {
+    out.line(`  state: ${plan.state}`);
+    const [first, ...then] = plan.next;
+    out.line(first ? `  next: ${first.at} (${first.reason}${first.overdue ? ', overdue' : ''})${then.length > 0 ? `, then ${then.map((r) => r.at).join(', ')}` : ''}` : `  next: ${plan.waitsFor}`);
+  }
+  out.line('  would:');
+  plan.steps.forEach((step, i) => out.line(`    ${i + 1}. ${step}`));
 }

@@ -1,4 +1,3 @@
-import { RotadError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
@@ -11,7 +10,6 @@ import { recordRequest, wakeDaemon } from './wake-daemon.js';
 export async function rotateCommand(path: string, names: string[], all: boolean): Promise<number> {
   const config = await loadForCommand(path);
   if (!config) return 2;
-  if (names.length === 0 && !all) throw new RotadError('POLICY_NOT_FOUND', 'name at least one policy, or pass --all');
   const runtime = openRuntime(config);
   const now = Date.now();
   try {

@@ -6,6 +6,7 @@ import { nextDue } from '../scheduler/next-run.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
 import { iso, out } from './output.js';
+import { waitsFor } from './waits-for.js';
 
 export interface PolicyStatus {
   policy: string;
@@ -15,6 +16,8 @@ export interface PolicyStatus {
   lastRotatedAt?: string | undefined;
   nextRotationAt?: string | undefined;
   nextReason?: string | undefined;
+  /** When no run is due by itself: what the policy waits for (a command, a person). */
+  waitsFor?: string | undefined;
   needsAttention: boolean;
   attention?: { code: string; message: string; phase: string } | undefined;
   error?: string | undefined;
@@ -24,13 +27,21 @@ export interface PolicyStatus {
   waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined } | undefined;
 }
 
+/** The NEXT ROTATION cell: a time and why, who is asked, or what it waits for. */
+function nextColumn(r: PolicyStatus): string {
+  if (r.error !== undefined) return 'unknown (store not readable)';
+  if (r.waitingFor) return `waits for ${r.waitingFor.account}`;
+  if (r.nextRotationAt) return `${r.nextRotationAt} (${r.nextReason})`;
+  return r.needsAttention ? 'on rotad rotate (stopped)' : 'on rotad rotate';
+}
+
 function pad(cells: string[], widths: number[]): string {
   return cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
 }
 
 /** `rotad status`: each policy's phase, credential age, last and next rotation, and attention. */
 export async function statusCommand(path: string, json: boolean): Promise<number> {
-  const config = await loadForCommand(path);
+  const config = await loadForCommand(path, json);
   if (!config) return 2;
   const runtime = openRuntime(config);
   const now = Date.now();
@@ -59,6 +70,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
           lastRotatedAt: state.lastRotatedAt === undefined ? undefined : iso(state.lastRotatedAt),
           nextRotationAt: due ? iso(due.at) : undefined,
           nextReason: due?.reason,
+          waitsFor: due ? undefined : waitsFor(policy, snapshot),
           needsAttention: state.attention !== undefined,
           heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,
           waitingFor,
@@ -75,7 +87,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
     out.line(JSON.stringify(rows, null, 2));
   } else {
     const table = [['POLICY', 'PHASE', 'AGE', 'LAST ROTATION', 'NEXT ROTATION', 'ATTENTION']].concat(
-      rows.map((r) => [r.policy, r.phase, r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs), r.lastRotatedAt ?? 'never', r.waitingFor ? `waits for ${r.waitingFor.account}` : r.nextRotationAt ? `${r.nextRotationAt} (${r.nextReason})` : 'waits for a person', r.needsAttention ? 'YES' : '-']),
+      rows.map((r) => [r.policy, r.phase, r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs), r.lastRotatedAt ?? 'never', nextColumn(r), r.needsAttention ? 'YES' : '-']),
     );
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) out.line(pad(row, widths));
@@ -87,7 +99,8 @@ export async function statusCommand(path: string, json: boolean): Promise<number
       out.line(`\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`);
     }
     for (const r of rows.filter((row) => row.needsAttention)) {
-      out.line(`\n${r.policy}: ${r.error ?? `${r.attention?.code} in phase ${r.attention?.phase}: ${r.attention?.message}`}`);
+      const then = r.waitsFor ? `\n  next: ${r.waitsFor}` : '';
+      out.line(`\n${r.policy}: ${r.error === undefined ? `${r.attention?.code} in phase ${r.attention?.phase}: ${r.attention?.message}${then}` : `cannot read its store: ${r.error}`}`);
     }
   }
   return rows.some((r) => r.error !== undefined) ? 1 : 0;

@@ -1,21 +1,47 @@
 import { formatDuration } from '../duration.js';
+import type { ResolvedPolicy } from '../config/normalize.js';
 import { IDLE_STATE } from '../rotation/state.js';
 import { upcomingRuns } from '../scheduler/next-run.js';
 import { loadForCommand } from './config-arg.js';
 import { iso, out } from './output.js';
 
+/** One policy as `validate` reports it. */
+interface ValidatedPolicy {
+  name: string;
+  provider: string;
+  store: string;
+  schedule: string;
+  maxAge?: string | undefined;
+  /** If the policy were rotated now, its next three runs. */
+  nextRuns: string[];
+}
+
+function describePolicy(policy: ResolvedPolicy, now: number): ValidatedPolicy {
+  const { schedule } = policy.timing;
+  return {
+    name: policy.name,
+    provider: policy.provider.type,
+    store: policy.storeName,
+    schedule: schedule.kind === 'cron' ? `cron "${schedule.expression}" (${schedule.timezone})` : `every ${formatDuration(schedule.intervalMs)}`,
+    maxAge: policy.timing.maxAgeMs ? formatDuration(policy.timing.maxAgeMs) : undefined,
+    nextRuns: upcomingRuns(policy.timing, { ...IDLE_STATE, lastRotatedAt: now }, now, 3).map((due) => iso(due.at)),
+  };
+}
+
 /** `rotad validate`: every problem as file:line:col, or OK and each policy's upcoming runs. */
-export async function validateCommand(path: string): Promise<number> {
-  const config = await loadForCommand(path);
+export async function validateCommand(path: string, json: boolean): Promise<number> {
+  const config = await loadForCommand(path, json);
   if (!config) return 2;
   const now = Date.now();
-  out.line(`${path}: OK (${config.policies.length} ${config.policies.length === 1 ? 'policy' : 'policies'})`);
-  for (const policy of config.policies) {
-    const { schedule } = policy.timing;
-    const described = schedule.kind === 'cron' ? `cron "${schedule.expression}" (${schedule.timezone})` : `every ${formatDuration(schedule.intervalMs)}`;
-    const runs = upcomingRuns(policy.timing, { ...IDLE_STATE, lastRotatedAt: now }, now, 3).map((due) => iso(due.at));
-    out.line(`  ${policy.name}: ${policy.provider.type} → store ${policy.storeName}; ${described}${policy.timing.maxAgeMs ? `, maxAge ${formatDuration(policy.timing.maxAgeMs)}` : ''}`);
-    out.line(`    if rotated now, next runs: ${runs.join(', ')}`);
+  const policies = config.policies.map((policy) => describePolicy(policy, now));
+  if (json) {
+    out.line(JSON.stringify({ ok: true, file: path, policies }, null, 2));
+    return 0;
+  }
+  out.line(`${path}: OK (${policies.length} ${policies.length === 1 ? 'policy' : 'policies'})`);
+  for (const p of policies) {
+    out.line(`  ${p.name}: ${p.provider} → store ${p.store}; ${p.schedule}${p.maxAge ? `, maxAge ${p.maxAge}` : ''}`);
+    out.line(`    if rotated now, next runs: ${p.nextRuns.join(', ')}`);
   }
   return 0;
 }

@@ -12,7 +12,16 @@ import { RotadConfig } from './schema.js';
 
 function displayName(path: string): string {
   const rel = relative(process.cwd(), path);
+  if (rel === '') return path; // the working directory itself, given as the config
   return rel.startsWith('..') ? path : rel;
+}
+
+/** Why the config file cannot be read, in words a person can act on. */
+function unreadable(code: string | undefined): string {
+  if (code === 'EISDIR') return 'is a directory, not a config file: give the YAML file itself (--config DIR/rotad.yaml)';
+  if (code === 'ENOENT') return 'no such config file (set --config FILE or $ROTAD_CONFIG; rotad schema prints the format)';
+  if (code === 'EACCES') return 'config file not readable by this user (EACCES)';
+  return `cannot read config file (${code ?? 'error'})`;
 }
 
 /**
@@ -25,7 +34,7 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError([`${name}: cannot read config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new ConfigError([`${name}: ${unreadable((error as NodeJS.ErrnoException).code)}`]);
   }
   return parseConfig(text, name, env, path);
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PHASES } from '../rotation/state.js';
+import { BUILD_INFO } from '../version.js';
 
 /** Every metric rotad exports, by name (the alerting rules in config/prometheus are checked against this). */
 export const METRIC_NAMES = [
@@ -15,6 +16,7 @@ export const METRIC_NAMES = [
   'rotad_provider_requests_total',
   'rotad_notifications_total',
   'rotad_up',
+  'rotad_build_info',
 ] as const;
 
 export interface PolicyObservation {
@@ -47,9 +49,11 @@ export class Metrics {
   readonly #provider = new Counter({ name: 'rotad_provider_requests_total', help: 'Provider operations by outcome (error = error code).', labelNames: ['policy', 'provider', 'operation', 'outcome'], registers: [this.registry] });
   readonly #notifications = new Counter({ name: 'rotad_notifications_total', help: 'Notifications by outcome.', labelNames: ['notifier', 'outcome'], registers: [this.registry] });
   readonly #up = new Gauge({ name: 'rotad_up', help: '1 while the daemon runs.', registers: [this.registry] });
+  readonly #build = new Gauge({ name: 'rotad_build_info', help: 'Always 1; the labels say which rotad and Node.js run.', labelNames: ['version', 'nodeversion'], registers: [this.registry] });
 
   constructor() {
     this.#up.set(1);
+    this.#build.set({ version: BUILD_INFO.version, nodeversion: BUILD_INFO.node }, 1);
   }
 
   observePolicy(policy: string, o: PolicyObservation): void {

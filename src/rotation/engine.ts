@@ -55,11 +55,13 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
     runtime.logger.info({ rotation: rotationId, trigger }, 'Rotation started');
     await runtime.notify({ type: 'rotation-started', rotationId, message: `rotation started (${trigger})` });
   }
-  return drive(runtime, ownership, rotationId, signal);
+  // Whether a credential from before this rotation exists (to keep, or to go back to): a first rotation has none.
+  const hasOlder = [snapshot.current, snapshot.previous].some((c) => c !== undefined && c.rotationId !== rotationId);
+  return drive(runtime, ownership, rotationId, signal, hasOlder);
 }
 
 /** Runs the steps named by the persisted phase until the rotation completes, waits, stops or fails. */
-async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: string, shutdown: AbortSignal): Promise<RunOutcome> {
+async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: string, shutdown: AbortSignal, hasOlder: boolean): Promise<RunOutcome> {
   const { clock } = runtime;
   const startedAt = ownership.state.startedAt ?? clock.now();
   const logger = runtime.logger.child({ rotation: rotationId });
@@ -117,7 +119,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
       }
       audit(phase, 'failed', stepStarted, { code: describeError(error).code });
       const leftAlive = !(await revokeUnstaged(ctx).catch(() => false));
-      return markNeedsAttention(runtime, ownership, error, leftAlive);
+      return markNeedsAttention(runtime, ownership, error, { leftAlive, hasOlder });
     }
     if ('waitUntil' in result) {
       // A person's request is logged and audited when it opens; each later look only at debug level.
@@ -144,7 +146,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
   return { status: 'completed', rotationId, durationMs };
 }
 
-async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown, leftAlive = false): Promise<RunOutcome> {
+async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown, { leftAlive, hasOlder }: { leftAlive: boolean; hasOlder: boolean }): Promise<RunOutcome> {
   const described = describeError(error);
   const { code } = described;
   const message = leftAlive
@@ -160,9 +162,20 @@ async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, 
     throw writeError;
   }
   runtime.logger.error({ rotation: rotationId, phase, code, reason: message }, 'Rotation needs attention');
-  const advice = phase === 'obtain' || phase === 'verify'
-    ? 'the current credential is unchanged; fix the cause and run `rotad rotate`, or `rotad rollback` to abandon the new one'
-    : 'the old credential is still valid; fix the cause and run `rotad rotate` to resume, or `rotad rollback` to restore the old one';
-  await runtime.notify({ type: 'needs-attention', rotationId, phase, code, message: `${message}; ${advice}` });
+  await runtime.notify({ type: 'needs-attention', rotationId, phase, code, message: `${message}; ${attentionAdvice(runtime.name, phase, !hasOlder)}` });
   return { status: 'needs-attention', rotationId, code };
 }
+
+/** What a person can do about a stopped rotation; a first rotation has no older credential to keep or restore. */
+function attentionAdvice(name: string, phase: string, first: boolean): string {
+  const beforePromote = phase === 'obtain' || phase === 'verify';
+  if (first) {
+    return beforePromote
+      ? `this is the policy's first rotation, so there is no credential yet; fix the cause and run \`rotad rotate ${name}\` to try again`
+      : `the new credential is current and there is no older one to go back to; fix the cause and run \`rotad rotate ${name}\` to resume`;
+  }
+  return beforePromote
+    ? `the current credential is unchanged; fix the cause and run \`rotad rotate ${name}\`, or \`rotad rollback ${name}\` to abandon the new one`
+    : `the old credential is still valid; fix the cause and run \`rotad rotate ${name}\` to resume, or \`rotad rollback ${name}\` to restore the old one`;
+}
+

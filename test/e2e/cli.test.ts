@@ -1,5 +1,5 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
@@ -48,6 +48,80 @@ describe('rotad validate and schema', () => {
     const result = await runCli(['frobnicate']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/usage: rotad/);
+  });
+});
+
+describe('the CLI contract', () => {
+  const COMMANDS = ['run', 'validate', 'plan', 'status', 'rotate', 'submit', 'rollback', 'schema', 'version'];
+
+  it('every command answers --help with its own usage, exit 0, and does nothing else', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'helped' }]);
+    for (const command of COMMANDS) {
+      for (const args of [[command, '--help'], [command, '--config', config, '--all', '-h'].filter((a) => command === 'rotate' || a !== '--all')]) {
+        const result = await runCli(args);
+        expect(result.code, args.join(' ')).toBe(0);
+        expect(result.stdout, args.join(' ')).toMatch(new RegExp(`^usage: rotad ${command}\\b`));
+        expect(result.stderr, args.join(' ')).toBe('');
+      }
+    }
+    // rotate --all --help queued nothing, run --help started nothing: no state directory exists.
+    expect(await readdir(dir)).toEqual(['rotad.yaml']);
+  });
+
+  it('--version and version print the package version; the metrics carry it as rotad_build_info', async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    for (const args of [['--version'], ['version']]) {
+      const result = await runCli(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`rotad ${version} (node ${process.version})\n`);
+    }
+    const { Metrics } = await import('../../src/observability/metrics.js');
+    expect(await new Metrics().render()).toContain(`rotad_build_info{version="${version}",nodeversion="${process.version}"} 1`);
+  });
+
+  it('usage mistakes exit 2 with USAGE_INVALID or POLICY_NOT_FOUND, and say what to do', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'used' }]);
+    const cases: Array<[string[], RegExp]> = [
+      [['rotate', '--config', config], /USAGE_INVALID: rotate: name at least one policy, or pass --all/],
+      [['rotate', '--config', config, '--bogus', 'used'], /USAGE_INVALID: rotate: Unknown option '--bogus'; see rotad rotate --help/],
+      [['status', '--config'], /USAGE_INVALID: status: Option '-c, --config <value>' argument missing/],
+      [['submit', '--config', config], /USAGE_INVALID: submit: takes exactly 1 policy name, got none/],
+      [['rollback', '--config', config, 'a', 'b'], /USAGE_INVALID: rollback: takes exactly 1 policy name, got 'a' 'b'/],
+      [['plan', '--config', config, 'extra'], /USAGE_INVALID: plan: takes no arguments/],
+      [['rotate', '--config', config, 'nope'], /POLICY_NOT_FOUND: no policy named 'nope' \(known: used\)/],
+      [['frobnicate'], /USAGE_INVALID: unknown command 'frobnicate'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(result.stderr).not.toMatch(/INTERNAL/);
+    }
+    expect(await readdir(dir)).toEqual(['rotad.yaml']);
+  });
+
+  it('a directory given as config is named, with what to give instead', async () => {
+    const dir = await tempDir();
+    const result = await runCli(['validate', '--config', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${dir}: is a directory, not a config file`);
+  });
+
+  it('validate, plan and status print JSON with --json, also for an invalid config', async () => {
+    const { config } = await rotatedWorkspace(['jsoned']);
+    const validated = JSON.parse((await runCli(['validate', '--config', config, '--json'])).stdout);
+    expect(validated).toMatchObject({ ok: true, policies: [{ name: 'jsoned', provider: 'random', store: 'local', nextRuns: expect.any(Array) }] });
+    const planned = JSON.parse((await runCli(['plan', '--config', config, '--json'])).stdout);
+    expect(planned).toMatchObject([{ name: 'jsoned', state: expect.stringMatching(/^idle; current credential/), next: [{ reason: 'schedule' }, {}, {}], steps: expect.arrayContaining([expect.stringMatching(/^obtain: /)]) }]);
+    const status = JSON.parse((await runCli(['status', '--config', config, '--json'])).stdout);
+    expect(status).toMatchObject([{ policy: 'jsoned', phase: 'idle', nextReason: 'schedule' }]);
+    const bad = join(dirname(config), 'bad.yaml');
+    await writeFile(bad, 'version: 1\nstores: {}\npolicies: []\nextra: 1\n');
+    const invalid = await runCli(['validate', '--config', bad, '--json']);
+    expect(invalid.code).toBe(2);
+    expect(JSON.parse(invalid.stdout)).toMatchObject({ ok: false, code: 'CONFIG_INVALID', problems: expect.arrayContaining([expect.stringMatching(/bad\.yaml:\d+:\d+: /)]) });
   });
 });
 
@@ -128,11 +202,11 @@ describe('rotad status, rotate and rollback', () => {
     secrets.push(...secretsOf(await readPolicy(dir, 'asked')));
   });
 
-  it('rotate names an unknown policy with the known ones, exit 1', async () => {
+  it('rotate names an unknown policy with the known ones, exit 2', async () => {
     const dir = await tempDir();
     const config = await writeConfig(dir, [{ name: 'only' }]);
     const result = await runCli(['rotate', 'nope', '--config', config]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/POLICY_NOT_FOUND: no policy named 'nope' \(known: only\)/);
   });
 
@@ -176,7 +250,10 @@ describe('a failing consumer, end to end', () => {
     expect((await failing.stop()).code).toBe(0);
 
     const status = await runCli(['status', '--config', config]);
-    expect(status.stdout).toMatch(/fragile\s+consumers\s+.*waits for a person\s+YES/);
+    // It waits for `rotad rotate`, not for a person's token.
+    expect(status.stdout).toMatch(/fragile\s+consumers\s+.*on rotad rotate \(stopped\)\s+YES/);
+    expect(status.stdout).toContain('next: rotad rotate fragile (resumes the stopped rotation) or rotad rollback fragile');
+    expect(status.stdout).not.toMatch(/waits for a person/);
     expect(status.stdout).toMatch(/fragile: CONSUMER_FAILED in phase consumers: command node exited with code 1/);
     const stuck = await readPolicy(dir, 'fragile');
     expect(stuck.previous?.value.reveal()).toBe(old.current?.value.reveal()); // old one kept, not revoked

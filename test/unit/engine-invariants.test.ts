@@ -48,6 +48,19 @@ describe('engine invariants (DESIGN.md)', () => {
     expect(events.find((e) => e.type === 'needs-attention')?.message).toMatch(/current credential is unchanged/);
   });
 
+  it('a first rotation that stops says there is no older credential, not that the old one is still valid', async () => {
+    const calls: Call[] = [];
+    const events: RotationEvent[] = [];
+    const clock = new FakeClock();
+    const store = new MemoryStore(calls);
+    const broken = recordingConsumer(calls, 'app', Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 400')));
+    const runtime = policyRuntime({ store, provider: recordingProvider(calls), clock, consumers: [broken], events });
+    expect(await run(runtime, 'initial')).toMatchObject({ status: 'needs-attention', code: 'CONSUMER_FAILED' });
+    const message = events.find((e) => e.type === 'needs-attention')?.message;
+    expect(message).toMatch(/new credential is current and there is no older one to go back to/);
+    expect(message).not.toMatch(/old credential is still valid|rotad rollback/);
+  });
+
   it('2. promote happens only after the provider accepted the new credential', async () => {
     const { calls, runtime, clock } = await rotatedOnce();
     await run(runtime);

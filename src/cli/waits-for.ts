@@ -1,0 +1,12 @@
+import type { ResolvedPolicy } from '../config/normalize.js';
+import type { PolicySnapshot } from '../stores/types.js';
+
+/**
+ * What a policy with no next run time waits for, in the words `plan` and `status` use: a stopped
+ * rotation waits for `rotad rotate` (resume) or `rotad rollback`, whatever its provider; a schedule
+ * with no further slot waits for a request.
+ */
+export function waitsFor(policy: ResolvedPolicy, snapshot: PolicySnapshot): string {
+  if (snapshot.state.attention) return `rotad rotate ${policy.name} (resumes the stopped rotation) or rotad rollback ${policy.name}`;
+  return `rotad rotate ${policy.name} (the schedule has no further run)`;
+}
