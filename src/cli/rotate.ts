@@ -20,11 +20,7 @@ export async function rotateCommand(path: string, names: string[], all: boolean)
   } finally {
     await runtime.close();
   }
-  const pid = await wakeDaemon(config.daemon.stateDir, now);
-  if (pid === undefined) {
-    out.line(`no running daemon found for state directory ${config.daemon.stateDir}: the request is served when rotad run starts`);
-    return 0;
-  }
-  out.line(`daemon (pid ${pid}) notified; follow progress with rotad status`);
+  const woken = await wakeDaemon(config.daemon.stateDir, now, 'the request is served');
+  out.line(woken.notified ? `${woken.message}; follow progress with rotad status` : woken.message);
   return 0;
 }

@@ -47,10 +47,8 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
     await store.stagePending(ref, { ...fresh, rotationId, createdAt: now });
     await recordRequest(policy, now);
     out.line(`${name}: token accepted (verified with the provider) and staged for rotation ${rotationId}`);
-    const pid = await wakeDaemon(config.daemon.stateDir, now);
-    out.line(pid === undefined
-      ? `no running daemon found for state directory ${config.daemon.stateDir}: the rotation continues when rotad run starts`
-      : `daemon (pid ${pid}) notified; it promotes the token, updates the consumers and then deals with the old token. Follow it with rotad status`);
+    const woken = await wakeDaemon(config.daemon.stateDir, now, 'the rotation continues');
+    out.line(woken.notified ? `${woken.message}; it promotes the token, updates the consumers and then deals with the old token. Follow it with rotad status` : woken.message);
     return 0;
   } finally {
     await runtime.close();

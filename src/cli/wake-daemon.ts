@@ -5,7 +5,7 @@ import { recordRetryDelay } from '../stores/state-record.js';
 /** A running rotation writes its state about once per step; this many tries (about 10 s in all) get between its writes. */
 const CLI_WRITE_ATTEMPTS = 12;
 const CLI_TRANSIENT_ATTEMPTS = 4;
-import { runningDaemonPid, wakeFilePath } from '../daemon/pid-file.js';
+import { checkPidFile, wakeFilePath } from '../daemon/pid-file.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicyState } from '../rotation/state.js';
 
@@ -37,14 +37,15 @@ export function recordRequest(policy: PolicyRuntime, now: number): Promise<void>
   return updateState(policy, (state) => ({ ...state, requestedAt: now }));
 }
 
-/**
- * Wakes the running daemon with SIGUSR2 plus a marker that says "requests only". Returns its pid,
- * or undefined when none runs for this state directory (the request is then served at its start).
- */
-export async function wakeDaemon(stateDir: string, now: number): Promise<number | undefined> {
-  const pid = await runningDaemonPid(stateDir);
-  if (pid === undefined) return undefined;
+/** How a CLI request reached the daemon, in words for the person who made it. */
+export async function wakeDaemon(stateDir: string, now: number, served: string): Promise<{ notified: boolean; message: string }> {
+  const check = await checkPidFile(stateDir);
+  if (check.status === 'none') return { notified: false, message: `no running daemon found for state directory ${stateDir}: ${served} when rotad run starts` };
+  if (check.status === 'foreign') {
+    // Never signal a process that is not the daemon: SIGUSR2 kills most programs.
+    return { notified: false, message: `not signalled: ${check.reason} (a stale pid file); ${served} at the daemon's next look at the store (within a minute) or when rotad run starts` };
+  }
   await writeFile(wakeFilePath(stateDir), `${now}\n`, { mode: 0o600 });
-  process.kill(pid, 'SIGUSR2');
-  return pid;
+  process.kill(check.pid, 'SIGUSR2');
+  return { notified: true, message: `daemon (pid ${check.pid}) notified` };
 }

@@ -27,6 +27,15 @@ async function pingAll(runtime: Runtime, only: (name: string) => boolean = () =>
   }
 }
 
+/** Why the health/metrics port could not be opened, naming the setting to change. */
+function listenFailure(host: string, port: number, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `daemon.health.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port`;
+  if (code === 'EACCES') return `daemon.health.port ${port} on ${host} may not be opened by this user (EACCES): use a port above 1023`;
+  if (code === 'EADDRNOTAVAIL') return `daemon.health.host ${host} is not an address of this machine (EADDRNOTAVAIL)`;
+  return `cannot listen on daemon.health ${host}:${port}: ${describeError(error).message}`;
+}
+
 /** True when the SIGUSR2 came from `rotad rotate` (which leaves a marker): then only requests are served. */
 async function consumeWakeMarker(stateDir: string): Promise<boolean> {
   return unlink(wakeFilePath(stateDir)).then(() => true, () => false);
@@ -94,12 +103,21 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics });
   let health: Server | undefined;
   if (config.daemon.health.enabled) {
-    const started = await startHealthServer(config.daemon.health.host, config.daemon.health.port, {
-      ready: () => pingAll(scheduler.runtime),
-      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-    });
-    health = started.server;
-    logger.info({ port: started.port }, 'Health endpoints listening');
+    const { host, port } = config.daemon.health;
+    try {
+      const started = await startHealthServer(host, port, {
+        ready: () => pingAll(scheduler.runtime),
+        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+      });
+      health = started.server;
+      logger.info({ port: started.port }, 'Health endpoints listening');
+    } catch (error) {
+      // A failed start leaves no pid file behind: a later `rotad rotate` must not signal whatever reuses the pid.
+      logger.fatal({ error: { message: listenFailure(host, port, error) }, setting: 'daemon.health' }, 'Cannot start');
+      await removePidFile(config.daemon.stateDir);
+      await runtime.close();
+      return 1;
+    }
   }
 
   let stopping: Promise<number> | undefined;

@@ -1,8 +1,12 @@
 import { request } from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { closeServer, listenLocal } from '../helpers/ports.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
 import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
 
@@ -55,6 +59,59 @@ describe('daemon start-up', () => {
     expect((await second.exited).code).toBe(1);
     expect(second.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({ message: expect.stringMatching(/another rotad \(pid \d+\) is running/) });
     await first.stop();
+  });
+
+  it('a taken health port: exit 1 naming the setting and the port, and no pid file left behind', async () => {
+    const dir = await tempDir();
+    const taken = createServer();
+    const port = Number(new URL(await listenLocal(taken)).port);
+    try {
+      const config = join(dir, 'rotad.yaml');
+      await writeFile(config, testConfig(dir, [{ name: 'p' }]).replace('health: { enabled: false }', `health: { host: 127.0.0.1, port: ${port} }`));
+      const daemon = DaemonProcess.start(config);
+      expect((await daemon.exited).code).toBe(1);
+      const fatal = daemon.entries.find((e) => e.msg === 'Cannot start');
+      expect(fatal?.error).toMatchObject({ message: `daemon.health.port ${port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port` });
+      expect(existsSync(join(dir, 'state/rotad.pid'))).toBe(false);
+    } finally {
+      await closeServer(taken);
+    }
+  });
+
+  it('rotad rotate never signals a process that is not the daemon named by a stale pid file', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'p' }]);
+    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await mkdir(join(dir, 'state'), { recursive: true });
+      await writeFile(join(dir, 'state/rotad.pid'), `${bystander.pid}\n`);
+      const result = await runCli(['rotate', 'p', '--config', config]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`not signalled: pid ${bystander.pid} is 'sleep 30', not rotad run \\(a stale pid file\\)`));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(bystander.exitCode).toBeNull();
+      expect(bystander.signalCode).toBeNull();
+      // The request is in the store all the same: the next daemon start serves it.
+      expect((await readPolicy(dir, 'p')).state.requestedAt).toEqual(expect.any(Number));
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  });
+
+  it('a pid file whose pid now belongs to a younger process is stale, even if that process is a rotad', async () => {
+    const { checkPidFile } = await import('../../src/daemon/pid-file.js');
+    const dir = await tempDir();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'run'], { stdio: 'ignore' });
+    try {
+      await writeFile(join(dir, 'rotad.pid'), `${other.pid}\n`);
+      // Written long before that process started: the pid was reused.
+      await utimes(join(dir, 'rotad.pid'), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      expect(await checkPidFile(dir)).toMatchObject({ status: 'foreign', reason: expect.stringMatching(/started after .* was written/) });
+      await utimes(join(dir, 'rotad.pid'), new Date(), new Date(Date.now() + 5_000));
+      expect(await checkPidFile(dir)).toEqual({ status: 'running', pid: other.pid });
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('serves /healthz and /readyz', async () => {
