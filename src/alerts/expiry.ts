@@ -9,7 +9,7 @@ export type AlertEvent = Omit<RotationEvent, 'at' | 'policy'>;
 export interface AlertCheck {
   /** Alerts to send now. */
   events: AlertEvent[];
-  /** The new `alertsSent` list (old keys of replaced credentials dropped), when `events` is not empty. */
+  /** The new `alertsSent` list (keys of credentials neither current nor previous dropped), when `events` is not empty. */
   alertsSent: string[];
   /** When the current credential expires (provider's expiry, else created + maxAge), if known. */
   expiresAt: number | undefined;
@@ -75,7 +75,9 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
     }
   }
 
-  const live = (key: string): boolean => (current !== undefined && key.startsWith(`${current.rotationId}:`)) || key === `overdue:${state.lastRotationId ?? 'never'}`;
+  // The previous credential's keys are kept too: a rollback makes it current again, and its alerts were already sent.
+  const kept = [current, snapshot.previous].filter((c) => c !== undefined).map((c) => `${c.rotationId}:`);
+  const live = (key: string): boolean => kept.some((prefix) => key.startsWith(prefix)) || key === `overdue:${state.lastRotationId ?? 'never'}`;
   return { events, alertsSent: [...state.alertsSent.filter(live), ...keys], expiresAt, overdue, nextCheckAt };
 }
 

@@ -55,6 +55,27 @@ describe('expiry and overdue alerts', () => {
     expect(check.events).toMatchObject([{ type: 'expiry-warning', threshold: '1d', expiresAt: T0 + 10 * DAY }]);
   });
 
+  it('a rollback to the previous credential does not repeat the alerts already sent for it', () => {
+    const p = policy({ timing: { ...policy().timing, maxAgeMs: 14 * DAY } }); // every credential is within 30d of expiry
+    const a = { value: new Secret('alerts-test-a'), rotationId: 'ra', createdAt: T0 };
+    const b = { value: new Secret('alerts-test-b'), rotationId: 'rb', createdAt: T0 + DAY };
+    let state: PolicyState = { ...IDLE_STATE, lastRotatedAt: T0, lastRotationId: 'ra' };
+    const look = (current: typeof a, previous: typeof a | undefined, now: number): string[] => {
+      const check = checkAlerts(p, { current, previous, state, revision: '1' }, now);
+      if (check.events.length > 0) state = { ...state, alertsSent: check.alertsSent };
+      return check.events.map((e) => `${e.type}:${e.threshold}`);
+    };
+    expect(look(a, undefined, T0 + 1000)).toEqual(['expiry-warning:30d']);
+    state = { ...state, lastRotatedAt: T0 + DAY, lastRotationId: 'rb' };
+    expect(look(b, a, T0 + DAY + 1000)).toEqual(['expiry-warning:30d']);
+    // rotad rollback: A is current again, with the same expiry; the daemon looks (and again after a restart).
+    state = { ...state, lastRotatedAt: T0, lastRotationId: 'ra' };
+    expect(look(a, b, T0 + DAY + 2000)).toEqual([]);
+    expect(look(a, undefined, T0 + DAY + 3000)).toEqual([]);
+    // Its tighter thresholds still fire once.
+    expect(look(a, b, T0 + 8 * DAY)).toEqual(['expiry-warning:7d']);
+  });
+
   it('a new credential starts over, and the old keys are dropped', () => {
     const first = checkAlerts(policy(), snapshot(), T0 + 16 * DAY);
     expect(first.alertsSent).toEqual(['r1:30d']);
