@@ -2,6 +2,7 @@ import { rollbackPolicy } from '../rotation/rollback.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
+import { wakeDaemon } from './wake-daemon.js';
 import type { Logger } from '../observability/logger.js';
 
 /** `rotad rollback NAME`: abandon a rotation before promote, or make the previous credential current again. */
@@ -15,6 +16,9 @@ export async function rollbackCommand(path: string, name: string, logger: Logger
     out.line(outcome.action === 'aborted'
       ? `${name}: rotation ${outcome.rotationId} abandoned; the current credential is unchanged`
       : `${name}: previous credential (rotation ${outcome.restoredRotationId}) is current again and was handed to every consumer`);
+    // The daemon reports it (notifiers, audit trail, log) and updates its metrics at its next look: now.
+    const woken = await wakeDaemon(config.daemon.stateDir, Date.now(), 'the notification and audit event are sent');
+    out.line(woken.notified ? `${woken.message}: it sends the notification and the audit event` : woken.message);
     return 0;
   } finally {
     await runtime.close();

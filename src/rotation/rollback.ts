@@ -3,7 +3,11 @@ import type { PolicyRuntime } from './context.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from './state.js';
 
-export type RollbackOutcome = { action: 'aborted'; rotationId: string } | { action: 'rolled-back'; restoredRotationId: string };
+/** What rollback did; `message` is what the daemon will report through its notifiers. */
+export type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
+
+/** Undelivered notices kept per policy (a daemon that never runs must not let the record grow). */
+const OUTBOX_LIMIT = 10;
 
 const BEFORE_PROMOTE = new Set(['obtain', 'verify']);
 
@@ -29,15 +33,23 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
   // Take the policy (compare-and-swap plus lease), so a daemon that starts a rotation meanwhile wins or loses cleanly.
   const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
   await ownership.write((s) => ({ ...s, attention: undefined }));
-  const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, release = true): Promise<PolicyState> =>
-    ownership.write((s) => ({ ...s, ...ROTATION_ENDED, ...patch, history: appendHistory(s.history, { rotationId, outcome, at: now }) }), release);
+  // The rollback and the notice of it are one write: the daemon delivers the notice (notifiers,
+  // audit trail, its log), so it reaches the same places as every other event, once.
+  const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, message: string, release = true): Promise<PolicyState> =>
+    ownership.write((s) => ({
+      ...s, ...ROTATION_ENDED, ...patch,
+      history: appendHistory(s.history, { rotationId, outcome, at: now }),
+      outbox: [...s.outbox, { type: outcome === 'aborted' ? 'rotation-aborted' as const : 'rotation-rolled-back' as const, rotationId, message, at: now, actor: 'cli' }].slice(-OUTBOX_LIMIT),
+    }), release);
 
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
     const rotationId = state.rotationId ?? '';
     const pending = snapshot.pending;
+    const leftAlive = pending?.rotationId === rotationId && !runtime.provider.revoke && runtime.provider.assisted !== undefined;
+    const message = `rotation abandoned by rollback; the current credential is unchanged${leftAlive ? '. The token handed over for it is still valid at the provider: delete it in the provider UI (the newer one; keep the token in use)' : ''}`;
     // The rotation ends first: interrupted after this, its pending credential is an orphan that the
     // next rotation revokes and discards, never one a resumed rotation would try to verify.
-    await finish({}, 'aborted', rotationId, false);
+    await finish({}, 'aborted', rotationId, message, false);
     if (pending?.rotationId === rotationId && runtime.provider.revoke) {
       await ownership.ensureHeld();
       await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending, snapshot.current);
@@ -45,12 +57,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
     await ownership.ensureHeld();
     await store.discardPending(ref, rotationId);
     await ownership.write((s) => s, true);
-    const leftAlive = pending?.rotationId === rotationId && !runtime.provider.revoke && runtime.provider.assisted !== undefined;
-    await runtime.notify({
-      type: 'rotation-aborted', rotationId,
-      message: `rotation abandoned by rollback; the current credential is unchanged${leftAlive ? '. The token handed over for it is still valid at the provider: delete it in the provider UI (the newer one; keep the token in use)' : ''}`,
-    });
-    return { action: 'aborted', rotationId };
+    return { action: 'aborted', rotationId, message };
   }
 
   const previous = snapshot.previous;
@@ -67,7 +74,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
     await consumer.update({ policy: name, rotationId: previous.rotationId, logger: runtime.logger, clock, signal, peers: runtime.peers }, previous);
   }
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
-  await finish({ lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId }, 'rolled-back', rotationId);
-  await runtime.notify({ type: 'rotation-rolled-back', rotationId, message: `previous credential (rotation ${previous.rotationId}) is current again` });
-  return { action: 'rolled-back', restoredRotationId: previous.rotationId };
+  const message = `previous credential (rotation ${previous.rotationId}) is current again`;
+  await finish({ lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId }, 'rolled-back', rotationId, message);
+  return { action: 'rolled-back', restoredRotationId: previous.rotationId, message };
 }

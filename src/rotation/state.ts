@@ -54,6 +54,21 @@ export type HistoryEntry = z.infer<typeof HistoryEntry>;
 export const Lease = z.object({ owner: z.string(), until: z.number() });
 export type Lease = z.infer<typeof Lease>;
 
+/**
+ * Something a one-shot command did that the daemon reports (`rotad rollback`): written with the
+ * change itself, delivered by the daemon through its notifiers, audit trail and log, then removed.
+ */
+export const Notice = z.object({
+  type: z.enum(['rotation-rolled-back', 'rotation-aborted']),
+  rotationId: z.string(),
+  message: z.string(),
+  /** Epoch ms of the change. */
+  at: z.number(),
+  /** Who made it (for the audit trail): `cli`. */
+  actor: z.string(),
+});
+export type Notice = z.infer<typeof Notice>;
+
 /** Everything rotad remembers about one policy, apart from the credentials themselves. */
 export const PolicyState = z.object({
   phase: PhaseOrIdle,
@@ -87,10 +102,12 @@ export const PolicyState = z.object({
   history: z.array(HistoryEntry).default([]),
   /** Alerts already sent (expiry thresholds, expired, overdue), so that each fires once, across restarts. */
   alertsSent: z.array(z.string()).default([]),
+  /** Notices of one-shot commands not yet delivered by a daemon. */
+  outbox: z.array(Notice).default([]),
 });
 export type PolicyState = z.infer<typeof PolicyState>;
 
-export const IDLE_STATE: PolicyState = Object.freeze({ phase: 'idle', consumersDone: [], history: [], alertsSent: [] }) as PolicyState;
+export const IDLE_STATE: PolicyState = Object.freeze({ phase: 'idle', consumersDone: [], history: [], alertsSent: [], outbox: [] }) as PolicyState;
 
 /** The fields that end a rotation in progress, whatever the outcome: written once, used by complete and rollback. */
 export const ROTATION_ENDED = Object.freeze({

@@ -171,8 +171,12 @@ export class Scheduler {
     const held = leaseOfOther(snapshot.state, policy.owner, now);
     let due = nextDue(config.timing, snapshot.state, now);
     let alerts: AlertCheck;
-    if (held) alerts = checkAlerts(config, snapshot, now);
-    else ({ check: alerts, snapshot } = await this.#alert(policy, config, snapshot, now));
+    if (held) {
+      alerts = checkAlerts(config, snapshot, now);
+    } else {
+      snapshot = await this.#deliverNotices(policy, snapshot);
+      ({ check: alerts, snapshot } = await this.#alert(policy, config, snapshot, now));
+    }
     this.#options.metrics?.observePolicy(policy.name, {
       expiresAt: alerts.expiresAt,
       nextRotationAt: due?.at,
@@ -216,6 +220,31 @@ export class Scheduler {
       if (!(error instanceof StoreConflictError)) throw error;
       return policy.store.read(policy.ref); // someone else moved it on (perhaps their own request): decide on what they wrote
     }
+  }
+
+  /**
+   * Reports what a one-shot command did (`rotad rollback`) through this daemon's notifiers, audit
+   * trail and log. The notices are removed from the store first (compare-and-swap), so a notice is
+   * delivered by one replica, once; a crash between the two loses it rather than sending it twice,
+   * as with alerts.
+   */
+  async #deliverNotices(policy: PolicyRuntime, snapshot: PolicySnapshot): Promise<PolicySnapshot> {
+    const notices = snapshot.state.outbox;
+    if (notices.length === 0) return snapshot;
+    const state = { ...snapshot.state, outbox: [] };
+    let revision: string;
+    try {
+      revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
+    } catch (error) {
+      if (error instanceof StoreConflictError) return snapshot; // another replica took them, or the next look does
+      throw error;
+    }
+    for (const notice of notices) {
+      policy.logger.info({ rotation: notice.rotationId, actor: notice.actor, at: new Date(notice.at).toISOString() }, notice.type === 'rotation-aborted' ? 'Rotation abandoned by rollback' : 'Rotation rolled back');
+      policy.audit?.record({ rotationId: notice.rotationId, policy: policy.name, phase: 'rollback', outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back', actor: notice.actor });
+      await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message });
+    }
+    return { ...snapshot, state, revision };
   }
 
   /** Sends the expiry/overdue alerts that are due, recording them first so that each fires once; returns the snapshot as written. */

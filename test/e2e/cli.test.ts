@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
-import { tempDir, writeConfig } from '../helpers/workspace.js';
+import { eventually } from '../helpers/sinks.js';
+import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
 
 const secrets: string[] = [];
 
@@ -226,6 +227,45 @@ describe('rotad status, rotate and rollback', () => {
     const handed = (await readFile(join(dir, 'rb.log'), 'utf8')).trim().split('\n');
     expect(handed.at(-1)?.endsWith(rotated.previous!.value.reveal())).toBe(true);
     secrets.push(...secretsOf(rotated, after));
+  });
+
+  it('rollback while the daemon runs: the daemon notifies and audits it once, and its metrics show the restored credential', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'rotad.yaml');
+    await writeFile(config, testConfig(dir, [{ name: 'live', rotateOnSignal: true }])
+      .replace('health: { enabled: false }', `health: { host: 127.0.0.1, port: 0 }\n  audit: { file: ${dir}/audit.jsonl }`)
+      .replace('schedule: { every: 30d }', 'schedule: { every: 30d }\n    maxAge: 20d'));
+    const daemon = DaemonProcess.start(config);
+    const { port } = await daemon.waitForMessage('Health endpoints listening');
+    await daemon.waitForMessage('Rotation completed');
+    daemon.signal('SIGUSR2');
+    await daemon.waitFor((e) => e.msg === 'Rotation completed', 20_000, 1);
+    const rotated = await readPolicy(dir, 'live');
+    const result = await runCli(['rollback', 'live', '--config', config]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/daemon \(pid \d+\) notified: it sends the notification and the audit event/);
+    const restored = rotated.previous!;
+    const notified = await daemon.waitFor((e) => e.msg === 'Rotation event' && e.event === 'rotation-rolled-back');
+    expect(notified).toMatchObject({ policy: 'live', detail: `previous credential (rotation ${restored.rotationId}) is current again` });
+    await daemon.waitForMessage('Rotation rolled back');
+    const expiry = `rotad_credential_expiry_timestamp_seconds{policy="live"} ${(restored.createdAt + 20 * 86_400_000) / 1000}`;
+    await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(expiry));
+    expect((await daemon.stop()).code).toBe(0);
+    const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit.filter((e) => e.phase === 'rollback')).toMatchObject([{ policy: 'live', outcome: 'rolled-back', actor: 'cli' }]);
+    expect(daemon.entries.filter((e) => e.msg === 'Rotation event' && e.event === 'rotation-rolled-back')).toHaveLength(1);
+    expect((await readPolicy(dir, 'live')).state.outbox).toEqual([]);
+    // maxAge 20d is inside the 30d warning: each credential was warned about once; the restored one
+    // is not warned about again, neither now nor after a restart.
+    const warned = (d: DaemonProcess) => d.entries.filter((e) => e.msg === 'Rotation event' && e.event === 'expiry-warning').map((e) => e.expiresAt);
+    expect(warned(daemon)).toHaveLength(2);
+    const restarted = DaemonProcess.start(config);
+    const again = await restarted.waitForMessage('Health endpoints listening');
+    // Its first look at the policy has run (alerts come before the metrics) once the expiry gauge shows.
+    await eventually(async () => (await (await fetch(`http://127.0.0.1:${again.port}/metrics`)).text()).includes(expiry));
+    expect((await restarted.stop()).code).toBe(0);
+    expect(warned(restarted)).toEqual([]);
+    secrets.push(...secretsOf(rotated));
   });
 
   it('no secret appeared in any CLI or daemon output of this file', () => {

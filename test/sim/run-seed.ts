@@ -206,6 +206,7 @@ function convergence(shared: Shared, report: SeedReport): string[] {
     const { state } = entry;
     if (state.phase !== 'idle' || state.attention) problems.push(`${name} did not converge: phase ${state.phase}${state.attention ? `, needs attention: ${state.attention.message}` : ''}`);
     if (entry.pending) problems.push(`${name} keeps a pending credential of rotation ${entry.pending.rotationId}`);
+    if (state.outbox.length > 0) problems.push(`${name}: ${state.outbox.length} rollback notice(s) never delivered by a running replica`);
     const current = entry.current?.value.reveal();
     for (let i = 0; i < shared.consumers; i += 1) {
       const last = shared.deliveries.filter((d) => d.policy === name && d.consumer === `c${i}`).at(-1)?.value;
