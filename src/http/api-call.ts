@@ -49,7 +49,7 @@ export async function send(target: ApiTarget, request: ApiRequest): Promise<Json
   }
 }
 
-/** The error for a non-2xx answer: 401/403 rejected, 429 rate-limited, 5xx unavailable, other 4xx bad. */
+/** The error for a non-2xx answer: 401/403 rejected, 429 rate-limited, 5xx unavailable, other 4xx bad (docs/errors.md). */
 export function failure(target: ApiTarget, request: ApiRequest, response: JsonResponse): RotadError {
   const what = `${target.name} ${describeRequest(request)} answered ${response.status}${reasonOf(response.body)}`;
   const consumer = target.role === 'consumer';
@@ -75,9 +75,14 @@ export async function call(target: ApiTarget, request: ApiRequest): Promise<Json
   return response;
 }
 
-/** The error for a 2xx answer whose body lacks the documented shape. */
+/**
+ * The error for a 2xx answer whose body lacks the documented shape (not JSON, a field missing, a
+ * read-back that does not confirm the write). Retried, from a provider and a consumer alike: a
+ * proxy's error page or a deployment in progress answers like this and passes; a lasting one ends
+ * in needs-attention after the bounded retries (docs/errors.md, "How an answer is classified").
+ */
 export function badShape(target: ApiTarget, request: ApiRequest, expected: string): RotadError {
-  return new RotadError(target.role === 'provider' ? 'PROVIDER_BAD_RESPONSE' : 'CONSUMER_FAILED', `${target.name} ${describeRequest(request)}: expected ${expected} in the answer`, { retryable: target.role === 'provider' });
+  return new RotadError(target.role === 'provider' ? 'PROVIDER_BAD_RESPONSE' : 'CONSUMER_FAILED', `${target.name} ${describeRequest(request)}: expected ${expected} in the answer`, { retryable: true });
 }
 
 export function basicAuth(username: string, password: string): string {

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { consumerRegistry } from '../../src/consumers/registry.js';
@@ -9,6 +11,7 @@ import type { Provider } from '../../src/providers/types.js';
 import { Secret } from '../../src/secret.js';
 import type { StoredCredential } from '../../src/stores/types.js';
 import { FakeClock } from '../helpers/engine-doubles.js';
+import { ROOT } from '../helpers/paths.js';
 import type { SaasServer } from '../servers/saas/base.js';
 import { CutoverServer } from '../servers/saas/cutover.js';
 import { GladlyServer } from '../servers/saas/gladly.js';
@@ -65,26 +68,59 @@ afterAll(async () => {
 
 const inject = (server: SaasServer, fault: Record<string, unknown>) => server.faults.push({ count: 1, ...fault } as never);
 
-describe('every provider and consumer maps each server fault to a clear, correctly retryable error', () => {
-  const provider4xx = (name: string) => (name.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_REJECTED');
-  const expectations: Array<[string, Record<string, unknown>, (name: string) => Record<string, unknown>]> = [
-    ['500', { status: 500 }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_UNAVAILABLE', retryable: true, message: expect.stringContaining('answered 500') })],
-    ['timeout', { delayMs: 1200 }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_UNAVAILABLE', retryable: true, message: expect.stringContaining('no answer within 500 ms') })],
-    ['429 with Retry-After', { status: 429, headers: { 'retry-after': '7' } }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_RATE_LIMITED', retryable: true, retryAfterMs: 7000 })],
-    ['401', { status: 401 }, (n) => ({ code: provider4xx(n), retryable: false, message: expect.stringContaining('credential not accepted') })],
-    ['garbage', { garbage: true }, (n) => ({ code: n.includes('update') ? 'CONSUMER_FAILED' : 'PROVIDER_BAD_RESPONSE', message: expect.stringContaining('expected') })],
-  ];
-  for (const [fault, injected, expected] of expectations) {
-    it(`${fault}: each adapter`, async () => {
+/** The classification table of docs/errors.md: answer → code from a provider, from a consumer, retried. */
+async function classificationTable(): Promise<Array<{ answer: string; provider: string; consumer: string; retried: boolean }>> {
+  const doc = await readFile(join(ROOT, 'docs/errors.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## How an answer is classified'));
+  return [...section.matchAll(/^\| ([^|]+?) \| `([A-Z_]+)` \| `([A-Z_]+)` \| (yes|no) \|$/gm)].map((m) => ({ answer: m[1]!, provider: m[2]!, consumer: m[3]!, retried: m[4] === 'yes' }));
+}
+
+/** How each row of the table is produced on a test server. */
+const FAULT_FOR_ANSWER: Record<string, Record<string, unknown>> = {
+  '5xx': { status: 500 },
+  'no answer within `timeout`, or unreachable': { delayMs: 1200 },
+  '429': { status: 429, headers: { 'retry-after': '7' } },
+  '401': { status: 401 },
+  '403': { status: 403 },
+  'another 4xx': { status: 422 },
+  '2xx that is not JSON': { garbage: true },
+};
+
+describe('every provider and consumer maps each answer as docs/errors.md classifies it', () => {
+  it('the table lists every answer the test servers can give, and nothing else', async () => {
+    expect((await classificationTable()).map((row) => row.answer).sort()).toEqual(Object.keys(FAULT_FOR_ANSWER).sort());
+  });
+
+  it('each row, against each adapter', async () => {
+    for (const row of await classificationTable()) {
+      const injected = FAULT_FOR_ANSWER[row.answer]!;
       for (const c of cases) {
+        const role = c.name.includes('update') ? 'consumer' : 'provider';
         inject(c.server(), injected);
-        await expect(c.call(), c.name).rejects.toMatchObject(expected(c.name));
-        await new Promise((resolve) => setTimeout(resolve, fault === 'timeout' ? 800 : 0)); // let the held answer drain
+        const error = await c.call().then(() => undefined, (e: unknown) => e);
+        expect(error, `${row.answer}: ${c.name}`).toMatchObject({ code: row[role], retryable: row.retried });
+        expect((error as Error).message, `${row.answer}: ${c.name}`).toMatch(row.answer === '5xx' ? /answered 500/ : injected.delayMs ? /no answer within 500 ms/ : injected.garbage ? /expected/ : /./);
+        if (row.answer === '429') expect(error, c.name).toMatchObject({ retryAfterMs: 7000 });
+        if (row.answer === '401') expect((error as Error).message).toContain('credential not accepted');
+        await new Promise((resolve) => setTimeout(resolve, injected.delayMs ? 800 : 0)); // let the held answer drain
         c.server().faults.length = 0;
         await expect(c.call(), `${c.name} after the fault`).resolves.toBeUndefined();
       }
-    });
-  }
+    }
+  });
+
+  it('a 2xx read-back that does not confirm the write is retried, like a malformed answer', async () => {
+    const readBacks: Array<[string, () => SaasServer, Record<string, unknown>]> = [
+      ['gladly-webhook update', () => gladly, { match: 'GET /api/v1/webhooks/wh-1', body: { id: 'wh-1', hasCredentials: false, headerKeys: [] } }],
+      ['stackone-account update', () => stackone, { match: 'GET /accounts/acc-1', body: { id: 'acc-1' } }],
+    ];
+    for (const [name, server, fault] of readBacks) {
+      const c = cases.find((x) => x.name === name)!;
+      inject(server(), fault);
+      await expect(c.call(), name).rejects.toMatchObject({ code: 'CONSUMER_FAILED', retryable: true, message: expect.stringMatching(/expected .* in the answer/) });
+      await expect(c.call(), `${name} after the fault`).resolves.toBeUndefined();
+    }
+  });
 });
 
 describe('client-side rate limits', () => {

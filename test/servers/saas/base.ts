@@ -17,6 +17,8 @@ export interface Fault {
   status?: number;
   /** Answer 200 with a body that is not JSON. */
   garbage?: boolean;
+  /** Answer 200 with this JSON body instead of the real one. */
+  body?: unknown;
   /** Hold the answer this long (a timeout, when longer than the client waits). */
   delayMs?: number;
   /** Headers to add (e.g. Retry-After). */
@@ -115,6 +117,10 @@ export abstract class SaasServer {
         this.calls.push({ seq, method: request.method, path: request.path, status: 200 });
         res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>');
         return;
+      }
+      if (fault.body !== undefined) {
+        this.calls.push({ seq, method: request.method, path: request.path, status: 200 });
+        return this.#send(res, { status: 200, body: fault.body });
       }
       if (fault.status !== undefined) {
         this.calls.push({ seq, method: request.method, path: request.path, status: fault.status });
