@@ -18,4 +18,15 @@ export interface AdapterDefinition<Schema extends z.ZodType, Instance> {
   type: string;
   schema: Schema;
   create(options: z.infer<Schema>, deps: AdapterDeps): Instance;
+  /** The environment variables these options need set (secrets named by `*Env` keys), checked at load. */
+  requiredEnv?(options: z.infer<Schema>): RequiredEnv[];
+}
+
+/** An environment variable an adapter's options name and need, with the key that names it. */
+export interface RequiredEnv {
+  /** The option's path inside the adapter's options, e.g. ['auth', 'tokenEnv']. */
+  key: string[];
+  name: string;
+  /** What the variable holds, for the message: "the Vault token". */
+  what: string;
 }

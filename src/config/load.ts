@@ -7,6 +7,7 @@ import { hideEnvValues, interpolateEnv } from './interpolate.js';
 import { problemsFromIssues, type Problem } from './issues.js';
 import { locateNode, position } from './locate.js';
 import { normalize, type ResolvedConfig } from './normalize.js';
+import { missingEnv } from './required-env.js';
 import { checkRules } from './rules.js';
 import { RotadConfig } from './schema.js';
 
@@ -84,7 +85,7 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
     const valueAt = (path: readonly PropertyKey[]): unknown => (doc.getIn(path as unknown[]) as unknown);
     throw new ConfigError(problemsFromIssues(parsed.error.issues, valueAt).map(located));
   }
-  const broken = checkRules(parsed.data);
+  const broken = [...checkRules(parsed.data), ...missingEnv(parsed.data, env)];
   if (broken.length > 0) throw new ConfigError(broken.map(located));
   return normalize(parsed.data, path);
 }

@@ -12,7 +12,7 @@ ${body}`;
 
 function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    parseConfig(text, 'rotad.yaml', env);
+    parseConfig(text, 'rotad.yaml', { ROTAD_KEY: 'set', ...env });
   } catch (error) {
     if (error instanceof ConfigError) return [...error.problems];
     throw error;
@@ -62,6 +62,39 @@ describe('rotad validate: bad files are refused with file:line:col and an action
     expect(match).toMatch(new RegExp(`^rotad\\.yaml:${at}: `));
   });
 
+  it('every secret named by an *Env key must be set, reported where it is named (or at the adapter, for a default name)', () => {
+    const text = `version: 1
+stores:
+  local: { type: file, path: s.enc, key: { env: ROTAD_KEY } }
+  vault: { type: vault, address: "http://127.0.0.1:8200" }
+  approle: { type: vault, address: "http://127.0.0.1:8200", auth: { method: approle, roleId: r, secretIdEnv: MY_SECRET_ID } }
+  agent: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenFile: /run/vault-token } }
+notifiers:
+  chat: { type: slack }
+  hook: { type: webhook, url: "https://hooks.example.com/x" }
+  mail: { type: email, host: smtp.example.com, username: rotad, from: a@b.c, to: [o@b.c] }
+  anonymous-mail: { type: email, host: smtp.example.com, from: a@b.c, to: [o@b.c] }
+policies:
+  - name: p1
+    store: local
+    provider: { type: random }
+    schedule: { every: 1d }
+    consumers: [{ type: stackone-account, accountId: a1 }]
+`;
+    const problems = problemsOf(text, { ROTAD_KEY: '' });
+    expect(problems).toEqual([
+      'rotad.yaml:3:49: stores.local.key.env: environment variable ROTAD_KEY is not set (the file store key)',
+      'rotad.yaml:4:10: stores.vault.auth.tokenEnv: environment variable VAULT_TOKEN is not set (the Vault token; or give auth.tokenFile)',
+      'rotad.yaml:5:110: stores.approle.auth.secretIdEnv: environment variable MY_SECRET_ID is not set (the AppRole secret id; or give auth.secretIdFile)',
+      'rotad.yaml:8:9: notifiers.chat.webhookUrlEnv: environment variable SLACK_WEBHOOK_URL is not set (the Slack incoming-webhook URL)',
+      'rotad.yaml:9:9: notifiers.hook.secretEnv: environment variable ROTAD_WEBHOOK_SECRET is not set (the HMAC signing secret of the webhook notifier)',
+      'rotad.yaml:10:9: notifiers.mail.passwordEnv: environment variable ROTAD_SMTP_PASSWORD is not set (the SMTP password of rotad)',
+      'rotad.yaml:17:17: policies[0].consumers[0].apiKeyEnv: environment variable STACKONE_API_KEY is not set (the StackOne API key)',
+    ]);
+    const all = { ROTAD_KEY: 'k', VAULT_TOKEN: 't', MY_SECRET_ID: 's', SLACK_WEBHOOK_URL: 'u', ROTAD_WEBHOOK_SECRET: 'w', ROTAD_SMTP_PASSWORD: 'p', STACKONE_API_KEY: 'a' };
+    expect(problemsOf(text, all)).toEqual([]);
+  });
+
   it('reports every problem of a file at once, not just the first', () => {
     const problems = problemsOf(policy('    provider: { type: random, lenght: 3 }\n    schedule: { every: 3 days }\n    color: blue\n'));
     expect(problems).toHaveLength(3);
@@ -88,18 +121,18 @@ describe('rotad validate: bad files are refused with file:line:col and an action
 
   it('a quoted ${env:…} reference stays a string', () => {
     const text = `version: 1\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { field: "\${env:FIELD}" }\n`;
-    const config = parseConfig(text, 'rotad.yaml', { FIELD: '1234' });
+    const config = parseConfig(text, 'rotad.yaml', { FIELD: '1234', ROTAD_KEY: 'set' });
     expect(config.policies[0]?.secret?.field).toBe('1234');
   });
 
   it('a value that is a single ${env:…} reference takes the YAML type of its text', () => {
     const text = `version: 1\ndaemon:\n  health:\n    port: \${env:PORT}\n    enabled: \${env:ON:-true}\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n`;
-    const config = parseConfig(text, 'rotad.yaml', { PORT: '9999' });
+    const config = parseConfig(text, 'rotad.yaml', { PORT: '9999', ROTAD_KEY: 'set' });
     expect(config.daemon.health).toMatchObject({ port: 9999, enabled: true });
   });
 
   it('accepts a good file and applies the defaults', () => {
-    const config = parseConfig(policy('    provider: { type: random }\n    schedule:\n      every: ${env:EVERY:-30d}\n'), 'rotad.yaml', {});
+    const config = parseConfig(policy('    provider: { type: random }\n    schedule:\n      every: ${env:EVERY:-30d}\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
     const [p1] = config.policies;
     expect(p1?.storeName).toBe('local');
     expect(p1?.timing.schedule).toEqual({ kind: 'every', intervalMs: 30 * 86_400_000 });

@@ -36,4 +36,5 @@ export const stackOneAccountConsumer = {
   type: 'stackone-account',
   schema: StackOneAccountConsumerOptions,
   create: createStackOneAccountConsumer,
+  requiredEnv: (options) => [{ key: ['apiKeyEnv'], name: options.apiKeyEnv, what: 'the StackOne API key' }],
 } satisfies AdapterDefinition<typeof StackOneAccountConsumerOptions, Consumer>;

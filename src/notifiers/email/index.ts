@@ -50,4 +50,5 @@ export const emailNotifier = {
   type: 'email',
   schema: EmailNotifierOptions,
   create: createEmailNotifier,
+  requiredEnv: (options) => (options.username === undefined ? [] : [{ key: ['passwordEnv'], name: options.passwordEnv, what: `the SMTP password of ${options.username}` }]),
 } satisfies AdapterDefinition<typeof EmailNotifierOptions, Notifier>;

@@ -21,4 +21,5 @@ export const slackNotifier = {
   type: 'slack',
   schema: SlackNotifierOptions,
   create: createSlackNotifier,
+  requiredEnv: (options) => [{ key: ['webhookUrlEnv'], name: options.webhookUrlEnv, what: 'the Slack incoming-webhook URL' }],
 } satisfies AdapterDefinition<typeof SlackNotifierOptions, Notifier>;

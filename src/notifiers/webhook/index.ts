@@ -46,4 +46,5 @@ export const webhookNotifier = {
   type: 'webhook',
   schema: WebhookNotifierOptions,
   create: createWebhookNotifier,
+  requiredEnv: (options) => [{ key: ['secretEnv'], name: options.secretEnv, what: 'the HMAC signing secret of the webhook notifier' }],
 } satisfies AdapterDefinition<typeof WebhookNotifierOptions, Notifier>;

@@ -201,4 +201,5 @@ export const fileStore = {
   type: 'file',
   schema: FileStoreOptions,
   create: createFileStore,
+  requiredEnv: ({ key }) => (key.env === undefined ? [] : [{ key: ['key', 'env'], name: key.env, what: 'the file store key' }]),
 } satisfies AdapterDefinition<typeof FileStoreOptions, Store>;

@@ -184,4 +184,9 @@ export const vaultStore = {
   type: 'vault',
   schema: VaultStoreOptions,
   create: createVaultStore,
+  requiredEnv: ({ auth }) => {
+    if (auth.method === 'token' && auth.tokenFile === undefined) return [{ key: ['auth', 'tokenEnv'], name: auth.tokenEnv, what: 'the Vault token; or give auth.tokenFile' }];
+    if (auth.method === 'approle' && auth.secretIdFile === undefined) return [{ key: ['auth', 'secretIdEnv'], name: auth.secretIdEnv, what: 'the AppRole secret id; or give auth.secretIdFile' }];
+    return [];
+  },
 } satisfies AdapterDefinition<typeof VaultStoreOptions, Store>;

@@ -1,0 +1,32 @@
+import type { RequiredEnv } from '../adapters.js';
+import { consumerRegistry } from '../consumers/registry.js';
+import { notifierRegistry } from '../notifiers/registry.js';
+import { storeRegistry } from '../stores/registry.js';
+import { formatPath, type ConfigPath } from './locate.js';
+import type { Problem } from './issues.js';
+import type { RotadConfig } from './schema.js';
+
+type Options = { type: string };
+type Registry = Record<string, { type: string; requiredEnv?: (options: never) => RequiredEnv[] }>;
+
+/**
+ * Every secret an adapter names by an `*Env` key must be set when the config is loaded, like a
+ * `${env:X}` reference: otherwise the failure shows only hours later, as retries of a store call
+ * or a notification. Each problem points at the key that names the variable (or at the adapter,
+ * when the name is a default), and never shows a value.
+ */
+export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
+  const adapters: Array<{ at: ConfigPath; options: Options; registry: Registry }> = [];
+  for (const [name, options] of Object.entries(config.stores)) adapters.push({ at: ['stores', name], options, registry: storeRegistry });
+  for (const [name, options] of Object.entries(config.notifiers)) adapters.push({ at: ['notifiers', name], options, registry: notifierRegistry });
+  config.policies.forEach((policy, p) => policy.consumers.forEach((options, c) => {
+    adapters.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
+  }));
+  return adapters.flatMap(({ at, options, registry }) => {
+    const required = registry[options.type]?.requiredEnv?.(options as never) ?? [];
+    return required.filter((r) => !env[r.name]).map((r): Problem => ({
+      path: [...at, ...r.key],
+      message: `${formatPath([...at, ...r.key])}: environment variable ${r.name} is not set (${r.what})`,
+    }));
+  });
+}
