@@ -1,4 +1,4 @@
-/** Every event type, in the order a rotation meets them (DESIGN.md, "Expiry and alerts"). */
+/** Every event type, in the order a rotation meets them (docs/design.md, "Expiry and alerts"). */
 export const EVENT_TYPES = [
   'rotation-started',
   'rotation-succeeded',

@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Secret } from '../secret.js';
 import type { StoredCredential } from '../stores/types.js';
 
-/** What a provider's API allows; the engine adapts the protocol to it (DESIGN.md). */
+/** What a provider's API allows; the engine adapts the protocol to it (docs/design.md). */
 export interface ProviderCapabilities {
   /** New credentials can be created by API (otherwise a person creates them: assisted). */
   createByApi: boolean;

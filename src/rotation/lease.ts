@@ -32,7 +32,7 @@ export interface OwnershipOptions {
 }
 
 /**
- * The one-writer rule of one rotation (DESIGN.md invariant 6). Every state write is a
+ * The one-writer rule of one rotation (docs/design.md, invariant 6). Every state write is a
  * compare-and-swap on the revision this holder last wrote, and carries the lease; writes are
  * serialised; `ensureHeld` renews the lease before side effects. A lost compare-and-swap means another
  * writer moved on: `lost` aborts, so in-flight calls stop and no further side effect starts.

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { isRetryable, RotadError } from '../errors.js';
 
-/** Bounded exponential backoff (DESIGN.md invariant 5). Spans in milliseconds. */
+/** Bounded exponential backoff (docs/design.md, invariant 5). Spans in milliseconds. */
 export interface RetryPolicy {
   /** Attempts in total, including the first. */
   attempts: number;

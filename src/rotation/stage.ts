@@ -8,7 +8,7 @@ function providerContext(ctx: StepContext): ProviderContext {
 }
 
 /**
- * Stages a new credential before anything else happens (DESIGN.md invariant 1). A failed stage is
+ * Stages a new credential before anything else happens (docs/design.md, invariant 1). A failed stage is
  * ambiguous (a timeout may have landed), so the store is read before deciding:
  * - it landed: it is staged, go on;
  * - it is not there: revoke it where the provider can, so nothing is left alive unknown;

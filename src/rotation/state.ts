@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The phases of one rotation, in order (DESIGN.md, "The rotation protocol"). The persisted phase
+ * The phases of one rotation, in order (docs/design.md, "The rotation protocol"). The persisted phase
  * is always the step to run next, so a restarted daemon repeats at most the step it was in.
  */
 export const PHASES = ['obtain', 'verify', 'promote', 'consumers', 'grace', 'revoke', 'complete'] as const;
@@ -13,7 +13,7 @@ export type PhaseOrIdle = z.infer<typeof PhaseOrIdle>;
 export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'signal', 'cli', 'resume']);
 export type Trigger = z.infer<typeof Trigger>;
 
-/** Why a rotation stopped and waits for a person (DESIGN.md invariant 5). */
+/** Why a rotation stopped and waits for a person (docs/design.md, invariant 5). */
 export const Attention = z.object({
   code: z.string(),
   message: z.string(),

@@ -207,5 +207,5 @@ const complete: Step = {
   },
 };
 
-/** The protocol of DESIGN.md as a table: the engine runs the step named by the persisted phase. */
+/** The protocol of docs/design.md as a table: the engine runs the step named by the persisted phase. */
 export const STEPS: Readonly<Record<Phase, Step>> = { obtain, verify, promote, consumers, grace, revoke, complete };

@@ -3,7 +3,7 @@
 # these machines) and checks the image on the example config: healthy, non-root, tini as PID 1,
 # the initial rotation, a rotation on SIGUSR2, exit code 0 on SIGTERM, and no secret in the logs.
 # The node:24-slim base is a local stand-in (Debian minbase + Node from the npm registry), built
-# once; see ../shared/tools/container-smoke.sh for the recipe this follows. Needs root (apt-get).
+# once with debootstrap. Needs root (apt-get).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=${CTR_WORK:-/var/tmp/rotad-container}; IMG=localhost/rotad:smoke; C=rotad-smoke-$$

@@ -35,6 +35,14 @@ describe('catalogues stay in step with the code', () => {
     expect(documented.sort()).toEqual([...ERROR_CODES].sort());
   });
 
+  it('every event type is documented in docs/alerts.md and on the log notifier page', async () => {
+    const { EVENT_TYPES } = await import('../../src/notifiers/types.js');
+    for (const page of ['docs/alerts.md', 'src/notifiers/log/readme.md']) {
+      const text = await readFile(join(ROOT, page), 'utf8');
+      for (const type of EVENT_TYPES) expect(text, `${page} names ${type}`).toContain(`\`${type}\``);
+    }
+  });
+
   it('config/rotad.schema.json is the schema the loader uses (regenerate with `rotad schema`)', async () => {
     const committed = JSON.parse(await readFile(join(ROOT, 'config/rotad.schema.json'), 'utf8'));
     expect(committed).toEqual(configJsonSchema());

@@ -25,7 +25,7 @@ async function rotatedOnce(options: Parameters<typeof recordingProvider>[1] = {}
   return { calls, events, clock, store, provider, runtime, old };
 }
 
-describe('engine invariants (DESIGN.md)', () => {
+describe('engine invariants (docs/design.md)', () => {
   it('1. nothing is lost: when staging fails, the credential just created is revoked', async () => {
     const { store, provider, runtime, calls, old } = await rotatedOnce();
     store.failStaging = true;

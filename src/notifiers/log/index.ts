@@ -2,7 +2,8 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import type { Notifier } from '../types.js';
 import { LogNotifierOptions } from './schema.js';
 
-const WARN_EVENTS = new Set(['needs-attention', 'rotation-aborted', 'rotation-overdue', 'expiry-warning', 'credential-expired']);
+/** Events that ask something of a person: logged at warn. */
+const WARN_EVENTS = new Set(['action-required', 'action-overdue', 'needs-attention', 'rotation-aborted', 'rotation-overdue', 'expiry-warning', 'credential-expired']);
 
 function createLogNotifier(_options: LogNotifierOptions, deps: AdapterDeps): Notifier {
   const logger = deps.logger.child({ notifier: 'log' });

@@ -3,7 +3,7 @@ import { newToken, notFound, SaasServer, type Reply, type Request } from './base
 interface AppToken { id: string; value: string; label: string; created_at: string; expires_at: string | null; last_accessed_at: string | null }
 
 /**
- * Cutover as PROVIDERS.md describes it: Bearer user app tokens (48 hex characters), several per
+ * Cutover as src/providers/cutover/readme.md describes it: Bearer user app tokens (48 hex characters), several per
  * user, listed as JSON:API with expires_at, deleted by API, created only in the UI (admin route).
  * 401 for a token unknown to this host, 403 for a valid token listing another user's tokens.
  * When `coreUrl` is set, requests must carry it in Core-Url (shared tenants).

@@ -4,7 +4,7 @@ interface Token { id: string; name: string; value: string; createdAt: string }
 interface Webhook { id: string; url: string; enabled: boolean; credentials?: { username: string; password: string }; headers?: Record<string, string> }
 
 /**
- * Gladly as PROVIDERS.md describes it: Basic auth (API user email + token), several live tokens per
+ * Gladly as src/providers/gladly/readme.md describes it: Basic auth (API user email + token), several live tokens per
  * user, tokens created and deleted only through the "UI" (the admin routes), 10 requests per second
  * per method with Ratelimit-* headers and no Retry-After, write-only webhook credentials and headers.
  */

@@ -1,7 +1,7 @@
 import { basicCredentials, newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from './base.js';
 
 /**
- * Gorgias as PROVIDERS.md describes it: Basic auth (email + API key), one key per user, a reset
+ * Gorgias as src/providers/gorgias/readme.md describes it: Basic auth (email + API key), one key per user, a reset
  * (admin route: the person in Settings → REST API) makes a new key and kills the old one at once,
  * and a 40-per-20-seconds bucket answered with 429, Retry-after and X-Gorgias-Account-Api-Call-Limit.
  */

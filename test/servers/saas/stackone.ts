@@ -3,7 +3,7 @@ import { basicCredentials, notFound, SaasServer, WindowLimit, type Reply, type R
 interface Account { id: string; provider: string; credentials: Record<string, string>; status: 'active' | 'inactive' | 'error' }
 
 /**
- * StackOne as PROVIDERS.md describes it: Basic auth with the API key as username and an empty
+ * StackOne as src/consumers/stackone-account/readme.md describes it: Basic auth with the API key as username and an empty
  * password, PATCH /accounts/{id} with `credentials`, GET /accounts/{id} with `status`, 1000
  * requests per minute with Retry-After. `check` plays StackOne testing the linked account's
  * credentials (e.g. against the Gladly test server): a failing check leaves the account in `error`.
