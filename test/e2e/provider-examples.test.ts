@@ -2,13 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { waitForEvent } from '../helpers/saas.js';
 import { tempDir } from '../helpers/workspace.js';
-import { CutoverServer } from '../servers/saas/cutover.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
-import { GorgiasServer } from '../servers/saas/gorgias.js';
-import { StackOneServer } from '../servers/saas/stackone.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { SANDBOX_STACKONE_KEY as STACKONE_KEY, startSandbox, type Sandbox } from '../sandbox/world.js';
 
-const STACKONE_KEY = 'stackone-example-key-0c41d2';
 const secrets: string[] = [STACKONE_KEY];
 
 /** Starts an example config as shipped, with the test servers' base URLs in the environment. */
@@ -25,20 +20,19 @@ async function submit(file: string, env: Record<string, string>, policy: string,
   expect(result.code, result.stderr).toBe(0);
 }
 
-describe('the provider and consumer examples run as they are against the test servers', () => {
-  const gladly = new GladlyServer('acme');
-  const gorgias = new GorgiasServer('acme');
-  const cutover = new CutoverServer('https://acme.cutover.com');
-  const acme = new TokensApiServer();
-  const stackone = new StackOneServer(STACKONE_KEY);
+describe('the provider and consumer examples run as they are in the sandbox (npm run sandbox, on free ports)', () => {
+  let sandbox: Sandbox;
+  let gladly: Sandbox['gladly'];
+  let gorgias: Sandbox['gorgias'];
+  let cutover: Sandbox['cutover'];
+  let stackone: Sandbox['stackone'];
+  let acme: Sandbox['acme'];
   beforeAll(async () => {
-    await Promise.all([gladly.start(), gorgias.start(), cutover.start(), acme.start(), stackone.start()]);
-    for (const user of ['api-user@acme.example', 'stackone@acme.example']) gladly.addUser(user);
-    gladly.webhooks.set('wh-orders', { id: 'wh-orders', url: 'https://hooks.acme.example/orders', enabled: true });
-    stackone.accounts.set('acc-gladly', { id: 'acc-gladly', provider: 'gladly', credentials: {}, status: 'inactive' });
+    sandbox = await startSandbox();
+    ({ gladly, gorgias, cutover, stackone, acme } = sandbox);
   });
   afterAll(async () => {
-    await Promise.all([gladly.stop(), gorgias.stop(), cutover.stop(), acme.stop(), stackone.stop()]);
+    await sandbox.stop();
     expectNoSecretsInOutput(secrets);
   });
 

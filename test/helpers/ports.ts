@@ -13,9 +13,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `server` on a free port of 127.0.0.1 and returns its base URL. */
-export async function listenLocal(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+/** Starts `server` on 127.0.0.1 (on `port`, default a free one) and returns its base URL. */
+export async function listenLocal(server: Server, port = 0): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

@@ -73,9 +73,10 @@ export abstract class SaasServer {
   /** Test-only routes, reached as /_admin/...; segments exclude "_admin". */
   protected abstract admin(request: Request): Reply | Promise<Reply>;
 
-  async start(): Promise<this> {
+  /** Listens on 127.0.0.1, on `port` (the sandbox's fixed ports) or a free one. */
+  async start(port = 0): Promise<this> {
     this.#server = createServer((req, res) => void this.#serve(req, res));
-    this.url = await listenLocal(this.#server);
+    this.url = await listenLocal(this.#server, port);
     return this;
   }
 
