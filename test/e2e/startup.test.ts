@@ -36,6 +36,12 @@ describe('daemon start-up', () => {
     const fatal = second.entries.find((e) => e.msg === 'Cannot start');
     expect(fatal?.error).toMatchObject({ code: 'STORE_KEY_MISMATCH', message: expect.stringMatching(/store local: the configured key does not open .*restore the key/) });
     expect(await readFile(join(dir, 'state/secrets.enc'))).toEqual(before);
+    // status says the store cannot be read, not that the policy waits for a person.
+    const status = await runCli(['status', '--config', config]);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/p\s+unknown\s+-\s+never\s+unknown \(store not readable\)\s+YES/);
+    expect(status.stdout).toMatch(/p: cannot read its store: the configured key does not open .*restore the key/);
+    expect(status.stdout).not.toMatch(/waits for a person/);
     await writeFile(join(dir, 'state/store.key'), goodKey);
     expectNoSecretsInOutput(secrets);
   });
