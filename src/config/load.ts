@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
@@ -10,6 +11,11 @@ import { normalize, type ResolvedConfig } from './normalize.js';
 import { missingEnv } from './required-env.js';
 import { checkRules } from './rules.js';
 import { RotadConfig } from './schema.js';
+
+/** The hash a config is known by in logs and metrics (of the text, so no value from the environment). */
+export function configHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
 
 function displayName(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -87,5 +93,5 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
   }
   const broken = [...checkRules(parsed.data), ...missingEnv(parsed.data, env)];
   if (broken.length > 0) throw new ConfigError(broken.map(located));
-  return normalize(parsed.data, path);
+  return normalize(parsed.data, path, configHash(text));
 }

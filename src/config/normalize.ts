@@ -35,6 +35,8 @@ export interface ResolvedConfig {
   path: string;
   /** Its directory: relative paths in the config are resolved against it. */
   dir: string;
+  /** SHA-256 of the file's text (first 16 hex digits): replicas running different configs differ here. */
+  hash: string;
   daemon: {
     concurrency: number;
     stateDir: string;
@@ -42,6 +44,8 @@ export interface ResolvedConfig {
     retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
     health: { enabled: boolean; host: string; port: number };
     shutdownTimeoutMs: number;
+    /** How often the config file is read for changes; 0 = not watched. */
+    watchConfigMs: number;
     /** How long a daemon holds a policy it works on without renewing (see DaemonOptions.lease). */
     leaseMs: number;
     /** Absolute path of the JSON-lines audit file, if any. */
@@ -65,7 +69,7 @@ function optionalMs(text: string | undefined): number | undefined {
 }
 
 /** Applies defaults; call only on a config that passed the schema and the rules. */
-export function normalize(config: RotadConfig, path: string): ResolvedConfig {
+export function normalize(config: RotadConfig, path: string, hash: string): ResolvedConfig {
   const dir = dirname(resolve(path));
   const onlyStore = Object.keys(config.stores)[0] ?? '';
   const policies = config.policies.map((policy): ResolvedPolicy => {
@@ -97,6 +101,7 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
   return Object.freeze({
     path: resolve(path),
     dir,
+    hash,
     daemon: {
       concurrency: daemon.concurrency,
       stateDir: resolve(dir, daemon.stateDir),
@@ -104,6 +109,7 @@ export function normalize(config: RotadConfig, path: string): ResolvedConfig {
       retry: { attempts: daemon.retry.attempts, initialDelayMs: durationMs(daemon.retry.initialDelay), maxDelayMs: durationMs(daemon.retry.maxDelay) },
       health: daemon.health,
       shutdownTimeoutMs: durationMs(daemon.shutdownTimeout),
+      watchConfigMs: durationMs(daemon.watchConfig),
       leaseMs: durationMs(daemon.lease),
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
     },

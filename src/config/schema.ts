@@ -67,6 +67,11 @@ export const DaemonOptions = z.strictObject({
   lease: DurationText.default('60s'),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
+  /**
+   * Reload when the config file's content changes (a Kubernetes ConfigMap update, an edit), with
+   * the same rules as SIGHUP. The file is read this often; `0s` turns watching off. Default: 10s.
+   */
+  watchConfig: DurationText.default('10s'),
   audit: z
     .strictObject({
       /** Also append every audit event, one JSON object per line, to this file (relative to the config file). */

@@ -13,6 +13,7 @@ import { newLeaseOwner } from '../rotation/lease.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { DAEMON_SIGNALS, takeBufferedSignals } from './early-signals.js';
 import { faultHookFromEnv } from './faults.js';
+import { watchConfigFile } from './config-watch.js';
 import { removePidFile, wakeFilePath, writePidFile } from './pid-file.js';
 
 async function pingAll(runtime: Runtime, only: (name: string) => boolean = () => true): Promise<void> {
@@ -123,6 +124,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   let stopping: Promise<number> | undefined;
   const stop = async (signal: string): Promise<number> => {
     logger.info({ signal, inFlight: scheduler.inFlight }, 'Shutting down');
+    watcher?.stop();
     const drained = await scheduler.stop(config.daemon.shutdownTimeoutMs);
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
     health?.close();
@@ -133,23 +135,40 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     return 0;
   };
 
-  const reload = async (): Promise<void> => {
-    try {
-      const next = await loadConfig(configPath);
-      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner });
-      await pingAll(nextRuntime);
-      const old = runtime;
-      runtime = nextRuntime;
-      config = next;
-      logger.level = next.daemon.logLevel;
-      metrics.resetPolicies();
-      scheduler.replaceRuntime(nextRuntime);
-      void old.close();
-      logger.info({ policies: next.policies.map((p) => p.name) }, 'Configuration reloaded');
-    } catch (error) {
-      const problems = error instanceof ConfigError ? error.problems : [describeError(error).message];
-      logger.error({ problems }, 'Configuration reload rejected, keeping the running configuration');
-    }
+  let watcher: { stop(): void } | undefined;
+  const watch = (): void => {
+    watcher?.stop();
+    watcher = config.daemon.watchConfigMs > 0
+      ? watchConfigFile(configPath, config.daemon.watchConfigMs, () => config.hash, () => void reload('config file changed'))
+      : undefined;
+  };
+
+  let reloading = Promise.resolve();
+  const reload = (cause: string): Promise<void> => {
+    reloading = reloading.then(async () => {
+      logger.info({ cause }, 'Reloading configuration');
+      try {
+        const next = await loadConfig(configPath);
+        const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner });
+        await pingAll(nextRuntime);
+        const old = runtime;
+        runtime = nextRuntime;
+        const watchChanged = next.daemon.watchConfigMs !== config.daemon.watchConfigMs;
+        config = next;
+        logger.level = next.daemon.logLevel;
+        metrics.resetPolicies();
+        metrics.configLoaded({ ok: true, hash: next.hash, at: Date.now() });
+        scheduler.replaceRuntime(nextRuntime);
+        void old.close();
+        if (watchChanged) watch();
+        logger.info({ hash: next.hash, policies: next.policies.length }, 'Configuration reloaded');
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems : [describeError(error).message];
+        metrics.configLoaded({ ok: false });
+        logger.error({ problems, runningHash: config.hash }, 'Configuration reload rejected, keeping the running configuration');
+      }
+    });
+    return reloading;
   };
 
   let finished: (code: number) => void = () => undefined;
@@ -166,8 +185,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     } else if (stopping) {
       return;
     } else if (signal === 'SIGHUP') {
-      logger.info('Reloading configuration');
-      void reload();
+      void reload('SIGHUP');
     } else if (signal === 'SIGUSR2') {
       void consumeWakeMarker(config.daemon.stateDir).then((requestsOnly) => {
         if (requestsOnly) {
@@ -180,7 +198,9 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     }
   };
 
-  logger.info({ config: config.path, policies: config.policies.map((p) => p.name), pid: process.pid, owner }, 'rotad started');
+  logger.info({ config: config.path, hash: config.hash, policies: config.policies.length, pid: process.pid, owner }, 'rotad started');
+  metrics.configLoaded({ ok: true, hash: config.hash, at: Date.now() });
+  watch();
   scheduler.start();
   for (const signal of events.splice(0)) handle(signal);
   return exited;

@@ -17,6 +17,9 @@ export const METRIC_NAMES = [
   'rotad_notifications_total',
   'rotad_up',
   'rotad_build_info',
+  'rotad_config_last_reload_successful',
+  'rotad_config_last_reload_timestamp_seconds',
+  'rotad_config_info',
 ] as const;
 
 export interface PolicyObservation {
@@ -50,6 +53,10 @@ export class Metrics {
   readonly #notifications = new Counter({ name: 'rotad_notifications_total', help: 'Notifications by outcome.', labelNames: ['notifier', 'outcome'], registers: [this.registry] });
   readonly #up = new Gauge({ name: 'rotad_up', help: '1 while the daemon runs.', registers: [this.registry] });
   readonly #build = new Gauge({ name: 'rotad_build_info', help: 'Always 1; the labels say which rotad and Node.js run.', labelNames: ['version', 'nodeversion'], registers: [this.registry] });
+
+  readonly #reloadOk = new Gauge({ name: 'rotad_config_last_reload_successful', help: '1 when the last load of the config file (start, SIGHUP or a change on disk) succeeded, 0 when it was rejected.', registers: [this.registry] });
+  readonly #reloadAt = new Gauge({ name: 'rotad_config_last_reload_timestamp_seconds', help: 'When the running config was loaded, Unix seconds.', registers: [this.registry] });
+  readonly #configInfo = new Gauge({ name: 'rotad_config_info', help: 'Always 1; hash is the SHA-256 (first 16 hex digits) of the running config file, so replicas with different configs are visible.', labelNames: ['hash'], registers: [this.registry] });
 
   constructor() {
     this.#up.set(1);
@@ -90,6 +97,15 @@ export class Metrics {
 
   notification(notifier: string, outcome: string): void {
     this.#notifications.inc({ notifier, outcome });
+  }
+
+  /** A load of the config: a successful one becomes the running config (hash, time), a rejected one only flips the flag. */
+  configLoaded(outcome: { ok: true; hash: string; at: number } | { ok: false }): void {
+    this.#reloadOk.set(outcome.ok ? 1 : 0);
+    if (!outcome.ok) return;
+    this.#reloadAt.set(seconds(outcome.at));
+    this.#configInfo.reset();
+    this.#configInfo.set({ hash: outcome.hash }, 1);
   }
 
   /** Forgets per-policy series (after a reload removed or renamed policies). */

@@ -44,6 +44,7 @@ daemon:
   retry: { attempts: 3, initialDelay: 10ms, maxDelay: 50ms }
   shutdownTimeout: 5s
   lease: 3s
+  watchConfig: 0s
 stores:
   local: ${store ? JSON.stringify(store) : `{ type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }`}
 notifiers:
