@@ -11,7 +11,7 @@ describe('config/prometheus/rotad-alerts.yaml', () => {
   it('parses, and every rule has an expression, a severity and a summary', async () => {
     const file = parse(await readFile(join(ROOT, 'config/prometheus/rotad-alerts.yaml'), 'utf8')) as { groups: Array<{ name: string; rules: Rule[] }> };
     const rules = file.groups.flatMap((g) => g.rules);
-    expect(rules.map((r) => r.alert)).toEqual(['RotadCredentialExpiresSoon', 'RotadCredentialExpired', 'RotadRotationNeedsAttention', 'RotadRotationFailed', 'RotadPolicyNotReady', 'RotadDown']);
+    expect(rules.map((r) => r.alert)).toEqual(['RotadCredentialExpiresSoon', 'RotadCredentialExpired', 'RotadRotationNeedsAttention', 'RotadRotationFailed', 'RotadPolicyNotReady', 'RotadDown', 'RotadConfigReloadFailed', 'RotadReplicasRunDifferentConfigs']);
     for (const rule of rules) {
       expect(rule.expr.trim().length).toBeGreaterThan(0);
       expect(['warning', 'critical']).toContain(rule.labels.severity);
