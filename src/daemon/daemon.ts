@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import { unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { claimFileStore } from '../stores/file/daemon-claim.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/normalize.js';
@@ -73,32 +75,36 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   // One lease holder name for the whole process: a reload keeps working on what it holds.
   const owner = newLeaseOwner();
   let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner });
+  // What a failed start undoes, last first: it leaves no pid file and no claim behind (a later
+  // `rotad rotate` must not signal whatever reuses the pid; another daemon must not wait on a claim).
+  const undo: Array<() => Promise<unknown>> = [() => runtime.close()];
+  const cannotStart = async (error: unknown, message?: string): Promise<number> => {
+    logger.fatal({ error: message === undefined ? describeError(error) : { message } }, 'Cannot start');
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    return 1;
+  };
   try {
     // The file store is on this machine: if it cannot be used, a person must act, so the start fails.
     await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
+    await writePidFile(config.daemon.stateDir);
   } catch (error) {
-    logger.fatal({ error: describeError(error) }, 'Cannot start');
-    await runtime.close();
-    return 1;
+    return cannotStart(error);
   }
+  undo.push(() => removePidFile(config.daemon.stateDir));
+  // The file store serves one daemon: a second one (a replica on a shared volume) is refused here.
+  const claims: Array<{ release(): Promise<void> }> = [];
+  const releaseClaims = async (): Promise<void> => { await Promise.all(claims.splice(0).map((c) => c.release())); };
+  undo.push(releaseClaims);
   try {
+    for (const options of Object.values(config.stores)) {
+      if (options.type === 'file') claims.push(await claimFileStore(resolve(config.dir, options.path), owner));
+    }
     await pingAll(runtime, (name) => config.stores[name]?.type !== 'file');
   } catch (error) {
     // A network store that is down for now is waited for: not ready, retried with backoff (a crash
     // loop helps nobody). One that needs a person (wrong credentials, no permission, corrupt) stops the start.
-    if (!isRetryable(error)) {
-      logger.fatal({ error: describeError(error) }, 'Cannot start');
-      await runtime.close();
-      return 1;
-    }
+    if (!isRetryable(error)) return cannotStart(error);
     logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
-  }
-  try {
-    await writePidFile(config.daemon.stateDir);
-  } catch (error) {
-    logger.fatal({ error: describeError(error) }, 'Cannot start');
-    await runtime.close();
-    return 1;
   }
 
   const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics });
@@ -113,11 +119,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
       health = started.server;
       logger.info({ port: started.port }, 'Health endpoints listening');
     } catch (error) {
-      // A failed start leaves no pid file behind: a later `rotad rotate` must not signal whatever reuses the pid.
-      logger.fatal({ error: { message: listenFailure(host, port, error) }, setting: 'daemon.health' }, 'Cannot start');
-      await removePidFile(config.daemon.stateDir);
-      await runtime.close();
-      return 1;
+      return cannotStart(error, listenFailure(host, port, error));
     }
   }
 
@@ -130,6 +132,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     health?.close();
     await scheduler.runtime.close();
     await audit.flush();
+    await releaseClaims();
     await removePidFile(config.daemon.stateDir);
     logger.info('Stopped');
     return 0;

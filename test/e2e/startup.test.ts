@@ -67,6 +67,43 @@ describe('daemon start-up', () => {
     await first.stop();
   });
 
+  it('the file store serves one daemon: a second one (its own state directory, the same store) is refused; a killed one is taken over', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'p' }]);
+    const replica = join(dir, 'replica.yaml');
+    await writeFile(replica, (await readFile(config, 'utf8')).replace(`stateDir: ${dir}/state`, `stateDir: ${dir}/replica-state`));
+    const first = DaemonProcess.start(config);
+    await first.waitForMessage('rotad started');
+    const second = DaemonProcess.start(replica);
+    expect((await second.exited).code).toBe(1);
+    expect(second.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({
+      code: 'STORE_BUSY',
+      message: expect.stringMatching(/file store .*secrets\.enc is used by another rotad daemon \(.*, pid \d+, renewed \d+ s ago\): the file store serves one daemon\. .*use a vault or aws-secrets-manager store/),
+    });
+    expect(existsSync(join(dir, 'replica-state/rotad.pid'))).toBe(false);
+    // Killed without releasing its claim: on the same host rotad sees the process is gone.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = DaemonProcess.start(replica);
+    await third.waitForMessage('rotad started');
+    expect((await third.stop()).code).toBe(0);
+    expect(existsSync(join(dir, 'state/secrets.enc.daemon'))).toBe(false);
+  });
+
+  it('a claim renewed from another host blocks for 30 s at most', async () => {
+    const { claimFileStore, claimPath } = await import('../../src/stores/file/daemon-claim.js');
+    const dir = await tempDir();
+    const store = join(dir, 'secrets.enc');
+    const other = (ageMs: number) => JSON.stringify({ owner: 'daemon-elsewhere', host: 'node-b', pid: 1, renewedAt: Date.now() - ageMs });
+    await writeFile(claimPath(store), other(5_000));
+    await expect(claimFileStore(store, 'me')).rejects.toMatchObject({ code: 'STORE_BUSY', message: expect.stringContaining('(node-b, pid 1, renewed 5 s ago)') });
+    await writeFile(claimPath(store), other(31_000));
+    const claim = await claimFileStore(store, 'me');
+    expect(JSON.parse(await readFile(claimPath(store), 'utf8'))).toMatchObject({ owner: 'me', pid: process.pid });
+    await claim.release();
+    expect(existsSync(claimPath(store))).toBe(false);
+  });
+
   it('a taken health port: exit 1 naming the setting and the port, and no pid file left behind', async () => {
     const dir = await tempDir();
     const taken = createServer();
