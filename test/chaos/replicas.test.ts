@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonProcess } from '../helpers/daemon.js';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
-import { STORE_KINDS } from '../helpers/store-kinds.js';
+import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
 import { TokensApiServer } from '../servers/saas/tokens-api.js';
-import { chaosConfig, Fleet, inspect, pause, randomBetween, settle, workspace } from './harness.js';
+import { chaosConfig, Fleet, inspect, pause, POLICIES, randomBetween, settle, workspace } from './harness.js';
 
 /** `rotad rotate --all` requests per store: a few in `npm test`, many with `npm run chaos` (CHAOS_REQUESTS). */
 const REQUESTS = Number(process.env.CHAOS_REQUESTS ?? 10);
@@ -24,6 +24,9 @@ describe.each(['vault', 'aws-secrets-manager'])('chaos: %s store, three replicas
     const live: DaemonProcess[] = configs.map((config) => fleet.start(config));
     for (const daemon of live) await daemon.waitForMessage('rotad started');
     let kills = 0;
+    const handle = openStore(store);
+    const held: Array<{ rotationId: string; killedAt: number; victim: number }> = [];
+    const replicaOf = new Map<DaemonProcess, number>(live.map((d, i) => [d, i]));
     for (let request = 0; request < REQUESTS; request += 1) {
       const target = randomBetween(0, REPLICAS - 1);
       await fleet.request(configs[target]!);
@@ -31,9 +34,16 @@ describe.each(['vault', 'aws-secrets-manager'])('chaos: %s store, three replicas
       if (Math.random() < 0.3) {
         const victim = randomBetween(0, REPLICAS - 1);
         await pause(randomBetween(0, 400));
+        const owner = String((await live[victim]!.waitForMessage('rotad started')).owner);
         await fleet.kill(live[victim]!);
         kills += 1;
+        // Rotations the killed replica held: another replica must take them over once the lease ends.
+        for (const name of POLICIES) {
+          const { state } = await handle.read({ name });
+          if (state.lease?.owner === owner && state.lease.until > Date.now() && state.rotationId) held.push({ rotationId: state.rotationId, killedAt: Date.now(), victim });
+        }
         live[victim] = fleet.start(configs[victim]!);
+        replicaOf.set(live[victim]!, victim);
         // Signalled before node has run any JavaScript (~100 ms), any process dies of SIGUSR2.
         await live[victim]!.waitForMessage('rotad started');
       }
@@ -42,7 +52,15 @@ describe.each(['vault', 'aws-secrets-manager'])('chaos: %s store, three replicas
     await settle(store);
     for (const daemon of live) expect((await daemon.stop()).code).toBe(0);
     const { report, problems, secrets } = await inspect({ store: type, scenario: `${REPLICAS} replicas`, kills, requests: REQUESTS }, fleet, store, api, dir);
-    console.log(`chaos ${JSON.stringify(report)}${problems.length > 0 ? `\n${problems.join("\n")}` : ""}`);
+    // Takeover: from the kill to the first step another replica logged for the killed one's rotation.
+    const takeovers = held.flatMap(({ rotationId, killedAt, victim }) => {
+      const times = [...replicaOf].filter(([, index]) => index !== victim)
+        .flatMap(([daemon]) => daemon.entries.filter((e) => e.rotation === rotationId || e.rotationId === rotationId).map((e) => Date.parse(String(e.time))))
+        .filter((t) => t >= killedAt);
+      return times.length > 0 ? [Math.min(...times) - killedAt] : [];
+    }).sort((a, b) => a - b);
+    const takeover = { heldAtKill: held.length, takenOverBySurvivor: takeovers.length, takeoverMsMedian: takeovers[Math.floor(takeovers.length / 2)] ?? null, takeoverMsMax: takeovers.at(-1) ?? null, leaseMs: 2_000 };
+    console.log(`chaos ${JSON.stringify({ ...report, ...takeover })}${problems.length > 0 ? `\n${problems.join("\n")}` : ""}`);
     expect(problems).toEqual([]);
     // Each request (rotate --all and a signal to every replica, at once) starts at most one rotation of each policy, plus the first.
     expect(report.rotationsStarted).toBeLessThanOrEqual((REQUESTS + 1) * 2);
