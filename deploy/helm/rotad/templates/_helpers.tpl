@@ -1,0 +1,64 @@
+{{- define "rotad.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "rotad.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "rotad.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rotad.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "rotad.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "rotad.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "rotad.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "rotad.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "rotad.configMapName" -}}
+{{- default (include "rotad.fullname" .) .Values.existingConfigMap -}}
+{{- end -}}
+
+{{/* The config the chart writes: values.config, or files/default-config.yaml when it is empty. */}}
+{{- define "rotad.config" -}}
+{{- if .Values.config -}}
+{{- toYaml .Values.config -}}
+{{- else -}}
+{{- .Files.Get "files/default-config.yaml" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the chart's config has a store of type file. */}}
+{{- define "rotad.usesFileStore" -}}
+{{- $found := false -}}
+{{- if not .Values.existingConfigMap -}}
+{{- range $name, $store := ((include "rotad.config" . | fromYaml).stores | default dict) -}}
+{{- if eq (toString $store.type) "file" -}}{{- $found = true -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $found -}}true{{- end -}}
+{{- end -}}
+
+{{/* Seconds of a rotad duration such as 30s, 2m or 1h (0 when it cannot tell). */}}
+{{- define "rotad.seconds" -}}
+{{- $text := toString . -}}
+{{- if regexMatch "^[0-9]+s$" $text -}}{{- trimSuffix "s" $text -}}
+{{- else if regexMatch "^[0-9]+m$" $text -}}{{- mul (trimSuffix "m" $text | int) 60 -}}
+{{- else if regexMatch "^[0-9]+h$" $text -}}{{- mul (trimSuffix "h" $text | int) 3600 -}}
+{{- else -}}0{{- end -}}
+{{- end -}}
