@@ -9,9 +9,22 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build \
+ && npm sbom --omit dev --sbom-format cyclonedx --sbom-type application > sbom.cdx.json \
+ && npm prune --omit=dev
 
 FROM node:24-slim
+# The version is package.json's (a test keeps them equal). REVISION and SOURCE come from the build:
+#   --build-arg REVISION=$(git rev-parse HEAD) --build-arg SOURCE=<the repository's URL>
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=unknown
+LABEL org.opencontainers.image.title="rotad" \
+      org.opencontainers.image.description="Secret-rotation daemon for SaaS API credentials" \
+      org.opencontainers.image.source="$SOURCE" \
+      org.opencontainers.image.version="$VERSION" \
+      org.opencontainers.image.revision="$REVISION" \
+      org.opencontainers.image.licenses="Apache-2.0"
 # tini as PID 1: forwards SIGTERM/SIGHUP/SIGUSR2 to node and reaps the processes exec consumers leave.
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
@@ -21,6 +34,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/sbom.cdx.json ./sbom.cdx.json
 COPY config/rotad.example.yaml /etc/rotad/rotad.yaml
 COPY config/consumers /etc/rotad/consumers
 RUN mkdir -p /var/lib/rotad && chown node:node /var/lib/rotad && chmod 0700 /var/lib/rotad

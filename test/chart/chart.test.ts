@@ -71,6 +71,12 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     expect(await readFile(join(CHART, 'values.schema.json'), 'utf8'), 'run the chart test with UPDATE_CHART=1').toBe(schema);
   });
 
+  it('names one version: package.json, the chart\'s appVersion and the image label default agree', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect((parse(await readFile(join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion).toBe(version);
+    expect(await readFile(join(ROOT, 'Dockerfile'), 'utf8')).toContain(`ARG VERSION=${version}\n`);
+  });
+
   it('passes helm lint with every value set', async () => {
     for (const [name, values] of Object.entries(VALUE_SETS)) {
       const dir = await tempDir('rotad-chart-');

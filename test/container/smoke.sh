@@ -6,7 +6,7 @@
 # once with debootstrap. Needs root (apt-get).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-W=${CTR_WORK:-/var/tmp/rotad-container}; IMG=localhost/rotad:smoke; C=rotad-smoke-$$
+W=${CTR_WORK:-/var/tmp/rotad-container}; IMG=localhost/rotad:smoke; C=
 mkdir -p "$W"; export DEBIAN_FRONTEND=noninteractive
 log() { echo "container-smoke: $*"; }
 
@@ -47,9 +47,13 @@ DF
 fi
 
 log "building the image"
-podman build -q --pull=never --format docker -t "$IMG" "$ROOT" >/dev/null   # --format docker keeps HEALTHCHECK
+VERSION=$(node -p "require('$ROOT/package.json').version")
+REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+# --format docker keeps HEALTHCHECK
+podman build -q --pull=never --format docker --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
+  --build-arg SOURCE=local-checkout -t "$IMG" "$ROOT" >/dev/null
 
-fail() { echo "CONTAINER SMOKE FAIL: $*"; podman logs "$C" 2>&1 | tail -30 || true; podman rm -f -t0 "$C" >/dev/null 2>&1; exit 1; }
+fail() { echo "CONTAINER SMOKE FAIL ($C): $*"; podman logs "$C" 2>&1 | tail -30 || true; podman rm -f -t0 "$C" >/dev/null 2>&1; exit 1; }
 logs() { podman logs "$C" 2>&1; }
 count() { logs | grep -c "$1" || true; }
 wait_for() { # wait_for <what> <command…>
@@ -57,26 +61,53 @@ wait_for() { # wait_for <what> <command…>
   for _ in $(seq 60); do "$@" && return 0; sleep 0.5; done; fail "$what"
 }
 
-podman run -d --name "$C" --network none "$IMG" >/dev/null 2>&1
-healthy() { podman healthcheck run "$C" >/dev/null 2>&1; }
-wait_for "never healthy" healthy
-[ "$(podman exec "$C" id -u)" != 0 ] || fail "runs as root"
-[ "$(podman exec "$C" cat /proc/1/comm)" = tini ] || fail "PID 1 is not tini"
-initial_done() { [ "$(count '"msg":"Rotation completed"')" -ge 2 ]; }
-wait_for "initial rotations did not complete" initial_done
+# OCI labels and the SBOM of the npm dependencies.
+label() { podman image inspect "$IMG" --format "{{ index .Config.Labels \"org.opencontainers.image.$1\" }}"; }
+[ "$(label version)" = "$VERSION" ] || { echo "CONTAINER SMOKE FAIL: label version is '$(label version)', not $VERSION"; exit 1; }
+[ "$(label revision)" = "$REVISION" ] || { echo "CONTAINER SMOKE FAIL: label revision"; exit 1; }
+[ "$(label licenses)" = "Apache-2.0" ] || { echo "CONTAINER SMOKE FAIL: label licenses"; exit 1; }
+podman run --rm --network none --entrypoint node "$IMG" -e '
+  const bom = JSON.parse(require("fs").readFileSync("/app/sbom.cdx.json", "utf8"));
+  const names = new Set(bom.components.map((c) => c.name));
+  for (const dep of ["pino", "zod", "@aws-sdk/client-secrets-manager"]) if (!names.has(dep)) { console.error("SBOM lacks " + dep); process.exit(1); }
+  if (names.has("vitest")) { console.error("SBOM lists a dev dependency"); process.exit(1); }' ||
+  { echo "CONTAINER SMOKE FAIL: SBOM"; exit 1; }
 
-podman kill --signal USR2 "$C" >/dev/null
-signal_done() { logs | grep -q '"trigger":"signal","msg":"Rotation started"' && [ "$(count '"msg":"Rotation completed"')" -ge 3 ]; }
-wait_for "no rotation after SIGUSR2" signal_done
+# exercise <name> [podman run flags…]: the example config, from start to a drained stop.
+exercise() {
+  C=$1; shift
+  podman run -d --name "$C" --network none "$@" "$IMG" >/dev/null 2>&1 || fail "did not start"
+  healthy() { podman healthcheck run "$C" >/dev/null 2>&1; }
+  wait_for "never healthy" healthy
+  ready() { podman exec "$C" node -e 'fetch("http://127.0.0.1:9750/readyz").then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))'; }
+  wait_for "never ready" ready
+  [ "$(podman exec "$C" id -u)" != 0 ] || fail "runs as root"
+  [ "$(podman exec "$C" cat /proc/1/comm)" = tini ] || fail "PID 1 is not tini"
+  initial_done() { [ "$(count '"msg":"Rotation completed"')" -ge 2 ]; }
+  wait_for "initial rotations did not complete" initial_done
 
-# The credential the app received is in the state volume; it must not be in any log line.
-secret=$(podman exec "$C" cat /var/lib/rotad/app/webhook-secret)
-[ "${#secret}" -eq 48 ] || fail "consumer did not install a 48-character secret"
-logs | grep -qF -- "$secret" && fail "a secret value appeared in the container logs"
+  podman kill --signal USR2 "$C" >/dev/null
+  signal_done() { logs | grep -q '"trigger":"signal","msg":"Rotation started"' && [ "$(count '"msg":"Rotation completed"')" -ge 3 ]; }
+  wait_for "no rotation after SIGUSR2" signal_done
 
-podman stop -t 10 "$C" >/dev/null 2>&1
-rc=$(podman inspect "$C" --format '{{.State.ExitCode}}')
-[ "$rc" = 0 ] || fail "exit code $rc after SIGTERM"
-logs | tail -1 | grep -q '"msg":"Stopped"' || fail "no clean stop"
-podman rm "$C" >/dev/null 2>&1
-echo "CONTAINER SMOKE OK: healthy, uid!=0, tini is PID 1, initial + SIGUSR2 rotations, no secret in logs, SIGTERM -> exit 0"
+  # The credential the app received is in the state volume; it must not be in any log line.
+  secret=$(podman exec "$C" cat /var/lib/rotad/app/webhook-secret)
+  [ "${#secret}" -eq 48 ] || fail "consumer did not install a 48-character secret"
+  logs | grep -qF -- "$secret" && fail "a secret value appeared in the container logs"
+
+  podman stop -t 45 "$C" >/dev/null 2>&1
+  rc=$(podman inspect "$C" --format '{{.State.ExitCode}}')
+  [ "$rc" = 0 ] || fail "exit code $rc after SIGTERM"
+  logs | tail -1 | grep -q '"msg":"Stopped"' || fail "no clean stop"
+  podman rm "$C" >/dev/null 2>&1
+}
+
+exercise "rotad-smoke-$$"
+# The Helm chart's security settings: read-only root, no capabilities, uid 1000, no privilege
+# escalation (seccomp: podman's default profile), state on a volume and /tmp on a tmpfs.
+VOL=rotad-smoke-state-$$
+podman volume create "$VOL" >/dev/null
+exercise "rotad-smoke-hardened-$$" --read-only --tmpfs /tmp --cap-drop=ALL --user 1000:1000 \
+  --security-opt no-new-privileges -v "$VOL:/var/lib/rotad"
+podman volume rm -f "$VOL" >/dev/null
+echo "CONTAINER SMOKE OK: labels and SBOM; as built and hardened (read-only, no capabilities, uid 1000): healthy and ready, uid!=0, tini is PID 1, initial + SIGUSR2 rotations, no secret in logs, SIGTERM -> exit 0"
