@@ -26,7 +26,6 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
   'vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule': {
     replicaCount: 3,
     vaultKubernetesAuth: true,
-    persistence: { enabled: false },
     serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
     prometheusRule: { enabled: true },
     envFromSecrets: ['rotad-secrets'],
@@ -120,7 +119,7 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/rotad/config', readOnly: true });
     const withAuth = await template({ vaultKubernetesAuth: true });
     expect((withAuth.manifests.find((m) => m.kind === 'Deployment')!.spec!.template as { spec: Record<string, unknown> }).spec.automountServiceAccountToken).toBe(true);
-    // No PersistentVolumeClaim for the network stores.
+    // No PersistentVolumeClaim for the network stores, without being told.
     const replicas = await template(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!);
     expect(replicas.manifests.map((m) => m.kind)).not.toContain('PersistentVolumeClaim');
     expect(replicas.manifests.find((m) => m.kind === 'Deployment')!.spec).toMatchObject({ replicas: 3, strategy: { type: 'RollingUpdate' } });

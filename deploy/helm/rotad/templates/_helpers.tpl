@@ -62,3 +62,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- else if regexMatch "^[0-9]+h$" $text -}}{{- mul (trimSuffix "h" $text | int) 3600 -}}
 {{- else -}}0{{- end -}}
 {{- end -}}
+
+{{/* "true" when the state directory is a persistent volume: asked for, and needed (a file store, or a config the chart cannot see). */}}
+{{- define "rotad.persistent" -}}
+{{- if and .Values.persistence.enabled (or .Values.existingConfigMap (include "rotad.usesFileStore" .)) -}}true{{- end -}}
+{{- end -}}
