@@ -27,6 +27,19 @@ export function expiryOf(policy: ResolvedPolicy, snapshot: PolicySnapshot): numb
   return policy.timing.maxAgeMs === undefined ? undefined : current.createdAt + policy.timing.maxAgeMs;
 }
 
+/** Why a credential expired before rotad replaced it, for the person who gets `credential-expired`. */
+function whyNotReplaced(policy: ResolvedPolicy, snapshot: PolicySnapshot, expiresAt: number): string {
+  const { state } = snapshot;
+  const at = (ms: number): string => new Date(ms).toISOString();
+  if (policy.suspended) return `the policy is suspended (suspend: true); remove it, then rotad rotate ${policy.name}`;
+  if (state.attention) return `rotation ${state.rotationId} stopped in phase ${state.attention.phase} (${state.attention.code}: ${state.attention.message}); fix it, then rotad rotate ${policy.name}`;
+  if (state.assist) return `rotation ${state.rotationId} has waited since ${at(state.assist.requestedAt)} for a person to ${state.assist.action === 'create' ? 'create and hand over a new token' : 'delete the old token'}`;
+  if (state.phase !== 'idle') return `rotation ${state.rotationId} was still in phase ${state.phase}; see the rotad logs`;
+  const due = nextDue(policy.timing, { ...state, attention: undefined, requestedAt: undefined }, expiresAt, snapshot.current);
+  if (due === undefined || due.scheduledAt >= expiresAt) return `no rotation was due before it (schedule, maxAge and rotateBefore all came later); rotad rotate ${policy.name} now, and shorten them`;
+  return `the rotation was due at ${at(due.scheduledAt)} but did not run (was the daemon stopped, or its store unreachable?); rotad rotate ${policy.name} now`;
+}
+
 /**
  * Which alerts are due for one policy: each expiry threshold once per credential, "expired" once
  * per credential, "overdue" once per missed rotation. Keys of sent alerts live in the policy's
@@ -47,7 +60,7 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
       const key = `${credential}:expired`;
       if (!sent.has(key)) {
         keys.push(key);
-        events.push({ type: 'credential-expired', expiresAt, message: `the current credential expired at ${new Date(expiresAt).toISOString()}; rotate it now (rotad rotate ${policy.name}) and check why rotation did not happen` });
+        events.push({ type: 'credential-expired', expiresAt, message: `the current credential expired at ${new Date(expiresAt).toISOString()}; rotad could not replace it in time: ${whyNotReplaced(policy, snapshot, expiresAt)}` });
       }
     } else {
       // Only the tightest threshold crossed is sent, so a credential first seen 2 days before expiry gets one warning, not three.
@@ -62,7 +75,7 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
     }
   }
 
-  const due = nextDue(policy.timing, { ...state, phase: 'idle', attention: undefined, requestedAt: undefined }, now);
+  const due = nextDue(policy.timing, { ...state, phase: 'idle', attention: undefined, requestedAt: undefined }, now, current);
   const lateBy = due && state.lastRotatedAt !== undefined ? now - due.scheduledAt : 0;
   const overdue = lateBy > policy.overdueAfterMs;
   if (due && state.lastRotatedAt !== undefined) {

@@ -2,7 +2,7 @@ import { formatDuration } from '../duration.js';
 import type { ResolvedPolicy } from '../config/normalize.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicySnapshot } from '../stores/types.js';
-import { upcomingRuns } from '../scheduler/next-run.js';
+import { expiryRotation, upcomingRuns } from '../scheduler/next-run.js';
 import { describeError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
@@ -24,6 +24,20 @@ export function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): st
   ];
 }
 
+/** The provider's expiry of the current credential and how far ahead rotad acts on it, in words. */
+function describeExpiry(policy: ResolvedPolicy, snapshot: PolicySnapshot): string | undefined {
+  const { current } = snapshot;
+  const rotation = expiryRotation(policy.timing, current);
+  if (current?.expiresAt === undefined || rotation === undefined) return undefined;
+  const ahead = formatDuration(rotation.beforeMs);
+  const why = rotation.lead === 'assist'
+    ? `a person is asked ${ahead} ahead, so that the request's deadline (${formatDuration(policy.assist.deadlineMs)}) and one reminder after its escalation fall before it (rotateBefore ${policy.timing.rotateBefore?.text} would be later)`
+    : rotation.lead === 'half-life'
+      ? `half its lifetime, ${ahead} ahead: the credential lives too briefly for rotateBefore ${policy.timing.rotateBefore?.text}${policy.timing.assistLeadMs ? ' and the request\'s deadline' : ''}`
+      : `rotateBefore ${policy.timing.rotateBefore?.text}: ${ahead} ahead`;
+  return `the provider says the current credential expires at ${iso(current.expiresAt)}; rotated at ${iso(rotation.at)}, ${why}`;
+}
+
 function describeState(snapshot: PolicySnapshot, now: number): string {
   const { state, current } = snapshot;
   const age = current ? `current credential ${formatDuration(now - current.createdAt)} old` : 'no credential yet';
@@ -42,6 +56,8 @@ interface PlannedPolicy {
   next: Array<{ at: string; reason: string; overdue: boolean }>;
   /** When nothing is due by itself: what it waits for. */
   waitsFor?: string | undefined;
+  /** When the provider reports an expiry: when, and how far ahead rotad rotates (and why). */
+  expiry?: string | undefined;
   steps: string[];
   error?: string | undefined;
 }
@@ -51,8 +67,9 @@ async function planPolicy(policy: ResolvedPolicy, runtime: PolicyRuntime, now: n
   try {
     const snapshot = await runtime.store.read(runtime.ref);
     planned.state = describeState(snapshot, now);
-    planned.next = upcomingRuns(policy.timing, snapshot.state, now, 3).map((r) => ({ at: iso(r.at), reason: r.reason, overdue: r.overdue }));
+    if (!policy.suspended) planned.next = upcomingRuns(policy.timing, snapshot.state, now, 3, snapshot.current).map((r) => ({ at: iso(r.at), reason: r.reason, overdue: r.overdue }));
     if (planned.next.length === 0) planned.waitsFor = waitsFor(policy, snapshot);
+    planned.expiry = describeExpiry(policy, snapshot);
   } catch (error) {
     planned.error = `cannot read the store: ${describeError(error).message}`;
   }
@@ -84,6 +101,7 @@ function renderPlan(plan: PlannedPolicy): void {
     out.line(`  state: ${plan.state}`);
     const [first, ...then] = plan.next;
     out.line(first ? `  next: ${first.at} (${first.reason}${first.overdue ? ', overdue' : ''})${then.length > 0 ? `, then ${then.map((r) => r.at).join(', ')}` : ''}` : `  next: ${plan.waitsFor}`);
+    if (plan.expiry !== undefined) out.line(`  expiry: ${plan.expiry}`);
   }
   out.line('  would:');
   plan.steps.forEach((step, i) => out.line(`    ${i + 1}. ${step}`));

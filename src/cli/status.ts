@@ -18,6 +18,8 @@ export interface PolicyStatus {
   nextReason?: string | undefined;
   /** When no run is due by itself: what the policy waits for (a command, a person). */
   waitsFor?: string | undefined;
+  /** `suspend: true`: nothing starts or goes on. */
+  suspended?: boolean | undefined;
   needsAttention: boolean;
   attention?: { code: string; message: string; phase: string } | undefined;
   error?: string | undefined;
@@ -30,6 +32,7 @@ export interface PolicyStatus {
 /** The NEXT ROTATION cell: a time and why, who is asked, or what it waits for. */
 function nextColumn(r: PolicyStatus): string {
   if (r.error !== undefined) return 'unknown (store not readable)';
+  if (r.suspended) return 'suspended';
   if (r.waitingFor) return `waits for ${r.waitingFor.account}`;
   if (r.nextRotationAt) return `${r.nextRotationAt} (${r.nextReason})`;
   return r.needsAttention ? 'on rotad rotate (stopped)' : 'on rotad rotate';
@@ -52,7 +55,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
         const { store, ref } = runtime.policies.get(policy.name)!;
         const snapshot = await store.read(ref);
         const { state } = snapshot;
-        const due = nextDue(policy.timing, state, now);
+        const due = policy.suspended ? undefined : nextDue(policy.timing, state, now, snapshot.current);
         const { provider } = runtime.policies.get(policy.name)!;
         let waitingFor: PolicyStatus['waitingFor'];
         if (state.assist && provider.assisted) {
@@ -71,6 +74,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
           nextRotationAt: due ? iso(due.at) : undefined,
           nextReason: due?.reason,
           waitsFor: due ? undefined : waitsFor(policy, snapshot),
+          suspended: policy.suspended,
           needsAttention: state.attention !== undefined,
           heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,
           waitingFor,

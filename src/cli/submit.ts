@@ -8,6 +8,7 @@ import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
 import { readToken } from './read-token.js';
+import { suspendedError } from './rotate.js';
 import { recordRequest, updateState, wakeDaemon } from './wake-daemon.js';
 
 /**
@@ -21,6 +22,7 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
   const runtime = openRuntime(config);
   try {
     const policy = selectPolicies(runtime, [name], false)[0]!;
+    if (config.policies.find((p) => p.name === name)?.suspended) throw suspendedError([name], config.path);
     const { provider, store, ref } = policy;
     if (!provider.assisted) throw refuse(`policy ${name} does not take tokens from a person: its provider creates them itself`);
     const snapshot = await store.read(ref);

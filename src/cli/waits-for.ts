@@ -7,6 +7,7 @@ import type { PolicySnapshot } from '../stores/types.js';
  * with no further slot waits for a request.
  */
 export function waitsFor(policy: ResolvedPolicy, snapshot: PolicySnapshot): string {
+  if (policy.suspended) return 'nothing: the policy is suspended (suspend: true); remove it to rotate again';
   if (snapshot.state.attention) return `rotad rotate ${policy.name} (resumes the stopped rotation) or rotad rollback ${policy.name}`;
   return `rotad rotate ${policy.name} (the schedule has no further run)`;
 }

@@ -30,6 +30,15 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], valueAt:
       const what = value === undefined ? `missing ${adapterKind(path)} type` : `unknown ${adapterKind(path)} type '${String(value)}'`;
       return [{ path, message: `${formatPath(path)}: ${what} (known: ${known})` }];
     }
+    if (issue.code === 'invalid_union') {
+      // A value of several forms (a schedule object or 'manual'; a duration or a share): report the
+      // problems of the form whose shape matched, else the last form's own message.
+      const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+      const shaped = branches.find((errors) => errors.length > 0 && errors.every((e) => e.path.length > 0));
+      if (shaped) return problemsFromIssues(shaped.map((e) => ({ ...e, path: [...path, ...e.path] }) as z.core.$ZodIssue), valueAt);
+      const last = branches.at(-1)?.[0];
+      if (last) return [{ path, message: `${formatPath(path)}: ${last.message}` }];
+    }
     if (issue.code === 'invalid_type' && valueAt(path) === undefined) {
       return [{ path, message: `${formatPath(path)}: missing required key` }];
     }

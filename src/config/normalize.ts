@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import type { PolicyTiming } from '../scheduler/next-run.js';
+import { providerRegistry } from '../providers/registry.js';
+import type { PolicyTiming, RotateBefore } from '../scheduler/next-run.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import { durationMs } from './duration-text.js';
 import type { AssistTiming } from '../rotation/ask-person.js';
@@ -20,6 +21,8 @@ export interface ResolvedPolicy {
   /** Pacing of requests to a person (assisted rotations). */
   assist: AssistTiming;
   rotateOnSignal: boolean;
+  /** `suspend: true`: no rotation starts or goes on; alerts still run. */
+  suspended: boolean;
   consumers: RawPolicy['consumers'];
   notify: string[];
   /** Notifiers that also get overdue and expired alerts. */
@@ -58,10 +61,18 @@ export interface ResolvedConfig {
 
 function scheduleOf(policy: RawPolicy, config: RotadConfig, maxAgeMs: number | undefined): Schedule {
   const schedule = policy.schedule ?? config.defaults.schedule;
+  if (schedule === 'manual') return { kind: 'manual' };
   if (schedule?.cron !== undefined) return { kind: 'cron', expression: schedule.cron, timezone: schedule.timezone ?? 'UTC' };
   if (schedule?.every !== undefined) return { kind: 'every', intervalMs: durationMs(schedule.every) };
   // Validation guarantees a maxAge when there is no schedule: rotate every maxAge.
   return { kind: 'every', intervalMs: maxAgeMs ?? 0 };
+}
+
+/** `rotateBefore` as the scheduler uses it: a span, or a share of the credential's lifetime (default a third). */
+function rotateBeforeOf(text: string | undefined): RotateBefore {
+  if (text === undefined) return { kind: 'share', fraction: 1 / 3, text: '33%' };
+  if (text.endsWith('%')) return { kind: 'share', fraction: Number(text.slice(0, -1)) / 100, text };
+  return { kind: 'span', ms: durationMs(text), text };
 }
 
 function optionalMs(text: string | undefined): number | undefined {
@@ -74,19 +85,30 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
   const onlyStore = Object.keys(config.stores)[0] ?? '';
   const policies = config.policies.map((policy): ResolvedPolicy => {
     const maxAgeMs = optionalMs(policy.maxAge ?? config.defaults.maxAge);
+    const assist = {
+      remindMs: durationMs(policy.assist?.remindEvery ?? config.defaults.assist?.remindEvery ?? '1d'),
+      deadlineMs: durationMs(policy.assist?.deadline ?? config.defaults.assist?.deadline ?? '3d'),
+      checkMs: durationMs(policy.assist?.checkEvery ?? config.defaults.assist?.checkEvery ?? '1m'),
+    };
+    const assisted = (providerRegistry[policy.provider.type] as { assisted?: boolean }).assisted === true;
     return {
       name: policy.name,
       description: policy.description,
       provider: policy.provider,
       storeName: policy.store ?? config.defaults.store ?? onlyStore,
       secret: policy.secret,
-      timing: { name: policy.name, schedule: scheduleOf(policy, config, maxAgeMs), maxAgeMs, windowMs: optionalMs(policy.window ?? config.defaults.window) ?? 0 },
-      graceMs: optionalMs(policy.grace ?? config.defaults.grace) ?? 0,
-      assist: {
-        remindMs: durationMs(policy.assist?.remindEvery ?? config.defaults.assist?.remindEvery ?? '1d'),
-        deadlineMs: durationMs(policy.assist?.deadline ?? config.defaults.assist?.deadline ?? '3d'),
-        checkMs: durationMs(policy.assist?.checkEvery ?? config.defaults.assist?.checkEvery ?? '1m'),
+      timing: {
+        name: policy.name,
+        schedule: scheduleOf(policy, config, maxAgeMs),
+        maxAgeMs,
+        windowMs: optionalMs(policy.window ?? config.defaults.window) ?? 0,
+        rotateBefore: rotateBeforeOf(policy.rotateBefore ?? config.defaults.rotateBefore),
+        // A person needs the whole request (its deadline, then one more reminder after the escalation) before the expiry.
+        assistLeadMs: assisted ? assist.deadlineMs + assist.remindMs : undefined,
       },
+      graceMs: optionalMs(policy.grace ?? config.defaults.grace) ?? 0,
+      assist,
+      suspended: policy.suspend,
       rotateOnSignal: policy.rotateOnSignal,
       consumers: policy.consumers,
       notify: policy.notify ?? config.defaults.notify ?? Object.keys(config.notifiers),

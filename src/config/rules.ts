@@ -57,8 +57,9 @@ const schedulesValid: Rule = (config) =>
     const where = at.join('.').replace(/\.(\d+)/g, '[$1]');
     if (schedule === undefined) {
       if (policy.maxAge ?? config.defaults.maxAge) return [];
-      return [{ path: ['policies', index], message: `policies[${index}]: no schedule and no maxAge; set schedule (cron or every) or maxAge` }];
+      return [{ path: ['policies', index], message: `policies[${index}]: no schedule and no maxAge; set schedule (cron or every, or manual) or maxAge` }];
     }
+    if (schedule === 'manual') return [];
     if ((schedule.cron === undefined) === (schedule.every === undefined)) {
       return [{ path: at, message: `${where}: set exactly one of cron and every` }];
     }

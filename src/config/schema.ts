@@ -21,14 +21,27 @@ export const ConsumerOptions = unionOf(consumerRegistry);
 export const NotifierOptions = unionOf(notifierRegistry);
 
 /** When a policy rotates: a cron expression (5 or 6 fields) in a timezone, or a fixed interval. */
-export const ScheduleOptions = z.strictObject({
-  /** Cron expression; day-of-month and day-of-week combine with OR, as in crontab(5). */
-  cron: z.string().optional(),
-  /** IANA timezone of `cron`. Default: UTC. */
-  timezone: z.string().optional(),
-  /** Fixed interval since the last rotation, e.g. `30d`. */
-  every: DurationText.optional(),
-});
+export const ScheduleOptions = z.union([
+  z.strictObject({
+    /** Cron expression; day-of-month and day-of-week combine with OR, as in crontab(5). */
+    cron: z.string().optional(),
+    /** IANA timezone of `cron`. Default: UTC. */
+    timezone: z.string().optional(),
+    /** Fixed interval since the last rotation, e.g. `30d`. */
+    every: DurationText.optional(),
+  }),
+  /** No schedule: rotated on request (`rotad rotate`, SIGUSR2), at maxAge and before expiry only. */
+  z.literal('manual', { error: "expected 'manual', or a map with cron or every" }),
+]);
+
+/**
+ * How long before the credential's expiry (as the provider reports it) to rotate: a duration
+ * (`14d`) or a share of its lifetime (`33%`), like cert-manager's renewBefore.
+ */
+export const RotateBefore = z.union([
+  DurationText,
+  z.string().regex(/^([1-9]|[1-9][0-9])%$/, { error: 'expected a duration such as 14d, or a share of the lifetime from 1% to 99%' }),
+]);
 
 const RetryOptions = z.strictObject({
   /** Attempts per step before the rotation stops in needs-attention. Default: 5. */
@@ -106,6 +119,8 @@ export const Defaults = z.strictObject({
   overdueAfter: DurationText.optional(),
   schedule: ScheduleOptions.optional(),
   maxAge: DurationText.optional(),
+  /** Default: 33% (a third of the lifetime), when the provider reports an expiry. */
+  rotateBefore: RotateBefore.optional(),
   /** Default: 0s (no spread). */
   window: DurationText.optional(),
   /** Default: 0s. */
@@ -131,6 +146,10 @@ export const PolicyOptions = z.strictObject({
   schedule: ScheduleOptions.optional(),
   /** A credential older than this is rotated at the next chance, even after downtime. */
   maxAge: DurationText.optional(),
+  /** Rotate this long before the provider's expiry of the credential (a duration, or a share of its lifetime). Default: 33%. */
+  rotateBefore: RotateBefore.optional(),
+  /** Stop every rotation of this policy (scheduled, before expiry, on signal or request); alerts go on. Default: false. */
+  suspend: z.boolean().default(false),
   /** Scheduled rotations start at a fixed per-policy offset inside this span (jitter). */
   window: DurationText.optional(),
   /** Wait between the last consumer update and revoking the old credential. */

@@ -25,6 +25,8 @@ export const METRIC_NAMES = [
 export interface PolicyObservation {
   expiresAt?: number | undefined;
   nextRotationAt?: number | undefined;
+  /** Why the next rotation is due then: schedule, max-age, expiry, requested, … */
+  nextReason?: string | undefined;
   lastSuccessAt?: number | undefined;
   phase: string;
   ready: boolean;
@@ -41,7 +43,9 @@ const seconds = (ms: number): number => ms / 1000;
 export class Metrics {
   readonly registry = new Registry();
   readonly #expiry = new Gauge({ name: 'rotad_credential_expiry_timestamp_seconds', help: 'When the current credential expires (provider expiry, else created + maxAge), Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
-  readonly #next = new Gauge({ name: 'rotad_next_rotation_timestamp_seconds', help: 'When the next rotation is due, Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #next = new Gauge({ name: 'rotad_next_rotation_timestamp_seconds', help: 'When the next rotation is due, Unix seconds; reason says why (schedule, max-age, expiry, requested, resume, grace, waiting-for-person, initial).', labelNames: ['policy', 'reason'], registers: [this.registry] });
+  /** The reason label each policy's next-rotation series carries now, so a change of reason replaces the series. */
+  readonly #nextReason = new Map<string, string>();
   readonly #lastSuccess = new Gauge({ name: 'rotad_last_success_timestamp_seconds', help: 'When the last rotation completed, Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
   readonly #phase = new Gauge({ name: 'rotad_rotation_phase', help: '1 for the phase the policy is in (idle when no rotation runs).', labelNames: ['policy', 'phase'], registers: [this.registry] });
   readonly #ready = new Gauge({ name: 'rotad_policy_ready', help: '1 when the current credential exists, has not expired, and rotation is neither overdue nor waiting for a person.', labelNames: ['policy'], registers: [this.registry] });
@@ -69,7 +73,14 @@ export class Metrics {
       else gauge.set({ policy }, seconds(ms));
     };
     set(this.#expiry, o.expiresAt);
-    set(this.#next, o.nextRotationAt);
+    const reason = this.#nextReason.get(policy);
+    if (reason !== undefined) this.#next.remove({ policy, reason });
+    this.#nextReason.delete(policy);
+    if (o.nextRotationAt !== undefined) {
+      const now = o.nextReason ?? 'schedule';
+      this.#next.set({ policy, reason: now }, seconds(o.nextRotationAt));
+      this.#nextReason.set(policy, now);
+    }
     set(this.#lastSuccess, o.lastSuccessAt);
     for (const phase of ['idle', ...PHASES]) this.#phase.set({ policy, phase }, phase === o.phase ? 1 : 0);
     this.#ready.set({ policy }, o.ready ? 1 : 0);
@@ -111,6 +122,7 @@ export class Metrics {
   /** Forgets per-policy series (after a reload removed or renamed policies). */
   resetPolicies(): void {
     for (const gauge of [this.#expiry, this.#next, this.#lastSuccess, this.#phase, this.#ready, this.#attention]) gauge.reset();
+    this.#nextReason.clear();
   }
 
   render(): Promise<string> {

@@ -11,7 +11,7 @@ import { ROTATION_ENDED, type PolicyState, type Trigger } from './state.js';
 import { STEPS } from './steps.js';
 
 /** Who a rotation acts for, in the audit trail. */
-const ACTOR_BY_TRIGGER: Record<Trigger, string> = { initial: 'schedule', schedule: 'schedule', 'max-age': 'schedule', resume: 'schedule', signal: 'signal', cli: 'cli' };
+const ACTOR_BY_TRIGGER: Record<Trigger, string> = { initial: 'schedule', schedule: 'schedule', 'max-age': 'schedule', expiry: 'schedule', resume: 'schedule', signal: 'signal', cli: 'cli' };
 
 export type RunOutcome =
   | { status: 'completed'; rotationId: string; durationMs: number }

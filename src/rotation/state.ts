@@ -10,7 +10,7 @@ export const PhaseOrIdle = z.enum(['idle', ...PHASES]);
 export type PhaseOrIdle = z.infer<typeof PhaseOrIdle>;
 
 /** What started a rotation. */
-export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'signal', 'cli', 'resume']);
+export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'expiry', 'signal', 'cli', 'resume']);
 export type Trigger = z.infer<typeof Trigger>;
 
 /** Why a rotation stopped and waits for a person (docs/design.md, invariant 5). */

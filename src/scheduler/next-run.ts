@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { PolicyState } from '../rotation/state.js';
 import { slotAfter, type Schedule } from './schedule.js';
 
+/** How long before a provider-reported expiry to rotate: a span, or a share of the credential's lifetime. */
+export type RotateBefore = ({ kind: 'span'; ms: number } | { kind: 'share'; fraction: number }) & { text: string };
+
 /** The timing facts of one policy, after normalisation. All spans in milliseconds. */
 export interface PolicyTiming {
   name: string;
@@ -10,9 +13,19 @@ export interface PolicyTiming {
   maxAgeMs?: number | undefined;
   /** Cron slots start at a fixed, per-policy offset inside this span (interval schedules are already spread by their last rotation). */
   windowMs: number;
+  /** Rotate this long before the provider's expiry of the current credential. Default: none. */
+  rotateBefore?: RotateBefore | undefined;
+  /** Assisted providers: the request opens at least this long before the expiry (deadline plus one reminder). */
+  assistLeadMs?: number | undefined;
 }
 
-export type DueReason = 'initial' | 'schedule' | 'max-age' | 'requested' | 'resume' | 'grace' | 'waiting-for-person';
+/** What nextDue needs of the current credential: when it was made and, if the provider says, when it expires. */
+export interface CurrentCredential {
+  createdAt: number;
+  expiresAt?: number | undefined;
+}
+
+export type DueReason = 'initial' | 'schedule' | 'max-age' | 'expiry' | 'requested' | 'resume' | 'grace' | 'waiting-for-person';
 
 export interface Due {
   /** Epoch ms at which the policy should run; never earlier than `now`. */
@@ -36,7 +49,24 @@ export function windowOffset(name: string, windowMs: number): number {
  * Catch-up after downtime comes from `lastRotatedAt` in the store, not from the timer that fired.
  * Returns undefined when the policy waits for a person (needs attention, no request since).
  */
-export function nextDue(timing: PolicyTiming, state: PolicyState, now: number): Due | undefined {
+/**
+ * When a credential the provider says expires should be replaced: `rotateBefore` ahead of the
+ * expiry, and for an assisted provider early enough that the request's deadline and one reminder
+ * after its escalation still fall before it (`lead` says which one decided).
+ */
+export function expiryRotation(timing: PolicyTiming, current: CurrentCredential | undefined): { at: number; lead: 'rotateBefore' | 'assist' | 'half-life'; beforeMs: number } | undefined {
+  if (current?.expiresAt === undefined || timing.rotateBefore === undefined) return undefined;
+  const lifetime = Math.max(0, current.expiresAt - current.createdAt);
+  const before = timing.rotateBefore.kind === 'span' ? timing.rotateBefore.ms : Math.round(lifetime * timing.rotateBefore.fraction);
+  const assist = timing.assistLeadMs !== undefined && timing.assistLeadMs > before;
+  const lead = assist ? timing.assistLeadMs! : before;
+  // Never before half the credential's life: a lead longer than short-lived tokens live would
+  // otherwise start the next rotation the moment one completes, for ever.
+  if (lead > lifetime / 2) return { at: current.createdAt + Math.round(lifetime / 2), lead: 'half-life', beforeMs: lifetime - Math.round(lifetime / 2) };
+  return { at: current.expiresAt - lead, lead: assist ? 'assist' : 'rotateBefore', beforeMs: lead };
+}
+
+export function nextDue(timing: PolicyTiming, state: PolicyState, now: number, current?: CurrentCredential): Due | undefined {
   const at = (when: number, reason: DueReason): Due => ({ at: Math.max(when, now), reason, overdue: when < now, scheduledAt: when });
 
   if (state.phase !== 'idle') {
@@ -54,15 +84,19 @@ export function nextDue(timing: PolicyTiming, state: PolicyState, now: number): 
   const offset = timing.schedule.kind === 'cron' ? windowOffset(timing.name, timing.windowMs) : 0;
   const scheduled = slot === undefined ? undefined : slot + offset;
   const deadline = timing.maxAgeMs === undefined ? undefined : state.lastRotatedAt + timing.maxAgeMs;
-  if (deadline !== undefined && (scheduled === undefined || deadline < scheduled)) return at(deadline, 'max-age');
-  if (scheduled === undefined) return undefined;
-  return at(scheduled, 'schedule');
+  const expiry = expiryRotation(timing, current)?.at;
+  // The earliest of the schedule, maxAge and the expiry (ties: the schedule, then maxAge).
+  const candidates: Array<[number | undefined, DueReason]> = [[scheduled, 'schedule'], [deadline, 'max-age'], [expiry, 'expiry']];
+  let best: [number, DueReason] | undefined;
+  for (const [when, reason] of candidates) if (when !== undefined && (best === undefined || when < best[0])) best = [when, reason];
+  return best === undefined ? undefined : at(best[0], best[1]);
 }
 
 /** The next `count` run times assuming every rotation happens on time, for `validate` and `plan`. */
-export function upcomingRuns(timing: PolicyTiming, state: PolicyState, now: number, count: number): Due[] {
+export function upcomingRuns(timing: PolicyTiming, state: PolicyState, now: number, count: number, current?: CurrentCredential): Due[] {
   const runs: Due[] = [];
-  let due = nextDue(timing, state, now);
+  // Only the first run knows the current credential's expiry; later ones follow the schedule.
+  let due = nextDue(timing, state, now, current);
   while (due && runs.length < count) {
     runs.push(due);
     due = nextDue(timing, { ...state, phase: 'idle', attention: undefined, requestedAt: undefined, lastRotatedAt: due.at }, due.at);

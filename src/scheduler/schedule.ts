@@ -3,7 +3,9 @@ import { Cron } from 'croner';
 /** A policy's schedule after normalisation: a cron expression in a timezone, or a fixed interval. */
 export type Schedule =
   | { kind: 'cron'; expression: string; timezone: string }
-  | { kind: 'every'; intervalMs: number };
+  | { kind: 'every'; intervalMs: number }
+  /** No slots: rotated on request, at maxAge and before expiry only. */
+  | { kind: 'manual' };
 
 /**
  * Builds a croner job that only computes dates (never fires). Day-of-month and day-of-week are
@@ -36,6 +38,7 @@ export function isValidTimezone(timezone: string): boolean {
 
 /** The first slot of `schedule` strictly after `after`, or undefined for a cron that never fires. */
 export function slotAfter(schedule: Schedule, after: number): number | undefined {
+  if (schedule.kind === 'manual') return undefined;
   if (schedule.kind === 'every') return after + schedule.intervalMs;
   const next = cronCalendar(schedule.expression, schedule.timezone).nextRun(new Date(after));
   return next === null ? undefined : next.getTime();

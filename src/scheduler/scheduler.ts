@@ -27,7 +27,7 @@ const SIGNAL_COALESCE_MS = 10_000;
 const BUSY_RETRY_MS = 1_000;
 
 const TRIGGER_BY_REASON: Record<DueReason, Trigger> = {
-  initial: 'initial', schedule: 'schedule', 'max-age': 'max-age', requested: 'cli', resume: 'resume', grace: 'resume', 'waiting-for-person': 'resume',
+  initial: 'initial', schedule: 'schedule', 'max-age': 'max-age', expiry: 'expiry', requested: 'cli', resume: 'resume', grace: 'resume', 'waiting-for-person': 'resume',
 };
 
 /** The scheduler's timer, injectable so that the simulation runs it on virtual time. */
@@ -95,7 +95,7 @@ export class Scheduler {
    * waiting for a person look at once for a token written to the store's handover slot.
    */
   signalRotation(): string[] {
-    const names = this.#runtime.config.policies.filter((p) => p.rotateOnSignal).map((p) => p.name);
+    const names = this.#runtime.config.policies.filter((p) => p.rotateOnSignal && !p.suspended).map((p) => p.name);
     for (const name of names) {
       // A rotation of this replica in flight serves the signal.
       if (!this.#running.has(name)) this.#signalled.set(name, this.#options.clock.now());
@@ -169,7 +169,7 @@ export class Scheduler {
     const now = this.#options.clock.now();
     let snapshot = await policy.store.read(policy.ref);
     const held = leaseOfOther(snapshot.state, policy.owner, now);
-    let due = nextDue(config.timing, snapshot.state, now);
+    let due = nextDue(config.timing, snapshot.state, now, snapshot.current);
     let alerts: AlertCheck;
     if (held) {
       alerts = checkAlerts(config, snapshot, now);
@@ -179,13 +179,19 @@ export class Scheduler {
     }
     this.#options.metrics?.observePolicy(policy.name, {
       expiresAt: alerts.expiresAt,
-      nextRotationAt: due?.at,
+      nextRotationAt: config.suspended ? undefined : due?.at,
+      nextReason: due?.reason,
       lastSuccessAt: snapshot.state.lastRotatedAt,
       phase: snapshot.state.phase,
       needsAttention: snapshot.state.attention !== undefined,
       ready: snapshot.current !== undefined && !alerts.overdue && snapshot.state.attention === undefined && (alerts.expiresAt === undefined || alerts.expiresAt > now),
     });
     const wakeAt = Math.min(alerts.nextCheckAt ?? Infinity, held?.until ?? Infinity);
+    // Suspended: alerts and metrics go on; nothing starts or resumes, and a signal is not recorded.
+    if (config.suspended) {
+      this.#signalled.delete(policy.name);
+      return { wakeAt };
+    }
     // Another writer works on it: its lease says when to look again; a signal is served by that rotation.
     if (held) {
       this.#signalled.delete(policy.name);
@@ -200,7 +206,7 @@ export class Scheduler {
       const served = (snapshot.state.lastRequestedStartAt ?? -Infinity) >= signalledAt - SIGNAL_COALESCE_MS;
       if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined && !served) {
         snapshot = await this.#recordSignal(policy, snapshot, now);
-        due = nextDue(config.timing, snapshot.state, now);
+        due = nextDue(config.timing, snapshot.state, now, snapshot.current);
         trigger = 'signal';
       }
     }

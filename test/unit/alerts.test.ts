@@ -10,7 +10,7 @@ const T0 = Date.parse('2026-03-01T00:00:00Z');
 
 function policy(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
   return {
-    name: 'p', provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 }, rotateOnSignal: false,
+    name: 'p', provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 }, rotateOnSignal: false, suspended: false,
     consumers: [], notify: [], escalate: [], overdueAfterMs: 3_600_000,
     expiryWarnings: [{ text: '30d', ms: 30 * DAY }, { text: '7d', ms: 7 * DAY }, { text: '1d', ms: DAY }],
     timing: { name: 'p', schedule: { kind: 'every', intervalMs: 60 * DAY }, maxAgeMs: 45 * DAY, windowMs: 0 },

@@ -37,6 +37,8 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
   { case: 'bad cron', text: policy('    provider: { type: random }\n    schedule: { cron: "61 * * * *" }\n'), at: '7:23', message: /schedule\.cron: invalid cron expression '61 \* \* \* \*'.*minute/ },
   { case: 'cron with four fields', text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * *" }\n'), at: '7:23', message: /invalid cron expression/ },
   { case: 'unknown timezone', text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", timezone: Mars/Olympus }\n'), at: '7:46', message: /unknown timezone 'Mars\/Olympus'/ },
+  { case: 'a schedule that is neither a map nor manual', text: policy('    provider: { type: random }\n    schedule: weekly\n'), at: '7:15', message: /policies\[0\]\.schedule: expected 'manual', or a map with cron or every/ },
+  { case: 'rotateBefore beyond the lifetime', text: policy('    provider: { type: random }\n    schedule: manual\n    rotateBefore: 150%\n'), at: '8:19', message: /policies\[0\]\.rotateBefore: expected a duration such as 14d, or a share of the lifetime from 1% to 99%/ },
   { case: 'cron and every together', text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", every: 1d }\n'), at: '7:15', message: /set exactly one of cron and every/ },
   { case: 'no schedule and no maxAge', text: policy('    provider: { type: random }\n'), at: '5:5', message: /no schedule and no maxAge/ },
   { case: 'duplicate policy name', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n'), at: '8:11', message: /duplicate policy name 'p1' \(first used by policies\[0\]\)/ },
@@ -129,6 +131,16 @@ policies:
     const text = `version: 1\ndaemon:\n  health:\n    port: \${env:PORT}\n    enabled: \${env:ON:-true}\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n`;
     const config = parseConfig(text, 'rotad.yaml', { PORT: '9999', ROTAD_KEY: 'set' });
     expect(config.daemon.health).toMatchObject({ port: 9999, enabled: true });
+  });
+
+  it('schedule: manual, rotateBefore and suspend are read as the scheduler uses them', () => {
+    const config = parseConfig(policy('    provider: { type: cutover, userId: 42, userName: bot }\n    schedule: manual\n    rotateBefore: 14d\n    suspend: true\n    assist: { deadline: 2d, remindEvery: 12h }\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
+    expect(config.policies[0]).toMatchObject({
+      suspended: true,
+      timing: { schedule: { kind: 'manual' }, rotateBefore: { kind: 'span', ms: 14 * 86_400_000, text: '14d' }, assistLeadMs: 2.5 * 86_400_000 },
+    });
+    const plain = parseConfig(policy('    provider: { type: random }\n    schedule: { every: 1d }\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
+    expect(plain.policies[0]).toMatchObject({ suspended: false, timing: { rotateBefore: { kind: 'share', text: '33%' }, assistLeadMs: undefined } });
   });
 
   it('accepts a good file and applies the defaults', () => {

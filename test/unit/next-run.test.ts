@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
-import { nextDue, upcomingRuns, windowOffset, type PolicyTiming } from '../../src/scheduler/next-run.js';
+import { expiryRotation, nextDue, upcomingRuns, windowOffset, type PolicyTiming } from '../../src/scheduler/next-run.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -87,5 +87,61 @@ describe('nextDue: a pure function of (timing, persisted state, now)', () => {
   it('a manual request on an idle policy runs now', () => {
     const now = t('2026-01-01T00:00:00Z');
     expect(nextDue(every(DAY), idle('2025-12-31T23:00:00Z', { requestedAt: now }), now)).toMatchObject({ at: now, reason: 'requested' });
+  });
+});
+
+describe('expiry drives rotation: the due time is the earliest of schedule, maxAge and expiry − rotateBefore', () => {
+  const made = t('2026-01-01T00:00:00Z');
+  const lived = (days: number) => ({ createdAt: made, expiresAt: made + days * DAY });
+  const share = (percent: number) => ({ kind: 'share' as const, fraction: percent / 100, text: `${percent}%` });
+  const span = (ms: number, text: string) => ({ kind: 'span' as const, ms, text });
+  const timing = (extra: Partial<PolicyTiming>): PolicyTiming => ({ ...every(365 * DAY), rotateBefore: share(33), ...extra });
+  const last = idle('2026-01-01T00:00:00Z');
+  const now = t('2026-01-02T00:00:00Z');
+
+  it('a third of the lifetime before the expiry by default (here 60 of 90 days), long before the schedule', () => {
+    expect(nextDue(timing({}), last, now, lived(90))).toMatchObject({ at: made + 60.3 * DAY, reason: 'expiry' });
+  });
+
+  it('a span before the expiry, when rotateBefore is one', () => {
+    expect(nextDue(timing({ rotateBefore: span(14 * DAY, '14d') }), last, now, lived(90))).toMatchObject({ at: made + 76 * DAY, reason: 'expiry' });
+  });
+
+  it('the schedule or maxAge still win when they come first', () => {
+    expect(nextDue(timing({ schedule: { kind: 'every', intervalMs: 30 * DAY } }), last, now, lived(90))).toMatchObject({ at: made + 30 * DAY, reason: 'schedule' });
+    expect(nextDue(timing({ maxAgeMs: 20 * DAY }), last, now, lived(90))).toMatchObject({ at: made + 20 * DAY, reason: 'max-age' });
+  });
+
+  it('no expiry reported: no expiry-driven run', () => {
+    expect(nextDue(timing({}), last, now, { createdAt: made })).toMatchObject({ reason: 'schedule' });
+    expect(nextDue(timing({}), last, now)).toMatchObject({ reason: 'schedule' });
+  });
+
+  it('assisted: the request opens early enough for its deadline and one more reminder', () => {
+    // 33% of 30 days is 9.9 days; the 3d deadline plus a 1d reminder is shorter: rotateBefore decides.
+    expect(expiryRotation(timing({ assistLeadMs: 4 * DAY }), lived(30))).toMatchObject({ lead: 'rotateBefore' });
+    // 33% of 9 days is ~3 days; deadline plus reminder, 4 days, is longer: it decides.
+    expect(expiryRotation(timing({ assistLeadMs: 4 * DAY }), lived(9))).toEqual({ at: made + 5 * DAY, lead: 'assist', beforeMs: 4 * DAY });
+  });
+
+  it('never before half the lifetime, so short-lived tokens do not rotate in a loop', () => {
+    expect(expiryRotation(timing({ assistLeadMs: 4 * DAY }), lived(6))).toEqual({ at: made + 3 * DAY, lead: 'half-life', beforeMs: 3 * DAY });
+    expect(expiryRotation(timing({ rotateBefore: span(30 * DAY, '30d') }), lived(7))).toMatchObject({ at: made + 3.5 * DAY, lead: 'half-life' });
+  });
+
+  it('past its rotation time (the daemon was down), it runs now, marked overdue', () => {
+    expect(nextDue(timing({}), last, made + 80 * DAY, lived(90))).toMatchObject({ at: made + 80 * DAY, reason: 'expiry', overdue: true });
+  });
+});
+
+describe('schedule: manual', () => {
+  const manual: PolicyTiming = { name: 'p', schedule: { kind: 'manual' }, windowMs: 0 };
+  it('never runs by schedule; a request, maxAge and an expiry still make it due', () => {
+    const now = t('2026-03-01T00:00:00Z');
+    expect(nextDue(manual, idle('2026-01-01T00:00:00Z'), now)).toBeUndefined();
+    expect(nextDue(manual, idle('2026-01-01T00:00:00Z', { requestedAt: now }), now)).toMatchObject({ reason: 'requested' });
+    expect(nextDue({ ...manual, maxAgeMs: 90 * DAY }, idle('2026-01-01T00:00:00Z'), now)).toMatchObject({ at: t('2026-04-01T00:00:00Z'), reason: 'max-age' });
+    expect(nextDue({ ...manual, rotateBefore: { kind: 'span', ms: 7 * DAY, text: '7d' } }, idle('2026-01-01T00:00:00Z'), now, { createdAt: t('2026-01-01T00:00:00Z'), expiresAt: t('2026-03-31T00:00:00Z') })).toMatchObject({ at: t('2026-03-24T00:00:00Z'), reason: 'expiry' });
+    expect(nextDue(manual, idle(), now)).toMatchObject({ reason: 'initial' });
   });
 });

@@ -27,7 +27,7 @@ function slowConsumer(ms: number, gauge: { now: number; max: number; perPolicy: 
 function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], rotateOnSignal: boolean): Runtime {
   const calls: Call[] = [];
   const policies = names.map((name): ResolvedPolicy => ({
-    name, provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 }, rotateOnSignal,
+    name, provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 }, rotateOnSignal, suspended: false,
     consumers: [], notify: [], escalate: [], expiryWarnings: [], overdueAfterMs: 3_600_000, timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
   }));
   return {

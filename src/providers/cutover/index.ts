@@ -123,6 +123,8 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
 
 export const cutoverProvider = {
   type: 'cutover',
+  /** A person creates its tokens (the engine asks for them early enough before an expiry). */
+  assisted: true,
   schema: CutoverProviderOptions,
   create: createCutoverProvider,
-} satisfies AdapterDefinition<typeof CutoverProviderOptions, Provider>;
+} satisfies AdapterDefinition<typeof CutoverProviderOptions, Provider> & { assisted: boolean };

@@ -64,6 +64,8 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
 
 export const gladlyProvider = {
   type: 'gladly',
+  /** A person creates its tokens (the engine asks for them early enough before an expiry). */
+  assisted: true,
   schema: GladlyProviderOptions,
   create: createGladlyProvider,
-} satisfies AdapterDefinition<typeof GladlyProviderOptions, Provider>;
+} satisfies AdapterDefinition<typeof GladlyProviderOptions, Provider> & { assisted: boolean };

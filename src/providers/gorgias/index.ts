@@ -95,6 +95,8 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
 
 export const gorgiasProvider = {
   type: 'gorgias',
+  /** A person creates its tokens (the engine asks for them early enough before an expiry). */
+  assisted: true,
   schema: GorgiasProviderOptions,
   create: createGorgiasProvider,
-} satisfies AdapterDefinition<typeof GorgiasProviderOptions, Provider>;
+} satisfies AdapterDefinition<typeof GorgiasProviderOptions, Provider> & { assisted: boolean };
