@@ -63,7 +63,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       const other = config.policies.find((p) => p.name === name);
       const store = other && stores.get(other.storeName);
       if (!other || !store) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
-      const snapshot = await store.read({ name, path: other.secret?.path, field: other.secret?.field });
+      const snapshot = await store.read({ name, ...other.secret });
       return { credential: snapshot.current, provider: other.provider };
     },
     store: (name) => {
@@ -79,7 +79,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     if (!store) throw new Error(`policy ${policy.name} names unknown store ${policy.storeName}`);
     return {
       name: policy.name,
-      ref: { name: policy.name, path: policy.secret?.path, field: policy.secret?.field },
+      ref: { name: policy.name, ...policy.secret },
       graceMs: policy.graceMs,
       maxAgeMs: policy.timing.maxAgeMs,
       assist: policy.assist,

@@ -5,6 +5,7 @@ import type { Schedule } from '../scheduler/schedule.js';
 import { durationMs } from './duration-text.js';
 import type { AssistTiming } from '../rotation/ask-person.js';
 import type { RotadConfig } from './schema.js';
+import type { CredentialFact } from '../stores/types.js';
 
 type RawPolicy = RotadConfig['policies'][number];
 
@@ -14,8 +15,8 @@ export interface ResolvedPolicy {
   description?: string | undefined;
   provider: RawPolicy['provider'];
   storeName: string;
-  /** Where in the store the secret lives (store defaults when unset). */
-  secret?: { path?: string | undefined; field?: string | undefined } | undefined;
+  /** Where in the store the secret lives (store defaults when unset), and the facts written beside it. */
+  secret?: { path?: string | undefined; field?: string | undefined; facts?: Record<string, CredentialFact> | undefined } | undefined;
   timing: PolicyTiming;
   graceMs: number;
   /** Pacing of requests to a person (assisted rotations). */
@@ -75,6 +76,14 @@ function rotateBeforeOf(text: string | undefined): RotateBefore {
   return { kind: 'span', ms: durationMs(text), text };
 }
 
+/** `secret.fields` split into the field that holds the secret and the facts written beside it. */
+function secretOf(secret: RawPolicy['secret']): ResolvedPolicy['secret'] {
+  if (secret?.fields === undefined) return secret && { path: secret.path, field: secret.field };
+  const entries = Object.entries(secret.fields);
+  const facts = Object.fromEntries(entries.filter(([, what]) => what !== 'value')) as Record<string, CredentialFact>;
+  return { path: secret.path, field: entries.find(([, what]) => what === 'value')?.[0], facts };
+}
+
 function optionalMs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : durationMs(text);
 }
@@ -96,7 +105,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       description: policy.description,
       provider: policy.provider,
       storeName: policy.store ?? config.defaults.store ?? onlyStore,
-      secret: policy.secret,
+      secret: secretOf(policy.secret),
       timing: {
         name: policy.name,
         schedule: scheduleOf(policy, config, maxAgeMs),

@@ -141,7 +141,15 @@ export const PolicyOptions = z.strictObject({
       path: z.string().min(1).optional(),
       /** JSON field holding the secret; other fields of the secret are kept. Default: the store's. */
       field: z.string().min(1).optional(),
+      /**
+       * Several fields written together in every version applications read: the secret (`value`)
+       * and facts about it (`credentialId`: the provider's id or user, `expiresAt`: ISO time), e.g.
+       * `{ api_key: value, username: credentialId }`. Instead of `field`.
+       */
+      fields: z.record(z.string().min(1), z.enum(['value', 'credentialId', 'expiresAt'])).optional(),
     })
+    .refine((secret) => secret.fields === undefined || secret.field === undefined, { error: 'set field or fields, not both' })
+    .refine((secret) => secret.fields === undefined || Object.values(secret.fields).filter((v) => v === 'value').length === 1, { error: 'fields must name exactly one field as value (the secret itself)' })
     .optional(),
   schedule: ScheduleOptions.optional(),
   /** A credential older than this is rotated at the next chance, even after downtime. */

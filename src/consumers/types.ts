@@ -1,3 +1,4 @@
+import type { CredentialFact } from '../stores/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { z } from 'zod';
@@ -20,6 +21,8 @@ export interface ConsumerContext {
   signal: AbortSignal;
   /** Set by the engine; consumers that need another policy or store use it. */
   peers?: Peers | undefined;
+  /** The facts the policy writes beside its secret (`secret.fields`), e.g. `{ username: 'credentialId' }`: consumers hand on the same fields. */
+  facts?: Readonly<Record<string, CredentialFact>> | undefined;
 }
 
 /** Something that must learn the new credential. `update` may run twice for one rotation id. */

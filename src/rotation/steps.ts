@@ -139,7 +139,7 @@ const consumers: Step = {
     let done = ctx.state.consumersDone;
     for (const { key, consumer } of runtime.consumers) {
       if (done.includes(key)) continue;
-      await consumer.update({ ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }), peers: runtime.peers }, credential);
+      await consumer.update({ ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }), peers: runtime.peers, facts: runtime.ref.facts }, credential);
       done = [...done, key];
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');

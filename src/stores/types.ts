@@ -8,6 +8,21 @@ export interface PolicyRef {
   path?: string | undefined;
   /** JSON field that holds the secret, other fields being kept; unset: the store's default. */
   field?: string | undefined;
+  /** Fields written beside the secret in every version, with the fact each holds (`secret.fields`). */
+  facts?: Readonly<Record<string, CredentialFact>> | undefined;
+}
+
+/** A non-secret fact about a credential that a store can write beside it. */
+export type CredentialFact = 'credentialId' | 'expiresAt';
+
+/** The fact fields of `ref` for `credential`: `{ username: 'ops@acme.test', expires_at: '2027-…' }`; facts the credential lacks are left out. */
+export function factFields(ref: PolicyRef, credential: Pick<StoredCredential, 'id' | 'expiresAt'>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, fact] of Object.entries(ref.facts ?? {})) {
+    if (fact === 'credentialId' && credential.id !== undefined) fields[name] = credential.id;
+    if (fact === 'expiresAt' && credential.expiresAt !== undefined) fields[name] = new Date(credential.expiresAt).toISOString();
+  }
+  return fields;
 }
 
 /** A credential as the store keeps it: the secret plus its non-secret facts. Times are epoch ms. */

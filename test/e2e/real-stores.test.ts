@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { capturedOutput, DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { ROOT } from '../helpers/paths.js';
 import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
+import { Secret } from '../../src/secret.js';
 import { tempDir, writeConfig } from '../helpers/workspace.js';
 
 const run = promisify(execFile);
@@ -70,5 +71,45 @@ describe('the daemon rotates into real stores, read back with their own tools', 
     expect(described.Tags).toEqual(expect.arrayContaining([{ Key: 'rotad:rotation-id', Value: snapshot.current!.rotationId }]));
     sdk.destroy();
     expectNoSecretsInOutput([snapshot.current!.value.reveal(), snapshot.previous!.value.reveal()]);
+  });
+});
+
+describe('secret.fields: every version applications read carries its own facts', () => {
+  const facts = { username: 'credentialId', expires_at: 'expiresAt' } as const;
+  const credential = (value: string, id: string, expiresAt: number, rotationId: string) => ({ value: new Secret(value), id, expiresAt, rotationId, createdAt: Date.now() });
+  /** Two rotations, as gorgias alternating-users makes them: each key belongs to another user. */
+  async function twoUsers(options: Record<string, unknown>, ref: { name: string; path: string; field: string; facts: typeof facts }) {
+    const store = openStore(options);
+    const a = credential(`key-of-a-${Date.now()}`, 'api-a@acme.example', Date.parse('2027-01-01T00:00:00Z'), `20270101T000000000Z-${Date.now()}a0000000`);
+    const b = credential(`key-of-b-${Date.now()}`, 'api-b@acme.example', Date.parse('2027-02-01T00:00:00Z'), `20270201T000000000Z-${Date.now()}b0000000`);
+    for (const c of [a, b]) {
+      await store.stagePending(ref, c);
+      await store.promote(ref, c.rotationId);
+    }
+    await store.close();
+    return { a, b };
+  }
+
+  it('OpenBao: the current and the previous KV version each hold their key, username and expiry', async () => {
+    const { address, rootToken } = inject('servers').vault;
+    const env = { ...process.env, VAULT_ADDR: address, VAULT_TOKEN: rootToken };
+    const path = `apps/fields-${Date.now()}/gorgias`;
+    const { a, b } = await twoUsers(await kind('vault').options(), { name: 'fields', path, field: 'api_key', facts });
+    const version = async (v?: number) => (JSON.parse((await run(`${ROOT}.venv/bin/bao`, ['kv', 'get', '-format=json', '-mount=secret', ...(v ? [`-version=${v}`] : []), path], { env })).stdout) as { data: { data: Record<string, string>; metadata: { version: number } } }).data;
+    const latest = await version();
+    expect(latest.data).toEqual({ api_key: b.value.reveal(), username: 'api-b@acme.example', expires_at: '2027-02-01T00:00:00.000Z' });
+    expect((await version(latest.metadata.version - 1)).data).toEqual({ api_key: a.value.reveal(), username: 'api-a@acme.example', expires_at: '2027-01-01T00:00:00.000Z' });
+    expectNoSecretsInOutput([a.value.reveal(), b.value.reveal()]);
+  });
+
+  it('moto: AWSCURRENT and AWSPREVIOUS are JSON, each with its key, username and expiry', async () => {
+    const { endpoint, region, allowed } = inject('servers').aws;
+    const name = `apps/fields-${Date.now()}/gorgias`;
+    const { a, b } = await twoUsers(await kind('aws-secrets-manager').options(), { name: 'fields', path: name, field: 'api_key', facts });
+    const sdk = new SecretsManagerClient({ endpoint, region, credentials: allowed });
+    const read = async (stage: string) => JSON.parse((await sdk.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString!) as Record<string, string>;
+    expect(await read('AWSCURRENT')).toEqual({ api_key: b.value.reveal(), username: 'api-b@acme.example', expires_at: '2027-02-01T00:00:00.000Z' });
+    expect(await read('AWSPREVIOUS')).toEqual({ api_key: a.value.reveal(), username: 'api-a@acme.example', expires_at: '2027-01-01T00:00:00.000Z' });
+    sdk.destroy();
   });
 });

@@ -35,6 +35,15 @@ describe('exec consumer', () => {
     expect(seen.cwd).toBe(dir);
   });
 
+  it('hands on the facts the policy stores beside the secret (secret.fields), under the same names', async () => {
+    const dir = await tempDir();
+    const consumer = execConsumer.create({ type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: {} }, deps(dir));
+    await consumer.update({ ...ctx, facts: { username: 'credentialId', expires_at: 'expiresAt' } }, { ...credential, id: 'api-b@acme.example', expiresAt: Date.parse('2027-02-01T00:00:00Z') });
+    const seen = JSON.parse(await readFile(join(dir, 'seen.json'), 'utf8'));
+    expect(JSON.parse(seen.env.ROTAD_SECRET_FIELDS)).toEqual({ username: 'api-b@acme.example', expires_at: '2027-02-01T00:00:00.000Z' });
+    expect(seen.env.ROTAD_SECRET_FIELDS).not.toContain(SECRET);
+  });
+
   it('the shipped write-secret-file consumer installs only a complete value: cut short or empty input is refused', async () => {
     const dir = await tempDir();
     const target = join(dir, 'app/secret');

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../config/duration-text.js';
 import type { Consumer } from '../types.js';
+import { factFields } from '../../stores/types.js';
 import { runCommand } from './run-command.js';
 import { ExecConsumerOptions } from './schema.js';
 
@@ -27,6 +28,8 @@ function createExecConsumer(options: ExecConsumerOptions, deps: AdapterDeps): Co
         // from one cut short (a daemon killed while writing it), and must refuse the latter.
         ROTAD_SECRET_BYTES: String(Buffer.byteLength(credential.value.reveal(), 'utf8')),
         ...(credential.id === undefined ? {} : { ROTAD_CREDENTIAL_ID: credential.id }),
+        // The facts the policy stores beside the secret (`secret.fields`), under the same names.
+        ...(ctx.facts === undefined ? {} : { ROTAD_SECRET_FIELDS: JSON.stringify(factFields({ name: ctx.policy, facts: ctx.facts }, credential)) }),
       };
       if (options.secretVia === 'stdin') {
         const result = await runCommand({ argv, env, stdin: credential.value.reveal(), timeoutMs, cwd: deps.configDir });

@@ -3,6 +3,7 @@ import { durationMs } from '../../config/duration-text.js';
 import { RotadError } from '../../errors.js';
 import { parseRetryAfter } from '../../http/retry-after.js';
 import type { Consumer } from '../types.js';
+import { factFields } from '../../stores/types.js';
 import { HttpConsumerOptions } from './schema.js';
 
 function createHttpConsumer(options: HttpConsumerOptions): Consumer {
@@ -16,6 +17,8 @@ function createHttpConsumer(options: HttpConsumerOptions): Consumer {
         policy: ctx.policy,
         rotationId: ctx.rotationId,
         credentialId: credential.id,
+        // The facts the policy stores beside the secret (`secret.fields`), under the same names.
+        ...(ctx.facts === undefined ? {} : { fields: factFields({ name: ctx.policy, facts: ctx.facts }, credential) }),
         ...(options.includeSecret ? { secret: credential.value.reveal() } : {}),
       };
       let response: Response;

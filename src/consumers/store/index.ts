@@ -13,7 +13,7 @@ function createStoreConsumer(options: StoreConsumerOptions): Consumer {
     async update(ctx, credential) {
       if (!ctx.peers) throw new RotadError('CONSUMER_FAILED', 'the store consumer needs the stores of the config');
       const store = ctx.peers.store(options.store);
-      const ref = { name: ctx.policy, path: options.path, field: options.field };
+      const ref = { name: ctx.policy, path: options.path, field: options.field, facts: ctx.facts };
       const snapshot = await store.read(ref);
       if (snapshot.current?.rotationId === credential.rotationId) return;
       if (snapshot.pending !== undefined && snapshot.pending.rotationId !== credential.rotationId) await store.discardPending(ref, snapshot.pending.rotationId);

@@ -5,7 +5,7 @@ import { durationMs } from '../../config/duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
-import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
+import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { awsError } from './errors.js';
 import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { AwsSecretsManagerStoreOptions } from './schema.js';
@@ -38,8 +38,12 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       return undefined;
     }
   };
-  /** The SecretString for `value`: the value itself, or the current JSON with `field` replaced. */
-  const encode = async (ref: PolicyRef, value: string): Promise<string> => {
+  /**
+   * The SecretString of a version: the value itself, or the current JSON with `field` replaced and
+   * the policy's facts (`secret.fields`: its username, its expiry) written beside it, so that every
+   * version, AWSPREVIOUS included, carries its own.
+   */
+  const encode = async (ref: PolicyRef, value: string, facts: Pick<StoredCredential, 'id' | 'expiresAt'> | undefined): Promise<string> => {
     const field = fieldOf(ref);
     if (field === undefined) return value;
     const current = await secrets.get(secretName(ref), { label: 'AWSCURRENT' });
@@ -49,7 +53,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     } catch {
       base = {};
     }
-    return JSON.stringify({ ...base, [field]: value });
+    return JSON.stringify({ ...base, [field]: value, ...(facts ? factFields(ref, facts) : {}) });
   };
 
   async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; versionId: string | undefined }> {
@@ -157,7 +161,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
         if (same && record.firstValue === value.reveal()) return undefined;
         return { ...record, pending: facts, firstValue: value.reveal() };
       });
-      if (versionWith(versions, 'AWSCURRENT') !== undefined && pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal()), ['AWSPENDING']);
+      if (versionWith(versions, 'AWSCURRENT') !== undefined && pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal(), facts), ['AWSPENDING']);
     },
 
     async discardPending(ref, rotationId) {
@@ -175,14 +179,14 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
         let pendingId = versionWith(versions, 'AWSPENDING');
         if (pendingId !== rotationId && currentId !== undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {
           // Staged in the record, killed before the version was put: put it now.
-          await secrets.put(name, rotationId, await encode(ref, record.firstValue), ['AWSPENDING']);
+          await secrets.put(name, rotationId, await encode(ref, record.firstValue, record.pending), ['AWSPENDING']);
           pendingId = rotationId;
         }
         if (pendingId === rotationId) {
           // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
           await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
         } else if (currentId === undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {
-          const first = await encode(ref, record.firstValue);
+          const first = await encode(ref, record.firstValue, record.pending);
           if (!(await secrets.createIfMissing(name, first, rotationId))) await secrets.put(name, rotationId, first, ['AWSCURRENT']);
         } else {
           throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);

@@ -5,7 +5,7 @@ import { durationMs } from '../../config/duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
-import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
+import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { VaultClient } from './client.js';
 import { vaultError } from './errors.js';
 import { KvV2, type KvVersion } from './kv.js';
@@ -130,7 +130,8 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
         version = latest.version;
       } else {
         const base = latest?.version === fromVersion ? latest.data : {};
-        version = await kv.write(appPath(ref), { ...base, [field]: pending.value }, fromVersion);
+        // The policy's facts (`secret.fields`) go into the same version: each version carries its own username.
+        version = await kv.write(appPath(ref), { ...base, [field]: pending.value, ...factFields(ref, pending) }, fromVersion);
       }
       // 3. Record the move: the replaced version becomes previous (adopted if rotad did not write it).
       const { value: _value, ...facts } = pending;
@@ -148,7 +149,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       const { record } = await readRecord(ref);
       const latest = await kv.read(appPath(ref));
       if (!snapshot.previous || !record.current || !latest) throw new RotadError('ROLLBACK_UNSAFE', `policy ${ref.name} has no readable previous version at ${options.mount}/${appPath(ref)} (kept versions: see max_versions)`);
-      const version = await kv.write(appPath(ref), { ...latest.data, [field]: snapshot.previous.value.reveal() }, latest.version);
+      const version = await kv.write(appPath(ref), { ...latest.data, [field]: snapshot.previous.value.reveal(), ...factFields(ref, snapshot.previous) }, latest.version);
       const { value: _value, ...previousFacts } = snapshot.previous;
       const restored: VersionFacts = { ...previousFacts, version };
       await updateRecord(ref, (r) => ({ ...r, current: restored, previous: r.current && { ...r.current, version: latest.version } }));
