@@ -143,6 +143,13 @@ policies:
     expect(plain.policies[0]).toMatchObject({ suspended: false, timing: { rotateBefore: { kind: 'share', text: '33%' }, assistLeadMs: undefined } });
   });
 
+  it('secret.fields becomes the field that holds the secret and the facts written beside it', () => {
+    const config = parseConfig(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { path: apps/x, fields: { api_key: value, username: credentialId, expires_at: expiresAt } }\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
+    expect(config.policies[0]?.secret).toEqual({ path: 'apps/x', field: 'api_key', facts: { username: 'credentialId', expires_at: 'expiresAt' } });
+    expect(problemsOf(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { fields: { a: value, b: value } }\n')).join('\n')).toMatch(/secret: fields must name exactly one field as value/);
+    expect(problemsOf(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { field: a, fields: { b: value } }\n')).join('\n')).toMatch(/secret: set field or fields, not both/);
+  });
+
   it('accepts a good file and applies the defaults', () => {
     const config = parseConfig(policy('    provider: { type: random }\n    schedule:\n      every: ${env:EVERY:-30d}\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
     const [p1] = config.policies;
