@@ -3,6 +3,7 @@ import { runDaemon } from '../daemon/daemon.js';
 import { RotadError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { BUILD_INFO } from '../version.js';
+import { checkCommand } from './check.js';
 import { configPath } from './config-arg.js';
 import { out } from './output.js';
 import { planCommand } from './plan.js';
@@ -67,6 +68,20 @@ const COMMANDS: Record<string, Command> = {
     options: { ...CONFIG_OPTION, ...JSON_OPTION },
     names: { min: 0, max: 0 },
     run: ({ config, json }) => statusCommand(config, json),
+  },
+  check: {
+    summary: 'live, read-only preflight: store writable, provider accepts the credential, consumers reachable',
+    synopsis: '[NAME…] [--config FILE] [--json]',
+    details: `For every policy (or those named): the store is reachable and rotad may write its state
+record there (written back unchanged: nothing applications read changes); the provider accepts the
+current credential; each consumer can be reached with its own credentials (nothing is sent to it);
+each notifier's settings and environment are present. Exit 0 only when nothing failed.
+
+${CONFIG_HELP}
+${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    names: { min: 0, max: Infinity },
+    run: ({ config, names, json }) => checkCommand(config, names, json),
   },
   rotate: {
     summary: 'ask for a rotation now (served by the running daemon, or at its next start)',

@@ -31,4 +31,9 @@ export interface Consumer {
   readonly label: string;
   /** Hands the credential over and resolves only once the consumer confirmed it. */
   update(ctx: ConsumerContext, credential: StoredCredential): Promise<void>;
+  /**
+   * `rotad check`: whether the consumer can be reached with its own credentials, changing
+   * nothing. Resolves with what was seen ("account acc-1 readable, status active"); throws why not.
+   */
+  check?(ctx: ConsumerContext): Promise<string>;
 }

@@ -53,7 +53,7 @@ describe('rotad validate and schema', () => {
 });
 
 describe('the CLI contract', () => {
-  const COMMANDS = ['run', 'validate', 'plan', 'status', 'rotate', 'submit', 'rollback', 'schema', 'version'];
+  const COMMANDS = ['run', 'validate', 'plan', 'status', 'check', 'rotate', 'submit', 'rollback', 'schema', 'version'];
 
   it('every command answers --help with its own usage, exit 0, and does nothing else', async () => {
     const dir = await tempDir();

@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { RotadError } from '../../errors.js';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../config/duration-text.js';
 import type { Consumer } from '../types.js';
@@ -14,11 +16,25 @@ function resolveCommand(argv: readonly string[], configDir: string): string[] {
   return [local && !isAbsolute(file) ? resolve(configDir, file) : file, ...args];
 }
 
+/** The executable a command name runs: a path as given, or the first match on PATH. */
+async function findExecutable(file: string): Promise<string | undefined> {
+  const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, file));
+  for (const candidate of candidates) {
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
+}
+
 function createExecConsumer(options: ExecConsumerOptions, deps: AdapterDeps): Consumer {
   const argv = resolveCommand(options.command, deps.configDir);
   const timeoutMs = durationMs(options.timeout);
   return {
     label: `exec ${options.command[0]}`,
+    async check() {
+      const found = await findExecutable(argv[0]!);
+      if (!found) throw new RotadError('CONSUMER_FAILED', `command ${argv[0]} not found or not executable${argv[0]!.includes('/') ? '' : ' on PATH'}`);
+      return `command ${argv[0]} found (${found})`;
+    },
     async update(ctx, credential) {
       const env: Record<string, string> = {
         ...options.env,

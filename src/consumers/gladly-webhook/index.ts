@@ -18,6 +18,12 @@ function createGladlyWebhookConsumer(options: GladlyWebhookConsumerOptions, deps
   const path = `/webhooks/${encodeURIComponent(options.webhookId)}`;
   return {
     label: `gladly-webhook ${options.webhookId} (${options.set === 'password' ? 'basic-auth password' : `header ${options.header}`})`,
+    async check(ctx) {
+      const { provider, credential: auth } = await gladlyAuth(ctx, options.auth.policy);
+      const api = new GladlyApi({ ...provider, baseUrl: options.baseUrl ?? provider.baseUrl }, deps.clock);
+      await call(api.target('GET', 'consumer'), api.request('GET', path, provider.email, auth.value));
+      return `webhook ${options.webhookId} readable as ${provider.email} (policy ${options.auth.policy})`;
+    },
     async update(ctx, credential) {
       const { provider, credential: auth } = await gladlyAuth(ctx, options.auth.policy);
       const api = new GladlyApi({ ...provider, baseUrl: options.baseUrl ?? provider.baseUrl }, deps.clock);

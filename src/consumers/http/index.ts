@@ -12,6 +12,19 @@ function createHttpConsumer(options: HttpConsumerOptions): Consumer {
   const shown = `${target.origin}${target.pathname}`; // never the query string: it may carry a token
   return {
     label: `http ${options.method} ${shown}`,
+    async check() {
+      // Reachable, and the configured headers are not refused: any answer but 401/403 (a HEAD
+      // may well be 404 or 405 where only the configured method is served); nothing is sent.
+      let response: Response;
+      try {
+        response = await fetch(options.url, { method: 'HEAD', headers: options.headers, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
+        throw new RotadError('CONSUMER_FAILED', `HEAD ${shown}: ${reason}`, { retryable: true });
+      }
+      if (response.status === 401 || response.status === 403) throw new RotadError('CONSUMER_FAILED', `HEAD ${shown} answered ${response.status}: the configured headers are refused`);
+      return `${shown} reachable (HEAD answered ${response.status})`;
+    },
     async update(ctx, credential) {
       const body = {
         policy: ctx.policy,

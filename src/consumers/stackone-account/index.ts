@@ -10,14 +10,24 @@ import { StackOneAccountConsumerOptions } from './schema.js';
 function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, deps: AdapterDeps): Consumer {
   const target: ApiTarget = { name: 'StackOne', role: 'consumer', timeoutMs: durationMs(options.timeout), clock: deps.clock };
   const path = `/accounts/${encodeURIComponent(options.accountId)}`;
+  /** StackOne: Basic auth with the API key as username and an empty password. */
+  const authHeaders = (): Record<string, string> => {
+    const apiKey = process.env[options.apiKeyEnv];
+    if (!apiKey) throw new RotadError('CONSUMER_FAILED', `environment variable ${options.apiKeyEnv} (the StackOne API key) is not set`);
+    registerSecretValue(apiKey);
+    return { authorization: basicAuth(apiKey, '') };
+  };
   return {
     label: `stackone-account ${options.accountId}`,
+    async check() {
+      const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers: authHeaders() };
+      const { body } = await call(target, read);
+      const status = (body as { status?: unknown } | undefined)?.status;
+      if (typeof status !== 'string') throw badShape(target, read, 'status');
+      return `account ${options.accountId} readable with the API key, status ${status}`;
+    },
     async update(ctx, credential) {
-      const apiKey = process.env[options.apiKeyEnv];
-      if (!apiKey) throw new RotadError('CONSUMER_FAILED', `environment variable ${options.apiKeyEnv} (the StackOne API key) is not set`);
-      registerSecretValue(apiKey);
-      // StackOne: Basic auth with the API key as username and an empty password.
-      const headers = { authorization: basicAuth(apiKey, '') };
+      const headers = authHeaders();
       const patch: ApiRequest = { method: 'PATCH', url: endpoint(options.baseUrl, path), headers, body: { credentials: { ...options.credentials, [options.secretField]: credential.value.reveal() } } };
       await call(target, patch);
       const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers };

@@ -10,6 +10,13 @@ import { StoreConsumerOptions } from './schema.js';
 function createStoreConsumer(options: StoreConsumerOptions): Consumer {
   return {
     label: `store ${options.store}${options.path ? ` ${options.path}` : ''}`,
+    async check(ctx) {
+      if (!ctx.peers) throw new RotadError('CONSUMER_FAILED', 'the store consumer needs the stores of the config');
+      const store = ctx.peers.store(options.store);
+      await store.ping();
+      await store.read({ name: ctx.policy, path: options.path, field: options.field });
+      return `store ${options.store} reachable, the policy's entry readable`;
+    },
     async update(ctx, credential) {
       if (!ctx.peers) throw new RotadError('CONSUMER_FAILED', 'the store consumer needs the stores of the config');
       const store = ctx.peers.store(options.store);
