@@ -26,7 +26,7 @@ export interface PolicyStatus {
   /** The daemon working on the rotation right now, and until when its lease runs (a killed one's runs out by itself). */
   heldBy?: { owner: string; until: string } | undefined;
   /** Set while the rotation waits for a person: who, for what, since when, until when. */
-  waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined } | undefined;
+  waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined; asked: boolean } | undefined;
 }
 
 /** The NEXT ROTATION cell: a time and why, who is asked, or what it waits for. */
@@ -63,7 +63,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
           const request = state.assist.action === 'create'
             ? provider.assisted.createRequest(ctx, snapshot.current)
             : provider.assisted.deleteRequest(ctx, snapshot.previous ?? snapshot.current!, snapshot.current);
-          waitingFor = { action: state.assist.action, account: request.account, summary: request.summary, since: iso(state.assist.requestedAt), deadline: iso(state.assist.deadline), reminders: state.assist.reminders, lastRefusal: state.assist.refusal };
+          waitingFor = { action: state.assist.action, account: request.account, summary: request.summary, since: iso(state.assist.requestedAt), deadline: iso(state.assist.deadline), reminders: state.assist.reminders, lastRefusal: state.assist.refusal, asked: state.assist.asked };
         }
         rows.push({
           policy: policy.name,
@@ -100,7 +100,8 @@ export async function statusCommand(path: string, json: boolean): Promise<number
     }
     for (const r of rows.filter((row) => row.waitingFor)) {
       const w = r.waitingFor!;
-      out.line(`\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`);
+      const when = w.asked ? `asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent` : `asks at ${w.since}, the next time assist.askWithin allows, deadline ${w.deadline}`;
+      out.line(`\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; ${when}.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`);
     }
     for (const r of rows.filter((row) => row.needsAttention)) {
       const then = r.waitsFor ? `\n  next: ${r.waitsFor}` : '';

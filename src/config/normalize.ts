@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { providerRegistry } from '../providers/registry.js';
 import type { PolicyTiming, RotateBefore } from '../scheduler/next-run.js';
+import { parseAskWindow, type AskWindow } from '../scheduler/ask-window.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import { durationMs } from './duration-text.js';
 import type { AssistTiming } from '../rotation/ask-person.js';
@@ -84,6 +85,13 @@ function secretOf(secret: RawPolicy['secret']): ResolvedPolicy['secret'] {
   return { path: secret.path, field: entries.find(([, what]) => what === 'value')?.[0], facts };
 }
 
+/** `assist.askWithin`, already checked by the rules. */
+function askWindowOf(text: string | undefined): AskWindow | undefined {
+  if (text === undefined) return undefined;
+  const window = parseAskWindow(text);
+  return typeof window === 'string' ? undefined : window;
+}
+
 function optionalMs(text: string | undefined): number | undefined {
   return text === undefined ? undefined : durationMs(text);
 }
@@ -98,6 +106,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       remindMs: durationMs(policy.assist?.remindEvery ?? config.defaults.assist?.remindEvery ?? '1d'),
       deadlineMs: durationMs(policy.assist?.deadline ?? config.defaults.assist?.deadline ?? '3d'),
       checkMs: durationMs(policy.assist?.checkEvery ?? config.defaults.assist?.checkEvery ?? '1m'),
+      window: askWindowOf(policy.assist?.askWithin ?? config.defaults.assist?.askWithin),
     };
     const assisted = (providerRegistry[policy.provider.type] as { assisted?: boolean }).assisted === true;
     return {

@@ -1,3 +1,4 @@
+import { parseAskWindow } from '../scheduler/ask-window.js';
 import { cronProblem, isValidTimezone } from '../scheduler/schedule.js';
 import type { Problem } from './issues.js';
 import type { RotadConfig } from './schema.js';
@@ -96,8 +97,21 @@ const consumerReferences: Rule = (config) =>
     }),
   );
 
+/** `assist.askWithin` names days, hours and a timezone that exist. */
+const askWindowsValid: Rule = (config) => {
+  const check = (text: string | undefined, path: (string | number)[]): Problem[] => {
+    if (text === undefined) return [];
+    const window = parseAskWindow(text);
+    return typeof window === 'string' ? [{ path, message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}: ${window}` }] : [];
+  };
+  return [
+    ...check(config.defaults.assist?.askWithin, ['defaults', 'assist', 'askWithin']),
+    ...config.policies.flatMap((p, index) => check(p.assist?.askWithin, ['policies', index, 'assist', 'askWithin'])),
+  ];
+};
+
 /** Cross-field rules, each returning `path: message` problems (changesets' style). */
-export const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, consumerReferences];
+export const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, consumerReferences, askWindowsValid];
 
 export function checkRules(config: RotadConfig): Problem[] {
   return CONFIG_RULES.flatMap((rule) => rule(config));

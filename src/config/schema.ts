@@ -101,6 +101,8 @@ export const AssistOptions = z.strictObject({
   deadline: DurationText.optional(),
   /** Look at the store's handover slot, or check whether the old token is deleted yet, this often. Default: 1m. */
   checkEvery: DurationText.optional(),
+  /** The hours in which a person may be asked, e.g. `Mon-Fri 09:00-17:00 Europe/Berlin`; requests and reminders wait for them. Default: any time. */
+  askWithin: z.string().optional(),
 });
 
 /** Warn this long before a credential expires, once per threshold and credential. */

@@ -2,6 +2,7 @@ import { formatDuration } from '../duration.js';
 import type { PersonRequest } from '../providers/types.js';
 import type { StepContext } from './context.js';
 import type { Assist } from './state.js';
+import { nextAskTime, type AskWindow } from '../scheduler/ask-window.js';
 
 /** How an assisted rotation paces its requests to a person (policy `assist:`). */
 export interface AssistTiming {
@@ -11,6 +12,8 @@ export interface AssistTiming {
   deadlineMs: number;
   /** Look for a handed-over value, or check the old credential, this often. */
   checkMs: number;
+  /** The hours in which a person may be asked (`assist.askWithin`); requests and reminders wait for them. */
+  window?: AskWindow | undefined;
 }
 
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
@@ -40,12 +43,24 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
   const timing = runtime.assist;
   const now = runtime.clock.now();
   const open = ctx.state.assist?.action === action ? ctx.state.assist : undefined;
+  // Requests and reminders go out only within `askWithin`; an escalation does not wait.
+  const askable = (at: number): number => (timing.window ? nextAskTime(timing.window, at) : at);
   const nextLook = (a: Omit<Assist, 'nextLookAt'>): number =>
-    Math.min(a.remindedAt + timing.remindMs, a.escalated ? Infinity : a.deadline, now + timing.checkMs);
+    Math.min(askable(a.remindedAt + timing.remindMs), a.escalated ? Infinity : a.deadline, now + timing.checkMs);
 
-  if (open === undefined) {
+  if (open === undefined || !open.asked) {
+    const askAt = askable(now);
+    if (askAt > now) {
+      // Outside the hours a person may be asked: the request is recorded now and made at askAt.
+      if (open === undefined) {
+        const waiting = { action, requestedAt: askAt, deadline: askAt + timing.deadlineMs, remindedAt: askAt, reminders: 0, escalated: false, asked: false, refusal };
+        await ctx.save({ assist: { ...waiting, nextLookAt: askAt } });
+        ctx.logger.info({ action, askAt: new Date(askAt).toISOString(), askWithin: timing.window?.text }, 'Request to a person waits for the ask window');
+      }
+      return { waitUntil: askAt };
+    }
     const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
-    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false, refusal };
+    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false, asked: true, refusal };
     const assist: Assist = { ...base, nextLookAt: nextLook(base) };
     await ctx.save({ assist });
     ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
@@ -59,7 +74,7 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
     next = { ...next, escalated: true };
     events.push({ type: 'action-overdue', rotationId: ctx.rotationId, deadline: open.deadline, message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}` });
   }
-  if (now >= open.remindedAt + timing.remindMs) {
+  if (now >= askable(open.remindedAt + timing.remindMs)) {
     next = { ...next, remindedAt: now, reminders: open.reminders + 1 };
     events.push({ type: 'action-required', rotationId: ctx.rotationId, deadline: open.deadline, message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline)}` });
   }

@@ -35,6 +35,8 @@ export const Assist = z.object({
   nextLookAt: z.number(),
   /** Why the last handed-over value was refused, for `rotad status`. */
   refusal: z.string().optional(),
+  /** False while the request waits for the next `assist.askWithin` window (`requestedAt` is then when it will be asked). */
+  asked: z.boolean().default(true),
 });
 export type Assist = z.infer<typeof Assist>;
 

@@ -3,6 +3,7 @@ import { RotadError } from '../../src/errors.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import type { Provider } from '../../src/providers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
+import { nextAskTime, parseAskWindow, type AskWindow } from '../../src/scheduler/ask-window.js';
 import { nextDue } from '../../src/scheduler/next-run.js';
 import { Secret } from '../../src/secret.js';
 import { FakeClock, MemoryStore, policyRuntime, type Call } from '../helpers/engine-doubles.js';
@@ -107,5 +108,61 @@ describe('assisted rotation in the engine', () => {
     expect(await runRotation(runtime, 'signal', signal)).toMatchObject({ status: 'completed' });
     expect(store.current?.value.reveal()).toBe('the-real-new-token');
     expect(store.slot).toBeUndefined();
+  });
+});
+
+describe('assist.askWithin: a person is asked only within the configured hours', () => {
+  const window = parseAskWindow('Mon-Fri 09:00-17:00 Europe/Berlin') as AskWindow;
+
+  it('parses days, hours and a timezone, and refuses what it cannot read', () => {
+    expect(window).toMatchObject({ start: '0 9 * * 1,2,3,4,5', end: '0 17 * * 1,2,3,4,5', timezone: 'Europe/Berlin' });
+    expect(parseAskWindow('Sat,Sun 10:00-12:30')).toMatchObject({ start: '0 10 * * 0,6', timezone: 'UTC' });
+    expect(parseAskWindow('Weekdays 09:00-17:00')).toMatch(/unknown days 'Weekdays'/);
+    expect(parseAskWindow('Mon-Fri 17:00-09:00 UTC')).toMatch(/must end after it starts/);
+    expect(parseAskWindow('Mon-Fri 09:00-17:00 Mars/Olympus')).toMatch(/unknown timezone 'Mars\/Olympus'/);
+    expect(parseAskWindow('sometime')).toMatch(/expected days, hours and a timezone/);
+  });
+
+  it('inside a window: now; after hours: the next morning; on a weekend: Monday (in the window\'s timezone, DST included)', () => {
+    const at = (iso: string) => new Date(nextAskTime(window, Date.parse(iso))).toISOString();
+    expect(at('2026-11-25T10:00:00Z')).toBe('2026-11-25T10:00:00.000Z'); // Wednesday 11:00 Berlin
+    expect(at('2026-11-25T16:30:00Z')).toBe('2026-11-26T08:00:00.000Z'); // 17:30 Berlin → Thursday 09:00 (CET)
+    expect(at('2026-11-28T12:00:00Z')).toBe('2026-11-30T08:00:00.000Z'); // Saturday → Monday
+    expect(at('2026-07-03T16:00:00Z')).toBe('2026-07-06T07:00:00.000Z'); // Friday 18:00 CEST → Monday 09:00 CEST
+  });
+
+  it('the request waits for the window (recorded, not sent), then goes out once; reminders wait too', async () => {
+    const events: RotationEvent[] = [];
+    const clock = new FakeClock(Date.parse('2026-11-27T18:00:00Z')); // Friday 19:00 in Berlin
+    const live = new Set(['old-token-value']);
+    const store = new MemoryStore([]);
+    store.current = { value: new Secret('old-token-value'), rotationId: 'r0', createdAt: clock.now() };
+    const runtime = policyRuntime({ store, provider: assistedProvider(live), clock, events, assist: { remindMs: 4 * HOUR, deadlineMs: 48 * HOUR, checkMs: 60_000, window } });
+    const signal = new AbortController().signal;
+    const monday = Date.parse('2026-11-30T08:00:00Z');
+
+    expect(await runRotation(runtime, 'schedule', signal)).toMatchObject({ status: 'waiting', until: monday });
+    expect(events.map((e) => e.type)).toEqual(['rotation-started']);
+    expect(store.state.assist).toMatchObject({ asked: false, requestedAt: monday });
+    expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({ reason: 'waiting-for-person', at: monday });
+    clock.time = Date.parse('2026-11-29T12:00:00Z'); // Sunday: still nothing
+    await runRotation(runtime, 'resume', signal);
+    expect(events.map((e) => e.type)).toEqual(['rotation-started']);
+
+    clock.time = monday;
+    await runRotation(runtime, 'resume', signal);
+    expect(events.map((e) => e.type)).toEqual(['rotation-started', 'action-required']);
+    expect(events[1]!.deadline).toBe(monday + 48 * HOUR);
+    expect(store.state.assist).toMatchObject({ asked: true, requestedAt: monday });
+
+    // 4 h later is 13:00: a reminder. The next one would be 17:00, the window's end: it waits for Tuesday 09:00.
+    clock.time = monday + 4 * HOUR;
+    await runRotation(runtime, 'resume', signal);
+    clock.time = monday + 8 * HOUR + 30 * 60_000;
+    await runRotation(runtime, 'resume', signal);
+    expect(events.filter((e) => e.type === 'action-required')).toHaveLength(2);
+    clock.time = Date.parse('2026-12-01T08:00:00Z');
+    await runRotation(runtime, 'resume', signal);
+    expect(events.filter((e) => e.type === 'action-required')).toHaveLength(3);
   });
 });
