@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
 import { RECORDER } from '../helpers/paths.js';
 import { admin, waitForEvent, writeSaasConfig } from '../helpers/saas.js';
@@ -49,12 +49,14 @@ describe('gorgias: reset-kills-old, handled single-user and with two users in tu
     expectNoSecretsInOutput(secrets);
   });
 
-  it('alternating-users on OpenBao: each rotation resets the user not in use, consumers never hold a dead key', async () => {
+  it('alternating-users on OpenBao: each rotation resets the user not in use, consumers never hold a dead key; each version holds its user', async () => {
     const dir = await tempDir();
     const store = await STORE_KINDS.find((k) => k.type === 'vault')!.options();
+    const path = `apps/gorgias-${Date.now()}`;
     const config = await writeSaasConfig(dir, `
   - name: gorgias-helpdesk
     provider: { type: gorgias, domain: acme, strategy: alternating-users, users: [${A}, ${B}], baseUrl: "${gorgias.url}" }
+    secret: { path: "${path}", fields: { api_key: value, username: credentialId } }
     schedule: { every: 90d }
     consumers:
       - { type: exec, command: [node, "${RECORDER}", "${dir}/handed.txt"], timeout: 10s }`, store);
@@ -83,7 +85,13 @@ describe('gorgias: reset-kills-old, handled single-user and with two users in tu
       await waitForEvent(daemon, 'revocation-confirmed');
       await daemon.waitFor((e) => e.msg === 'Rotation completed', 20_000, 1);
 
-      const snapshot = await openStore(store).read({ name: 'gorgias-helpdesk' });
+      const snapshot = await openStore(store).read({ name: 'gorgias-helpdesk', path, field: 'api_key' });
+      // What an application reads: every KV version carries the key with its own user.
+      const { address, rootToken } = inject('servers').vault;
+      const version = async (v?: number) => ((await (await fetch(`${address}/v1/secret/data/${path}${v ? `?version=${v}` : ''}`, { headers: { 'x-vault-token': rootToken } })).json()) as { data: { data: Record<string, string>; metadata: { version: number } } }).data;
+      const latest = await version();
+      expect(latest.data).toEqual({ api_key: keyB, username: B });
+      expect((await version(latest.metadata.version - 1)).data).toEqual({ api_key: keyA, username: A });
       expect(snapshot.current).toMatchObject({ id: B });
       expect(snapshot.current?.value.reveal()).toBe(keyB);
       expect(snapshot.previous?.revokedAt).toBeGreaterThan(0);
