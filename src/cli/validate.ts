@@ -41,7 +41,7 @@ export async function validateCommand(path: string, json: boolean): Promise<numb
   out.line(`${path}: OK (${policies.length} ${policies.length === 1 ? 'policy' : 'policies'})`);
   for (const p of policies) {
     out.line(`  ${p.name}: ${p.provider} → store ${p.store}; ${p.schedule}${p.maxAge ? `, maxAge ${p.maxAge}` : ''}`);
-    out.line(`    if rotated now, next runs: ${p.nextRuns.join(', ')}`);
+    out.line(`    if rotated now, next runs: ${p.nextRuns.length > 0 ? p.nextRuns.join(', ') : 'none by schedule (on request, at maxAge or before expiry)'}`);
   }
   return 0;
 }

@@ -9,5 +9,6 @@ import type { PolicySnapshot } from '../stores/types.js';
 export function waitsFor(policy: ResolvedPolicy, snapshot: PolicySnapshot): string {
   if (policy.suspended) return 'nothing: the policy is suspended (suspend: true); remove it to rotate again';
   if (snapshot.state.attention) return `rotad rotate ${policy.name} (resumes the stopped rotation) or rotad rollback ${policy.name}`;
+  if (policy.timing.schedule.kind === 'manual') return `rotad rotate ${policy.name}${policy.rotateOnSignal ? ' or SIGUSR2' : ''} (schedule: manual)`;
   return `rotad rotate ${policy.name} (the schedule has no further run)`;
 }

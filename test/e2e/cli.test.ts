@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { ROOT } from '../helpers/paths.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
 import { eventually } from '../helpers/sinks.js';
 import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
@@ -101,6 +104,14 @@ describe('the CLI contract', () => {
       expect(result.stderr).not.toMatch(/INTERNAL/);
     }
     expect(await readdir(dir)).toEqual(['rotad.yaml']);
+  });
+
+  it('output read only in part (| head) ends quietly, without a stack trace', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, Array.from({ length: 300 }, (_, i) => ({ name: `p${i}` })));
+    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `set -o pipefail; node dist/cli/main.js plan -c ${config} | head -1; echo "exit=$?"`], { cwd: ROOT });
+    expect(stdout).toMatch(/^p0 \(random → store local\)\nexit=0\n$/);
+    expect(stderr).toBe('');
   });
 
   it('a directory given as config is named, with what to give instead', async () => {
