@@ -200,15 +200,16 @@ export class Scheduler {
     let trigger: Trigger | undefined;
     const signalledAt = this.#signalled.get(policy.name);
     if (signalledAt !== undefined) {
-      this.#signalled.delete(policy.name);
       // Served already by a requested rotation that started after it, or just before it: the same
       // request reaching several replicas, or a signal following `rotad rotate`, rotates once.
       const served = (snapshot.state.lastRequestedStartAt ?? -Infinity) >= signalledAt - SIGNAL_COALESCE_MS;
       if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined && !served) {
+        // Forgotten only once recorded: a store error here (busy, down) keeps the signal for the next look.
         snapshot = await this.#recordSignal(policy, snapshot, now);
         due = nextDue(config.timing, snapshot.state, now, snapshot.current);
         trigger = 'signal';
       }
+      this.#signalled.delete(policy.name);
     }
     if (due && due.at <= now) trigger ??= TRIGGER_BY_REASON[due.reason];
     else if (lookAtWaiting && snapshot.state.assist && snapshot.state.attention === undefined) trigger = 'resume';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RotadError } from '../../src/errors.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
@@ -56,5 +57,28 @@ describe('scheduler during a store outage', () => {
     const alerts = shared.notifications.filter((n) => n.type === 'needs-attention' && n.message.includes('cannot process this policy'));
     expect(alerts.length, 'one alert per replica, not one per attempt').toBe(2);
     expect(alerts[0]?.code).toBe('STORE_UNREACHABLE');
+  });
+});
+
+describe('a signal is never dropped', () => {
+  it('when the store refuses the write that records it (busy, down), the next look records it and rotates', async () => {
+    const { world, store, shared, start } = outage(0);
+    let refuse = 0;
+    const writeState = store.writeState.bind(store);
+    store.writeState = async (...args) => {
+      if (refuse > 0) {
+        refuse -= 1;
+        throw new RotadError('STORE_BUSY', 'file store lock held by another process for more than 10 s', { retryable: true });
+      }
+      return writeState(...args);
+    };
+    const scheduler = startReplica(shared, 'r');
+    await world.run(start + 60_000, () => undefined, 10_000);
+    expect(shared.deliveries).toHaveLength(1); // the first rotation
+    refuse = 1;
+    scheduler.signalRotation();
+    await world.run(world.now + 5 * 60_000, () => undefined, 10_000);
+    expect(refuse).toBe(0);
+    expect(shared.deliveries, 'the signal was served once the store took the write').toHaveLength(2);
   });
 });
