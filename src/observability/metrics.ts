@@ -48,8 +48,8 @@ export class Metrics {
   readonly #nextReason = new Map<string, string>();
   readonly #lastSuccess = new Gauge({ name: 'rotad_last_success_timestamp_seconds', help: 'When the last rotation completed, Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
   readonly #phase = new Gauge({ name: 'rotad_rotation_phase', help: '1 for the phase the policy is in (idle when no rotation runs).', labelNames: ['policy', 'phase'], registers: [this.registry] });
-  readonly #ready = new Gauge({ name: 'rotad_policy_ready', help: '1 when the current credential exists, has not expired, and rotation is neither overdue nor waiting for a person.', labelNames: ['policy'], registers: [this.registry] });
-  readonly #attention = new Gauge({ name: 'rotad_needs_attention', help: '1 when a rotation stopped and waits for a person.', labelNames: ['policy'], registers: [this.registry] });
+  readonly #ready = new Gauge({ name: 'rotad_policy_ready', help: '1 when the current credential exists, has not expired, and rotation is neither overdue nor stopped (needs attention).', labelNames: ['policy'], registers: [this.registry] });
+  readonly #attention = new Gauge({ name: 'rotad_needs_attention', help: '1 when a rotation stopped on an error a person must fix, or the policy\'s store cannot be read; 0 while a request for a token simply waits.', labelNames: ['policy'], registers: [this.registry] });
   readonly #rotations = new Counter({ name: 'rotad_rotations_total', help: 'Rotation runs by outcome.', labelNames: ['policy', 'outcome'], registers: [this.registry] });
   readonly #duration = new Histogram({ name: 'rotad_rotation_duration_seconds', help: 'Time from the start of a rotation to its completion (grace included).', labelNames: ['policy'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 86400], registers: [this.registry] });
   readonly #store = new Counter({ name: 'rotad_store_requests_total', help: 'Store operations by outcome (error = error code).', labelNames: ['store', 'operation', 'outcome'], registers: [this.registry] });

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { eventually } from '../helpers/sinks.js';
 import { readPolicy } from '../helpers/store.js';
 import { waitForEvent, writeSaasConfig } from '../helpers/saas.js';
 import { tempDir } from '../helpers/workspace.js';
@@ -50,8 +51,9 @@ describe('expiry drives rotation: a Cutover token that expires soon is replaced 
     // Restarted, the daemon opens the request before the expiry, by itself.
     daemon = DaemonProcess.start(config);
     const { port } = await daemon.waitForMessage('Health endpoints listening');
-    const metrics = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
-    expect(metrics).toContain(`rotad_next_rotation_timestamp_seconds{policy="cutover-runbooks",reason="expiry"} ${opensAt / 1000}`);
+    // Once the daemon's first look at the policy has run, the metric carries the reason.
+    const series = `rotad_next_rotation_timestamp_seconds{policy="cutover-runbooks",reason="expiry"} ${opensAt / 1000}`;
+    await eventually(async () => (await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text()).includes(series));
     const started = await daemon.waitForMessage('Rotation started', () => true, 30_000);
     expect(started).toMatchObject({ trigger: 'expiry' });
     const request = await waitForEvent(daemon, 'action-required', 0, 30_000);
