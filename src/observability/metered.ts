@@ -4,7 +4,11 @@ import type { Store } from '../stores/types.js';
 
 type Count = (operation: string, outcome: string) => void;
 
-/** Wraps each named async method so that every call is counted as `ok` or by its error code. */
+/**
+ * Wraps each named async method so that every call is counted as `ok` or by its error code. A
+ * proxy, not a copy: an adapter written as a class keeps its prototype's methods (`takeHandover`,
+ * `isRejected`, `close`), and every other member reads through to the adapter itself.
+ */
 function meter<T extends object>(target: T, methods: readonly (keyof T & string)[], count: Count): T {
   const wrapped: Record<string, unknown> = {};
   for (const name of methods) {
@@ -21,7 +25,13 @@ function meter<T extends object>(target: T, methods: readonly (keyof T & string)
       }
     };
   }
-  return { ...target, ...wrapped };
+  return new Proxy(target, {
+    get(object, property) {
+      if (typeof property === 'string' && Object.hasOwn(wrapped, property)) return wrapped[property];
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(object) : value;
+    },
+  });
 }
 
 const STORE_METHODS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { RotadError } from '../../src/errors.js';
+import { meteredProvider, meteredStore } from '../../src/observability/metered.js';
+import type { Provider } from '../../src/providers/types.js';
+import { Secret } from '../../src/secret.js';
+import { MemoryStore } from '../sim/memory-store.js';
+
+/** A store written as a class, with an optional method on its prototype (a hand-over slot). */
+class SlotStore extends MemoryStore {
+  slot = 'handed-over-value';
+  async takeHandover(): Promise<Secret | undefined> {
+    return new Secret(this.slot);
+  }
+}
+
+/** A provider written as a class: its optional methods live on the prototype. */
+class ClassProvider implements Provider {
+  readonly capabilities = { createByApi: true, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false };
+  readonly steps = { obtain: 'make', verify: 'check', revoke: 'drop' };
+  rejected = true;
+  async obtain() { return { value: new Secret('made-by-class') }; }
+  async verify() { throw new RotadError('VERIFY_FAILED', 'no'); }
+  async isRejected() { return this.rejected; }
+}
+
+describe('metering keeps an adapter whole', () => {
+  it('a class-based store and provider keep their prototype methods and state; calls are counted', async () => {
+    const counted: string[] = [];
+    const count = (op: string, outcome: string) => counted.push(`${op}:${outcome}`);
+    const store = meteredStore(new SlotStore(), count);
+    expect((await store.takeHandover!({ name: 'p' }))?.reveal()).toBe('handed-over-value');
+    await store.read({ name: 'p' });
+    expect(store.capabilities).toEqual({ rollback: true });
+
+    const provider = meteredProvider(new ClassProvider(), count);
+    expect(await provider.isRejected!({} as never, {} as never)).toBe(true);
+    expect((await provider.obtain!({} as never, undefined)).value.reveal()).toBe('made-by-class');
+    await expect(provider.verify({} as never, {} as never)).rejects.toMatchObject({ code: 'VERIFY_FAILED' });
+    expect(counted).toEqual(['read:ok', 'obtain:ok', 'verify:VERIFY_FAILED']);
+  });
+});
