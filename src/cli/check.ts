@@ -4,6 +4,7 @@ import { describeError, StoreConflictError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { leaseOfOther } from '../rotation/lease.js';
+import type { PolicySnapshot } from '../stores/types.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
@@ -33,10 +34,11 @@ async function attempt(run: () => Promise<string>): Promise<Part> {
  * written back unchanged with compare-and-swap (nothing applications read changes); skipped while
  * a daemon works on the policy, so that the check never makes it lose a race.
  */
-async function checkStore(policy: PolicyRuntime): Promise<Part> {
-  return attempt(async () => {
+async function checkStore(policy: PolicyRuntime): Promise<{ part: Part; snapshot?: PolicySnapshot | undefined }> {
+  let snapshot: PolicySnapshot | undefined;
+  const part = await attempt(async () => {
     await policy.store.ping();
-    const snapshot = await policy.store.read(policy.ref);
+    snapshot = await policy.store.read(policy.ref);
     if (snapshot.state.phase !== 'idle' || leaseOfOther(snapshot.state, policy.owner, Date.now())) {
       return `reachable and readable; a rotation is in progress, so the write check was left out`;
     }
@@ -48,11 +50,11 @@ async function checkStore(policy: PolicyRuntime): Promise<Part> {
     }
     return 'reachable; the state record is readable and writable (written back unchanged)';
   });
+  return { part, snapshot };
 }
 
 /** The provider still accepts the current credential (an authenticated read, nothing created). */
-async function checkProvider(policy: PolicyRuntime): Promise<Part> {
-  const snapshot = await policy.store.read(policy.ref).catch(() => undefined);
+async function checkProvider(policy: PolicyRuntime, snapshot: PolicySnapshot | undefined): Promise<Part> {
   if (snapshot === undefined) return { result: 'skipped', detail: 'the store could not be read, so there is no credential to check' };
   const { current } = snapshot;
   if (!current) return { result: 'skipped', detail: 'no credential yet: the first rotation obtains one' };
@@ -65,7 +67,9 @@ async function checkProvider(policy: PolicyRuntime): Promise<Part> {
 
 async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Promise<CheckResult[]> {
   const row = (part: CheckResult['part'], name: string, found: Part): CheckResult => ({ policy: policy.name, part, name, ...found });
-  const results = [row('store', resolved.storeName, await checkStore(policy)), row('provider', resolved.provider.type, await checkProvider(policy))];
+  // The record the store check read is the one whose credential the provider check verifies.
+  const store = await checkStore(policy);
+  const results = [row('store', resolved.storeName, store.part), row('provider', resolved.provider.type, await checkProvider(policy, store.snapshot))];
   for (const { consumer } of policy.consumers) {
     const ctx = { policy: policy.name, rotationId: 'check', logger: silentLogger(), clock: systemClock, signal: AbortSignal.timeout(60_000), peers: policy.peers, facts: policy.ref.facts };
     const found: Part = consumer.check ? await attempt(() => consumer.check!(ctx)) : { result: 'skipped', detail: 'this consumer has no check that changes nothing' };

@@ -33,6 +33,18 @@ const JSON_OPTION: Options = { json: { type: 'boolean' } };
 const CONFIG_HELP = '  -c, --config FILE   the config file (default: $ROTAD_CONFIG, then ./rotad.yaml)';
 const JSON_HELP = '      --json          print the result as JSON on stdout';
 
+/** A command that reads and reports on the whole config: no names, a table or `--json`. */
+function reportCommand(summary: string, details: string, report: (config: string, json: boolean) => Promise<number>): Command {
+  return {
+    summary,
+    synopsis: '[--config FILE] [--json]',
+    details: `${details}\n\n${CONFIG_HELP}\n${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    names: { min: 0, max: 0 },
+    run: ({ config, json }) => report(config, json),
+  };
+}
+
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'run the daemon (SIGHUP reload, SIGUSR2 rotate, SIGTERM stop)',
@@ -45,30 +57,12 @@ const COMMANDS: Record<string, Command> = {
       process.exit(code); // nothing may linger after a stop
     },
   },
-  validate: {
-    summary: 'check the config; problems as file:line:col, else the next run times',
-    synopsis: '[--config FILE] [--json]',
-    details: `Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
-    options: { ...CONFIG_OPTION, ...JSON_OPTION },
-    names: { min: 0, max: 0 },
-    run: ({ config, json }) => validateCommand(config, json),
-  },
-  plan: {
-    summary: 'what each policy would do next and when (writes nothing)',
-    synopsis: '[--config FILE] [--json]',
-    details: `Reads each policy's state from its store and prints the steps of its next rotation.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
-    options: { ...CONFIG_OPTION, ...JSON_OPTION },
-    names: { min: 0, max: 0 },
-    run: ({ config, json }) => planCommand(config, json),
-  },
-  status: {
-    summary: 'phase, credential age, last/next rotation, attention per policy',
-    synopsis: '[--config FILE] [--json]',
-    details: `Exit 1 when a policy's store cannot be read.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
-    options: { ...CONFIG_OPTION, ...JSON_OPTION },
-    names: { min: 0, max: 0 },
-    run: ({ config, json }) => statusCommand(config, json),
-  },
+  validate: reportCommand('check the config; problems as file:line:col, else the next run times',
+    'Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.', validateCommand),
+  plan: reportCommand('what each policy would do next and when (writes nothing)',
+    "Reads each policy's state from its store and prints the steps of its next rotation.", planCommand),
+  status: reportCommand('phase, credential age, last/next rotation, attention per policy',
+    "Exit 1 when a policy's store cannot be read.", statusCommand),
   check: {
     summary: 'live, read-only preflight: store writable, provider accepts the credential, consumers reachable',
     synopsis: '[NAME…] [--config FILE] [--json]',
