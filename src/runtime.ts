@@ -93,6 +93,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       retry: config.daemon.retry,
       faults: options.faults,
       audit: options.audit,
+      handoverUrl: config.daemon.api?.publicUrl,
       owner,
       leaseMs: config.daemon.leaseMs,
       unstaged: {},

@@ -12,10 +12,12 @@ import { rotateCommand } from './rotate.js';
 import { schemaCommand } from './schema.js';
 import { statusCommand } from './status.js';
 import { submitCommand } from './submit.js';
+import { remoteDaemon, type RemoteDaemon } from './remote.js';
+import { remoteRollback, remoteRotate, remoteStatus, remoteSubmit } from './remote-commands.js';
 import { validateCommand } from './validate.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-interface Parsed { config: string; json: boolean; all: boolean; names: string[] }
+interface Parsed { config: string; json: boolean; all: boolean; names: string[]; remote?: RemoteDaemon | undefined }
 
 /** One CLI command: its options, how many names it takes, its help, and what it does. */
 interface Command {
@@ -31,6 +33,11 @@ interface Command {
 const CONFIG_OPTION: Options = { config: { type: 'string', short: 'c' } };
 const JSON_OPTION: Options = { json: { type: 'boolean' } };
 const CONFIG_HELP = '  -c, --config FILE   the config file (default: $ROTAD_CONFIG, then ./rotad.yaml)';
+const SERVER_OPTIONS: Options = { server: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' } };
+const SERVER_HELP = `      --server URL    ask a daemon's control API (daemon.api) instead of this machine's store:
+                      no config file needed; the token comes from $ROTAD_API_TOKEN
+      --token-file F  read the API token from this file instead
+      --ca-file F     trust this CA for an https --server (PEM)`;
 const JSON_HELP = '      --json          print the result as JSON on stdout';
 
 /** A command that reads and reports on the whole config: no names, a table or `--json`. */
@@ -61,8 +68,14 @@ const COMMANDS: Record<string, Command> = {
     'Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.', validateCommand),
   plan: reportCommand('what each policy would do next and when (writes nothing)',
     "Reads each policy's state from its store and prints the steps of its next rotation.", planCommand),
-  status: reportCommand('phase, credential age, last/next rotation, attention per policy',
-    "Exit 1 when a policy's store cannot be read.", statusCommand),
+  status: {
+    summary: 'phase, credential age, last/next rotation, attention per policy',
+    synopsis: '[--config FILE | --server URL] [--json]',
+    details: `Exit 1 when a policy's store cannot be read.\n\n${CONFIG_HELP}\n${JSON_HELP}\n${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION, ...SERVER_OPTIONS },
+    names: { min: 0, max: 0 },
+    run: ({ config, json, remote }) => (remote ? remoteStatus(remote, json) : statusCommand(config, json)),
+  },
   check: {
     summary: 'live, read-only preflight: store writable, provider accepts the credential, consumers reachable',
     synopsis: '[NAME…] [--config FILE] [--json]',
@@ -79,31 +92,31 @@ ${JSON_HELP}`,
   },
   rotate: {
     summary: 'ask for a rotation now (served by the running daemon, or at its next start)',
-    synopsis: 'NAME…|--all [--config FILE]',
-    details: `Records the request in each policy's store and wakes the daemon running on this state directory.\n\n${CONFIG_HELP}\n      --all           every policy of the config`,
-    options: { ...CONFIG_OPTION, all: { type: 'boolean' } },
+    synopsis: 'NAME…|--all [--config FILE | --server URL]',
+    details: `Records the request in each policy's store and wakes the daemon running on this state directory\n(or, with --server, asks that daemon).\n\n${CONFIG_HELP}\n      --all           every policy of the config\n${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, all: { type: 'boolean' }, ...SERVER_OPTIONS },
     names: { min: 0, max: Infinity },
-    run: ({ config, names, all }) => {
+    run: ({ config, names, all, remote }) => {
       if (names.length === 0 && !all) throw new RotadError('USAGE_INVALID', 'rotate: name at least one policy, or pass --all');
       if (names.length > 0 && all) throw new RotadError('USAGE_INVALID', 'rotate: name policies or pass --all, not both');
-      return rotateCommand(config, names, all);
+      return remote ? remoteRotate(remote, names, all) : rotateCommand(config, names, all);
     },
   },
   submit: {
     summary: 'hand over the token an assisted rotation asks for (read from stdin, never echoed)',
-    synopsis: 'NAME [--config FILE]',
-    details: `The token is read from stdin (hidden when stdin is a terminal), checked with the provider, and\nstaged; the daemon then carries on.\n\n${CONFIG_HELP}`,
-    options: CONFIG_OPTION,
+    synopsis: 'NAME [--config FILE | --server URL]',
+    details: `The token is read from stdin (hidden when stdin is a terminal), checked with the provider, and\nstaged; the daemon then carries on. A person with only a browser uses the link in the request instead.\n\n${CONFIG_HELP}\n${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, ...SERVER_OPTIONS },
     names: { min: 1, max: 1 },
-    run: ({ config, names }) => submitCommand(config, names[0]!, process.stdin),
+    run: ({ config, names, remote }) => (remote ? remoteSubmit(remote, names[0]!, process.stdin) : submitCommand(config, names[0]!, process.stdin)),
   },
   rollback: {
     summary: 'abandon a rotation before promote, or restore the previous credential',
-    synopsis: 'NAME [--config FILE]',
-    details: `Refused while a daemon works on the policy (its lease runs) or when the previous credential was\nrevoked. The daemon sends the rollback's notification and audit event.\n\n${CONFIG_HELP}`,
-    options: CONFIG_OPTION,
+    synopsis: 'NAME [--config FILE | --server URL]',
+    details: `Refused while a daemon works on the policy (its lease runs) or when the previous credential was\nrevoked. The daemon sends the rollback's notification and audit event.\n\n${CONFIG_HELP}\n${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, ...SERVER_OPTIONS },
     names: { min: 1, max: 1 },
-    run: ({ config, names }) => rollbackCommand(config, names[0]!, createLogger({ destination: process.stderr as never })),
+    run: ({ config, names, remote }) => (remote ? remoteRollback(remote, names[0]!) : rollbackCommand(config, names[0]!, createLogger({ destination: process.stderr as never }))),
   },
   schema: {
     summary: 'print the JSON Schema of the config file',
@@ -157,11 +170,15 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
     const expected = max === 0 ? 'no arguments' : min === max ? `exactly ${min} policy name` : 'policy names';
     throw new RotadError('USAGE_INVALID', `${name}: takes ${expected}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}; see rotad ${name} --help`);
   }
+  const text = (key: string): string | undefined => (typeof values[key] === 'string' ? values[key] : undefined);
+  if (text('server') === undefined && (text('token-file') !== undefined || text('ca-file') !== undefined)) throw new RotadError('USAGE_INVALID', `${name}: --token-file and --ca-file go with --server URL`);
+  if (text('server') !== undefined && text('config') !== undefined) throw new RotadError('USAGE_INVALID', `${name}: --server asks a daemon, --config reads the store from here; pass one`);
   return {
-    config: configPath(typeof values.config === 'string' ? values.config : undefined),
+    config: configPath(text('config')),
     json: values.json === true,
     all: values.all === true,
     names: positionals,
+    remote: text('server') === undefined ? undefined : remoteDaemon(text('server')!, text('token-file'), text('ca-file')),
   };
 }
 

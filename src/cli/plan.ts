@@ -7,7 +7,7 @@ import { describeError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
 import { iso, out } from './output.js';
-import { waitsFor } from './waits-for.js';
+import { waitsFor } from '../control/waits-for.js';
 
 /** The steps a rotation of this policy would take, in order, adapted to the provider and consumers. */
 export function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): string[] {

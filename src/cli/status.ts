@@ -1,33 +1,8 @@
-import { systemClock } from '../clock.js';
-import { describeError } from '../errors.js';
-import { silentLogger } from '../observability/logger.js';
+import { policyStatuses, type PolicyStatus } from '../control/status.js';
 import { formatDuration } from '../duration.js';
-import { nextDue } from '../scheduler/next-run.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
-import { iso, out } from './output.js';
-import { waitsFor } from './waits-for.js';
-
-export interface PolicyStatus {
-  policy: string;
-  phase: string;
-  rotationId?: string | undefined;
-  credentialAgeMs?: number | undefined;
-  lastRotatedAt?: string | undefined;
-  nextRotationAt?: string | undefined;
-  nextReason?: string | undefined;
-  /** When no run is due by itself: what the policy waits for (a command, a person). */
-  waitsFor?: string | undefined;
-  /** `suspend: true`: nothing starts or goes on. */
-  suspended?: boolean | undefined;
-  needsAttention: boolean;
-  attention?: { code: string; message: string; phase: string } | undefined;
-  error?: string | undefined;
-  /** The daemon working on the rotation right now, and until when its lease runs (a killed one's runs out by itself). */
-  heldBy?: { owner: string; until: string } | undefined;
-  /** Set while the rotation waits for a person: who, for what, since when, until when. */
-  waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined; asked: boolean } | undefined;
-}
+import { out } from './output.js';
 
 /** The NEXT ROTATION cell: a time and why, who is asked, or what it waits for. */
 function nextColumn(r: PolicyStatus): string {
@@ -47,46 +22,17 @@ export async function statusCommand(path: string, json: boolean): Promise<number
   const config = await loadForCommand(path, json);
   if (!config) return 2;
   const runtime = openRuntime(config);
-  const now = Date.now();
-  const rows: PolicyStatus[] = [];
+  let rows: PolicyStatus[];
   try {
-    for (const policy of config.policies) {
-      try {
-        const { store, ref } = runtime.policies.get(policy.name)!;
-        const snapshot = await store.read(ref);
-        const { state } = snapshot;
-        const due = policy.suspended ? undefined : nextDue(policy.timing, state, now, snapshot.current);
-        const { provider } = runtime.policies.get(policy.name)!;
-        let waitingFor: PolicyStatus['waitingFor'];
-        if (state.assist && provider.assisted) {
-          const ctx = { policy: policy.name, rotationId: state.rotationId ?? '', logger: silentLogger(), clock: systemClock, signal: new AbortController().signal };
-          const request = state.assist.action === 'create'
-            ? provider.assisted.createRequest(ctx, snapshot.current)
-            : provider.assisted.deleteRequest(ctx, snapshot.previous ?? snapshot.current!, snapshot.current);
-          waitingFor = { action: state.assist.action, account: request.account, summary: request.summary, since: iso(state.assist.requestedAt), deadline: iso(state.assist.deadline), reminders: state.assist.reminders, lastRefusal: state.assist.refusal, asked: state.assist.asked };
-        }
-        rows.push({
-          policy: policy.name,
-          phase: state.phase,
-          rotationId: state.rotationId,
-          credentialAgeMs: snapshot.current ? now - snapshot.current.createdAt : undefined,
-          lastRotatedAt: state.lastRotatedAt === undefined ? undefined : iso(state.lastRotatedAt),
-          nextRotationAt: due ? iso(due.at) : undefined,
-          nextReason: due?.reason,
-          waitsFor: due ? undefined : waitsFor(policy, snapshot),
-          suspended: policy.suspended,
-          needsAttention: state.attention !== undefined,
-          heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,
-          waitingFor,
-          attention: state.attention && { code: state.attention.code, message: state.attention.message, phase: state.attention.phase },
-        });
-      } catch (error) {
-        rows.push({ policy: policy.name, phase: 'unknown', needsAttention: true, error: describeError(error).message });
-      }
-    }
+    rows = await policyStatuses(config, runtime);
   } finally {
     await runtime.close();
   }
+  return renderStatus(rows, json);
+}
+
+/** Prints status rows as a table with notes (what needs a person), or as JSON; exit 1 when a store could not be read. */
+export function renderStatus(rows: readonly PolicyStatus[], json: boolean): number {
   if (json) {
     out.line(JSON.stringify(rows, null, 2));
   } else {

@@ -1,3 +1,4 @@
+import type { ApiOptions } from './api-options.js';
 import { dirname, resolve } from 'node:path';
 import { providerRegistry } from '../providers/registry.js';
 import type { PolicyTiming, RotateBefore } from '../scheduler/next-run.js';
@@ -34,6 +35,19 @@ export interface ResolvedPolicy {
   overdueAfterMs: number;
 }
 
+export type ResolvedApi = ApiOptions;
+
+/** The API's file paths (TLS, token files) made absolute; a trailing slash of publicUrl dropped. */
+function resolveApi(api: ApiOptions, dir: string): ResolvedApi {
+  const file = (path: string): string => resolve(dir, path);
+  return {
+    ...api,
+    publicUrl: api.publicUrl?.replace(/\/+$/, ''),
+    tls: api.tls && { cert: file(api.tls.cert), key: file(api.tls.key), clientCa: api.tls.clientCa === undefined ? undefined : file(api.tls.clientCa) },
+    tokens: api.tokens.map((token) => ({ ...token, file: token.file === undefined ? undefined : file(token.file) })),
+  };
+}
+
 /** The validated, normalised configuration the daemon runs on. Frozen. */
 export interface ResolvedConfig {
   /** Absolute path of the config file. */
@@ -55,6 +69,8 @@ export interface ResolvedConfig {
     leaseMs: number;
     /** Absolute path of the JSON-lines audit file, if any. */
     auditFile?: string | undefined;
+    /** The control API and hand-over page, when configured; file paths absolute. */
+    api?: ResolvedApi | undefined;
   };
   stores: RotadConfig['stores'];
   notifiers: RotadConfig['notifiers'];
@@ -152,6 +168,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       watchConfigMs: durationMs(daemon.watchConfig),
       leaseMs: durationMs(daemon.lease),
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
+      api: daemon.api === undefined ? undefined : resolveApi(daemon.api, dir),
     },
     stores: config.stores,
     notifiers: config.notifiers,

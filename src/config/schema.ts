@@ -4,6 +4,7 @@ import { notifierRegistry } from '../notifiers/registry.js';
 import { providerRegistry } from '../providers/registry.js';
 import { storeRegistry } from '../stores/registry.js';
 import { DurationText } from './duration-text.js';
+import { ApiOptions } from './api-options.js';
 
 /** Names of policies, stores and notifiers: safe in paths, labels and store keys. */
 export const Name = z
@@ -85,6 +86,8 @@ export const DaemonOptions = z.strictObject({
    * the same rules as SIGHUP. The file is read this often; `0s` turns watching off. Default: 10s.
    */
   watchConfig: DurationText.default('10s'),
+  /** The control API and the one-time hand-over page (docs/api.md). Off unless set. */
+  api: ApiOptions.optional(),
   audit: z
     .strictObject({
       /** Also append every audit event, one JSON object per line, to this file (relative to the config file). */

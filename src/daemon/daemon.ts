@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/normalize.js';
 import { ConfigError, describeError, isRetryable, RotadError } from '../errors.js';
 import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';
+import { startApiServer } from '../api/server.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
@@ -30,13 +31,13 @@ async function pingAll(runtime: Runtime, only: (name: string) => boolean = () =>
   }
 }
 
-/** Why the health/metrics port could not be opened, naming the setting to change. */
-function listenFailure(host: string, port: number, error: unknown): string {
+/** Why a port of the daemon (`daemon.health`, `daemon.api`) could not be opened, naming the setting to change. */
+function listenFailure(setting: string, host: string, port: number, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `daemon.health.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port`;
-  if (code === 'EACCES') return `daemon.health.port ${port} on ${host} may not be opened by this user (EACCES): use a port above 1023`;
-  if (code === 'EADDRNOTAVAIL') return `daemon.health.host ${host} is not an address of this machine (EADDRNOTAVAIL)`;
-  return `cannot listen on daemon.health ${host}:${port}: ${describeError(error).message}`;
+  if (code === 'EADDRINUSE') return `${setting}.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set ${setting}.port to a free port`;
+  if (code === 'EACCES') return `${setting}.port ${port} on ${host} may not be opened by this user (EACCES): use a port above 1023`;
+  if (code === 'EADDRNOTAVAIL') return `${setting}.host ${host} is not an address of this machine (EADDRNOTAVAIL)`;
+  return `cannot listen on ${setting} ${host}:${port}: ${describeError(error).message}`;
 }
 
 /** True when the SIGUSR2 came from `rotad rotate` (which leaves a marker): then only requests are served. */
@@ -119,7 +120,22 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
       health = started.server;
       logger.info({ port: started.port }, 'Health endpoints listening');
     } catch (error) {
-      return cannotStart(error, listenFailure(host, port, error));
+      return cannotStart(error, listenFailure('daemon.health', host, port, error));
+    }
+  }
+
+  // The control API and hand-over page serve the config and adapters of the moment (a reload swaps them).
+  let api: { close(): Promise<void> } | undefined;
+  if (config.daemon.api) {
+    const { host, port } = config.daemon.api;
+    try {
+      const started = await startApiServer(config.daemon.api, { config: () => config, runtime: () => scheduler.runtime, wake: () => void scheduler.wake(), audit, logger });
+      api = started;
+      undo.push(() => started.close());
+      logger.info({ port: started.port, tls: config.daemon.api.tls !== undefined, tokens: config.daemon.api.tokens.map((t) => t.name), handoverLinks: config.daemon.api.publicUrl !== undefined }, 'Control API listening');
+    } catch (error) {
+      health?.close();
+      return cannotStart(error, error instanceof RotadError ? undefined : listenFailure('daemon.api', host, port, error));
     }
   }
 
@@ -130,6 +146,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     const drained = await scheduler.stop(config.daemon.shutdownTimeoutMs);
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
     health?.close();
+    await api?.close();
     await scheduler.runtime.close();
     await audit.flush();
     await releaseClaims();

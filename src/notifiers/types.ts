@@ -14,7 +14,7 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** What humans hear about. Never carries a secret. */
+/** What humans hear about. Never carries a credential (a hand-over link is the one capability it may carry). */
 export interface RotationEvent {
   type: EventType;
   policy: string;
@@ -32,6 +32,11 @@ export interface RotationEvent {
   deadline?: number | undefined;
   /** The warning threshold that was crossed, e.g. `7d` (expiry warnings). */
   threshold?: string | undefined;
+  /**
+   * A one-time hand-over link for the person asked for a token (action-required). It opens the
+   * page that takes the token; notifiers that reach people show it, the log notifier never does.
+   */
+  handoverUrl?: string | undefined;
 }
 
 export interface Notifier {

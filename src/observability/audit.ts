@@ -6,11 +6,12 @@ import type { Secret } from '../secret.js';
 
 /** One phase of one rotation, as the audit trail records it. Never a secret. */
 export interface AuditEvent {
-  rotationId: string;
+  /** The rotation it concerns; absent for a request that has not started one yet. */
+  rotationId?: string | undefined;
   policy: string;
   phase: string;
-  outcome: 'completed' | 'waiting' | 'failed' | 'stopped' | 'rolled-back' | 'aborted';
-  /** Who started it: schedule, signal, cli, or person. */
+  outcome: 'completed' | 'waiting' | 'failed' | 'stopped' | 'rolled-back' | 'aborted' | 'requested' | 'handed-over' | 'refused';
+  /** Who started it: schedule, signal, cli, person, `api:<token name>` or `handover-link`. */
   actor: string;
   /** The provider's non-secret id of the credential the phase handled. */
   credentialId?: string | undefined;

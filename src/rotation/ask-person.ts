@@ -3,6 +3,18 @@ import type { PersonRequest } from '../providers/types.js';
 import type { StepContext } from './context.js';
 import type { Assist } from './state.js';
 import { nextAskTime, type AskWindow } from '../scheduler/ask-window.js';
+import { LINKS_KEPT, mintLink, type MintedLink } from '../handover/link.js';
+
+/**
+ * A hand-over link for a message asking for a new token, when the daemon serves the hand-over page
+ * (daemon.api.publicUrl). It lasts until the request's deadline; one sent after the deadline (an
+ * overdue reminder) lasts until the next reminder.
+ */
+function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadline: number): MintedLink | undefined {
+  const { runtime } = ctx;
+  if (action !== 'create' || runtime.handoverUrl === undefined) return undefined;
+  return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.assist.remindMs);
+}
 
 /** How an assisted rotation paces its requests to a person (policy `assist:`). */
 export interface AssistTiming {
@@ -17,7 +29,7 @@ export interface AssistTiming {
 }
 
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
-export function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number): string {
+export function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {
   const lines = [
     request.summary,
     `Sign in as: ${request.account}`,
@@ -25,8 +37,11 @@ export function describeRequest(policy: string, request: PersonRequest, action: 
     ...request.steps.map((step, i) => `${i + 1}. ${step}`),
   ];
   if (request.warning) lines.push(`Warning: ${request.warning}`);
+  const handOver = linked
+    ? `Then hand it over on the one-time page of the link in this message, or with rotad submit ${policy}`
+    : `Then hand it over: rotad submit ${policy}`;
   lines.push(action === 'create'
-    ? `Then hand it over: rotad submit ${policy}  (paste the token on stdin; it is never echoed). A wrong token is refused with the reason and the request stays open.`
+    ? `${handOver}  (paste the token; it is never echoed). A wrong token is refused with the reason and the request stays open.`
     : 'rotad confirms the deletion itself by checking that the old token is rejected; nothing to hand over.');
   lines.push(`Please act by ${new Date(deadline).toISOString()}.`);
   return lines.join('\n');
@@ -53,18 +68,20 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
     if (askAt > now) {
       // Outside the hours a person may be asked: the request is recorded now and made at askAt.
       if (open === undefined) {
-        const waiting = { action, requestedAt: askAt, deadline: askAt + timing.deadlineMs, remindedAt: askAt, reminders: 0, escalated: false, asked: false, refusal };
+        const waiting = { action, requestedAt: askAt, deadline: askAt + timing.deadlineMs, remindedAt: askAt, reminders: 0, escalated: false, asked: false, refusal, links: [] };
         await ctx.save({ assist: { ...waiting, nextLookAt: askAt } });
         ctx.logger.info({ action, askAt: new Date(askAt).toISOString(), askWithin: timing.window?.text }, 'Request to a person waits for the ask window');
       }
       return { waitUntil: askAt };
     }
     const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
-    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false, asked: true, refusal };
+    const minted = linkFor(ctx, action, now, deadline);
+    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false, asked: true, refusal, links: minted ? [minted.link] : [] };
     const assist: Assist = { ...base, nextLookAt: nextLook(base) };
+    // The link's hash is stored before the link is sent: a link in a message always works.
     await ctx.save({ assist });
     ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
-    await runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: action === 'create' ? 'obtain' : 'revoke', deadline, message: describeRequest(runtime.name, request, action, deadline) });
+    await runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: action === 'create' ? 'obtain' : 'revoke', deadline, handoverUrl: minted?.url, message: describeRequest(runtime.name, request, action, deadline, minted !== undefined) });
     return { waitUntil: assist.nextLookAt };
   }
 
@@ -75,8 +92,9 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
     events.push({ type: 'action-overdue', rotationId: ctx.rotationId, deadline: open.deadline, message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}` });
   }
   if (now >= askable(open.remindedAt + timing.remindMs)) {
-    next = { ...next, remindedAt: now, reminders: open.reminders + 1 };
-    events.push({ type: 'action-required', rotationId: ctx.rotationId, deadline: open.deadline, message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline)}` });
+    const minted = linkFor(ctx, action, now, open.deadline);
+    next = { ...next, remindedAt: now, reminders: open.reminders + 1, links: minted ? [...open.links, minted.link].slice(-LINKS_KEPT) : open.links };
+    events.push({ type: 'action-required', rotationId: ctx.rotationId, deadline: open.deadline, handoverUrl: minted?.url, message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline, minted !== undefined)}` });
   }
   const assist: Assist = { ...next, nextLookAt: nextLook(next) };
   await ctx.save({ assist });

@@ -57,6 +57,8 @@ export interface PolicyRuntime {
   leaseMs: number;
   /** Source of randomness for rotation ids and retry jitter; default crypto/Math.random (the simulation seeds it). */
   random?: (() => number) | undefined;
+  /** daemon.api.publicUrl: requests for a token carry a one-time hand-over link under it. */
+  handoverUrl?: string | undefined;
   /** Where each phase is recorded (the daemon's audit trail); absent for one-shot commands. */
   audit?: AuditTrail | undefined;
 }

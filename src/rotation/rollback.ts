@@ -17,9 +17,9 @@ const BEFORE_PROMOTE = new Set(['obtain', 'verify']);
  * current again and hands it to every consumer (the undo of promote and consumers). It refuses
  * while another holder's lease on the policy runs (a daemon works on it), and when the previous
  * credential was already revoked. A rotation left by a daemon that died is not "being worked on"
- * once its lease has run out.
+ * once its lease has run out. `actor` is who asked (`cli`, or `api:<token name>`), for the audit trail.
  */
-export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOutcome> {
+export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Promise<RollbackOutcome> {
   const { store, name, ref, clock } = runtime;
   const snapshot = await store.read(ref);
   const { state } = snapshot;
@@ -39,7 +39,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime): Promise<RollbackOu
     ownership.write((s) => ({
       ...s, ...ROTATION_ENDED, ...patch,
       history: appendHistory(s.history, { rotationId, outcome, at: now }),
-      outbox: [...s.outbox, { type: outcome === 'aborted' ? 'rotation-aborted' as const : 'rotation-rolled-back' as const, rotationId, message, at: now, actor: 'cli' }].slice(-OUTBOX_LIMIT),
+      outbox: [...s.outbox, { type: outcome === 'aborted' ? 'rotation-aborted' as const : 'rotation-rolled-back' as const, rotationId, message, at: now, actor }].slice(-OUTBOX_LIMIT),
     }), release);
 
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {

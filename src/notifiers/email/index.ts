@@ -12,6 +12,7 @@ export function emailText(event: RotationEvent): { subject: string; text: string
   const lines = [
     event.message,
     '',
+    event.handoverUrl && `One-time hand-over page: ${event.handoverUrl}\n`,
     `Policy:   ${event.policy}`,
     event.rotationId && `Rotation: ${event.rotationId}`,
     event.phase && `Phase:    ${event.phase}`,

@@ -9,8 +9,9 @@ function createLogNotifier(_options: LogNotifierOptions, deps: AdapterDeps): Not
   const logger = deps.logger.child({ notifier: 'log' });
   return {
     notify: async (event) => {
-      const { type, message, ...facts } = event;
-      const fields = { event: type, detail: message, ...facts };
+      // A hand-over link opens the page that takes a token: it goes to people, never into logs.
+      const { type, message, handoverUrl, ...facts } = event;
+      const fields = { event: type, detail: message, ...facts, ...(handoverUrl === undefined ? {} : { handoverLink: 'sent to the other notifiers, not logged' }) };
       if (WARN_EVENTS.has(type)) logger.warn(fields, 'Rotation event');
       else logger.info(fields, 'Rotation event');
     },

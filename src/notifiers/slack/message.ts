@@ -16,6 +16,7 @@ export function slackMessage(event: RotationEvent): { text: string; blocks: unkn
     text: `${headline} — ${event.message}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*\n${event.message}` } },
+      ...(event.handoverUrl ? [{ type: 'section', text: { type: 'mrkdwn', text: `<${event.handoverUrl}|Open the one-time hand-over page>` } }] : []),
       ...(facts.length > 0 ? [{ type: 'context', elements: facts.map((text) => ({ type: 'mrkdwn', text })) }] : []),
     ],
   };

@@ -21,6 +21,7 @@ export function webhookBody(event: RotationEvent, id: string): Record<string, un
     at: new Date(event.at).toISOString(),
     expiresAt: event.expiresAt === undefined ? undefined : new Date(event.expiresAt).toISOString(),
     threshold: event.threshold,
+    handoverUrl: event.handoverUrl,
   };
 }
 

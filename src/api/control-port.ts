@@ -1,0 +1,14 @@
+import type { ResolvedConfig } from '../config/normalize.js';
+import type { AuditTrail } from '../observability/audit.js';
+import type { Logger } from '../observability/logger.js';
+import type { Runtime } from '../runtime.js';
+
+/** What the API needs from the running daemon: its current config and adapters (they change on reload), and a way to wake it. */
+export interface ControlPort {
+  config(): ResolvedConfig;
+  runtime(): Runtime;
+  /** The daemon looks at every policy now: requests, handed-over tokens and rollback notices are served. */
+  wake(): void;
+  audit: AuditTrail;
+  logger: Logger;
+}

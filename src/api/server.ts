@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ResolvedApi } from '../config/normalize.js';
+import { RotadError } from '../errors.js';
+import type { ControlPort } from './control-port.js';
+import { registerControlRoutes } from './control-routes.js';
+import { registerHandoverRoutes } from './handover-routes.js';
+import { sendError } from './http-errors.js';
+import { loadApiTokens } from './tokens.js';
+
+/** The largest body any route takes (a token and a link secret with room to spare). */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new RotadError('CONFIG_INVALID', `daemon.api.tls.${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** What a framework error means for the caller, in the error catalogue's terms; never echoes the body. */
+function requestError(error: FastifyError): { status: number; error: RotadError } | undefined {
+  if (error.statusCode === 429) return { status: 429, error: new RotadError('RATE_LIMITED', error.message) };
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, error: new RotadError('REQUEST_INVALID', `the body is larger than ${BODY_LIMIT_BYTES} bytes`) };
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, error: new RotadError('REQUEST_INVALID', 'send the body as application/json') };
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, error: new RotadError('REQUEST_INVALID', 'the body is not valid JSON') };
+  return undefined;
+}
+
+/**
+ * Starts the control API and hand-over page (`daemon.api`): fastify with helmet's headers (a strict
+ * Content-Security-Policy, no framing, no referrer), `Cache-Control: no-store` on every answer, a
+ * body limit, a rate limit per client, bearer tokens for /v1 and TLS (optionally mutual) from files.
+ */
+export async function startApiServer(api: ResolvedApi, control: ControlPort): Promise<{ port: number; close(): Promise<void> }> {
+  const tokens = loadApiTokens(api);
+  const https = api.tls && {
+    cert: readPem(api.tls.cert, 'cert'),
+    key: readPem(api.tls.key, 'key'),
+    ...(api.tls.clientCa === undefined ? {} : { ca: readPem(api.tls.clientCa, 'clientCa'), requestCert: true, rejectUnauthorized: true }),
+  };
+  // fastify takes a hop count for trustProxy (its types list only the other forms); https is one server type or the other at run time.
+  const options = { logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: api.trustedProxies > 0 ? api.trustedProxies : false, ...(https ? { https } : {}) };
+  const app = Fastify(options as unknown as FastifyServerOptions) as unknown as FastifyInstance;
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: api.requestsPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry in ${context.after}` }),
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error instanceof RotadError) return sendError(reply, error);
+    const known = requestError(error);
+    if (known) return reply.code(known.status).send({ code: known.error.code, message: known.error.message });
+    control.logger.error({ error: error.message }, 'Control API request failed');
+    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error; see the daemon log' });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'REQUEST_INVALID', message: 'no such endpoint; see docs/api.md' }));
+  registerControlRoutes(app, tokens, control);
+  registerHandoverRoutes(app, api, control);
+  await app.listen({ host: api.host, port: api.port });
+  const address = app.server.address();
+  return { port: typeof address === 'object' && address ? address.port : api.port, close: () => app.close() };
+}

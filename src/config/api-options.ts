@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { EnvName } from './env-name.js';
+
+/** What an API token may do: read status, request rotations, hand tokens over, roll back. */
+export const API_SCOPES = ['read', 'rotate', 'submit', 'rollback'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** A bearer token of the control API: its value comes from a file or the environment, never from the YAML. */
+export const ApiToken = z
+  .strictObject({
+    /** Who holds it; the audit trail records it as the actor (`api:<name>`). */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'expected a name of lowercase letters, digits, ".", "_" and "-"' }),
+    /** File holding the token (a mounted Kubernetes secret); relative to the config file. */
+    file: z.string().min(1).optional(),
+    /** Environment variable holding the token. */
+    env: EnvName.optional(),
+    scopes: z.array(z.enum(API_SCOPES)).min(1, { error: `give at least one scope of ${API_SCOPES.join(', ')}` }),
+  })
+  .refine((token) => (token.file === undefined) !== (token.env === undefined), { error: 'set exactly one of file or env (the token itself never goes in the YAML)' });
+
+export const ApiOptions = z.strictObject({
+  /** Listen address. Default: 127.0.0.1 (put an ingress or proxy in front to expose it). */
+  host: z.string().default('127.0.0.1'),
+  /** TCP port, separate from daemon.health. Default: 9760. */
+  port: z.int().min(0).max(65535).default(9760),
+  /**
+   * The address people open, as they reach it (the ingress), e.g. https://rotad.example.com.
+   * Hand-over links in notifications start with it; without it no link is sent.
+   */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' }).optional(),
+  /** Serve HTTPS with this certificate and key (PEM files, relative to the config file). */
+  tls: z
+    .strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      /** Require client certificates signed by this CA (mutual TLS). */
+      clientCa: z.string().min(1).optional(),
+    })
+    .optional(),
+  tokens: z.array(ApiToken).default([]),
+  /** Refused tokens one hand-over link takes before it is locked. Default: 5. */
+  handoverTries: z.int().min(1).max(20).default(5),
+  /**
+   * Trust X-Forwarded-For from this many proxies in front (the ingress), so that rate limits apply
+   * per person, not per ingress. Default: 0 (the connection's address).
+   */
+  trustedProxies: z.int().min(0).max(5).default(0),
+  /** Requests one client address may make per minute (the page and the API together). Default: 60. */
+  requestsPerMinute: z.int().min(1).max(10_000).default(60),
+});
+export type ApiOptions = z.infer<typeof ApiOptions>;

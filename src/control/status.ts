@@ -1,0 +1,74 @@
+import { systemClock } from '../clock.js';
+import type { ResolvedConfig } from '../config/normalize.js';
+import { describeError } from '../errors.js';
+import { silentLogger } from '../observability/logger.js';
+import type { Runtime } from '../runtime.js';
+import { nextDue } from '../scheduler/next-run.js';
+import { waitsFor } from './waits-for.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export interface PolicyStatus {
+  policy: string;
+  phase: string;
+  rotationId?: string | undefined;
+  credentialAgeMs?: number | undefined;
+  lastRotatedAt?: string | undefined;
+  nextRotationAt?: string | undefined;
+  nextReason?: string | undefined;
+  /** When no run is due by itself: what the policy waits for (a command, a person). */
+  waitsFor?: string | undefined;
+  /** `suspend: true`: nothing starts or goes on. */
+  suspended?: boolean | undefined;
+  needsAttention: boolean;
+  attention?: { code: string; message: string; phase: string } | undefined;
+  error?: string | undefined;
+  /** The daemon working on the rotation right now, and until when its lease runs (a killed one's runs out by itself). */
+  heldBy?: { owner: string; until: string } | undefined;
+  /** Set while the rotation waits for a person: who, for what, since when, until when. */
+  waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined; asked: boolean } | undefined;
+}
+
+/**
+ * Each policy's phase, credential age, last and next rotation, attention and open request to a
+ * person, read from its store: what `rotad status --json` prints and the control API serves. A
+ * policy whose store cannot be read is reported with the error, not left out.
+ */
+export async function policyStatuses(config: ResolvedConfig, runtime: Runtime, only?: readonly string[], now = Date.now()): Promise<PolicyStatus[]> {
+  const rows: PolicyStatus[] = [];
+  for (const policy of config.policies.filter((p) => only === undefined || only.includes(p.name))) {
+    try {
+      const { store, ref } = runtime.policies.get(policy.name)!;
+      const snapshot = await store.read(ref);
+      const { state } = snapshot;
+      const due = policy.suspended ? undefined : nextDue(policy.timing, state, now, snapshot.current);
+      const { provider } = runtime.policies.get(policy.name)!;
+      let waitingFor: PolicyStatus['waitingFor'];
+      if (state.assist && provider.assisted) {
+        const ctx = { policy: policy.name, rotationId: state.rotationId ?? '', logger: silentLogger(), clock: systemClock, signal: new AbortController().signal };
+        const request = state.assist.action === 'create'
+          ? provider.assisted.createRequest(ctx, snapshot.current)
+          : provider.assisted.deleteRequest(ctx, snapshot.previous ?? snapshot.current!, snapshot.current);
+        waitingFor = { action: state.assist.action, account: request.account, summary: request.summary, since: iso(state.assist.requestedAt), deadline: iso(state.assist.deadline), reminders: state.assist.reminders, lastRefusal: state.assist.refusal, asked: state.assist.asked };
+      }
+      rows.push({
+        policy: policy.name,
+        phase: state.phase,
+        rotationId: state.rotationId,
+        credentialAgeMs: snapshot.current ? now - snapshot.current.createdAt : undefined,
+        lastRotatedAt: state.lastRotatedAt === undefined ? undefined : iso(state.lastRotatedAt),
+        nextRotationAt: due ? iso(due.at) : undefined,
+        nextReason: due?.reason,
+        waitsFor: due ? undefined : waitsFor(policy, snapshot),
+        suspended: policy.suspended,
+        needsAttention: state.attention !== undefined,
+        heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,
+        waitingFor,
+        attention: state.attention && { code: state.attention.code, message: state.attention.message, phase: state.attention.phase },
+      });
+    } catch (error) {
+      rows.push({ policy: policy.name, phase: 'unknown', needsAttention: true, error: describeError(error).message });
+    }
+  }
+  return rows;
+}
