@@ -106,7 +106,8 @@ export const PAGE_SCRIPT = `'use strict';
       input.value = '';
       if (r.ok && r.body.accepted) { finish(); show('accepted', r.body.message); return; }
       var left = typeof r.body.triesLeft === 'number' && r.body.triesLeft > 0 ? ' You can try ' + r.body.triesLeft + ' more time(s) with this link.' : '';
-      show('refused', 'Refused: ' + r.body.message + left);
+      var reason = String(r.body.message);
+      show('refused', 'Refused: ' + reason + (/[.!?]$/.test(reason) ? '' : '.') + left);
       if (r.status === 410 || r.body.triesLeft === 0) finish(); else button.disabled = false;
     }, function () {
       button.disabled = false;

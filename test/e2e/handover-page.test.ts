@@ -1,0 +1,201 @@
+import { mkdir } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiCall, writeApiConfig, type ApiSetup } from '../helpers/api.js';
+import { launchChromium } from '../helpers/browser.js';
+import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
+import { ROOT } from '../helpers/paths.js';
+import { admin } from '../helpers/saas.js';
+import { eventually, HttpSink } from '../helpers/sinks.js';
+import { readPolicy } from '../helpers/store.js';
+import { tempDir } from '../helpers/workspace.js';
+import { GladlyServer } from '../servers/saas/gladly.js';
+
+const EMAIL = 'api-user@acme.test';
+const ENV = { INBOX_SECRET: 'inbox-signing-secret-3d9a' };
+
+/** The hand-over links the person's inbox (the webhook notifier) has received, oldest first. */
+function linksIn(inbox: HttpSink): string[] {
+  return inbox.json().filter((e) => e.type === 'action-required' && typeof e.handoverUrl === 'string').map((e) => e.handoverUrl as string);
+}
+
+async function nthLink(inbox: HttpSink, n: number): Promise<string> {
+  await eventually(() => linksIn(inbox).length > n, 20_000);
+  return linksIn(inbox)[n]!;
+}
+
+/** Pastes a token into the page and waits for the outcome it shows. */
+async function handOver(page: Page, token: string): Promise<{ kind: string; text: string }> {
+  await page.fill('#token', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#status.accepted, #status.refused', { timeout: 20_000 });
+  return page.$eval('#status', (el) => ({ kind: el.className, text: el.textContent ?? '' }));
+}
+
+describe('the one-time hand-over page, in headless Chromium against the daemon', () => {
+  const gladly = new GladlyServer('acme');
+  const inbox = new HttpSink();
+  let browser: Browser;
+  let setup: ApiSetup;
+  let daemon: DaemonProcess;
+  let dir: string;
+  const secrets: string[] = [ENV.INBOX_SECRET];
+
+  beforeAll(async () => {
+    await gladly.start();
+    gladly.addUser(EMAIL);
+    await inbox.start();
+    browser = await launchChromium();
+    dir = await tempDir();
+    setup = await writeApiConfig(dir, { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, api: 'handoverTries: 3' });
+    secrets.push(...setup.secrets);
+    daemon = DaemonProcess.start(setup.config, ENV);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    expect((await daemon.stop()).code).toBe(0);
+    await gladly.stop();
+    await inbox.stop();
+    // Neither a token nor a link's secret appears in anything the daemon printed.
+    secrets.push(...linksIn(inbox).map((url) => url.split('#')[1]!));
+    expectNoSecretsInOutput(secrets);
+  });
+
+  it('takes a wrong token (refused, the request stays open), then the right one, and the daemon completes the rotation', async () => {
+    const link = await nthLink(inbox, 0);
+    expect(link).toMatch(new RegExp(`^${setup.base}/handover/gladly-prod\\.[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]{43}$`));
+    const page = await browser.newPage();
+    const response = await page.goto(link);
+    // Headers of a page that takes a secret.
+    const headers = response!.headers();
+    expect(headers['content-security-policy']).toContain("default-src 'none'");
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['cache-control']).toBe('no-store');
+    expect(headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    // The request, as the notification gave it; the secret leaves the address bar at once.
+    expect(await page.textContent('h1')).toContain('gladly-prod');
+    expect(await page.textContent('main')).toContain(EMAIL);
+    expect(await page.textContent('main')).toContain('Settings → App Developer Tools → API Tokens');
+    expect(page.url()).toBe(link.split('#')[0]);
+
+    const wrong = await handOver(page, 'f'.repeat(40));
+    expect(wrong.kind).toBe('refused');
+    expect(wrong.text).toContain('401');
+    expect(wrong.text).toContain('2 more time(s)');
+    const open = await readPolicy(dir, 'gladly-prod');
+    expect(open.state.assist?.action).toBe('create');
+    expect(open.state.assist?.refusal).toContain('401');
+    expect(open.pending).toBeUndefined();
+    if (process.env.UPDATE_SCREENSHOTS) {
+      await mkdir(`${ROOT}docs/images`, { recursive: true });
+      await page.setViewportSize({ width: 820, height: 980 });
+      await page.screenshot({ path: `${ROOT}docs/images/handover-page.png`, fullPage: true });
+    }
+
+    const token = (await admin(gladly.url, 'POST', `/users/${EMAIL}/tokens`)).token as string;
+    secrets.push(token);
+    const accepted = await handOver(page, token);
+    expect(accepted.kind).toBe('accepted');
+    expect(accepted.text).toContain('the token was accepted');
+    await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'gladly-prod');
+    expect((await readPolicy(dir, 'gladly-prod')).current?.value.reveal()).toBe(token);
+    expect(daemon.entries).toContainEqual(expect.objectContaining({ type: 'audit', policy: 'gladly-prod', outcome: 'handed-over', actor: 'handover-link' }));
+
+    // The token is nowhere in the page, its address, its history entry or its storage.
+    expect(await page.content()).not.toContain(token);
+    expect(await page.$eval('#token', (el) => (el as HTMLInputElement).value)).toBe('');
+    const traces = await page.evaluate(() => [location.href, String(history.length), JSON.stringify(sessionStorage), JSON.stringify(localStorage), document.referrer]);
+    for (const trace of traces) expect(trace).not.toContain(token);
+
+    // Used: the page says so, and a direct post is refused.
+    const again = await browser.newPage();
+    await again.goto(link);
+    expect(await again.textContent('h1')).toBe('This hand-over link cannot be used');
+    expect(await again.$('#token')).toBeNull();
+    const [path, secret] = link.slice(setup.base.length).split('#');
+    const replay = await apiCall(setup.base, 'POST', path!, { body: JSON.stringify({ secret, token: 'g'.repeat(40) }) });
+    expect(replay.status).toBe(410);
+    expect(replay.body.code).toBe('HANDOVER_LINK_INVALID');
+    await page.close();
+    await again.close();
+  });
+
+  it('refuses a link of another rotation and a tampered fragment, and locks a link after its tries', async () => {
+    const first = linksIn(inbox)[0]!;
+    await apiCall(setup.base, 'POST', '/v1/policies/gladly-prod/rotate', { token: setup.tokens.rotator, body: '{}' });
+    const second = await nthLink(inbox, 1);
+    expect(second).not.toBe(first);
+
+    const old = await browser.newPage();
+    await old.goto(first);
+    expect(await old.textContent('.refused')).toContain('no longer valid');
+    await old.close();
+
+    // A tampered secret: refused before any token is looked at, and the real link still works.
+    const [address, secret] = second.split('#');
+    const callsBefore = gladly.calls.length;
+    const tampered = await browser.newPage();
+    await tampered.goto(`${address}#${secret!.slice(0, -2)}${secret!.endsWith('AA') ? 'BB' : 'AA'}`);
+    const forged = await handOver(tampered, 'h'.repeat(40));
+    expect(forged.kind).toBe('refused');
+    expect(forged.text).toContain('open it exactly as it was sent');
+    await tampered.close();
+    expect(gladly.calls.length, 'the provider was not asked about a token sent with a forged link').toBe(callsBefore);
+
+    const page = await browser.newPage();
+    await page.goto(second);
+    for (let i = 1; i <= 3; i += 1) {
+      const refused = await handOver(page, `${i}`.repeat(40));
+      expect(refused.kind).toBe('refused');
+      if (i < 3) await page.waitForSelector('button:not([disabled])');
+    }
+    expect(await page.isHidden('#handover')).toBe(true);
+    const state = (await readPolicy(dir, 'gladly-prod')).state;
+    expect(state.assist?.links.find((l) => second.includes(l.id))).toMatchObject({ refused: 3, locked: true });
+    // Only the hash of the secret is in the store.
+    expect(JSON.stringify(state)).not.toContain(secret!);
+    await eventually(() => inbox.json().some((e) => String(e.message).includes('hand-over link was locked after 3 refused tokens')));
+    const reopened = await browser.newPage();
+    await reopened.goto(second);
+    expect(await reopened.textContent('.refused')).toContain('locked after 3 refused tokens');
+    await page.close();
+    await reopened.close();
+  });
+});
+
+describe('an expired hand-over link', () => {
+  const gladly = new GladlyServer('acme');
+  const inbox = new HttpSink();
+  let setup: ApiSetup;
+
+  beforeAll(async () => {
+    await gladly.start();
+    gladly.addUser(EMAIL);
+    await inbox.start();
+    setup = await writeApiConfig(await tempDir(), { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, assist: '{ remindEvery: 1h, deadline: 2s, checkEvery: 300ms }' });
+  });
+  afterAll(async () => {
+    await gladly.stop();
+    await inbox.stop();
+  });
+
+  it("is refused once the request's deadline has passed, with what to do instead", async () => {
+    const daemon = DaemonProcess.start(setup.config, ENV);
+    const browser = await launchChromium();
+    try {
+      const link = await nthLink(inbox, 0);
+      // The deadline (2s) escalates the request; the link ends with it.
+      await eventually(() => inbox.json().some((e) => e.type === 'action-overdue'), 20_000);
+      const page = await browser.newPage();
+      await page.goto(link);
+      expect(await page.textContent('.refused')).toMatch(/this link expired at .*rotad submit gladly-prod/);
+      const [path, secret] = link.slice(setup.base.length).split('#');
+      const late = await apiCall(setup.base, 'POST', path!, { body: JSON.stringify({ secret, token: 'k'.repeat(40) }) });
+      expect(late).toMatchObject({ status: 410, body: { code: 'HANDOVER_LINK_INVALID' } });
+    } finally {
+      await browser.close();
+      expect((await daemon.stop()).code).toBe(0);
+    }
+  });
+});
