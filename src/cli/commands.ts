@@ -33,11 +33,13 @@ interface Command {
 const CONFIG_OPTION: Options = { config: { type: 'string', short: 'c' } };
 const JSON_OPTION: Options = { json: { type: 'boolean' } };
 const CONFIG_HELP = '  -c, --config FILE   the config file (default: $ROTAD_CONFIG, then ./rotad.yaml)';
-const SERVER_OPTIONS: Options = { server: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' } };
+const SERVER_OPTIONS: Options = { server: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' }, 'cert-file': { type: 'string' }, 'key-file': { type: 'string' } };
 const SERVER_HELP = `      --server URL    ask a daemon's control API (daemon.api) instead of this machine's store:
                       no config file needed; the token comes from $ROTAD_API_TOKEN
       --token-file F  read the API token from this file instead
-      --ca-file F     trust this CA for an https --server (PEM)`;
+      --ca-file F     trust this CA for an https --server (PEM)
+      --cert-file F   client certificate (PEM), for a daemon that requires one
+      --key-file F    its private key (PEM)`;
 const JSON_HELP = '      --json          print the result as JSON on stdout';
 
 /** A command that reads and reports on the whole config: no names, a table or `--json`. */
@@ -171,14 +173,15 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
     throw new RotadError('USAGE_INVALID', `${name}: takes ${expected}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}; see rotad ${name} --help`);
   }
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? values[key] : undefined);
-  if (text('server') === undefined && (text('token-file') !== undefined || text('ca-file') !== undefined)) throw new RotadError('USAGE_INVALID', `${name}: --token-file and --ca-file go with --server URL`);
+  const serverOnly = ['token-file', 'ca-file', 'cert-file', 'key-file'].filter((key) => text(key) !== undefined);
+  if (text('server') === undefined && serverOnly.length > 0) throw new RotadError('USAGE_INVALID', `${name}: --${serverOnly[0]} goes with --server URL`);
   if (text('server') !== undefined && text('config') !== undefined) throw new RotadError('USAGE_INVALID', `${name}: --server asks a daemon, --config reads the store from here; pass one`);
   return {
     config: configPath(text('config')),
     json: values.json === true,
     all: values.all === true,
     names: positionals,
-    remote: text('server') === undefined ? undefined : remoteDaemon(text('server')!, text('token-file'), text('ca-file')),
+    remote: text('server') === undefined ? undefined : remoteDaemon(text('server')!, text('token-file'), { ca: text('ca-file'), cert: text('cert-file'), key: text('key-file') }),
   };
 }
 

@@ -9,12 +9,22 @@ export interface RemoteDaemon {
   url: URL;
   token: string;
   ca?: Buffer | undefined;
+  /** A client certificate and key, for a daemon that asks for one (daemon.api.tls.clientCa). */
+  cert?: Buffer | undefined;
+  key?: Buffer | undefined;
+}
+
+/** Where the CLI's TLS material comes from (--ca-file, --cert-file, --key-file). */
+export interface TlsFiles {
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The token from --token-file, else $ROTAD_API_TOKEN; never from the command line. */
-export function remoteDaemon(server: string, tokenFile: string | undefined, caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): RemoteDaemon {
+export function remoteDaemon(server: string, tokenFile: string | undefined, tls: TlsFiles, env: NodeJS.ProcessEnv = process.env): RemoteDaemon {
   let url: URL;
   try {
     url = new URL(server);
@@ -32,7 +42,9 @@ export function remoteDaemon(server: string, tokenFile: string | undefined, caFi
   const token = (tokenFile === undefined ? env.ROTAD_API_TOKEN : read(tokenFile, '--token-file'))?.trim();
   if (!token) throw new RotadError('USAGE_INVALID', '--server needs an API token: set ROTAD_API_TOKEN or pass --token-file FILE');
   registerSecretValue(token);
-  return { url, token, ca: caFile === undefined ? undefined : Buffer.from(read(caFile, '--ca-file')) };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new RotadError('USAGE_INVALID', '--cert-file and --key-file go together');
+  const pem = (path: string | undefined, what: string): Buffer | undefined => (path === undefined ? undefined : Buffer.from(read(path, what)));
+  return { url, token, ca: pem(tls.ca, '--ca-file'), cert: pem(tls.cert, '--cert-file'), key: pem(tls.key, '--key-file') };
 }
 
 /** An error body of the API (`{ code, message }`) as the error it stands for. */
@@ -52,6 +64,7 @@ export function callDaemon(remote: RemoteDaemon, method: 'GET' | 'POST', path: s
       method,
       headers: { authorization: `Bearer ${remote.token}`, accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
       ...(remote.ca ? { ca: remote.ca } : {}),
+      ...(remote.cert && remote.key ? { cert: remote.cert, key: remote.key } : {}),
       timeout: REQUEST_TIMEOUT_MS,
     }, (response) => {
       let text = '';

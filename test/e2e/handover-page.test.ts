@@ -104,8 +104,8 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
 
     // The token is nowhere in the page, its address, its history entry or its storage.
     expect(await page.content()).not.toContain(token);
-    expect(await page.$eval('#token', (el) => (el as HTMLInputElement).value)).toBe('');
-    const traces = await page.evaluate(() => [location.href, String(history.length), JSON.stringify(sessionStorage), JSON.stringify(localStorage), document.referrer]);
+    expect(await page.$eval('#token', (el) => (el as unknown as { value: string }).value)).toBe('');
+    const traces = await page.evaluate<string[]>('[location.href, String(history.length), JSON.stringify(sessionStorage), JSON.stringify(localStorage), document.referrer]');
     for (const trace of traces) expect(trace).not.toContain(token);
 
     // Used: the page says so, and a direct post is refused.
