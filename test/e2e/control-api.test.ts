@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCall, writeApiConfig, type ApiSetup } from '../helpers/api.js';
@@ -212,5 +214,32 @@ describe('control API under a burst of wrong tokens', () => {
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
     // The daemon goes on with its work meanwhile.
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'heartbeat', 20_000, before);
+  });
+});
+
+describe('control API settings a daemon cannot start with', () => {
+  it('names the missing token file, and the taken port, and leaves no pid file', async () => {
+    const dir = await tempDir();
+    const setup = await writeApiConfig(dir, { gladlyUrl: 'http://127.0.0.1:1', email: EMAIL, webhookUrl: 'http://127.0.0.1:1/events' });
+    await unlink(join(dir, 'reader.token'));
+    const missing = DaemonProcess.start(setup.config, ENV);
+    expect((await missing.exited).code).toBe(1);
+    const fatal = missing.entries.find((e) => e.msg === 'Cannot start');
+    expect((fatal?.error as { message?: string }).message).toBe(`daemon.api.tokens dashboard: cannot read ${join(dir, 'reader.token')} (ENOENT)`);
+    expect(existsSync(join(dir, 'state', 'rotad.pid'))).toBe(false);
+
+    await writeFile(join(dir, 'reader.token'), 'a-valid-reader-token-0123456789\n');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(setup.port, '127.0.0.1', resolve));
+    try {
+      const taken = DaemonProcess.start(setup.config, ENV);
+      expect((await taken.exited).code).toBe(1);
+      const message = (taken.entries.find((e) => e.msg === 'Cannot start')?.error as { message?: string }).message;
+      expect(message).toBe(`daemon.api.port ${setup.port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.api.port to a free port`);
+      expect(existsSync(join(dir, 'state', 'rotad.pid'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+    expectNoSecretsInOutput(setup.secrets);
   });
 });
