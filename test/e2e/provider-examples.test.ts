@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../helpers/ports.js';
 import { waitForEvent } from '../helpers/saas.js';
+import { eventually, HttpSink } from '../helpers/sinks.js';
 import { tempDir } from '../helpers/workspace.js';
 import { SANDBOX_STACKONE_KEY as STACKONE_KEY, startSandbox, type Sandbox } from '../sandbox/world.js';
 
@@ -47,6 +50,32 @@ describe('the provider and consumer examples run as they are in the sandbox (npm
       } finally {
         expect((await daemon.stop()).code).toBe(0);
       }
+    }
+  });
+
+  it('handover-page.yaml: the link in the Slack message takes the token; the CLI reaches the daemon with --server', async () => {
+    const slack = await new HttpSink().start();
+    const port = await freePort();
+    const opsToken = randomBytes(32).toString('hex');
+    secrets.push(opsToken);
+    const file = 'config/examples/handover-page.yaml';
+    const { daemon } = await startExample(file, { GLADLY_BASE_URL: gladly.url, SLACK_WEBHOOK_URL: slack.url, ROTAD_OPS_TOKEN: opsToken, ROTAD_API_PORT: String(port), ROTAD_PUBLIC_URL: `http://127.0.0.1:${port}` });
+    try {
+      await eventually(() => slack.received.length > 0, 20_000);
+      const message = JSON.stringify(slack.json()[0]);
+      const link = /<(http:\/\/127\.0\.0\.1:\d+\/handover\/[^|#]+#[^|]+)\|Open the one-time hand-over page>/.exec(message)?.[1];
+      expect(link, message).toBeDefined();
+      const [address, secret] = link!.split('#');
+      const token = gladly.createToken('api-user@acme.example').value;
+      secrets.push(token);
+      const answer = await fetch(address!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret, token }) });
+      expect(answer.status).toBe(200);
+      await completed(daemon, 'gladly-prod');
+      const status = await runCli(['status', '--server', `http://127.0.0.1:${port}`, '--json'], { ROTAD_API_TOKEN: opsToken });
+      expect(JSON.parse(status.stdout)).toMatchObject([{ policy: 'gladly-prod', phase: 'idle' }]);
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+      await slack.stop();
     }
   });
 

@@ -54,7 +54,7 @@ describe('catalogues stay in step with the code', () => {
       const config = await loadConfig(join(ROOT, file), {
         VAULT_ADDR: 'https://vault.example.com:8200', ROTAD_WEBHOOK_URL: 'https://hooks.example.com/rotad', SMTP_HOST: 'smtp.example.com',
         // The secrets the examples name by *Env keys must be set, as they would be in a deployment.
-        VAULT_TOKEN: 'x', STACKONE_API_KEY: 'x', SLACK_WEBHOOK_URL: 'x', ROTAD_WEBHOOK_SECRET: 'x', ROTAD_SMTP_PASSWORD: 'x',
+        VAULT_TOKEN: 'x', STACKONE_API_KEY: 'x', ROTAD_OPS_TOKEN: 'x', SLACK_WEBHOOK_URL: 'x', ROTAD_WEBHOOK_SECRET: 'x', ROTAD_SMTP_PASSWORD: 'x',
       });
       expect(config.policies.length, file).toBeGreaterThan(0);
     }
