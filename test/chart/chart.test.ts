@@ -37,6 +37,25 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
       policies: [{ name: 'gladly-prod', provider: { type: 'gladly', organization: 'acme', email: 'api-user@acme.example' }, schedule: { every: '90d' } }],
     },
   },
+  'the hand-over page behind an Ingress, API tokens and TLS from Secrets': {
+    envFromSecrets: ['rotad-secrets'],
+    api: { enabled: true, port: 9760, tokenSecret: 'rotad-api-tokens', tlsSecret: 'rotad-api-tls', ingress: { enabled: true, className: 'nginx', host: 'rotad.example.com', tlsSecretName: 'rotad-example-com-tls', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' } } },
+    config: {
+      version: 1,
+      daemon: {
+        stateDir: '/var/lib/rotad',
+        health: { port: 9750 },
+        api: {
+          host: '0.0.0.0', port: 9760, publicUrl: 'https://rotad.example.com',
+          tls: { cert: '/etc/rotad/api-tls/tls.crt', key: '/etc/rotad/api-tls/tls.key' },
+          tokens: [{ name: 'ops', file: '/etc/rotad/api-tokens/ops', scopes: ['read', 'rotate', 'submit', 'rollback'] }],
+        },
+      },
+      stores: { local: { type: 'file', path: '/var/lib/rotad/secrets.enc', key: { file: '/var/lib/rotad/file-store.key', generate: true } } },
+      notifiers: { log: { type: 'log' } },
+      policies: [{ name: 'gladly-prod', provider: { type: 'gladly', organization: 'acme', email: 'api-user@acme.example' }, schedule: { every: '90d' } }],
+    },
+  },
   'aws-secrets-manager with IRSA, an existing ConfigMap, no volume': {
     replicaCount: 2,
     existingConfigMap: 'rotad-config',
@@ -125,8 +144,25 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     expect(replicas.manifests.find((m) => m.kind === 'Deployment')!.spec).toMatchObject({ replicas: 3, strategy: { type: 'RollingUpdate' } });
   });
 
+  it('exposes only the hand-over page through the Ingress, and the API port through the Service', async () => {
+    const { manifests } = await template(VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!);
+    const ingress = manifests.find((m) => m.kind === 'Ingress')!;
+    expect(ingress.spec).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: ['rotad.example.com'], secretName: 'rotad-example-com-tls' }] });
+    const rules = ingress.spec!.rules as Array<{ host: string; http: { paths: Array<{ path: string; backend: unknown }> } }>;
+    expect(rules).toEqual([{ host: 'rotad.example.com', http: { paths: [{ path: '/handover/', pathType: 'Prefix', backend: { service: { name: 'rotad', port: { name: 'api' } } } }] } }]);
+    expect((manifests.find((m) => m.kind === 'Service')!.spec!.ports as unknown[])).toContainEqual({ name: 'api', port: 9760, targetPort: 'api', protocol: 'TCP' });
+    const pod = (manifests.find((m) => m.kind === 'Deployment')!.spec!.template as { spec: Record<string, any> }).spec;
+    expect(pod.containers[0].ports).toContainEqual({ name: 'api', containerPort: 9760, protocol: 'TCP' });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'api-tokens', mountPath: '/etc/rotad/api-tokens', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'api-tls', secret: { secretName: 'rotad-api-tls', defaultMode: 0o400 } });
+    // Without api.enabled there is no API port, mount or Ingress.
+    const plain = await template({});
+    expect(plain.manifests.map((m) => m.kind)).not.toContain('Ingress');
+    expect(plain.text).not.toContain('9760');
+  });
+
   it('renders a config that rotad itself accepts, and the alert rules of config/prometheus as the PrometheusRule', async () => {
-    for (const values of [{}, VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!]) {
+    for (const values of [{}, VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!, VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!]) {
       const { manifests } = await template(values);
       const dir = await tempDir('rotad-chart-');
       await writeFile(join(dir, 'rotad.yaml'), manifests.find((m) => m.kind === 'ConfigMap')!.data!['rotad.yaml']!);
@@ -146,5 +182,14 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     // The values schema embeds rotad's config schema: an unknown key fails before any pod starts.
     expect(await templateError({ config: { ...(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!.config as object), colour: 'red' } })).toMatch(/colour/);
     expect(await templateError({ replicas: 2 })).toMatch(/replicas/);
+    // The API: the chart's port and the config's listener must agree, and the links must lead to the Ingress.
+    const page = VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!;
+    const config = page.config as { daemon: { api: Record<string, unknown> } };
+    const withApi = (api: Record<string, unknown>, values: Record<string, unknown> = {}) => ({ ...page, ...values, config: { ...config, daemon: { ...config.daemon, api: { ...config.daemon.api, ...api } } } });
+    expect(await templateError({ api: { enabled: true } })).toMatch(/api\.enabled needs config\.daemon\.api/);
+    expect(await templateError({ ...page, api: { enabled: false } })).toMatch(/config\.daemon\.api is set but api\.enabled is false/);
+    expect(await templateError(withApi({ port: 9999 }))).toMatch(/config\.daemon\.api\.port \(9999\) must equal api\.port \(9760\)/);
+    expect(await templateError(withApi({ host: '127.0.0.1' }))).toMatch(/config\.daemon\.api\.host is 127\.0\.0\.1: set it to 0\.0\.0\.0/);
+    expect(await templateError(withApi({ publicUrl: 'https://elsewhere.example.com' }))).toMatch(/publicUrl \(https:\/\/elsewhere\.example\.com\) must be https:\/\/rotad\.example\.com/);
   });
 });

@@ -30,6 +30,13 @@ export function chartValuesSchema(): Record<string, unknown> {
       vaultKubernetesAuth: bool,
       persistence: object({ enabled: bool, existingClaim: text, storageClass: text, accessModes: list(text), size: text }),
       service: object({ type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] } }),
+      api: object({
+        enabled: bool,
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        tokenSecret: text,
+        tlsSecret: text,
+        ingress: object({ enabled: bool, className: text, host: text, paths: list({ type: 'string', pattern: '^/' }), tlsSecretName: text, annotations: { type: 'object', additionalProperties: text } }),
+      }),
       serviceMonitor: object({ enabled: bool, interval: text, labels: { type: 'object', additionalProperties: text } }),
       prometheusRule: object({ enabled: bool, labels: { type: 'object', additionalProperties: text } }),
       podDisruptionBudget: object({ enabled: bool, maxUnavailable: { type: ['integer', 'string'] } }),
