@@ -174,6 +174,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
         const old = runtime;
         runtime = nextRuntime;
         const watchChanged = next.daemon.watchConfigMs !== config.daemon.watchConfigMs;
+        // The API's listener, tokens and certificates are set up once, at start.
+        if (JSON.stringify(next.daemon.api) !== JSON.stringify(config.daemon.api)) logger.warn('daemon.api changed: the control API keeps its listener, tokens and certificates until the next start');
         config = next;
         logger.level = next.daemon.logLevel;
         metrics.resetPolicies();
