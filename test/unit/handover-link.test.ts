@@ -103,7 +103,7 @@ describe('hand-over links', () => {
     await runRotation(runtime, 'resume', new AbortController().signal);
     const [address2, secret2] = events.filter((e) => e.type === 'action-required').at(-1)!.handoverUrl!.split('#');
     const fresh = { id: address2!.split('/handover/')[1]!, secret: secret2!, maxTries: 2 };
-    const snapshot = await store.read({ name: 'p' });
+    const snapshot = await store.read();
     expect(() => honouredLink(runtime, snapshot, fresh, clock.now() + 7 * HOUR)).toThrow(/this link expired/);
     expect(await handOver(runtime, new Secret('right'), retry, fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
     expect(store.pending?.value.reveal()).toBe('right');
