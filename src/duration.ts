@@ -26,3 +26,8 @@ export function formatDuration(ms: number): string {
   }
   return sign + (parts.length > 0 ? parts.join(' ') : `${Math.round(Math.abs(ms))}ms`);
 }
+
+/** An instant to the second, as the CLI and the API show it: `2026-11-23T21:00:00Z`; `-` for none. */
+export function isoSeconds(ms: number | undefined): string {
+  return ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

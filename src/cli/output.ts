@@ -10,6 +10,4 @@ export const out = {
   },
 };
 
-export function iso(ms: number | undefined): string {
-  return ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { isoSeconds as iso } from '../duration.js';

@@ -1,12 +1,12 @@
 import { systemClock } from '../clock.js';
 import type { ResolvedConfig } from '../config/normalize.js';
+import { isoSeconds as iso } from '../duration.js';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import type { Runtime } from '../runtime.js';
 import { nextDue } from '../scheduler/next-run.js';
 import { waitsFor } from './waits-for.js';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 export interface PolicyStatus {
   policy: string;

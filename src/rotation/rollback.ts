@@ -1,10 +1,40 @@
-import { RotadError } from '../errors.js';
+import { RotadError, StoreConflictError } from '../errors.js';
+import { recordRetryDelay } from '../stores/state-record.js';
+import type { PolicySnapshot } from '../stores/types.js';
 import type { PolicyRuntime } from './context.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from './state.js';
 
 /** What rollback did; `message` is what the daemon will report through its notifiers. */
 export type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
+
+/** Tries to take the policy while a daemon keeps writing its state (a rotation waiting for a person looks every few seconds). */
+const TAKE_ATTEMPTS = 8;
+
+/**
+ * Reads the policy and takes it (compare-and-swap plus lease), so a daemon that starts a rotation
+ * meanwhile wins or loses cleanly. A daemon that wrote the state between the read and the take
+ * (without holding it) is read again, a few times, rather than reported: nothing was done yet.
+ */
+async function takePolicy(runtime: PolicyRuntime, now: number): Promise<{ snapshot: PolicySnapshot; ownership: Ownership }> {
+  const { store, name, ref, clock } = runtime;
+  for (let attempt = 1; ; attempt += 1) {
+    const snapshot = await store.read(ref);
+    const { state } = snapshot;
+    const held = leaseOfOther(state, runtime.owner, now);
+    if (held) {
+      throw new RotadError('ROTATION_IN_PROGRESS', `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`);
+    }
+    const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
+    try {
+      await ownership.write((s) => ({ ...s, attention: undefined }));
+      return { snapshot, ownership };
+    } catch (error) {
+      if (!(error instanceof StoreConflictError) || attempt >= TAKE_ATTEMPTS) throw error;
+      await clock.sleep(recordRetryDelay(attempt, runtime.random));
+    }
+  }
+}
 
 /** Undelivered notices kept per policy (a daemon that never runs must not let the record grow). */
 const OUTBOX_LIMIT = 10;
@@ -21,18 +51,10 @@ const BEFORE_PROMOTE = new Set(['obtain', 'verify']);
  */
 export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Promise<RollbackOutcome> {
   const { store, name, ref, clock } = runtime;
-  const snapshot = await store.read(ref);
-  const { state } = snapshot;
   const signal = new AbortController().signal;
   const now = clock.now();
-
-  const held = leaseOfOther(state, runtime.owner, now);
-  if (held) {
-    throw new RotadError('ROTATION_IN_PROGRESS', `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`);
-  }
-  // Take the policy (compare-and-swap plus lease), so a daemon that starts a rotation meanwhile wins or loses cleanly.
-  const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
-  await ownership.write((s) => ({ ...s, attention: undefined }));
+  const { snapshot, ownership } = await takePolicy(runtime, now);
+  const { state } = snapshot;
   // The rollback and the notice of it are one write: the daemon delivers the notice (notifiers,
   // audit trail, its log), so it reaches the same places as every other event, once.
   const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, message: string, release = true): Promise<PolicyState> =>

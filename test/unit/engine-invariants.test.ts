@@ -146,6 +146,24 @@ describe('rollback', () => {
     expect(store.state.history.at(-1)?.outcome).toBe('rolled-back');
   });
 
+  it('is not refused when a daemon writes the state between its read and its take (a rotation waiting for a person looks every few seconds)', async () => {
+    const { runtime, store, old, clock } = await rotatedOnce({ capabilities: { revokeByApi: false } });
+    await run(runtime);
+    clock.time += 60_000;
+    await run(runtime, 'resume');
+    // Two writes of "another daemon" land right after each of rollback's first two reads.
+    let interleaved = 2;
+    const read = store.read.bind(store);
+    store.read = async () => {
+      const snapshot = await read();
+      if (interleaved-- > 0) await store.writeState({ name: 'p' }, { ...store.state, alertsSent: [...store.state.alertsSent] }, String(store.revision));
+      return snapshot;
+    };
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
+    expect(store.current?.value.reveal()).toBe(old);
+    expect(clock.sleeps).toHaveLength(2);
+  });
+
   it('refuses when the previous credential was already revoked', async () => {
     const { runtime, clock } = await rotatedOnce();
     await run(runtime);
