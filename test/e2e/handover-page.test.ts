@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCall, writeApiConfig, type ApiSetup } from '../helpers/api.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, launchChromiumProfile } from '../helpers/browser.js';
 import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { ROOT } from '../helpers/paths.js';
 import { admin } from '../helpers/saas.js';
@@ -35,17 +36,21 @@ async function handOver(page: Page, token: string): Promise<{ kind: string; text
 describe('the one-time hand-over page, in headless Chromium against the daemon', () => {
   const gladly = new GladlyServer('acme');
   const inbox = new HttpSink();
-  let browser: Browser;
+  let browser: BrowserContext;
+  let profile: string;
   let setup: ApiSetup;
   let daemon: DaemonProcess;
   let dir: string;
   const secrets: string[] = [ENV.INBOX_SECRET];
+  /** Tokens handed over through the page: never in the browser's profile on disk. */
+  const handedOver: string[] = [];
 
   beforeAll(async () => {
     await gladly.start();
     gladly.addUser(EMAIL);
     await inbox.start();
-    browser = await launchChromium();
+    profile = await tempDir('rotad-chromium-');
+    browser = await launchChromiumProfile(profile);
     dir = await tempDir();
     setup = await writeApiConfig(dir, { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, api: 'handoverTries: 3' });
     secrets.push(...setup.secrets);
@@ -53,6 +58,13 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
   });
   afterAll(async () => {
     await browser?.close();
+    // The browser's history database, caches and session files hold no token that went through the page.
+    const files = (await readdir(profile, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+    expect(files.some((f) => f.name === 'History')).toBe(true);
+    for (const file of files) {
+      const bytes = await readFile(join(file.parentPath, file.name));
+      for (const token of handedOver) expect(bytes.includes(token), `${file.name} holds a token`).toBe(false);
+    }
     expect((await daemon.stop()).code).toBe(0);
     await gladly.stop();
     await inbox.stop();
@@ -95,6 +107,7 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
 
     const token = (await admin(gladly.url, 'POST', `/users/${EMAIL}/tokens`)).token as string;
     secrets.push(token);
+    handedOver.push('f'.repeat(40), token);
     const accepted = await handOver(page, token);
     expect(accepted.kind).toBe('accepted');
     expect(accepted.text).toContain('the token was accepted');
