@@ -40,7 +40,8 @@ COPY config/consumers /etc/rotad/consumers
 RUN mkdir -p /var/lib/rotad && chown node:node /var/lib/rotad && chmod 0700 /var/lib/rotad
 USER node
 VOLUME ["/var/lib/rotad"]
-EXPOSE 9750
+# 9750: /healthz, /readyz, /metrics. 9760: the control API and hand-over page, when daemon.api is set.
+EXPOSE 9750 9760
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9750/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node is started directly (not through npm), so signals reach it.
