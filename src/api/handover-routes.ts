@@ -44,8 +44,8 @@ export function registerHandoverRoutes(app: FastifyInstance, api: ResolvedApi, c
       const snapshot = await policy.store.read(policy.ref);
       const link = openLink(policy, snapshot, id, Date.now());
       const ctx = { policy: policy.name, rotationId: snapshot.state.rotationId ?? '', logger: silentLogger(), clock: policy.clock, signal: new AbortController().signal };
-      const request_ = policy.provider.assisted!.createRequest(ctx, snapshot.current);
-      return reply.send(requestPage({ linkId: id, policy: policy.name, request: request_, deadline: snapshot.state.assist!.deadline, expiresAt: link.expiresAt }));
+      const personRequest = policy.provider.assisted!.createRequest(ctx, snapshot.current);
+      return reply.send(requestPage({ linkId: id, policy: policy.name, request: personRequest, deadline: snapshot.state.assist!.deadline, expiresAt: link.expiresAt }));
     } catch (error) {
       const { code, message } = describeError(error);
       return reply.code(httpStatusOf(code)).send(refusedPage(code === 'HANDOVER_LINK_INVALID' ? message : 'rotad cannot show this request right now (its store could not be read); try again in a minute.'));

@@ -38,7 +38,7 @@ export function describeRequest(policy: string, request: PersonRequest, action: 
   ];
   if (request.warning) lines.push(`Warning: ${request.warning}`);
   const handOver = linked
-    ? `Then hand it over on the one-time page of the link in this message, or with rotad submit ${policy}`
+    ? `Then hand it over on the one-time page linked with this request (in Slack, e-mail and webhook messages), or with rotad submit ${policy}`
     : `Then hand it over: rotad submit ${policy}`;
   lines.push(action === 'create'
     ? `${handOver}  (paste the token; it is never echoed). A wrong token is refused with the reason and the request stays open.`

@@ -84,6 +84,12 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
     expect(extra.status).toBe(400);
     expect(String(extra.body.message)).toContain('unknown field(s) tokne');
     expect(JSON.stringify(extra.body)).not.toContain('secret-typo-value');
+    // POSTs to one hand-over link are limited (10 a minute) below the per-client limit.
+    const link = '/handover/gladly-prod.AAAAAAAAAAAAAAAA';
+    const posts = [];
+    for (let i = 0; i < 12; i += 1) posts.push(await apiCall(base, 'POST', link, { body: JSON.stringify({ secret: 's', token: 't' }) }));
+    expect(posts.slice(0, 10).map((p) => p.status)).toEqual(Array(10).fill(410));
+    expect(posts.slice(10).map((p) => p.body.code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
     const unknown = await apiCall(base, 'GET', '/v1/policies/nope', { token: tokens.reader });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('POLICY_NOT_FOUND');
@@ -212,6 +218,9 @@ describe('control API under a burst of wrong tokens', () => {
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]!.body.code).toBe('RATE_LIMITED');
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // A forged X-Forwarded-For does not make another client (no proxy is trusted by default).
+    const forged = await fetch(`${base}/v1/policies`, { headers: { authorization: 'Bearer wrong-token-0123456789abcdef', 'x-forwarded-for': '10.9.9.9' } });
+    expect(forged.status).toBe(429);
     // The daemon goes on with its work meanwhile.
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'heartbeat', 20_000, before);
   });
