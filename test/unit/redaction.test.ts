@@ -47,6 +47,22 @@ describe('secrets never reach a log line', () => {
     expect(lines[0]).not.toMatch(/never-registered/);
   });
 
+  it('with a fleet of known values (10,000), removes each of them, raw and escaped, next to each other', () => {
+    const values = Array.from({ length: 10_000 }, (_, i) => `fleet-secret-${i}-${'x'.repeat(i % 7)}"q`);
+    for (const value of values) registerSecretValue(value);
+    const line = JSON.stringify({ a: values[0], b: values[9_999], text: `${values[5_000]}${values[5_001]} and ${values[42]}` });
+    const scrubbed = scrub(line);
+    for (const value of [values[0]!, values[9_999]!, values[5_000]!, values[5_001]!, values[42]!]) {
+      expect(scrubbed).not.toContain(value);
+      expect(scrubbed).not.toContain(JSON.stringify(value).slice(1, -1));
+    }
+    expect(scrubbed).toBe(JSON.stringify({ a: '[REDACTED]', b: '[REDACTED]', text: '[REDACTED][REDACTED] and [REDACTED]' }));
+    // A value pushed out of the bounded set is no longer looked for; the newest ones still are.
+    for (let i = 0; i < 10_000; i += 1) registerSecretValue(`later-secret-${i}`);
+    expect(scrub(`x ${values[0]!} y`)).toContain('fleet-secret-0-');
+    expect(scrub('x later-secret-9999 y')).toBe('x [REDACTED] y');
+  });
+
   it('scrub() leaves text without secrets alone', () => {
     expect(scrub('rotation 2026 completed')).toBe('rotation 2026 completed');
   });
