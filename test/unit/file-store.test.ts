@@ -24,6 +24,44 @@ function open(dir: string, key: FileStoreOptions['key'] = { file: 'store.key', g
 
 const credential = (value: string, rotationId: string) => ({ value: new Secret(value), rotationId, createdAt: 1 });
 
+describe('file store: reads from memory while the file is unchanged', () => {
+  it('sees every write of another process (a CLI command beside the daemon), and hands out copies', async () => {
+    const dir = await tempDir();
+    const daemon = open(dir);
+    const cli = open(dir);
+    await daemon.stagePending({ name: 'p' }, credential('first-cached-value', 'r1'));
+    await daemon.promote({ name: 'p' }, 'r1');
+    const before = await daemon.read({ name: 'p' });
+    // Another instance (its own memory) writes: the daemon's next read shows it.
+    await cli.writeState({ name: 'p' }, { ...before.state, requestedAt: 42 }, before.revision);
+    const after = await daemon.read({ name: 'p' });
+    expect(after.state.requestedAt).toBe(42);
+    expect(after.revision).not.toBe(before.revision);
+    // What a read returns can be changed by the caller without changing the store's memory.
+    after.state.history.push({ rotationId: 'x', outcome: 'succeeded', at: 1 });
+    (after.state as { phase: string }).phase = 'verify';
+    const again = await daemon.read({ name: 'p' });
+    expect(again.state.phase).toBe('idle');
+    expect(again.state.history).toEqual([]);
+    expect(again.current?.value.reveal()).toBe('first-cached-value');
+  });
+
+  it('notices a file changed behind its back: restored from a backup, or damaged', async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    await store.stagePending({ name: 'p' }, credential('value-before-backup', 'r1'));
+    const backup = await readFile(join(dir, 'secrets.enc'), 'utf8');
+    await store.promote({ name: 'p' }, 'r1');
+    expect((await store.read({ name: 'p' })).current?.rotationId).toBe('r1');
+    await writeFile(join(dir, 'secrets.enc'), backup);
+    const restored = await store.read({ name: 'p' });
+    expect(restored.current).toBeUndefined();
+    expect(restored.pending?.rotationId).toBe('r1');
+    await writeFile(join(dir, 'secrets.enc'), backup.replace(/"data":"(.)/, (_, c: string) => `"data":"${c === 'A' ? 'B' : 'A'}`));
+    await expect(store.read({ name: 'p' })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+  });
+});
+
 describe('file store', () => {
   it('encrypts at rest, writes 0600 files, and round-trips stage → promote → rollback', async () => {
     const dir = await tempDir();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, open as openFile, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { access, mkdir, open as openFile, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
@@ -66,6 +66,23 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
     : { kind: 'env', name: options.key.env ?? '' };
   let key: Buffer | undefined;
   let leftovers: Promise<void> | undefined;
+  /**
+   * The document as last read or written by this process, with the identity of the file it came
+   * from. Every writer replaces the file by rename, so an unchanged identity (inode, size, times to
+   * the nanosecond) means unchanged content: a read costs one stat, not a decrypt and a parse of
+   * every policy. Never changed in place: a write builds a new document.
+   */
+  let cached: { identity: string; document: StoreDocument } | undefined;
+
+  async function fileIdentity(): Promise<string | undefined> {
+    try {
+      const info = await stat(path, { bigint: true });
+      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw unreachable(path, error);
+    }
+  }
 
   async function getKey(): Promise<Buffer> {
     key ??= await loadKey(keySource, await exists(path));
@@ -73,6 +90,16 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
   }
 
   async function readDocument(): Promise<StoreDocument> {
+    const identity = await fileIdentity();
+    if (identity === undefined) return { policies: {} };
+    if (cached?.identity === identity) return cached.document;
+    const document = await parseDocument();
+    // Kept only if the file did not change while it was read.
+    if ((await fileIdentity()) === identity) cached = { identity, document };
+    return document;
+  }
+
+  async function parseDocument(): Promise<StoreDocument> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -104,14 +131,17 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       await leftovers;
       const document = await readDocument();
       const entry = document.policies[policy] ?? EMPTY_ENTRY;
-      const changed = change(entry);
-      if (changed === undefined) return entry;
-      const next = changed;
-      document.policies[policy] = next;
-      const sealed = seal(JSON.stringify(document), await getKey());
+      const next = change(entry);
+      if (next === undefined) return entry;
+      const written: StoreDocument = { policies: { ...document.policies, [policy]: next } };
+      const sealed = seal(JSON.stringify(written), await getKey());
+      cached = undefined;
       await writeAtomically(path, JSON.stringify(sealed)).catch((error: unknown) => {
         throw unreachable(path, error);
       });
+      // Under the lock nobody else writes: the file now holds exactly this document.
+      const identity = await fileIdentity();
+      if (identity !== undefined) cached = { identity, document: written };
       return next;
     });
   }
@@ -125,7 +155,8 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
         current: credentialFromJson(entry.current),
         previous: credentialFromJson(entry.previous),
         pending: credentialFromJson(entry.pending),
-        state: entry.state,
+        // A copy: the cached document must not change when a caller changes what it was given.
+        state: structuredClone(entry.state),
         revision: String(entry.revision),
       };
     },
@@ -193,6 +224,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
 
     async close() {
       key = undefined;
+      cached = undefined;
     },
   };
 }
