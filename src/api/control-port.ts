@@ -7,8 +7,8 @@ import type { Runtime } from '../runtime.js';
 export interface ControlPort {
   config(): ResolvedConfig;
   runtime(): Runtime;
-  /** The daemon looks at every policy now: requests, handed-over tokens and rollback notices are served. */
-  wake(): void;
+  /** The daemon looks at every policy now, `first` before the others: requests, handed-over tokens and rollback notices are served. */
+  wake(first?: readonly string[]): void;
   audit: AuditTrail;
   logger: Logger;
 }

@@ -54,7 +54,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     const policy = policyNamed(request);
     await requestRotations(control.config(), [policy], true, Date.now());
     control.audit.record({ policy: policy.name, phase: 'request', outcome: 'requested', actor: `api:${caller.name}` });
-    control.wake();
+    control.wake([policy.name]);
     return { policy: policy.name, requested: true };
   });
 
@@ -67,7 +67,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     const actor = `api:${caller.name}`;
     control.audit.record({ rotationId: outcome.rotationId, policy: policy.name, phase: 'obtain', outcome: outcome.accepted ? 'handed-over' : 'refused', actor, code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED' });
     if (!outcome.accepted) return reply.code(422).send({ code: 'SUBMISSION_REFUSED', message: outcome.reason, rotationId: outcome.rotationId });
-    control.wake();
+    control.wake([policy.name]);
     return { policy: policy.name, accepted: true, rotationId: outcome.rotationId };
   });
 
@@ -77,7 +77,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     const policy = policyNamed(request);
     // A holder of its own: a rotation this daemon is working on is refused like one of another daemon.
     const outcome = await rollbackPolicy({ ...policy, owner: newLeaseOwner('api') }, `api:${caller.name}`);
-    control.wake();
+    control.wake([policy.name]);
     return { policy: policy.name, ...outcome };
   });
 }

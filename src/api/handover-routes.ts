@@ -62,7 +62,7 @@ export function registerHandoverRoutes(app: FastifyInstance, api: ResolvedApi, c
     control.audit.record({ rotationId: outcome.rotationId, policy: policy.name, phase: 'obtain', outcome: outcome.accepted ? 'handed-over' : 'refused', actor: 'handover-link', code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED' });
     if (outcome.accepted) {
       policy.logger.info({ rotation: outcome.rotationId, via: 'handover-link' }, 'Token handed over and staged');
-      control.wake();
+      control.wake([policy.name]);
       return { accepted: true, rotationId: outcome.rotationId, message: `Thank you: the token was accepted (the provider confirmed it) and staged for rotation ${outcome.rotationId}. rotad now promotes it, hands it to the systems that use it, and then deals with the old token; nothing more is needed from you unless you are asked again.` };
     }
     policy.logger.warn({ rotation: outcome.rotationId, reason: outcome.reason, via: 'handover-link', triesLeft: outcome.triesLeft }, 'Handed-over token refused');

@@ -129,7 +129,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   if (config.daemon.api) {
     const { host, port } = config.daemon.api;
     try {
-      const started = await startApiServer(config.daemon.api, { config: () => config, runtime: () => scheduler.runtime, wake: () => void scheduler.wake(), audit, logger });
+      const started = await startApiServer(config.daemon.api, { config: () => config, runtime: () => scheduler.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
       api = started;
       undo.push(() => started.close());
       logger.info({ port: started.port, tls: config.daemon.api.tls !== undefined, tokens: config.daemon.api.tokens.map((t) => t.name), handoverLinks: config.daemon.api.publicUrl !== undefined }, 'Control API listening');

@@ -71,6 +71,10 @@ export class Scheduler {
   #again = false;
   #stopped = false;
   #lookAtWaiting = false;
+  /** Policies the next pass looks at first (signalled, or requested through the API): they start without waiting for the rest. */
+  readonly #first = new Set<string>();
+  /** Each runtime's policies by name (a pass looks each one up). */
+  readonly #configs = new WeakMap<Runtime, Map<string, ResolvedPolicy>>();
 
   constructor(runtime: Runtime, options: SchedulerOptions) {
     this.#runtime = runtime;
@@ -101,7 +105,7 @@ export class Scheduler {
       if (!this.#running.has(name)) this.#signalled.set(name, this.#options.clock.now());
     }
     this.#lookAtWaiting = true;
-    void this.wake();
+    void this.wake(names);
     return names;
   }
 
@@ -111,9 +115,10 @@ export class Scheduler {
     void this.wake();
   }
 
-  /** Looks at every policy now. Concurrent calls coalesce into one more pass. */
-  async wake(): Promise<void> {
+  /** Looks at every policy now, `first` before the others. Concurrent calls coalesce into one more pass. */
+  async wake(first: readonly string[] = []): Promise<void> {
     if (this.#stopped) return;
+    for (const name of first) this.#first.add(name);
     if (this.#ticking) {
       this.#again = true;
       return;
@@ -135,7 +140,13 @@ export class Scheduler {
     let earliest = clock.now() + MAX_SLEEP_MS;
     const lookAtWaiting = this.#lookAtWaiting;
     this.#lookAtWaiting = false;
-    for (const [name, policy] of this.#runtime.policies) {
+    const policies = this.#runtime.policies;
+    const configs = this.#configsOf(this.#runtime);
+    const first = [...this.#first].filter((name) => policies.has(name));
+    this.#first.clear();
+    const order = first.length === 0 ? policies.keys() : new Set([...first, ...policies.keys()]);
+    for (const name of order) {
+      const policy = policies.get(name)!;
       if (this.#running.has(name)) continue;
       const wait = this.#errors.backingOffUntil(name, clock.now()) ?? this.#notBefore.get(name);
       if (wait !== undefined && wait > clock.now()) {
@@ -143,7 +154,7 @@ export class Scheduler {
         continue;
       }
       this.#notBefore.delete(name);
-      const config = this.#runtime.config.policies.find((p) => p.name === name);
+      const config = configs.get(name);
       if (!config) continue;
       let look: Look;
       try {
@@ -162,6 +173,15 @@ export class Scheduler {
       this.#launch(name, look.launch.trigger, look.launch.basis);
     }
     if (!this.#stopped) this.#timer = this.#timers.set(() => void this.wake(), Math.max(0, earliest - clock.now()));
+  }
+
+  #configsOf(runtime: Runtime): Map<string, ResolvedPolicy> {
+    let configs = this.#configs.get(runtime);
+    if (!configs) {
+      configs = new Map(runtime.config.policies.map((p) => [p.name, p]));
+      this.#configs.set(runtime, configs);
+    }
+    return configs;
   }
 
   /** Reads one policy, exports its metrics, sends due alerts, and decides whether it runs now. */

@@ -5,6 +5,7 @@ import type { Consumer } from '../../src/consumers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Runtime } from '../../src/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { Secret } from '../../src/secret.js';
 import { MemoryStore, policyRuntime, recordingProvider, FakeClock, type Call } from '../helpers/engine-doubles.js';
 
 /** A consumer that takes `ms` and records how many updates ran at the same time. */
@@ -79,5 +80,41 @@ describe('scheduler', () => {
     expect(outcomes.every((o) => o.endsWith(':completed'))).toBe(true);
     for (const name of ['a', 'b']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(3);
     for (const name of ['c', 'd', 'e']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(2);
+  });
+});
+
+describe('scheduler: a signal or a request does not wait for a pass over every policy', () => {
+  it('looks at the signalled policy first, then the others', async () => {
+    const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+    const names = Array.from({ length: 50 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    const runtime = runtimeOf(names, gauge, false);
+    const signalled = 'p49';
+    (runtime.config.policies.find((p) => p.name === signalled) as { rotateOnSignal: boolean }).rotateOnSignal = true;
+    const reads: string[] = [];
+    for (const [name, policy] of runtime.policies) {
+      const store = policy.store as MemoryStore;
+      // Rotated a minute ago: nothing is due.
+      store.current = { value: new Secret(`seed-value-${name}`), rotationId: `seed-${name}`, createdAt: Date.now() - 60_000 };
+      store.state = { ...store.state, lastRotatedAt: Date.now() - 60_000, lastRotationId: `seed-${name}` };
+      const read = store.read.bind(store);
+      store.read = async () => { reads.push(name); return read(); };
+    }
+    const outcomes: string[] = [];
+    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    scheduler.start();
+    const until = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    await until(() => names.every((n) => reads.includes(n)));
+    expect(reads.slice(0, 50)).toEqual(names);
+    reads.length = 0;
+    expect(scheduler.signalRotation()).toEqual([signalled]);
+    await until(() => outcomes.includes(`${signalled}:completed`));
+    expect(reads[0]).toBe(signalled);
+    // The rest are looked at in the same pass (the rotation's own reads of p49 come in between).
+    await until(() => names.every((n) => reads.includes(n)));
+    expect(names.filter((n) => !reads.includes(n))).toEqual([]);
+    await scheduler.stop(1000);
   });
 });
