@@ -38,9 +38,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface RotadErrorOptions {
   /** Whether repeating the same step later may succeed. Default: false. */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   /** Milliseconds the remote side asked us to wait (Retry-After), if it said. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** The underlying error; its message must already be free of secrets. */
   cause?: unknown;
 }

@@ -11,9 +11,9 @@ export interface DeliveryOptions {
   clock: Clock;
   logger: Logger;
   /** Attempts per event. Default: 6 (about 1 minute of backoff). */
-  attempts?: number;
+  attempts?: number | undefined;
   /** Called after each event with the outcome, for metrics. */
-  onOutcome?: (notifier: string, outcome: 'delivered' | 'failed' | 'dropped') => void;
+  onOutcome?: ((notifier: string, outcome: 'delivered' | 'failed' | 'dropped') => void) | undefined;
 }
 
 const MAX_QUEUED = 500;

@@ -22,9 +22,9 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs:
 export interface RetryHooks {
   clock: Clock;
   signal: AbortSignal;
-  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  onRetry?: ((error: unknown, attempt: number, delayMs: number) => void) | undefined;
   /** Source of the jitter; default Math.random (the simulation passes a seeded one). */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /** Runs `work`, retrying errors marked retryable; the last error is thrown after `attempts`. */

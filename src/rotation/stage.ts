@@ -18,7 +18,7 @@ function providerContext(ctx: StepContext): ProviderContext {
  * A credential whose revoke has begun is never staged again (the revoke may have landed).
  */
 export async function stage(ctx: StepContext, fresh: NewCredential | StoredCredential): Promise<StoredCredential> {
-  const { store, provider, clock, ref } = ctx.runtime;
+  const { store, clock, ref } = ctx.runtime;
   const credential: StoredCredential = 'rotationId' in fresh ? fresh : { ...fresh, rotationId: ctx.rotationId, createdAt: clock.now() };
   ctx.unstaged.credential = credential;
   try {

@@ -1,5 +1,5 @@
 import { RotadError } from '../errors.js';
-import type { NewCredential, ProviderContext } from '../providers/types.js';
+import type { ProviderContext } from '../providers/types.js';
 import { askPerson } from './ask-person.js';
 import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';

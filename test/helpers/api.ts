@@ -74,11 +74,11 @@ policies:
 }
 
 /** One request to the API, answered as { status, headers, body (parsed JSON or text) }. */
-export async function apiCall(base: string, method: string, path: string, options: { token?: string; body?: string; contentType?: string } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+export async function apiCall(base: string, method: string, path: string, options: { token?: string | undefined; body?: string | undefined; contentType?: string | undefined } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const response = await fetch(`${base}${path}`, { method, headers, body: options.body });
+  const response = await fetch(`${base}${path}`, { method, headers, body: options.body ?? null });
   const text = await response.text();
   let body: Record<string, unknown>;
   try {

@@ -26,9 +26,9 @@ export type Call = { op: string; value?: string };
 /** An in-memory store with the file store's semantics, and a switch to make staging fail. */
 export class MemoryStore implements Store {
   readonly capabilities = { rollback: true };
-  current?: StoredCredential;
-  previous?: StoredCredential;
-  pending?: StoredCredential;
+  current?: StoredCredential | undefined;
+  previous?: StoredCredential | undefined;
+  pending?: StoredCredential | undefined;
   state: PolicyState = IDLE_STATE;
   revision = 0;
   failStaging = false;

@@ -28,7 +28,7 @@ ${policies}
 
 /** The person's side of the test servers' admin routes. */
 export async function admin(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}/_admin${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${base}/_admin${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
   if (!response.ok) throw new Error(`admin ${method} ${path}: ${response.status}`);
   return response.status === 204 ? {} : (await response.json()) as Record<string, unknown>;
 }

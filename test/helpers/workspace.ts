@@ -25,7 +25,7 @@ export interface TestPolicy {
   consumerEnv?: Record<string, string>;
   grace?: string;
   every?: string;
-  secret?: { path?: string; field?: string };
+  secret?: { path?: string; field?: string } | undefined;
 }
 
 /** A config on the file store (key from a file, generated) or on `store` (options as for openStore), health off, fast retries. */

@@ -12,7 +12,7 @@ async function admin(base: string, method: string, path: string, body?: unknown)
   const response = await fetch(`${base}/_admin/${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${method} ${path}: the sandbox answered ${response.status}`);
   return response.status === 204 ? undefined : response.json();

@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/workspace.js';
 const servers = () => inject('servers').vault;
 async function root(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
   const { address, rootToken } = servers();
-  const response = await fetch(`${address}/v1/${path}`, { method, headers: { 'x-vault-token': rootToken }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${address}/v1/${path}`, { method, headers: { 'x-vault-token': rootToken }, body: body === undefined ? null : JSON.stringify(body) });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.status === 204 ? {} : ((await response.json()) as Record<string, any>);
 }
@@ -129,7 +129,7 @@ describe('vault store on a real OpenBao', () => {
 describe('vault store: Kubernetes auth on a real OpenBao', () => {
   it('logs in with the service-account token through a TokenReview API, and rotates', async () => {
     const { createServer } = await import('node:http');
-    const reviews: Array<{ authorization?: string; token?: string }> = [];
+    const reviews: Array<{ authorization?: string | undefined; token?: string | undefined }> = [];
     // Plays the one Kubernetes endpoint OpenBao calls: TokenReview, for the service account platform/rotad.
     const kubernetes = createServer((request, response) => {
       let body = '';

@@ -98,7 +98,7 @@ describe('exec consumer', () => {
 });
 
 describe('http consumer (a real local server)', () => {
-  const received: Array<{ method?: string; url?: string; headers: IncomingMessage['headers']; body: string }> = [];
+  const received: Array<{ method?: string | undefined; url?: string | undefined; headers: IncomingMessage['headers']; body: string }> = [];
   let answer = { status: 204, headers: {} as Record<string, string>, delayMs: 0 };
   const server = createServer((request, response) => {
     let body = '';

@@ -39,7 +39,7 @@ function createHttpConsumer(options: HttpConsumerOptions): Consumer {
         response = await fetch(options.url, {
           method: options.method,
           headers: { 'content-type': 'application/json', ...options.headers },
-          body: options.method === 'GET' ? undefined : JSON.stringify(body),
+          ...(options.method === 'GET' ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {

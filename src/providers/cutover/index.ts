@@ -113,9 +113,10 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
       if (old.id === undefined || current === undefined) return 'ask-person';
       const req = request('DELETE', `${tokensPath}/${encodeURIComponent(old.id)}`, current.value);
       const response = await send(target, req);
-      if (response.status === 404) return; // already gone
+      if (response.status === 404) return undefined; // already gone
       if (response.status < 200 || response.status > 299) throw failure(target, req, response);
       ctx.logger.info({ credentialId: old.id }, 'Old Cutover token deleted');
+      return undefined;
     },
     isRejected: (_ctx, credential) => isRefused(target, request('GET', tokensPath, credential.value), [401]),
   };

@@ -39,7 +39,7 @@ export interface Request {
 export interface Reply {
   status: number;
   body?: unknown;
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Which credential made the call (its id), for the call log. */
   as?: string | undefined;
 }
