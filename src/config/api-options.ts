@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvName } from './env-name.js';
+import { EnvName } from '../env-name.js';
 
 /** What an API token may do: read status, request rotations, hand tokens over, roll back. */
 export const API_SCOPES = ['read', 'rotate', 'submit', 'rollback'] as const;

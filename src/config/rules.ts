@@ -1,4 +1,4 @@
-import { parseAskWindow } from '../scheduler/ask-window.js';
+import { parseAskWindow } from '../ask-window.js';
 import { cronProblem, isValidTimezone } from '../scheduler/schedule.js';
 import type { Problem } from './issues.js';
 import type { RotadConfig } from './schema.js';

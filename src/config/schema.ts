@@ -3,7 +3,7 @@ import { consumerRegistry } from '../consumers/registry.js';
 import { notifierRegistry } from '../notifiers/registry.js';
 import { providerRegistry } from '../providers/registry.js';
 import { storeRegistry } from '../stores/registry.js';
-import { DurationText } from './duration-text.js';
+import { DurationText } from '../duration-text.js';
 import { ApiOptions } from './api-options.js';
 
 /** Names of policies, stores and notifiers: safe in paths, labels and store keys. */

@@ -1,14 +1,12 @@
 import type { CredentialFact } from '../stores/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
-import type { z } from 'zod';
-import type { ProviderOptions } from '../config/schema.js';
 import type { Store, StoredCredential } from '../stores/types.js';
 
 /** Other parts of the same config a consumer may use: another policy's credential, another store. */
 export interface Peers {
   /** The current credential of another policy, with its provider options (e.g. a Gladly API token to call Gladly with). */
-  policy(name: string): Promise<{ credential: StoredCredential | undefined; provider: z.infer<typeof ProviderOptions> }>;
+  policy(name: string): Promise<{ credential: StoredCredential | undefined; provider: { type: string } }>;
   /** A store defined under `stores:`. */
   store(name: string): Store;
 }

@@ -4,7 +4,7 @@ import { silentLogger } from '../observability/logger.js';
 import { refuse } from '../providers/submission.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { withRetry, type RetryPolicy } from '../rotation/retry.js';
-import type { HandoverLink, PolicyState } from '../rotation/state.js';
+import type { HandoverLink, PolicyState } from '../policy-state.js';
 import type { Secret } from '../secret.js';
 import type { PolicySnapshot as Snapshot } from '../stores/types.js';
 import { recordRequest, updateState } from './update-state.js';

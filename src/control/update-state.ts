@@ -1,6 +1,6 @@
 import { isRetryable, StoreConflictError } from '../errors.js';
 import type { PolicyRuntime } from '../rotation/context.js';
-import type { PolicyState } from '../rotation/state.js';
+import type { PolicyState } from '../policy-state.js';
 import { recordRetryDelay } from '../stores/state-record.js';
 
 /** A running rotation writes its state about once per step; this many tries (about 10 s in all) get between its writes. */

@@ -1,4 +1,4 @@
-import { PHASES } from '../rotation/state.js';
+import { PHASES } from '../policy-state.js';
 import type { FaultHook } from '../rotation/context.js';
 
 /**

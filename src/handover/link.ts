@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { HandoverLink } from '../rotation/state.js';
+import type { HandoverLink } from '../policy-state.js';
 import { registerSecretValue } from '../secret.js';
 
 /** Links of one request that stay valid at once: the request's and its latest reminders'. */

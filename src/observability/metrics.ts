@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PHASES } from '../rotation/state.js';
+import { PHASES } from '../policy-state.js';
 import { BUILD_INFO } from '../version.js';
 
 /** Every metric rotad exports, by name (the alerting rules in config/prometheus are checked against this). */

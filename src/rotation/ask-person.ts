@@ -1,8 +1,8 @@
 import { formatDuration } from '../duration.js';
 import type { PersonRequest } from '../providers/types.js';
 import type { StepContext } from './context.js';
-import type { Assist } from './state.js';
-import { nextAskTime, type AskWindow } from '../scheduler/ask-window.js';
+import type { Assist } from '../policy-state.js';
+import { nextAskTime, type AskWindow } from '../ask-window.js';
 import { LINKS_KEPT, mintLink, type MintedLink } from '../handover/link.js';
 
 /**

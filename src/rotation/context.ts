@@ -7,7 +7,7 @@ import type { PolicyRef, Store, StoredCredential } from '../stores/types.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { AssistTiming } from './ask-person.js';
 import type { RetryPolicy } from './retry.js';
-import type { Phase, PolicyState } from './state.js';
+import type { Phase, PolicyState } from '../policy-state.js';
 
 /** A consumer with the stable key under which its confirmation is recorded. */
 export interface KeyedConsumer {

@@ -7,7 +7,7 @@ import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
 import { revokeUnstaged } from './stage.js';
-import { ROTATION_ENDED, type PolicyState, type Trigger } from './state.js';
+import { ROTATION_ENDED, type PolicyState, type Trigger } from '../policy-state.js';
 import { STEPS } from './steps.js';
 
 /** Who a rotation acts for, in the audit trail. */

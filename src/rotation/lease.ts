@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import { RotadError, StoreConflictError } from '../errors.js';
 import type { PolicyRef, Store } from '../stores/types.js';
-import type { Lease, PolicyState } from './state.js';
+import type { Lease, PolicyState } from '../policy-state.js';
 
 /**
  * A holder name for this process: unique per start (a restarted daemon, or one in a container that

@@ -3,7 +3,7 @@ import { recordRetryDelay } from '../stores/state-record.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import type { PolicyRuntime } from './context.js';
 import { leaseOfOther, Ownership } from './lease.js';
-import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from './state.js';
+import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from '../policy-state.js';
 
 /** What rollback did; `message` is what the daemon will report through its notifiers. */
 export type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };

@@ -4,7 +4,7 @@ import { askPerson } from './ask-person.js';
 import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
-import { appendHistory, ROTATION_ENDED, type Phase } from './state.js';
+import { appendHistory, ROTATION_ENDED, type Phase } from '../policy-state.js';
 
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
 export interface Step {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PolicyState } from '../rotation/state.js';
+import type { PolicyState } from '../policy-state.js';
 import { slotAfter, type Schedule } from './schedule.js';
 
 /** How long before a provider-reported expiry to rotate: a span, or a share of the credential's lifetime. */

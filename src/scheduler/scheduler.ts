@@ -14,7 +14,7 @@ import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import type { Logger } from '../observability/logger.js';
 import { runRotation, type RunOutcome } from '../rotation/engine.js';
-import type { Trigger } from '../rotation/state.js';
+import type { Trigger } from '../policy-state.js';
 import type { Runtime } from '../runtime.js';
 import type { Clock } from '../clock.js';
 import { nextDue, type DueReason } from './next-run.js';

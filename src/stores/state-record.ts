@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { StoreConflictError } from '../errors.js';
-import type { PolicyState } from '../rotation/state.js';
+import type { PolicyState } from '../policy-state.js';
 
 /**
  * Shared by the stores that keep rotad's bookkeeping in a record of their own (vault,

@@ -1,5 +1,5 @@
 import type { Secret } from '../secret.js';
-import type { PolicyState } from '../rotation/state.js';
+import type { PolicyState } from '../policy-state.js';
 
 /** Which policy, and where in the store its secret lives (the policy's `secret:` block). */
 export interface PolicyRef {

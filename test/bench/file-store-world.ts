@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seal } from '../../src/stores/file/cipher.js';
 import type { StoreDocument } from '../../src/stores/file/document.js';
-import { IDLE_STATE } from '../../src/rotation/state.js';
+import { IDLE_STATE } from '../../src/policy-state.js';
 
 /**
  * A config of `count` `random` policies on the file store, and a store in which each already has a

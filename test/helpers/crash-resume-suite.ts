@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PHASES } from '../../src/rotation/state.js';
+import { PHASES } from '../../src/policy-state.js';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from './daemon.js';
 import { openStore, STORE_KINDS } from './store-kinds.js';
 import { tempDir, writeConfig } from './workspace.js';

@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import type { Provider, ProviderCapabilities } from '../../src/providers/types.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
-import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
+import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
 import { Secret } from '../../src/secret.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
 

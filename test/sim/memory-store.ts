@@ -1,5 +1,5 @@
 import { RotadError, StoreConflictError } from '../../src/errors.js';
-import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
+import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
 
 export interface Entry {

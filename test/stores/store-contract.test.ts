@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { randomProvider } from '../../src/providers/random/index.js';
 import { runRotation } from '../../src/rotation/engine.js';
-import { IDLE_STATE, PHASES, type Phase } from '../../src/rotation/state.js';
+import { IDLE_STATE, PHASES, type Phase } from '../../src/policy-state.js';
 import { Secret } from '../../src/secret.js';
 import type { Store } from '../../src/stores/types.js';
 import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';

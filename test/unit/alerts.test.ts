@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkAlerts } from '../../src/alerts/expiry.js';
 import type { ResolvedPolicy } from '../../src/config/normalize.js';
-import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
+import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
 import { Secret } from '../../src/secret.js';
 import type { PolicySnapshot } from '../../src/stores/types.js';
 

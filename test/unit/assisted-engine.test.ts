@@ -3,7 +3,7 @@ import { RotadError } from '../../src/errors.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import type { Provider } from '../../src/providers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
-import { nextAskTime, parseAskWindow, type AskWindow } from '../../src/scheduler/ask-window.js';
+import { nextAskTime, parseAskWindow, type AskWindow } from '../../src/ask-window.js';
 import { nextDue } from '../../src/scheduler/next-run.js';
 import { Secret } from '../../src/secret.js';
 import { FakeClock, MemoryStore, policyRuntime, type Call } from '../helpers/engine-doubles.js';

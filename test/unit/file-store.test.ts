@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { runRotation } from '../../src/rotation/engine.js';
-import { IDLE_STATE } from '../../src/rotation/state.js';
+import { IDLE_STATE } from '../../src/policy-state.js';
 import { randomProvider } from '../../src/providers/random/index.js';
 import { Secret } from '../../src/secret.js';
 import { fileStore } from '../../src/stores/file/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDLE_STATE, type PolicyState } from '../../src/rotation/state.js';
+import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
 import { expiryRotation, nextDue, upcomingRuns, windowOffset, type PolicyTiming } from '../../src/scheduler/next-run.js';
 
 const DAY = 86_400_000;

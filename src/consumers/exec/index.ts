@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { RotadError } from '../../errors.js';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import type { Consumer } from '../types.js';
 import { factFields } from '../../stores/types.js';
 import { runCommand } from './run-command.js';

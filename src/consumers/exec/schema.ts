@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 
 /** Options of the `exec` consumer: runs a command that installs the new credential. */
 export const ExecConsumerOptions = z.strictObject({

@@ -2,14 +2,17 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { badShape, call } from '../../http/api-call.js';
 import { RotadError } from '../../errors.js';
 import { GladlyApi } from '../../providers/gladly/api.js';
+import { GladlyProviderOptions } from '../../providers/gladly/schema.js';
 import type { Consumer, ConsumerContext } from '../types.js';
 import { GladlyWebhookConsumerOptions } from './schema.js';
 
 /** The Gladly API user to call as: the auth policy's email and current token. */
 async function gladlyAuth(ctx: ConsumerContext, policy: string) {
   if (!ctx.peers) throw new RotadError('CONSUMER_FAILED', 'gladly-webhook needs the other policies of the config');
-  const { credential, provider } = await ctx.peers.policy(policy);
-  if (provider.type !== 'gladly') throw new RotadError('CONSUMER_FAILED', `auth.policy ${policy} is not a gladly policy`);
+  const { credential, provider: options } = await ctx.peers.policy(policy);
+  const parsed = GladlyProviderOptions.safeParse(options);
+  if (!parsed.success) throw new RotadError('CONSUMER_FAILED', `auth.policy ${policy} is not a gladly policy`);
+  const provider = parsed.data;
   if (!credential) throw new RotadError('CONSUMER_FAILED', `policy ${policy} has no current Gladly token yet; rotate it first (rotad rotate ${policy})`, { retryable: true });
   return { provider, credential };
 }

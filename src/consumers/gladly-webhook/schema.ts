@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { BaseUrl } from '../../providers/dns-label.js';
 
 /** Options of the `gladly-webhook` consumer: puts the new secret into a Gladly webhook. */

@@ -1,5 +1,5 @@
 import type { AdapterDefinition } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { parseRetryAfter } from '../../http/retry-after.js';
 import type { Consumer } from '../types.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 
 /** Options of the `http` consumer: a request to a reload endpoint after each rotation. */
 export const HttpConsumerOptions = z.strictObject({

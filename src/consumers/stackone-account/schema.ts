@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { BaseUrl } from '../../providers/dns-label.js';
-import { EnvName } from '../../config/env-name.js';
+import { EnvName } from '../../env-name.js';
 
 /** Options of the `stackone-account` consumer: updates a StackOne linked account's credentials. */
 export const StackOneAccountConsumerOptions = z.strictObject({

@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { AdapterDefinition } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { registerSecretValue } from '../../secret.js';
 import { HEADLINES } from '../common.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { NotifierCommon } from '../common.js';
-import { EnvName } from '../../config/env-name.js';
+import { EnvName } from '../../env-name.js';
 
 /** Options of the `email` notifier: plain-text mail over SMTP. */
 export const EmailNotifierOptions = z.strictObject({

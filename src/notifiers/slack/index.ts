@@ -1,5 +1,5 @@
 import type { AdapterDefinition } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { registerSecretValue } from '../../secret.js';
 import { postJson, secretFrom } from '../http-post.js';
 import type { Notifier } from '../types.js';

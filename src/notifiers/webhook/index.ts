@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { registerSecretValue } from '../../secret.js';
 import { postJson, secretFrom } from '../http-post.js';
 import type { Notifier, RotationEvent } from '../types.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { NotifierCommon } from '../common.js';
-import { EnvName } from '../../config/env-name.js';
+import { EnvName } from '../../env-name.js';
 
 /** Options of the `webhook` notifier: a signed JSON event per POST. */
 export const WebhookNotifierOptions = z.strictObject({

@@ -1,5 +1,5 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { badShape, call, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import type { Secret } from '../../secret.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { BaseUrl } from '../dns-label.js';
 
 /** Options of the `cutover` provider: a user app token, created by a person, deleted by rotad. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { badShape, basicAuth, call, isRefused, type ApiTarget } from '../../http/api-call.js';
 import { sharedLimiter } from '../../http/rate-limit.js';
 import type { Secret } from '../../secret.js';

@@ -1,5 +1,5 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { badShape, basicAuth, call, isRefused, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import { sharedLimiter } from '../../http/rate-limit.js';

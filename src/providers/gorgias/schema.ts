@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { BaseUrl, DnsLabel } from '../dns-label.js';
 
 /** Options of the `gorgias` provider: a REST API key, reset by a person in Gorgias's UI. */

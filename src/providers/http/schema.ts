@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 import { BaseUrl } from '../dns-label.js';
 import { stringsOf, templateProblem } from './template.js';
-import { EnvName } from '../../config/env-name.js';
+import { EnvName } from '../../env-name.js';
 
 /** One templated request. `{{current}}`, `{{credential}}`, `{{credential.id}}`, `{{policy}}`, `{{rotationId}}`, `{{vars.X}}`. */
 const RequestTemplate = z.strictObject({

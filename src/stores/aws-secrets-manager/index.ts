@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { durationMs } from '../../config/duration-text.js';
+import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
@@ -47,7 +47,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     const field = fieldOf(ref);
     if (field === undefined) return value;
     const current = await secrets.get(secretName(ref), { label: 'AWSCURRENT' });
-    let base: Record<string, unknown> = {};
+    let base: Record<string, unknown>;
     try {
       base = current ? (JSON.parse(current.value) as Record<string, unknown>) : {};
     } catch {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDLE_STATE, PolicyState } from '../../rotation/state.js';
+import { IDLE_STATE, PolicyState } from '../../policy-state.js';
 import { CredentialFacts } from '../state-record.js';
 
 /** Non-secret facts of one version of the application's secret (VersionId = the rotation id rotad put it with). */

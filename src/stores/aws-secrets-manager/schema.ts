@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
+import { DurationText } from '../../duration-text.js';
 
 /** Options of the `aws-secrets-manager` store. Credentials come from the AWS SDK's default chain. */
 export const AwsSecretsManagerStoreOptions = z.strictObject({

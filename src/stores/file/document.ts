@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PolicyState } from '../../rotation/state.js';
+import { PolicyState } from '../../policy-state.js';
 import { Secret } from '../../secret.js';
 import type { StoredCredential } from '../types.js';
 

@@ -3,7 +3,7 @@ import { access, mkdir, open as openFile, readdir, readFile, rename, stat, unlin
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
-import { IDLE_STATE, type PolicyState } from '../../rotation/state.js';
+import { IDLE_STATE, type PolicyState } from '../../policy-state.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
 import { open, seal } from './cipher.js';
 import { credentialFromJson, credentialToJson, Envelope, StoreDocument, type PolicyEntry } from './document.js';

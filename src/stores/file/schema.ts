@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvName } from '../../config/env-name.js';
+import { EnvName } from '../../env-name.js';
 
 /** Where the file store's 256-bit key comes from: exactly one of `file` and `env`. */
 export const FileStoreKey = z

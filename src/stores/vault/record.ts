@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDLE_STATE, PolicyState } from '../../rotation/state.js';
+import { IDLE_STATE, PolicyState } from '../../policy-state.js';
 import { CredentialFacts } from '../state-record.js';
 
 /** Non-secret facts of a credential that lives in a KV version of the application path. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DurationText } from '../../config/duration-text.js';
-import { EnvName } from '../../config/env-name.js';
+import { DurationText } from '../../duration-text.js';
+import { EnvName } from '../../env-name.js';
 
 const TokenAuth = z.strictObject({
   method: z.literal('token'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { parseDuration } from './duration.js';
 
 /** A duration in the YAML: `500ms`, `30s`, `15m`, `12h`, `30d`, `2w`. */
 export const DurationText = z
