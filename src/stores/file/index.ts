@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, open as openFile, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { access, mkdir, open as openFile, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
@@ -12,6 +13,8 @@ import { isAlive, withFileLock } from './lock.js';
 import { FileStoreOptions } from './schema.js';
 
 const EMPTY_ENTRY: PolicyEntry = { state: IDLE_STATE, revision: 0 };
+/** Bytes at the start of the store file that hold the envelope's IV and tag (and the start of the data). */
+const IDENTITY_BYTES = 256;
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
@@ -68,19 +71,30 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
   let leftovers: Promise<void> | undefined;
   /**
    * The document as last read or written by this process, with the identity of the file it came
-   * from. Every writer replaces the file by rename, so an unchanged identity (inode, size, times to
-   * the nanosecond) means unchanged content: a read costs one stat, not a decrypt and a parse of
-   * every policy. Never changed in place: a write builds a new document.
+   * from: its inode, size and times, and its first bytes, which hold the envelope's random IV and
+   * its authentication tag (new with every write). Times alone are not enough: the kernel stamps
+   * files with a clock of a few milliseconds, and a freed inode is soon reused, so two quick writes
+   * of another process can look like none. An unchanged identity means unchanged content: a read
+   * costs an open, a stat and a small read, not a decrypt and a parse of every policy. Never
+   * changed in place: a write builds a new document.
    */
   let cached: { identity: string; document: StoreDocument } | undefined;
 
+  // Four small system calls, made synchronously: each takes microseconds, and going through the
+  // thread pool would cost more than the calls themselves on every read.
   async function fileIdentity(): Promise<string | undefined> {
+    let fd: number | undefined;
     try {
-      const info = await stat(path, { bigint: true });
-      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+      fd = openSync(path, 'r');
+      const info = fstatSync(fd, { bigint: true });
+      const head = Buffer.alloc(IDENTITY_BYTES);
+      const bytesRead = readSync(fd, head, 0, IDENTITY_BYTES, 0);
+      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${head.subarray(0, bytesRead).toString('base64')}`;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw unreachable(path, error);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
