@@ -56,3 +56,15 @@ export function nextAskTime(window: AskWindow, at: number): number {
   const inside = start <= at || (end < start && end > at);
   return inside ? at : start;
 }
+
+/** How an assisted rotation paces its requests to a person (policy `assist:`). */
+export interface AssistTiming {
+  /** Repeat the request this often until it is done. */
+  remindMs: number;
+  /** Escalate (once) when the request is still open this long after it was made. */
+  deadlineMs: number;
+  /** Look for a handed-over value, or check the old credential, this often. */
+  checkMs: number;
+  /** The hours in which a person may be asked (`assist.askWithin`); requests and reminders wait for them. */
+  window?: AskWindow | undefined;
+}

@@ -5,7 +5,7 @@ import type { PolicyTiming, RotateBefore } from '../scheduler/next-run.js';
 import { parseAskWindow, type AskWindow } from '../ask-window.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import { durationMs } from '../duration-text.js';
-import type { AssistTiming } from '../rotation/ask-person.js';
+import type { AssistTiming } from '../ask-window.js';
 import type { RotadConfig } from './schema.js';
 import type { CredentialFact } from '../stores/types.js';
 

@@ -2,7 +2,7 @@ import { formatDuration } from '../duration.js';
 import type { PersonRequest } from '../providers/types.js';
 import type { StepContext } from './context.js';
 import type { Assist } from '../policy-state.js';
-import { nextAskTime, type AskWindow } from '../ask-window.js';
+import { nextAskTime } from '../ask-window.js';
 import { LINKS_KEPT, mintLink, type MintedLink } from '../handover/link.js';
 
 /**
@@ -16,17 +16,6 @@ function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadli
   return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.assist.remindMs);
 }
 
-/** How an assisted rotation paces its requests to a person (policy `assist:`). */
-export interface AssistTiming {
-  /** Repeat the request this often until it is done. */
-  remindMs: number;
-  /** Escalate (once) when the request is still open this long after it was made. */
-  deadlineMs: number;
-  /** Look for a handed-over value, or check the old credential, this often. */
-  checkMs: number;
-  /** The hours in which a person may be asked (`assist.askWithin`); requests and reminders wait for them. */
-  window?: AskWindow | undefined;
-}
 
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
 export function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../providers/types.js';
 import type { PolicyRef, Store, StoredCredential } from '../stores/types.js';
 import type { AuditTrail } from '../observability/audit.js';
-import type { AssistTiming } from './ask-person.js';
+import type { AssistTiming } from '../ask-window.js';
 import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from '../policy-state.js';
 
