@@ -134,3 +134,23 @@ export function policyRuntime(parts: { store: Store; provider: Provider; clock: 
     leaseMs: 60_000,
   };
 }
+
+/** A provider whose tokens a person makes: `live` is what the SaaS accepts. */
+export function assistedProvider(live: Set<string>): Provider {
+  return {
+    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
+    steps: { obtain: 'ask', verify: 'read', revoke: 'ask' },
+    assisted: {
+      createRequest: () => ({ summary: 'Create a token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Open settings', 'Create'] }),
+      accept: async (_ctx, value) => {
+        if (!live.has(value.reveal())) throw new RotadError('SUBMISSION_REFUSED', 'the provider does not know this token');
+        return { value };
+      },
+      deleteRequest: () => ({ summary: 'Delete the old token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Delete it'] }),
+    },
+    verify: async (_ctx, credential) => {
+      if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown');
+    },
+    isRejected: async (_ctx, credential) => !live.has(credential.value.reveal()),
+  };
+}

@@ -1,34 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { RotadError } from '../../src/errors.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
-import type { Provider } from '../../src/providers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
 import { nextAskTime, parseAskWindow, type AskWindow } from '../../src/ask-window.js';
 import { nextDue } from '../../src/scheduler/next-run.js';
 import { Secret } from '../../src/secret.js';
-import { FakeClock, MemoryStore, policyRuntime, type Call } from '../helpers/engine-doubles.js';
+import { assistedProvider, FakeClock, MemoryStore, policyRuntime, type Call } from '../helpers/engine-doubles.js';
 
 const HOUR = 3_600_000;
 
-/** A provider whose tokens a person makes: `live` is what the SaaS accepts. */
-function assistedProvider(live: Set<string>): Provider {
-  return {
-    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
-    steps: { obtain: 'ask', verify: 'read', revoke: 'ask' },
-    assisted: {
-      createRequest: () => ({ summary: 'Create a token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Open settings', 'Create'] }),
-      accept: async (_ctx, value) => {
-        if (!live.has(value.reveal())) throw new RotadError('SUBMISSION_REFUSED', 'the provider does not know this token');
-        return { value };
-      },
-      deleteRequest: () => ({ summary: 'Delete the old token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Delete it'] }),
-    },
-    verify: async (_ctx, credential) => {
-      if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown');
-    },
-    isRejected: async (_ctx, credential) => !live.has(credential.value.reveal()),
-  };
-}
 
 /** A store with a handover slot a person can write to. */
 class HandoverStore extends MemoryStore {

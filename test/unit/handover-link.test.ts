@@ -1,32 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { handOver, honouredLink } from '../../src/control/hand-over.js';
-import { RotadError } from '../../src/errors.js';
 import { hashLinkSecret, mintLink, policyOfLink, secretMatches } from '../../src/handover/link.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
-import type { Provider } from '../../src/providers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
 import { scrub } from '../../src/secret.js';
 import { Secret } from '../../src/secret.js';
-import { FakeClock, MemoryStore, policyRuntime } from '../helpers/engine-doubles.js';
+import { assistedProvider, FakeClock, MemoryStore, policyRuntime } from '../helpers/engine-doubles.js';
 
 const HOUR = 3_600_000;
-
-function assistedProvider(live: Set<string>): Provider {
-  return {
-    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
-    steps: { obtain: 'ask', verify: 'read', revoke: 'ask' },
-    assisted: {
-      createRequest: () => ({ summary: 'Create a token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Create'] }),
-      accept: async (_ctx, value) => {
-        if (!live.has(value.reveal())) throw new RotadError('SUBMISSION_REFUSED', 'the provider does not know this token');
-        return { value };
-      },
-      deleteRequest: () => ({ summary: 'Delete the old token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Delete it'] }),
-    },
-    verify: async () => undefined,
-    isRejected: async (_ctx, credential) => !live.has(credential.value.reveal()),
-  };
-}
 
 describe('hand-over links', () => {
   it('carry the secret only in the fragment, keep only its hash, and name their policy', () => {
