@@ -22,6 +22,26 @@ const ENDPOINTS: Array<{ method: 'GET' | 'POST'; path: string; scope: string; bo
   { method: 'POST', path: '/v1/policies/heartbeat/rollback', scope: 'rollback', body: '{}' },
 ];
 
+/** Starts the Gladly stand-in and the inbox, then a daemon with the API (`api` adds to daemon.api). */
+async function startWorld(gladly: GladlyServer, inbox: HttpSink, api: string): Promise<{ dir: string; setup: ApiSetup; daemon: DaemonProcess }> {
+  await gladly.start();
+  gladly.addUser(EMAIL);
+  await inbox.start();
+  const dir = await tempDir();
+  const setup = await writeApiConfig(dir, { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, api });
+  const daemon = DaemonProcess.start(setup.config, ENV);
+  await daemon.waitForMessage('Control API listening');
+  return { dir, setup, daemon };
+}
+
+/** Stops what startWorld started; the daemon must exit 0, and no secret may have reached any output. */
+async function stopWorld(gladly: GladlyServer, inbox: HttpSink, daemon: DaemonProcess, secrets: readonly string[]): Promise<void> {
+  expect((await daemon.stop()).code).toBe(0);
+  await gladly.stop();
+  await inbox.stop();
+  expectNoSecretsInOutput(secrets);
+}
+
 describe('control API: authentication, scopes, bodies, rate limits, and the --server CLI', () => {
   const gladly = new GladlyServer('acme');
   const inbox = new HttpSink();
@@ -31,21 +51,10 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
   const secrets: string[] = [ENV.INBOX_SECRET];
 
   beforeAll(async () => {
-    await gladly.start();
-    gladly.addUser(EMAIL);
-    await inbox.start();
-    dir = await tempDir();
-    setup = await writeApiConfig(dir, { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, api: 'requestsPerMinute: 200' });
+    ({ dir, setup, daemon } = await startWorld(gladly, inbox, 'requestsPerMinute: 200'));
     secrets.push(...setup.secrets);
-    daemon = DaemonProcess.start(setup.config, ENV);
-    await daemon.waitForMessage('Control API listening');
   });
-  afterAll(async () => {
-    expect((await daemon.stop()).code).toBe(0);
-    await gladly.stop();
-    await inbox.stop();
-    expectNoSecretsInOutput(secrets);
-  });
+  afterAll(() => stopWorld(gladly, inbox, daemon, secrets));
 
   it('refuses every endpoint without a token (401), with a wrong token (401) and with a token lacking the scope (403)', async () => {
     const { base, tokens } = setup;
@@ -195,18 +204,9 @@ describe('control API under a burst of wrong tokens', () => {
   let daemon: DaemonProcess;
 
   beforeAll(async () => {
-    await gladly.start();
-    await inbox.start();
-    setup = await writeApiConfig(await tempDir(), { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, api: 'requestsPerMinute: 30' });
-    daemon = DaemonProcess.start(setup.config, ENV);
-    await daemon.waitForMessage('Control API listening');
+    ({ setup, daemon } = await startWorld(gladly, inbox, 'requestsPerMinute: 30'));
   });
-  afterAll(async () => {
-    expect((await daemon.stop()).code).toBe(0);
-    await gladly.stop();
-    await inbox.stop();
-    expectNoSecretsInOutput(setup.secrets);
-  });
+  afterAll(() => stopWorld(gladly, inbox, daemon, setup.secrets));
 
   it('rate-limits 100 rapid wrong tokens per client while the daemon keeps rotating', async () => {
     const { base } = setup;
