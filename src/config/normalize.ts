@@ -67,6 +67,8 @@ export interface ResolvedConfig {
     watchConfigMs: number;
     /** How long a daemon holds a policy it works on without renewing (see DaemonOptions.lease). */
     leaseMs: number;
+    /** Longest time between two reads of a policy that is not due (see DaemonOptions.rescanEvery). */
+    rescanMs: number;
     /** Absolute path of the JSON-lines audit file, if any. */
     auditFile?: string | undefined;
     /** The control API and hand-over page, when configured; file paths absolute. */
@@ -167,6 +169,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       shutdownTimeoutMs: durationMs(daemon.shutdownTimeout),
       watchConfigMs: durationMs(daemon.watchConfig),
       leaseMs: durationMs(daemon.lease),
+      rescanMs: durationMs(daemon.rescanEvery),
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
       api: daemon.api === undefined ? undefined : resolveApi(daemon.api, dir),
     },

@@ -79,6 +79,14 @@ export const DaemonOptions = z.strictObject({
    * Default: 60s.
    */
   lease: DurationText.default('60s'),
+  /**
+   * How often the daemon reads a policy that is not due, to see what others changed: a request by
+   * `rotad rotate` or a `rotad rollback` that could not signal this daemon (another host), a
+   * rotation by another replica, an edit by hand. A policy is read anyway when it falls due, when
+   * an alert or a lease says so, on SIGUSR2, on a control API request, and when `rotad rotate` or
+   * `rotad rollback` on this host wakes the daemon. Default: 15m.
+   */
+  rescanEvery: DurationText.default('15m'),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
   /**

@@ -108,7 +108,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
   }
 
-  const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics });
+  const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics, rescanMs: config.daemon.rescanMs });
   let health: Server | undefined;
   if (config.daemon.health.enabled) {
     const { host, port } = config.daemon.health;

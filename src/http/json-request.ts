@@ -39,7 +39,7 @@ export function jsonRequest(options: JsonRequest): Promise<JsonResponse> {
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined) {
-    headers['content-type'] = 'application/json';
+    headers['content-type'] ??= 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
   const send = options.url.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -63,10 +63,24 @@ export interface PolicyRuntime {
   audit?: AuditTrail | undefined;
 }
 
+/**
+ * The policy's credentials as one run of the engine knows them: read once when the run starts
+ * (before its claim, which is a compare-and-swap on that same read), then kept up to date by the
+ * run's own store calls. While the run holds the lease no other rotad changes them, so a step
+ * looks here instead of asking the store again.
+ */
+export interface KnownCredentials {
+  current?: StoredCredential | undefined;
+  previous?: StoredCredential | undefined;
+  pending?: StoredCredential | undefined;
+}
+
 /** What a step sees: the policy, the rotation's state, and a way to save progress inside the step. */
 export interface StepContext {
   runtime: PolicyRuntime;
   state: PolicyState;
+  /** The credentials as this run knows them; steps that change them in the store change them here too. */
+  known: KnownCredentials;
   rotationId: string;
   logger: Logger;
   signal: AbortSignal;

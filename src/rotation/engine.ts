@@ -1,7 +1,7 @@
 import { describeError, StoreConflictError } from '../errors.js';
 import type { AuditEvent } from '../observability/audit.js';
 import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
-import type { PolicyRuntime, StepContext } from './context.js';
+import type { KnownCredentials, PolicyRuntime, StepContext } from './context.js';
 import { guardedRuntime } from './guarded.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
@@ -57,11 +57,19 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
   }
   // Whether a credential from before this rotation exists (to keep, or to go back to): a first rotation has none.
   const hasOlder = [snapshot.current, snapshot.previous].some((c) => c !== undefined && c.rotationId !== rotationId);
-  return drive(runtime, ownership, rotationId, signal, hasOlder);
+  const known: KnownCredentials = { current: snapshot.current, previous: snapshot.previous, pending: snapshot.pending };
+  return drive(runtime, ownership, { rotationId, known }, signal, hasOlder);
 }
 
-/** Runs the steps named by the persisted phase until the rotation completes, waits, stops or fails. */
-async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: string, shutdown: AbortSignal, hasOlder: boolean): Promise<RunOutcome> {
+/**
+ * Runs the steps named by the persisted phase until the rotation completes, waits, stops or fails.
+ * A step's outcome is written only when it must be durable: a step saves what must survive a crash
+ * itself (a staged credential, an intent, a consumer confirmed), and every step can run again after
+ * a crash (it finds its work done in the store), so the phases in between ride on the next write:
+ * a wait, the end, a failure, a stop, or a lease renewal.
+ */
+async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotationId: string; known: KnownCredentials }, shutdown: AbortSignal, hasOlder: boolean): Promise<RunOutcome> {
+  const { rotationId, known } = run;
   const { clock } = runtime;
   const startedAt = ownership.state.startedAt ?? clock.now();
   const logger = runtime.logger.child({ rotation: rotationId });
@@ -99,7 +107,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
     }
     runtime.faults?.('before', phase);
     const ctx: StepContext = {
-      runtime: guarded, state, rotationId, signal, logger: logger.child({ phase }), unstaged,
+      runtime: guarded, state, known, rotationId, signal, logger: logger.child({ phase }), unstaged,
       save: (patch) => ownership.write((s) => ({ ...s, ...patch })),
     };
     let result;
@@ -132,7 +140,8 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, rotationId: s
     runtime.faults?.('after', phase);
     const { patch } = result;
     try {
-      await ownership.write((s) => ({ ...s, ...patch }), patch.phase === 'idle');
+      if (patch.phase === 'idle') await ownership.write((s) => ({ ...s, ...patch }), true);
+      else await ownership.defer((s) => ({ ...s, ...patch }));
       audit(phase, 'completed', stepStarted, {}, result.subject);
     } catch (error) {
       const lost = await busy(error, ctx);

@@ -84,6 +84,23 @@ export class Ownership {
   }
 
   /**
+   * Changes the state in memory only, after any write already queued: the next write carries it.
+   * For progress that need not survive a crash because redoing it is harmless (a phase whose
+   * step the protocol can run again), so that a rotation writes its state once per thing that
+   * must be durable, not once per phase.
+   */
+  async defer(change: (state: PolicyState) => PolicyState): Promise<PolicyState> {
+    const apply = (): PolicyState => {
+      if (this.#lost.signal.aborted) throw this.#lostError();
+      this.#state = { ...change(this.#state), lease: this.#state.lease };
+      return this.#state;
+    };
+    const result = this.#queue.then(apply, apply);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
    * Called before every side effect: the lease must be this holder's, with at least half of it to
    * run; past half, it is renewed first (a compare-and-swap, so a writer that lost the policy
    * learns it here). Every call rotad makes has a timeout shorter than half a lease, so a side

@@ -34,6 +34,7 @@ export async function stage(ctx: StepContext, fresh: NewCredential | StoredCrede
     }
   }
   ctx.unstaged.credential = undefined;
+  ctx.known.pending = credential;
   ctx.logger.info({ credentialId: credential.id }, 'New credential staged');
   return credential;
 }

@@ -62,6 +62,7 @@ async function discardOrphan(ctx: StepContext, orphan: StoredCredential, current
   const { store, provider, ref } = ctx.runtime;
   if (provider.revoke) await provider.revoke({ ...providerContext(ctx), rotationId: orphan.rotationId }, orphan, current);
   await store.discardPending(ref, orphan.rotationId);
+  ctx.known.pending = undefined;
   ctx.logger.warn({ orphan: orphan.rotationId }, 'Discarded a pending credential left by an earlier rotation');
 }
 
@@ -88,8 +89,8 @@ async function recordObtainIntent(ctx: StepContext): Promise<void> {
 const obtain: Step = {
   undo: 'discard the pending credential, revoking it at the provider when it can',
   async run(ctx) {
-    const { store, provider } = ctx.runtime;
-    const snapshot = await store.read(ctx.runtime.ref);
+    const { provider } = ctx.runtime;
+    const snapshot = ctx.known;
     if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined });
     if (snapshot.pending !== undefined) await discardOrphan(ctx, snapshot.pending, snapshot.current);
     // A credential this run created but could not stage: stage that one, never create another.
@@ -111,7 +112,7 @@ const obtain: Step = {
 const verify: Step = {
   undo: 'discard the pending credential (as for obtain)',
   async run(ctx) {
-    const snapshot = await ctx.runtime.store.read(ctx.runtime.ref);
+    const snapshot = ctx.known;
     if (snapshot.current?.rotationId === ctx.rotationId) return next('promote');
     if (snapshot.pending?.rotationId !== ctx.rotationId) throw lost(ctx, 'the pending credential');
     await ctx.runtime.provider.verify(providerContext(ctx), snapshot.pending);
@@ -120,10 +121,38 @@ const verify: Step = {
   },
 };
 
+/**
+ * The previous credential that this promote pushes out of the store, when it is still alive: one a
+ * rollback stepped back from (then it is newer than the current one). Nobody reads it any more (it
+ * is not current, and the current one was handed to every consumer), and after the promote no
+ * record of it is left, so it is revoked now, before the promote (a crash in between revokes it
+ * again). Where the provider cannot revoke, a person is told which one to delete.
+ */
+async function retirePushedOut(ctx: StepContext): Promise<void> {
+  const { known } = ctx;
+  const { store, provider, ref, clock } = ctx.runtime;
+  const old = known.previous;
+  if (old === undefined || old.revokedAt !== undefined || known.current === undefined || known.current.rotationId === ctx.rotationId) return;
+  if (old.createdAt <= known.current.createdAt) return; // the usual previous: the revoke phase deals with the one this promote makes previous
+  if (!provider.revoke) {
+    await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'promote', message: `the credential of rotation ${old.rotationId}${old.id ? ` (id ${old.id})` : ''}, stepped back from by a rollback, is no longer kept by rotad and may still be valid at the provider: delete it there` });
+    return;
+  }
+  await provider.revoke({ ...providerContext(ctx), rotationId: old.rotationId }, old, known.current);
+  const at = clock.now();
+  await store.markPreviousRevoked(ref, known.current.rotationId, at);
+  known.previous = { ...old, revokedAt: at };
+  ctx.logger.info({ credentialId: old.id, rotation: old.rotationId }, 'Revoked the credential a rollback stepped back from');
+}
+
 const promote: Step = {
   undo: 'make the previous credential current again (store rollback)',
   async run(ctx) {
+    await retirePushedOut(ctx);
     await ctx.runtime.store.promote(ctx.runtime.ref, ctx.rotationId);
+    // What the store did (pending → current, current → previous), unless an earlier attempt did it already.
+    const { known } = ctx;
+    if (known.pending?.rotationId === ctx.rotationId) Object.assign(known, { previous: known.current, current: known.pending, pending: undefined });
     ctx.logger.info('New credential promoted to current');
     return next('consumers');
   },
@@ -133,7 +162,7 @@ const consumers: Step = {
   undo: 'hand the restored credential to every consumer again',
   async run(ctx) {
     const { runtime } = ctx;
-    const snapshot = await runtime.store.read(runtime.ref);
+    const snapshot = ctx.known;
     const credential = snapshot.current;
     if (credential?.rotationId !== ctx.rotationId) throw lost(ctx, 'the current credential');
     let done = ctx.state.consumersDone;
@@ -167,12 +196,14 @@ const revoke: Step = {
   undo: 'none: a revoked credential cannot come back (rollback refuses)',
   async run(ctx) {
     const { store, provider, clock, ref } = ctx.runtime;
-    const snapshot = await store.read(ref);
+    const snapshot = ctx.known;
     const old = snapshot.previous;
     if (old === undefined || old.revokedAt !== undefined || old.rotationId === ctx.rotationId) return next('complete', { assist: undefined });
     const pctx = providerContext(ctx);
     const confirmed = async (how: string): Promise<StepResult> => {
-      await store.markPreviousRevoked(ref, ctx.rotationId, clock.now());
+      const at = clock.now();
+      await store.markPreviousRevoked(ref, ctx.rotationId, at);
+      ctx.known.previous = { ...old, revokedAt: at };
       ctx.logger.info({ credentialId: old.id }, how);
       if (ctx.state.assist || provider.assisted) await ctx.runtime.notify({ type: 'revocation-confirmed', rotationId: ctx.rotationId, phase: 'revoke', message: `${how}; the rotation is complete` });
       return next('complete', { assist: undefined }, old);

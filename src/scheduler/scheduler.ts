@@ -19,8 +19,10 @@ import type { Runtime } from '../runtime.js';
 import type { Clock } from '../clock.js';
 import { nextDue, type DueReason } from './next-run.js';
 
-/** Longest sleep between two looks at the store: catches changes made by CLI commands and clock jumps. */
+/** Longest sleep of the timer (a pass that reads nothing unless something is due): clock jumps are noticed within it. */
 const MAX_SLEEP_MS = 60_000;
+/** Default of `rescanEvery`: the longest time between two reads of a policy that is not due. */
+const DEFAULT_RESCAN_MS = 15 * 60_000;
 /** A signal is served by a requested rotation that started at most this long before it. */
 const SIGNAL_COALESCE_MS = 10_000;
 /** A run that found the policy moved on by another writer looks again after this (when no lease says longer). */
@@ -50,11 +52,18 @@ export interface SchedulerOptions {
   onOutcome?: (policy: string, outcome: RunOutcome | { status: 'error'; code: string }) => void;
   /** Default: the process's own timers. */
   timers?: SchedulerTimers | undefined;
+  /** `daemon.rescanEvery`: a policy that is not due is read at least this often (default 15 min, at least 1 s). */
+  rescanMs?: number | undefined;
 }
 
 /**
  * Decides what runs when. All calendar maths is `nextDue` on persisted state; this class only
  * owns the timer, the concurrency limit and the "never two runs of one policy" rule.
+ *
+ * Each look at a policy says when the next one is needed (it falls due, an alert, a lease running
+ * out, a person's deadline), capped by `rescanEvery` so that others' changes are seen; a pass reads
+ * only the policies whose time has come, so an idle daemon reads each policy about once per
+ * `rescanEvery`, not once per pass. A full pass (start, reload, a CLI command's wake-up) reads all.
  */
 export class Scheduler {
   #runtime: Runtime;
@@ -73,6 +82,13 @@ export class Scheduler {
   #lookAtWaiting = false;
   /** Policies the next pass looks at first (signalled, or requested through the API): they start without waiting for the rest. */
   readonly #first = new Set<string>();
+  /** The next pass reads every policy, due or not. */
+  #full = true;
+  /** When each policy needs its next look; a policy not in it is looked at by the next pass. */
+  readonly #nextLook = new Map<string, number>();
+  /** Policies whose last look found a rotation waiting for a person (SIGUSR2 makes them look for a hand-over). */
+  readonly #waitingForPerson = new Set<string>();
+  readonly #rescanMs: number;
   /** Each runtime's policies by name (a pass looks each one up). */
   readonly #configs = new WeakMap<Runtime, Map<string, ResolvedPolicy>>();
 
@@ -81,6 +97,7 @@ export class Scheduler {
     this.#options = options;
     this.#timers = options.timers ?? realTimers;
     this.#errors = new PolicyErrors(options);
+    this.#rescanMs = Math.max(1_000, options.rescanMs ?? DEFAULT_RESCAN_MS);
   }
 
   get runtime(): Runtime {
@@ -88,7 +105,7 @@ export class Scheduler {
   }
 
   start(): void {
-    void this.wake();
+    void this.wake(undefined);
   }
 
   /**
@@ -105,20 +122,25 @@ export class Scheduler {
       if (!this.#running.has(name)) this.#signalled.set(name, this.#options.clock.now());
     }
     this.#lookAtWaiting = true;
-    void this.wake(names);
+    void this.wake([...names, ...this.#waitingForPerson]);
     return names;
   }
 
   /** SIGHUP with a valid config: runs already started finish on the old adapters. */
   replaceRuntime(runtime: Runtime): void {
     this.#runtime = runtime;
-    void this.wake();
+    void this.wake(undefined);
   }
 
-  /** Looks at every policy now, `first` before the others. Concurrent calls coalesce into one more pass. */
-  async wake(first: readonly string[] = []): Promise<void> {
+  /**
+   * A pass now: `first` are read before anything else, then whatever is due. Without `first`
+   * (start, reload, a CLI command's wake-up), every policy is read. Concurrent calls coalesce into
+   * one more pass.
+   */
+  async wake(first?: readonly string[]): Promise<void> {
     if (this.#stopped) return;
-    for (const name of first) this.#first.add(name);
+    if (first === undefined) this.#full = true;
+    for (const name of first ?? []) this.#first.add(name);
     if (this.#ticking) {
       this.#again = true;
       return;
@@ -127,27 +149,36 @@ export class Scheduler {
     try {
       do {
         this.#again = false;
-        await this.#tick();
+        await this.#pass();
       } while (this.#again && !this.#stopped);
     } finally {
       this.#ticking = false;
     }
   }
 
-  async #tick(): Promise<void> {
+  async #pass(): Promise<void> {
     this.#timers.clear(this.#timer);
     const { clock } = this.#options;
     let earliest = clock.now() + MAX_SLEEP_MS;
     const lookAtWaiting = this.#lookAtWaiting;
     this.#lookAtWaiting = false;
+    const full = this.#full;
+    this.#full = false;
     const policies = this.#runtime.policies;
     const configs = this.#configsOf(this.#runtime);
-    const first = [...this.#first].filter((name) => policies.has(name));
+    const first = new Set([...this.#first].filter((name) => policies.has(name)));
     this.#first.clear();
-    const order = first.length === 0 ? policies.keys() : new Set([...first, ...policies.keys()]);
+    const order = first.size === 0 ? policies.keys() : new Set([...first, ...policies.keys()]);
     for (const name of order) {
       const policy = policies.get(name)!;
       if (this.#running.has(name)) continue;
+      // Every slot taken: the rest are read when a run ends (its end starts a pass), not read now and deferred.
+      if (this.#running.size >= this.#options.concurrency && !first.has(name)) break;
+      const lookAt = full || first.has(name) ? undefined : this.#nextLook.get(name);
+      if (lookAt !== undefined && lookAt > clock.now()) {
+        earliest = Math.min(earliest, lookAt);
+        continue;
+      }
       const wait = this.#errors.backingOffUntil(name, clock.now()) ?? this.#notBefore.get(name);
       if (wait !== undefined && wait > clock.now()) {
         earliest = Math.min(earliest, wait);
@@ -161,13 +192,18 @@ export class Scheduler {
         look = await this.#look(policy, config, lookAtWaiting);
         this.#errors.clear(name);
       } catch (error) {
-        earliest = Math.min(earliest, this.#errors.record(policy, error));
+        const retryAt = this.#errors.record(policy, error);
+        this.#nextLook.set(name, retryAt);
+        earliest = Math.min(earliest, retryAt);
         continue;
       }
-      if (look.wakeAt !== undefined) earliest = Math.min(earliest, look.wakeAt);
+      const nextLook = Math.min(look.wakeAt ?? Infinity, clock.now() + this.#rescanMs);
+      this.#nextLook.set(name, nextLook);
+      earliest = Math.min(earliest, nextLook);
       if (look.launch === undefined) continue;
       if (this.#running.size >= this.#options.concurrency) {
         this.#options.logger.debug({ policy: name }, 'Concurrency limit reached, rotation deferred');
+        this.#nextLook.delete(name); // looked at again when a run ends
         continue;
       }
       this.#launch(name, look.launch.trigger, look.launch.basis);
@@ -188,6 +224,8 @@ export class Scheduler {
   async #look(policy: PolicyRuntime, config: ResolvedPolicy, lookAtWaiting: boolean): Promise<Look> {
     const now = this.#options.clock.now();
     let snapshot = await policy.store.read(policy.ref);
+    if (snapshot.state.assist) this.#waitingForPerson.add(policy.name);
+    else this.#waitingForPerson.delete(policy.name);
     const held = leaseOfOther(snapshot.state, policy.owner, now);
     let due = nextDue(config.timing, snapshot.state, now, snapshot.current);
     let alerts: AlertCheck;
@@ -308,7 +346,8 @@ export class Scheduler {
       },
     ).finally(() => {
       this.#running.delete(name);
-      void this.wake();
+      this.#nextLook.delete(name);
+      void this.wake([]);
     });
     this.#running.set(name, { done, abort });
   }

@@ -51,3 +51,41 @@ export function previousRevoked<R extends BookkeepingRecord>(rotationId: string,
       ? { ...record, previous: { ...record.previous, revokedAt: at } }
       : undefined;
 }
+
+/**
+ * The bookkeeping record of each policy as this process last read or wrote it, with the store's
+ * version of it: the first try of a read-modify-write applies its change here instead of reading,
+ * and the store's compare-and-swap on that version decides whether the guess was right. Taken
+ * entries are forgotten, so a failed or ambiguous write is never retried on a guess.
+ */
+export class LastSeenRecords<R, V = number> {
+  readonly #entries = new Map<string, { record: R; kvVersion: V }>();
+
+  remember<E extends { record: R; kvVersion: V }>(key: string, entry: E): E {
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  take(key: string): { record: R; kvVersion: V } | undefined {
+    const entry = this.#entries.get(key);
+    this.#entries.delete(key);
+    return entry;
+  }
+}
+
+/**
+ * Applies a record change. On a record guessed from memory (`guessed`), an outcome that writes
+ * nothing or refuses (a conflict) may come from the guess being stale, so it is decided again on a
+ * fresh read; only a write is tried, and its compare-and-swap checks the guess.
+ */
+export function decideChange<R>(record: R, change: (record: R) => R | undefined, guessed: boolean): { next: R | undefined } | 'read-again' {
+  let next: R | undefined;
+  try {
+    next = change(record);
+  } catch (error) {
+    if (guessed && error instanceof StoreConflictError) return 'read-again';
+    throw error;
+  }
+  if (guessed && next === undefined) return 'read-again';
+  return { next };
+}

@@ -53,6 +53,21 @@ describe('vault store on a real OpenBao', () => {
     await expect(root('GET', `secret/metadata/rotad-handover/${name}`)).rejects.toThrow(/404/);
   });
 
+  it('a policy without "patch" on metadata (written before rotad used PATCH) still rotates, and the facts still land', async () => {
+    const withoutPatch = (await documentedPolicy()).replace(', "patch"', '');
+    expect(withoutPatch).not.toMatch(/capabilities = \[[^\]]*"patch"/);
+    await root('PUT', 'sys/policies/acl/rotad-no-patch', { policy: withoutPatch });
+    process.env.ROTAD_TEST_NO_PATCH_TOKEN = (await root('POST', 'auth/token/create', { policies: ['rotad-no-patch'], no_default_policy: true, ttl: '10m' })).auth.client_token as string;
+    const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_NO_PATCH_TOKEN' } };
+    const name = `no-patch-${Date.now()}`;
+    const first = await rotate(options, name);
+    expect(first).toMatchObject({ status: 'completed' });
+    expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
+    const facts = (await root('GET', `secret/metadata/rotad/${name}`)).data.custom_metadata as Record<string, string>;
+    expect(facts.rotad_rotation_id).toMatch(/^\d{8}T/);
+    expect(facts.rotad_rotation_id).not.toBe((first as { rotationId: string }).rotationId);
+  });
+
   it('AppRole: logs in with role id and secret id, and logs in again after its token expired', async () => {
     await root('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedPolicy() });
     await root('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '2s', token_max_ttl: '2s' });

@@ -112,9 +112,37 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
     expect(scheduler.signalRotation()).toEqual([signalled]);
     await until(() => outcomes.includes(`${signalled}:completed`));
     expect(reads[0]).toBe(signalled);
-    // The rest are looked at in the same pass (the rotation's own reads of p49 come in between).
-    await until(() => names.every((n) => reads.includes(n)));
-    expect(names.filter((n) => !reads.includes(n))).toEqual([]);
+    // The rest are not due and were read at the start: the signal does not read them again.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(new Set(reads)).toEqual(new Set([signalled]));
     await scheduler.stop(1000);
+  });
+
+  it('reads a policy that is not due once per rescanEvery, not on every pass', async () => {
+    const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+    const names = ['a', 'b', 'c'];
+    const runtime = runtimeOf(names, gauge, false);
+    const reads: Array<{ name: string; at: number }> = [];
+    for (const [name, policy] of runtime.policies) {
+      const store = policy.store as MemoryStore;
+      store.current = { value: new Secret(`seed-value-${name}`), rotationId: `seed-${name}`, createdAt: Date.now() - 60_000 };
+      store.state = { ...store.state, lastRotatedAt: Date.now() - 60_000, lastRotationId: `seed-${name}` };
+      const read = store.read.bind(store);
+      store.read = async () => { reads.push({ name, at: Date.now() }); return read(); };
+    }
+    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), rescanMs: 1_000 });
+    const started = Date.now();
+    scheduler.start();
+    await new Promise((r) => setTimeout(r, 400));
+    void scheduler.wake([]); // a pass with nothing due reads nothing
+    await new Promise((r) => setTimeout(r, 400));
+    expect(reads.map((r) => r.name).sort()).toEqual(names);
+    const deadline = Date.now() + 5_000;
+    while (reads.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await scheduler.stop(1000);
+    // Read again once rescanEvery had passed (timers may fire a millisecond early), and not before.
+    const again = reads.slice(3);
+    expect(again.map((r) => r.name).sort()).toEqual(names);
+    for (const read of again) expect(read.at - started).toBeGreaterThanOrEqual(990);
   });
 });

@@ -4,7 +4,7 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
+import { decideChange, LastSeenRecords, previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { awsError } from './errors.js';
 import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
@@ -56,9 +56,11 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     return JSON.stringify({ ...base, [field]: value, ...(facts ? factFields(ref, facts) : {}) });
   };
 
-  async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; versionId: string | undefined }> {
+  const lastSeen = new LastSeenRecords<StateRecord, string | undefined>();
+
+  async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; kvVersion: string | undefined }> {
     const found = await secrets.get(stateName(ref), { label: 'AWSCURRENT' });
-    if (!found) return { record: EMPTY_RECORD, versionId: undefined };
+    if (!found) return lastSeen.remember(stateName(ref), { record: EMPTY_RECORD, kvVersion: undefined });
     let parsed;
     try {
       parsed = StateRecord.safeParse(JSON.parse(found.value));
@@ -66,19 +68,24 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       parsed = undefined;
     }
     if (!parsed?.success) throw new RotadError('STORE_CORRUPT', `rotad's state secret ${stateName(ref)} is not in rotad's format; was it edited by hand?`);
-    return { record: parsed.data, versionId: found.versionId };
+    return lastSeen.remember(stateName(ref), { record: parsed.data, kvVersion: found.versionId });
   }
 
   /**
    * Read-modify-write of the state record. The new version is put under a private label and made
    * AWSCURRENT with UpdateSecretVersionStage naming the version it replaces: if another writer
    * moved AWSCURRENT meanwhile, the move fails and the change is re-applied to what they wrote.
+   * The first try applies the change to the record as this process last read or wrote it, without
+   * reading; the move naming that version checks the guess (state-record.ts, LastSeenRecords).
    */
   async function updateRecord(ref: PolicyRef, change: (record: StateRecord) => StateRecord | undefined): Promise<StateRecord> {
     const name = stateName(ref);
     for (let attempt = 1; ; attempt += 1) {
-      const { record, versionId } = await readRecord(ref);
-      const next = change(record);
+      const seen = attempt === 1 ? lastSeen.take(name) : undefined;
+      const { record, kvVersion: versionId } = seen ?? await readRecord(ref);
+      const decided = decideChange(record, change, seen !== undefined);
+      if (decided === 'read-again') continue;
+      const { next } = decided;
       if (next === undefined) return record;
       try {
         if (versionId === undefined) {
@@ -87,10 +94,11 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
         }
         const proposed = await secrets.put(name, randomUUID(), JSON.stringify(next), ['ROTAD_PROPOSED']);
         await secrets.moveLabel(name, 'AWSCURRENT', proposed, versionId);
+        lastSeen.remember(name, { record: next, kvVersion: proposed });
         return next;
       } catch (error) {
         if (!(error instanceof StoreConflictError) || attempt >= RECORD_WRITE_ATTEMPTS) throw error;
-        await deps.clock.sleep(recordRetryDelay(attempt));
+        if (seen === undefined) await deps.clock.sleep(recordRetryDelay(attempt));
       }
     }
   }
@@ -174,25 +182,24 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       const name = secretName(ref);
       const versions = await secrets.versions(name);
       const currentId = versionWith(versions, 'AWSCURRENT');
-      if (currentId !== rotationId) {
+      let pendingId = versionWith(versions, 'AWSPENDING');
+      if (currentId !== rotationId && pendingId !== rotationId) {
+        // Not put as a version yet: staged in the record only (killed before the put), or the secret's first value.
         const { record } = await readRecord(ref);
-        let pendingId = versionWith(versions, 'AWSPENDING');
-        if (pendingId !== rotationId && currentId !== undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {
-          // Staged in the record, killed before the version was put: put it now.
-          await secrets.put(name, rotationId, await encode(ref, record.firstValue, record.pending), ['AWSPENDING']);
+        const staged = record.pending?.rotationId === rotationId ? record.firstValue : undefined;
+        if (staged === undefined) throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);
+        const encoded = await encode(ref, staged, record.pending);
+        if (currentId !== undefined) {
+          await secrets.put(name, rotationId, encoded, ['AWSPENDING']);
           pendingId = rotationId;
-        }
-        if (pendingId === rotationId) {
-          // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
-          await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
-        } else if (currentId === undefined && record.pending?.rotationId === rotationId && record.firstValue !== undefined) {
-          const first = await encode(ref, record.firstValue, record.pending);
-          if (!(await secrets.createIfMissing(name, first, rotationId))) await secrets.put(name, rotationId, first, ['AWSCURRENT']);
-        } else {
-          throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);
+        } else if (!(await secrets.createIfMissing(name, encoded, rotationId))) {
+          await secrets.put(name, rotationId, encoded, ['AWSCURRENT']);
         }
       }
-      if (versionWith(await secrets.versions(name), 'AWSPENDING') === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
+      // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
+      if (currentId !== rotationId && pendingId === rotationId) await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
+      // AWS leaves AWSPENDING on the version it made current: taken off, so the next rotation can stage.
+      if (pendingId === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
       // The version the new one replaced: AWSCURRENT as read, or, when an earlier attempt already
       // moved the label (a crash or timeout between the move and this record), AWS's AWSPREVIOUS.
       const replacedId = currentId === rotationId ? versionWith(versions, 'AWSPREVIOUS') : currentId;

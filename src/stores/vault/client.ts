@@ -65,6 +65,8 @@ export class VaultClient {
     const headers: Record<string, string> = {};
     if (token !== undefined) headers['x-vault-token'] = token;
     if (this.#options.namespace) headers['x-vault-namespace'] = this.#options.namespace;
+    // Vault's PATCH endpoints take a JSON merge patch (RFC 7386) and refuse other types.
+    if (method === 'PATCH') headers['content-type'] = 'application/merge-patch+json';
     try {
       return await jsonRequest({ method, url: new URL(`/v1/${path}`, this.#options.address), headers, body, timeoutMs: this.#options.timeoutMs, ca: this.#options.ca });
     } catch (error) {

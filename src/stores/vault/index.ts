@@ -4,7 +4,7 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import { previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
+import { decideChange, LastSeenRecords, previousRevoked, RECORD_WRITE_ATTEMPTS, recordRetryDelay, replaceState } from '../state-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { VaultClient } from './client.js';
 import { vaultError } from './errors.js';
@@ -30,27 +30,38 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
   const handoverPath = (ref: PolicyRef): string => options.handoverPath.replaceAll('{policy}', ref.name);
   const fieldOf = (ref: PolicyRef): string => ref.field ?? options.field;
 
+  const lastSeen = new LastSeenRecords<StateRecord>();
+
   async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; kvVersion: number }> {
     const found = await kv.read(statePath(ref));
-    if (!found) return { record: EMPTY_RECORD, kvVersion: 0 };
+    if (!found) return lastSeen.remember(statePath(ref), { record: EMPTY_RECORD, kvVersion: 0 });
     const parsed = StateRecord.safeParse(found.data);
     if (!parsed.success) throw new RotadError('STORE_CORRUPT', `rotad's state record at ${options.mount}/${statePath(ref)} is not in rotad's format; was it edited by hand?`);
-    return { record: parsed.data, kvVersion: found.version };
+    return lastSeen.remember(statePath(ref), { record: parsed.data, kvVersion: found.version });
   }
 
-  /** Read-modify-write of the state record, atomic through KV `cas`; `change` returning undefined writes nothing. */
+  /**
+   * Read-modify-write of the state record, atomic through KV `cas`; `change` returning undefined
+   * writes nothing. The first try applies the change to the record as this process last read or
+   * wrote it, without reading (one request instead of two); `cas` on that version makes it land
+   * only if nobody wrote since, and anything else is decided again on a fresh read.
+   */
   async function updateRecord(ref: PolicyRef, change: (record: StateRecord) => StateRecord | undefined): Promise<StateRecord> {
+    const path = statePath(ref);
     for (let attempt = 1; ; attempt += 1) {
-      const { record, kvVersion } = await readRecord(ref);
-      const next = change(record);
-      if (next === undefined) return record;
+      const seen = attempt === 1 ? lastSeen.take(path) : undefined;
+      const { record, kvVersion } = seen ?? await readRecord(ref);
+      const decided = decideChange(record, change, seen !== undefined);
+      if (decided === 'read-again') continue;
+      if (decided.next === undefined) return record;
       try {
-        await kv.write(statePath(ref), next as unknown as Record<string, unknown>, kvVersion);
-        return next;
+        const written = await kv.write(path, decided.next as unknown as Record<string, unknown>, kvVersion);
+        lastSeen.remember(path, { record: decided.next, kvVersion: written });
+        return decided.next;
       } catch (error) {
         // Another writer changed the record in between: read again and re-apply (the change re-checks its preconditions).
         if (!(error instanceof StoreConflictError) || attempt >= RECORD_WRITE_ATTEMPTS) throw error;
-        await deps.clock.sleep(recordRetryDelay(attempt));
+        if (seen === undefined) await deps.clock.sleep(recordRetryDelay(attempt));
       }
     }
   }
@@ -117,14 +128,14 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       if (record.current?.rotationId === rotationId && !record.promoting) return;
       const pending = record.pending;
       if (pending?.rotationId !== rotationId) throw new RotadError('STORE_CONFLICT', `policy ${ref.name} has no pending credential for rotation ${rotationId}`);
+      const latest = await kv.read(appPath(ref));
       // 1. Remember which version the new one replaces, so a crash between 2 and 3 can tell.
       if (record.promoting?.rotationId !== rotationId) {
-        const fromVersion = (await kv.read(appPath(ref)))?.version ?? 0;
+        const fromVersion = latest?.version ?? 0;
         record = await updateRecord(ref, (r) => ({ ...r, promoting: { rotationId, fromVersion } }));
       }
       const fromVersion = record.promoting?.fromVersion ?? 0;
       // 2. Write the application path with cas: someone else's write in between is a conflict, not overwritten.
-      const latest = await kv.read(appPath(ref));
       let version: number;
       if (latest && latest.version > fromVersion && latest.data[field] === pending.value) {
         version = latest.version;
@@ -136,9 +147,10 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       // 3. Record the move: the replaced version becomes previous (adopted if rotad did not write it).
       const { value: _value, ...facts } = pending;
       const current: VersionFacts = { ...facts, version };
+      const replacedVersion = async (): Promise<KvVersion> => (latest?.version === fromVersion ? latest : await kv.read(appPath(ref), fromVersion)) ?? { data: {}, version: fromVersion, createdAt: 0 };
       const replaced = record.current?.version === fromVersion
         ? record.current
-        : fromVersion > 0 ? externalFacts((await kv.read(appPath(ref), fromVersion)) ?? { data: {}, version: fromVersion, createdAt: 0 }) : undefined;
+        : fromVersion > 0 ? externalFacts(await replacedVersion()) : undefined;
       await updateRecord(ref, (r) => ({ ...r, previous: replaced, current, pending: undefined, promoting: undefined }));
       await writeFacts(ref, current);
     },

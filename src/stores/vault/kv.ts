@@ -14,6 +14,8 @@ function encodePath(path: string): string {
 
 /** The KV v2 calls rotad makes, with "not found" as a value and CAS conflicts as StoreConflictError. */
 export class KvV2 {
+  #patchWorks = true;
+
   constructor(private readonly client: VaultClient, private readonly mount: string) {}
 
   /** A version of a secret (latest when `version` is unset); undefined when absent, deleted or destroyed. */
@@ -45,9 +47,19 @@ export class KvV2 {
     if (response.status !== 204 && response.status !== 200 && response.status !== 404) throw vaultError(`delete of ${this.mount}/${path}`, response);
   }
 
-  /** Merges `facts` into the secret's custom_metadata, keeping keys others set. */
+  /**
+   * Merges `facts` into the secret's custom_metadata, keeping keys others set: one PATCH (a JSON
+   * merge patch), or a read and a write where PATCH is refused (a policy without the `patch`
+   * capability, Vault before 1.9); after one refusal this process no longer tries PATCH.
+   */
   async mergeCustomMetadata(path: string, facts: Record<string, string>): Promise<void> {
     const metaPath = `${this.mount}/metadata/${encodePath(path)}`;
+    if (this.#patchWorks) {
+      const patched = await this.client.request('PATCH', metaPath, { custom_metadata: facts });
+      if (patched.status === 204 || patched.status === 200) return;
+      if (patched.status !== 403 && patched.status !== 405 && patched.status !== 404) throw vaultError(`metadata update of ${this.mount}/${path}`, patched);
+      if (patched.status !== 404) this.#patchWorks = false;
+    }
     const current = await this.client.request('GET', metaPath);
     if (current.status !== 200 && current.status !== 404) throw vaultError(`metadata read of ${this.mount}/${path}`, current);
     const existing = (current.body as { data?: { custom_metadata?: Record<string, string> | null } } | undefined)?.data?.custom_metadata ?? {};
