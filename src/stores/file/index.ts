@@ -26,7 +26,7 @@ function unreachable(path: string, error: unknown): RotadError {
 }
 
 /** Writes `content` so that readers see either the old or the new file, never a torn one. */
-async function writeAtomically(path: string, content: string): Promise<void> {
+async function writeAtomically(path: string, content: Buffer): Promise<void> {
   const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   const handle = await openFile(temp, 'wx', 0o600);
   try {
@@ -61,6 +61,26 @@ async function removeLeftovers(path: string): Promise<void> {
   }
 }
 
+/** Each policy's `"name":{…}` member of the document's JSON, in the document's order. */
+function entriesAsJson(document: StoreDocument): Map<string, string> {
+  return new Map(Object.entries(document.policies).map(([name, entry]) => [name, entryMember(name, entry)]));
+}
+
+function entryMember(name: string, entry: PolicyEntry): string {
+  return `${JSON.stringify(name)}:${JSON.stringify(entry)}`;
+}
+
+/** JSON.stringify(document), from the members of `entriesAsJson` (a Map keeps a key's place when it is set again, as an object does). */
+function documentJson(entryJson: ReadonlyMap<string, string>): string {
+  return `{"policies":{${[...entryJson.values()].join(',')}}}`;
+}
+
+/** JSON.stringify(envelope) without scanning the ciphertext for characters to escape (base64 has none). */
+function envelopeBytes(envelope: Envelope): Buffer {
+  const { data, ...head } = envelope;
+  return Buffer.concat([Buffer.from(JSON.stringify(head).slice(0, -1)), Buffer.from(',"data":"'), Buffer.from(data, 'latin1'), Buffer.from('"}')]);
+}
+
 function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
   const path = resolve(deps.configDir, options.path);
   const lockPath = `${path}.lock`;
@@ -75,10 +95,10 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
    * its authentication tag (new with every write). Times alone are not enough: the kernel stamps
    * files with a clock of a few milliseconds, and a freed inode is soon reused, so two quick writes
    * of another process can look like none. An unchanged identity means unchanged content: a read
-   * costs an open, a stat and a small read, not a decrypt and a parse of every policy. Never
-   * changed in place: a write builds a new document.
+   * costs an open, a stat and a small read, not a decrypt and a parse of every policy. A write
+   * changes it in place, with the cache dropped until the file holds it.
    */
-  let cached: { identity: string; document: StoreDocument } | undefined;
+  let cached: { identity: string; document: StoreDocument; entryJson?: Map<string, string> } | undefined;
 
   // Four small system calls, made synchronously: each takes microseconds, and going through the
   // thread pool would cost more than the calls themselves on every read.
@@ -103,14 +123,24 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
     return key;
   }
 
+  /** A decrypt and parse under way, shared by the reads that come while it runs (a daemon starting reads every policy at once). */
+  let parsing: { identity: string; document: Promise<StoreDocument> } | undefined;
+
   async function readDocument(): Promise<StoreDocument> {
     const identity = await fileIdentity();
     if (identity === undefined) return { policies: {} };
     if (cached?.identity === identity) return cached.document;
-    const document = await parseDocument();
-    // Kept only if the file did not change while it was read.
-    if ((await fileIdentity()) === identity) cached = { identity, document };
-    return document;
+    if (parsing?.identity !== identity) {
+      const document = parseDocument();
+      parsing = { identity, document };
+      void document.then(async (parsed) => {
+        // Kept only if the file did not change while it was read.
+        if ((await fileIdentity()) === identity) cached = { identity, document: parsed };
+      }, () => undefined).finally(() => {
+        if (parsing?.document === document) parsing = undefined;
+      });
+    }
+    return parsing.document;
   }
 
   async function parseDocument(): Promise<StoreDocument> {
@@ -147,15 +177,23 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       const entry = document.policies[policy] ?? EMPTY_ENTRY;
       const next = change(entry);
       if (next === undefined) return entry;
-      const written: StoreDocument = { policies: { ...document.policies, [policy]: next } };
-      const sealed = seal(JSON.stringify(written), await getKey());
+      // Each policy's JSON is kept from the last write: a write serialises the policy it changes,
+      // not every policy of the store (the document's text is their concatenation).
+      const entryJson = cached?.document === document && cached.entryJson ? cached.entryJson : entriesAsJson(document);
+      // Changed in place (copying ten thousand entries per write costs more than the write): the
+      // cache is dropped until the file holds this document, and readers only ever get copies.
       cached = undefined;
-      await writeAtomically(path, JSON.stringify(sealed)).catch((error: unknown) => {
+      parsing = undefined;
+      const written = document;
+      written.policies[policy] = next;
+      entryJson.set(policy, entryMember(policy, next));
+      const sealed = seal(documentJson(entryJson), await getKey());
+      await writeAtomically(path, envelopeBytes(sealed)).catch((error: unknown) => {
         throw unreachable(path, error);
       });
       // Under the lock nobody else writes: the file now holds exactly this document.
       const identity = await fileIdentity();
-      if (identity !== undefined) cached = { identity, document: written };
+      if (identity !== undefined) cached = { identity, document: written, entryJson };
       return next;
     });
   }
