@@ -14,7 +14,8 @@ import { STEPS } from './steps.js';
 const ACTOR_BY_TRIGGER: Record<Trigger, string> = { initial: 'schedule', schedule: 'schedule', 'max-age': 'schedule', expiry: 'schedule', resume: 'schedule', signal: 'signal', cli: 'cli' };
 
 export type RunOutcome =
-  | { status: 'completed'; rotationId: string; durationMs: number }
+  /** `after`: the policy as this run left it (its last write and the credentials it knows), so the caller need not read it again. */
+  | { status: 'completed'; rotationId: string; durationMs: number; after: PolicySnapshot }
   | { status: 'waiting'; rotationId: string; until: number }
   | { status: 'needs-attention'; rotationId: string; code: string }
   | { status: 'stopped'; rotationId: string }
@@ -152,7 +153,7 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotati
   const durationMs = clock.now() - startedAt;
   logger.info({ durationMs }, 'Rotation completed');
   await runtime.notify({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
-  return { status: 'completed', rotationId, durationMs };
+  return { status: 'completed', rotationId, durationMs, after: { ...known, state: ownership.state, revision: ownership.revision } };
 }
 
 async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown, { leftAlive, hasOlder }: { leftAlive: boolean; hasOlder: boolean }): Promise<RunOutcome> {

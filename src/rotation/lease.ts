@@ -55,7 +55,12 @@ export class Ownership {
     return this.#state;
   }
 
-  /** Aborts when the policy is no longer this holder's. */
+  /** The store's revision of the state this holder last wrote. */
+  get revision(): string {
+    return this.#revision;
+  }
+
+    /** Aborts when the policy is no longer this holder's. */
   get lost(): AbortSignal {
     return this.#lost.signal;
   }

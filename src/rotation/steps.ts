@@ -122,27 +122,24 @@ const verify: Step = {
 };
 
 /**
- * The previous credential that this promote pushes out of the store, when it is still alive: one a
- * rollback stepped back from (then it is newer than the current one). Nobody reads it any more (it
- * is not current, and the current one was handed to every consumer), and after the promote no
- * record of it is left, so it is revoked now, before the promote (a crash in between revokes it
- * again). Where the provider cannot revoke, a person is told which one to delete.
+ * The previous credential that this promote pushes out of the store, when it is still alive and
+ * the provider revokes by API: normally the revoke phase of the last rotation revoked it, so one
+ * alive here is one a rollback stepped back from. Nobody reads it any more (it is not current, and
+ * the current one was handed to every consumer), and after the promote no record of it is left,
+ * so it is revoked now, before the promote (a crash in between revokes it again).
  */
 async function retirePushedOut(ctx: StepContext): Promise<void> {
   const { known } = ctx;
   const { store, provider, ref, clock } = ctx.runtime;
   const old = known.previous;
-  if (old === undefined || old.revokedAt !== undefined || known.current === undefined || known.current.rotationId === ctx.rotationId) return;
-  if (old.createdAt <= known.current.createdAt) return; // the usual previous: the revoke phase deals with the one this promote makes previous
-  if (!provider.revoke) {
-    await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'promote', message: `the credential of rotation ${old.rotationId}${old.id ? ` (id ${old.id})` : ''}, stepped back from by a rollback, is no longer kept by rotad and may still be valid at the provider: delete it there` });
-    return;
-  }
-  await provider.revoke({ ...providerContext(ctx), rotationId: old.rotationId }, old, known.current);
+  const current = known.current;
+  if (old === undefined || old.revokedAt !== undefined || current === undefined || current.rotationId === ctx.rotationId) return;
+  if (!provider.revoke || !provider.capabilities.revokeByApi) return;
+  await provider.revoke({ ...providerContext(ctx), rotationId: old.rotationId }, old, current);
   const at = clock.now();
-  await store.markPreviousRevoked(ref, known.current.rotationId, at);
+  await store.markPreviousRevoked(ref, current.rotationId, at);
   known.previous = { ...old, revokedAt: at };
-  ctx.logger.info({ credentialId: old.id, rotation: old.rotationId }, 'Revoked the credential a rollback stepped back from');
+  ctx.logger.info({ credentialId: old.id, rotation: old.rotationId }, 'Revoked a previous credential left alive (a rollback stepped back from it) before it leaves the store');
 }
 
 const promote: Step = {

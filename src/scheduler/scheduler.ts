@@ -86,6 +86,8 @@ export class Scheduler {
   #full = true;
   /** When each policy needs its next look; a policy not in it is looked at by the next pass. */
   readonly #nextLook = new Map<string, number>();
+  /** What a rotation of this process that just completed left in the store: the next look starts from it instead of reading. */
+  readonly #leftBy = new Map<string, PolicySnapshot>();
   /** Policies whose last look found a rotation waiting for a person (SIGUSR2 makes them look for a hand-over). */
   readonly #waitingForPerson = new Set<string>();
   readonly #rescanMs: number;
@@ -223,7 +225,9 @@ export class Scheduler {
   /** Reads one policy, exports its metrics, sends due alerts, and decides whether it runs now. */
   async #look(policy: PolicyRuntime, config: ResolvedPolicy, lookAtWaiting: boolean): Promise<Look> {
     const now = this.#options.clock.now();
-    let snapshot = await policy.store.read(policy.ref);
+    const left = this.#leftBy.get(policy.name);
+    this.#leftBy.delete(policy.name);
+    let snapshot = left ?? await policy.store.read(policy.ref);
     if (snapshot.state.assist) this.#waitingForPerson.add(policy.name);
     else this.#waitingForPerson.delete(policy.name);
     const held = leaseOfOther(snapshot.state, policy.owner, now);
@@ -335,6 +339,7 @@ export class Scheduler {
     const done = runRotation(policy, trigger, abort.signal, basis).then(
       (outcome) => {
         this.#errors.clear(name);
+        if (outcome.status === 'completed') this.#leftBy.set(name, outcome.after);
         if (outcome.status === 'busy') this.#notBefore.set(name, Math.max(outcome.until ?? 0, this.#options.clock.now() + BUSY_RETRY_MS));
         this.#options.metrics?.rotationOutcome(name, outcome.status === 'completed' ? 'succeeded' : outcome.status, outcome.status === 'completed' ? outcome.durationMs : undefined);
         this.#options.onOutcome?.(name, outcome);

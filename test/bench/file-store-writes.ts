@@ -38,11 +38,12 @@ export async function measureFileStoreWrites(dir: string, count: number, writes:
   const options = FileStoreOptions.parse({ type: 'file', path, key: { file: join(dir, 'state', 'store.key') } });
   const store = fileStore.create(options, { logger: silentLogger(), clock: systemClock, configDir: dir });
   const names = Array.from({ length: writes }, (_, i) => `policy-${String((i * 7919) % count).padStart(5, '0')}`);
-  const snapshots = await Promise.all(names.map((name) => store.read({ name })));
+  const snapshots = new Map(await Promise.all(names.map(async (name) => [name, await store.read({ name })] as const)));
   let started = performance.now();
-  for (const [i, name] of names.entries()) {
-    const snapshot = snapshots[i]!;
-    await store.writeState({ name }, { ...snapshot.state, requestedAt: Date.now() }, snapshot.revision);
+  for (const name of names) {
+    const snapshot = snapshots.get(name)!;
+    const revision = await store.writeState({ name }, { ...snapshot.state, requestedAt: Date.now() }, snapshot.revision);
+    snapshots.set(name, { ...snapshot, revision });
   }
   const storePerS = writes / ((performance.now() - started) / 1000);
   await store.close();

@@ -1,33 +1,143 @@
-// `npm run bench`: the file store's fleet figures (issue 15), printed as one table. Not part of npm test.
-//   BENCH_SIZES=100,1000,10000 (default)   BENCH_IDLE_SECONDS=20 (default)
-import { cpus, totalmem } from 'node:os';
+// `npm run bench`: the figures of issue 15, printed as one table. Not part of npm test.
+//   BENCH_PARTS=fleet,files,stores,shell,memory (default: all)
+//   BENCH_SIZES=100,1000,10000   BENCH_IDLE_SECONDS=20   fleet of idle file-store policies
+//   BENCH_ROTATIONS=500   BENCH_CONCURRENCY=16            throughput on each store
+import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CountingProxy, replay } from './counting-proxy.js';
 import { writeIdleFleet } from './file-store-world.js';
+import { measureFileStoreWrites } from './file-store-writes.js';
 import { measureDaemon, timeCommand, type Run } from './measure.js';
+import { memoryOverRotations } from './memory.js';
+import { shellBaseline } from './shell-baseline.js';
+import { rotateFleet, type StoreKind } from './store-runs.js';
+import { startBenchServers, type BenchServers } from './store-servers.js';
 
+const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory').split(','));
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
 const idleS = Number(process.env.BENCH_IDLE_SECONDS ?? '20');
-const rows: string[][] = [['N', 'what', 'wall', 'CPU', 'RSS']];
-const fmt = (run: Run): string[] => [`${run.wallS.toFixed(2)} s`, `${run.cpuS.toFixed(2)} s`, `${run.rssMb.toFixed(0)} MB`];
+const rotations = Number(process.env.BENCH_ROTATIONS ?? '500');
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '16');
+const COUNTED = 20;
 
-console.log(`rotad bench: file store, idle fleets of ${sizes.join(', ')} random policies; node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-for (const n of sizes) {
-  const dir = await mkdtemp(join(tmpdir(), `rotad-bench-${n}-`));
-  try {
-    const config = await writeIdleFleet(dir, n);
-    for (const command of ['validate', 'status', 'plan']) {
-      rows.push([String(n), `rotad ${command}`, ...fmt(await timeCommand([command, '--config', config]))]);
+const HEAD = ['N', 'what', 'wall', 'CPU', 'RSS', 'round trips / rotation', 'rotations/s', 'raw rate', 'ratio'];
+const rows: string[][] = [HEAD];
+const row = (cells: Partial<Record<(typeof HEAD)[number], string>>): void => { rows.push(HEAD.map((h) => cells[h] ?? '')); };
+const s = (seconds: number): string => `${seconds.toFixed(2)} s`;
+const fmt = (run: Run) => ({ wall: s(run.wallS), CPU: s(run.cpuS), RSS: `${run.rssMb.toFixed(0)} MB` });
+const temp = (name: string): Promise<string> => mkdtemp(join(tmpdir(), `rotad-bench-${name}-`));
+
+console.log(`rotad bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+
+if (parts.has('fleet')) {
+  for (const n of sizes) {
+    const dir = await temp(`fleet-${n}`);
+    try {
+      const config = await writeIdleFleet(dir, n);
+      for (const command of ['validate', 'status', 'plan']) row({ N: String(n), what: `rotad ${command}`, ...fmt(await timeCommand([command, '--config', config])) });
+      const daemon = await measureDaemon(config, idleS);
+      row({ N: String(n), what: 'rotad run: start to ready', wall: s(daemon.readyS), RSS: `${daemon.rssMb.toFixed(0)} MB` });
+      row({ N: String(n), what: `rotad run: idle CPU over ${idleS} s`, CPU: `${daemon.idleCpuPercent.toFixed(2)} % of a core` });
+      row({ N: String(n), what: 'SIGUSR2 to rotation start', wall: `${daemon.signalToStartMs} ms` });
+      console.log(`  fleet of ${n} measured`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    const daemon = await measureDaemon(config, idleS);
-    rows.push([String(n), 'rotad run: start to ready', `${daemon.readyS.toFixed(2)} s`, '', `${daemon.rssMb.toFixed(0)} MB`]);
-    rows.push([String(n), `rotad run: idle CPU over ${idleS} s`, '', `${daemon.idleCpuPercent.toFixed(2)} % of a core`, '']);
-    rows.push([String(n), 'SIGUSR2 to rotation start', `${daemon.signalToStartMs} ms`, '', '']);
-    console.log(`  N=${n} measured`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+
+if (parts.has('files')) {
+  for (const n of sizes) {
+    const dir = await temp(`writes-${n}`);
+    try {
+      const rates = await measureFileStoreWrites(dir, n, n >= 10_000 ? 50 : 200);
+      row({ N: String(n), what: `file store: state writes (${rates.fileMb.toFixed(1)} MB file) vs temp+fsync+rename of the same bytes`, 'rotations/s': `${rates.storePerS.toFixed(0)} writes/s`, 'raw rate': `${rates.rawPerS.toFixed(0)}/s`, ratio: `${((100 * rates.storePerS) / rates.rawPerS).toFixed(0)} %` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('  file store writes measured');
+}
+
+let servers: BenchServers | undefined;
+const serversUp = async (): Promise<BenchServers> => {
+  servers ??= await startBenchServers();
+  process.env.BENCH_VAULT_TOKEN = servers.vault.rootToken;
+  process.env.AWS_ACCESS_KEY_ID = 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
+  return servers;
+};
+let vaultSeconds: number | undefined;
+
+try {
+  if (parts.has('stores')) {
+    const up = await serversUp();
+    const targets: Record<StoreKind, string | undefined> = { 'file': undefined, 'vault': up.vault.address, 'aws-secrets-manager': up.aws.endpoint };
+    for (const kind of ['file', 'vault', 'aws-secrets-manager'] as const) {
+      // Round trips: a few policies through a counting proxy (first rotation, then one SIGUSR2 rotation each).
+      const target = targets[kind];
+      const proxy = target === undefined ? undefined : new CountingProxy(new URL(target));
+      const endpoint = await proxy?.start();
+      const counted = await temp(`count-${kind}`);
+      const perRound: string[] = [];
+      let recordedFirst = 0;
+      await rotateFleet(kind, counted, endpoint, {
+        count: COUNTED, concurrency: 4, prefix: `count${Date.now()}`, rounds: 2,
+        onRound: (round, run) => {
+          const requests = proxy ? (proxy.recorded.length - (round === 2 ? recordedFirst : 0)) / COUNTED : undefined;
+          if (round === 1) recordedFirst = proxy?.recorded.length ?? 0;
+          perRound.push(`${round === 1 ? 'first' : 'SIGUSR2'}: ${run.storeCallsPerRotation.toFixed(1)} store calls${requests === undefined ? '' : `, ${requests.toFixed(1)} HTTP requests`}`);
+        },
+      });
+      await proxy?.stop();
+      await rm(counted, { recursive: true, force: true });
+      // Throughput, straight to the server.
+      const dir = await temp(`throughput-${kind}`);
+      const [run] = await rotateFleet(kind, dir, target, { count: rotations, concurrency, prefix: `tp${Date.now()}`, rounds: 1 });
+      await rm(dir, { recursive: true, force: true });
+      const rate = run!.rotations / run!.seconds;
+      if (kind === 'vault') vaultSeconds = run!.seconds;
+      let raw = '';
+      let ratio = '';
+      if (proxy && target) {
+        // The same calls, sent directly: the first-rotation requests of the counted run, repeated up to `rotations` rotations.
+        const first = proxy.recorded.slice(0, recordedFirst);
+        const repeated = Array.from({ length: Math.ceil(rotations / COUNTED) }, () => first).flat();
+        const rawSeconds = await replay(new URL(target), repeated, concurrency);
+        const rawRate = (repeated.length / (recordedFirst / COUNTED)) / rawSeconds;
+        raw = `${rawRate.toFixed(1)} rotations/s`;
+        ratio = `${((100 * rate) / rawRate).toFixed(0)} %`;
+      }
+      row({ N: String(rotations), what: `${kind}: first rotations at concurrency ${concurrency}`, wall: s(run!.seconds), CPU: `${((1000 * run!.cpuS) / run!.rotations).toFixed(1)} ms/rotation`, 'round trips / rotation': perRound.join('; '), 'rotations/s': rate.toFixed(1), 'raw rate': raw, ratio });
+      console.log(`  ${kind} measured`);
+    }
+  }
+
+  if (parts.has('shell')) {
+    const up = await serversUp();
+    const shellSeconds = await shellBaseline(up.vault, rotations);
+    if (vaultSeconds === undefined) {
+      const dir = await temp('shell-rotad');
+      vaultSeconds = (await rotateFleet('vault', dir, up.vault.address, { count: rotations, concurrency, prefix: `sh${Date.now()}`, rounds: 1 }))[0]!.seconds;
+      await rm(dir, { recursive: true, force: true });
+    }
+    row({ N: String(rotations), what: 'shell: openssl rand + bao kv put per secret, vs rotad on OpenBao', wall: s(shellSeconds), 'rotations/s': (rotations / shellSeconds).toFixed(1), ratio: `rotad ${(shellSeconds / vaultSeconds).toFixed(1)}× faster` });
+    console.log('  shell baseline measured');
+  }
+} finally {
+  servers?.stop();
+}
+
+if (parts.has('memory')) {
+  const memory = await memoryOverRotations(20, 100);
+  const first = memory.samples[0]!;
+  const last = memory.samples.at(-1)!;
+  const peak = Math.max(...memory.samples.map((m) => m.heapMb));
+  row({ N: String(memory.rotations), what: `memory over consecutive rotations (file store, 20 policies): heap after GC at ${first.rotations} → ${last.rotations} rotations (peak ${peak.toFixed(1)} MB)`, RSS: `${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB`, CPU: '', wall: `${first.heapMb.toFixed(1)} → ${last.heapMb.toFixed(1)} MB` });
+  console.log(`  memory measured (${memory.samples.map((m) => m.heapMb.toFixed(1)).join(', ')} MB heap)`);
+}
+
+const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+const used = HEAD.map((_, i) => rows.slice(1).some((r) => r[i] !== ''));
+for (const r of rows) console.log(r.filter((_, i) => used[i]).map((cell, i) => cell.padEnd(widths.filter((_, j) => used[j])[i]!)).join('  ').trimEnd());

@@ -146,6 +146,23 @@ describe('rollback', () => {
     expect(store.state.history.at(-1)?.outcome).toBe('rolled-back');
   });
 
+  it('a credential rolled back from (in grace) is revoked by the next rotation before its promote pushes it out of the store', async () => {
+    const { runtime, store, provider, old, clock } = await rotatedOnce();
+    expect(await run(runtime)).toMatchObject({ status: 'waiting' }); // promoted, consumers updated, grace running
+    const abandoned = store.current!.value.reveal();
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
+    expect(store.previous?.value.reveal()).toBe(abandoned);
+    clock.time += 60_000;
+    expect(await run(runtime, 'cli')).toMatchObject({ status: 'waiting' });
+    // Pushed out of the store by this promote: revoked first, never left alive and unknown.
+    expect(provider.live.has(abandoned)).toBe(false);
+    expect(store.previous?.value.reveal()).toBe(old);
+    expect(provider.live.has(old)).toBe(true); // the usual previous: revoked after grace
+    clock.time += 60_000;
+    expect(await run(runtime, 'resume')).toMatchObject({ status: 'completed' });
+    expect(provider.live.has(old)).toBe(false);
+  });
+
   it('is not refused when a daemon writes the state between its read and its take (a rotation waiting for a person looks every few seconds)', async () => {
     const { runtime, store, old, clock } = await rotatedOnce({ capabilities: { revokeByApi: false } });
     await run(runtime);
