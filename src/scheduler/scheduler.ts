@@ -174,8 +174,12 @@ export class Scheduler {
     for (const name of order) {
       const policy = policies.get(name)!;
       if (this.#running.has(name)) continue;
-      // Every slot taken: the rest are read when a run ends (its end starts a pass), not read now and deferred.
-      if (this.#running.size >= this.#options.concurrency && !first.has(name)) break;
+      // Every slot taken: the rest are read when a run ends (its end starts a pass), not read now and
+      // deferred. What this pass was to read anyway (a full pass) stays due for that next pass.
+      if (this.#running.size >= this.#options.concurrency && !first.has(name)) {
+        if (full) this.#nextLook.delete(name);
+        continue;
+      }
       const lookAt = full || first.has(name) ? undefined : this.#nextLook.get(name);
       if (lookAt !== undefined && lookAt > clock.now()) {
         earliest = Math.min(earliest, lookAt);

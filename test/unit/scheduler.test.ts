@@ -4,6 +4,7 @@ import { systemClock } from '../../src/clock.js';
 import type { Consumer } from '../../src/consumers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Runtime } from '../../src/runtime.js';
+import { requestRotations } from '../../src/control/request-rotation.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { Secret } from '../../src/secret.js';
 import { MemoryStore, policyRuntime, recordingProvider, FakeClock, type Call } from '../helpers/engine-doubles.js';
@@ -80,6 +81,29 @@ describe('scheduler', () => {
     expect(outcomes.every((o) => o.endsWith(':completed'))).toBe(true);
     for (const name of ['a', 'b']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(3);
     for (const name of ['c', 'd', 'e']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(2);
+  });
+});
+
+describe('scheduler: requests for more policies than there are slots', () => {
+  it('serves `rotad rotate --all` for every policy, though a pass stops reading once every slot is taken', async () => {
+    const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+    const outcomes: string[] = [];
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const runtime = runtimeOf(names, gauge, false);
+    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    const waitUntil = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    scheduler.start();
+    await waitUntil(() => outcomes.length >= names.length);
+    // Every policy rotated once and is not due for a day; each one's next look is far off.
+    await requestRotations(runtime.config, [...runtime.policies.values()], false, Date.now());
+    void scheduler.wake();
+    await waitUntil(() => outcomes.length >= 2 * names.length);
+    await scheduler.stop(1000);
+    for (const name of names) expect(outcomes.filter((o) => o === `${name}:completed`)).toHaveLength(2);
+    expect(gauge.max).toBe(2);
   });
 });
 

@@ -12,6 +12,19 @@ import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
 
 
+/** The version labelled AWSPENDING, unless that is the current one (where a finished rotation may leave the label). */
+function pendingVersion(versions: Map<string, string[]> | undefined): string | undefined {
+  const pending = versionWith(versions, 'AWSPENDING');
+  return pending !== undefined && pending === versionWith(versions, 'AWSCURRENT') ? undefined : pending;
+}
+
+/** `versions` with `label` moved to `versionId`. */
+function withLabel(versions: Map<string, string[]>, label: string, versionId: string): Map<string, string[]> {
+  const moved = new Map([...versions].map(([id, labels]) => [id, labels.filter((l) => l !== label)]));
+  moved.set(versionId, [...(moved.get(versionId) ?? []), label]);
+  return moved;
+}
+
 function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDeps): Store {
   const timeoutMs = durationMs(options.timeout);
   const client = new SecretsManagerClient({
@@ -57,6 +70,8 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
   };
 
   const lastSeen = new LastSeenRecords<StateRecord, string | undefined>();
+  /** Secret name → its versions as this process's last stage left them (taken by the next promote). */
+  const stagedVersions = new Map<string, Map<string, string[]>>();
 
   async function readRecord(ref: PolicyRef): Promise<{ record: StateRecord; kvVersion: string | undefined }> {
     const found = await secrets.get(stateName(ref), { label: 'AWSCURRENT' });
@@ -116,7 +131,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     const name = secretName(ref);
     const versions = await secrets.versions(name);
     const get = async (id: string | undefined) => (id === undefined ? undefined : secrets.get(name, { versionId: id }));
-    const [current, previous, pending] = await Promise.all([get(versionWith(versions, 'AWSCURRENT')), get(versionWith(versions, 'AWSPREVIOUS')), get(versionWith(versions, 'AWSPENDING'))]);
+    const [current, previous, pending] = await Promise.all([get(versionWith(versions, 'AWSCURRENT')), get(versionWith(versions, 'AWSPREVIOUS')), get(pendingVersion(versions))]);
     const known = (v: SecretVersion): VersionFacts => [record.current, record.previous].find((f) => f?.versionId === v.versionId) ?? externalFacts(v);
     return {
       current: credential(ref, current, known),
@@ -140,6 +155,42 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     ]);
   }
 
+  /** Promote on `versions` as read (or as this process's stage left them). */
+  async function promoteWith(ref: PolicyRef, rotationId: string, versions: Map<string, string[]> | undefined): Promise<void> {
+    const name = secretName(ref);
+    const currentId = versionWith(versions, 'AWSCURRENT');
+    let pendingId = versionWith(versions, 'AWSPENDING');
+    if (currentId !== rotationId && pendingId !== rotationId) {
+      // Not put as a version yet: staged in the record only (killed before the put), or the secret's first value.
+      const { record } = await readRecord(ref);
+      const staged = record.pending?.rotationId === rotationId ? record.firstValue : undefined;
+      if (staged === undefined) throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);
+      const encoded = await encode(ref, staged, record.pending);
+      if (currentId !== undefined) {
+        await secrets.put(name, rotationId, encoded, ['AWSPENDING']);
+        pendingId = rotationId;
+      } else if (!(await secrets.createIfMissing(name, encoded, rotationId))) {
+        await secrets.put(name, rotationId, encoded, ['AWSCURRENT']);
+      }
+    }
+    // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
+    if (currentId !== rotationId && pendingId === rotationId) await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
+    // AWSPENDING stays on the version made current: AWS documents that as a finished rotation, and
+    // the next stage moves it (pendingVersion reads it as "nothing pending").
+    // The version the new one replaced: AWSCURRENT as read, or, when an earlier attempt already
+    // moved the label (a crash or timeout between the move and this record), AWS's AWSPREVIOUS.
+    const replacedId = currentId === rotationId ? versionWith(versions, 'AWSPREVIOUS') : currentId;
+    let promoted: VersionFacts | undefined;
+    await updateRecord(ref, (record) => {
+      if (record.current?.versionId === rotationId) return undefined;
+      const facts = record.pending?.rotationId === rotationId ? record.pending : { rotationId, createdAt: Date.now() };
+      promoted = { ...facts, versionId: rotationId };
+      const replaced = record.current?.versionId === replacedId ? record.current : replacedId ? { versionId: replacedId, rotationId: `external-${replacedId}`, createdAt: 0 } : undefined;
+      return { ...record, previous: replaced, current: promoted, pending: undefined, firstValue: undefined };
+    });
+    if (promoted) await tagFacts(ref, promoted);
+  }
+
   return {
     capabilities: { rollback: true },
     read,
@@ -151,7 +202,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     async stagePending(ref, { value, ...facts }) {
       const name = secretName(ref);
       const versions = await secrets.versions(name);
-      const pendingId = versionWith(versions, 'AWSPENDING');
+      const pendingId = pendingVersion(versions);
       if (pendingId !== undefined && pendingId !== facts.rotationId) {
         throw new StoreConflictError(`secret ${name} already has an AWSPENDING version ${pendingId}`);
       }
@@ -169,49 +220,31 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
         if (same && record.firstValue === value.reveal()) return undefined;
         return { ...record, pending: facts, firstValue: value.reveal() };
       });
-      if (versionWith(versions, 'AWSCURRENT') !== undefined && pendingId === undefined) await secrets.put(name, facts.rotationId, await encode(ref, value.reveal(), facts), ['AWSPENDING']);
+      if (versions !== undefined && versionWith(versions, 'AWSCURRENT') !== undefined && pendingId === undefined) {
+        // Moves AWSPENDING here from wherever it was (the current version, after the last promote).
+        await secrets.put(name, facts.rotationId, await encode(ref, value.reveal(), facts), ['AWSPENDING']);
+        stagedVersions.set(name, withLabel(versions, 'AWSPENDING', facts.rotationId));
+      }
     },
 
     async discardPending(ref, rotationId) {
       const name = secretName(ref);
-      if (versionWith(await secrets.versions(name), 'AWSPENDING') === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
+      if (pendingVersion(await secrets.versions(name)) === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
       await updateRecord(ref, (record) => (record.pending?.rotationId === rotationId ? { ...record, pending: undefined, firstValue: undefined } : undefined));
     },
 
     async promote(ref, rotationId) {
+      // The versions as this process's stage left them, if it staged this rotation: AWSCURRENT moves
+      // only from the version named, so a wrong guess is a conflict, and then AWS is asked.
       const name = secretName(ref);
-      const versions = await secrets.versions(name);
-      const currentId = versionWith(versions, 'AWSCURRENT');
-      let pendingId = versionWith(versions, 'AWSPENDING');
-      if (currentId !== rotationId && pendingId !== rotationId) {
-        // Not put as a version yet: staged in the record only (killed before the put), or the secret's first value.
-        const { record } = await readRecord(ref);
-        const staged = record.pending?.rotationId === rotationId ? record.firstValue : undefined;
-        if (staged === undefined) throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);
-        const encoded = await encode(ref, staged, record.pending);
-        if (currentId !== undefined) {
-          await secrets.put(name, rotationId, encoded, ['AWSPENDING']);
-          pendingId = rotationId;
-        } else if (!(await secrets.createIfMissing(name, encoded, rotationId))) {
-          await secrets.put(name, rotationId, encoded, ['AWSCURRENT']);
-        }
+      const guessed = stagedVersions.get(name);
+      stagedVersions.delete(name);
+      try {
+        await promoteWith(ref, rotationId, guessed ?? await secrets.versions(name));
+      } catch (error) {
+        if (guessed === undefined || !(error instanceof StoreConflictError)) throw error;
+        await promoteWith(ref, rotationId, await secrets.versions(name));
       }
-      // AWSCURRENT moves only if it is still on the version we read; AWS moves AWSPREVIOUS along.
-      if (currentId !== rotationId && pendingId === rotationId) await secrets.moveLabel(name, 'AWSCURRENT', rotationId, currentId);
-      // AWS leaves AWSPENDING on the version it made current: taken off, so the next rotation can stage.
-      if (pendingId === rotationId) await secrets.moveLabel(name, 'AWSPENDING', undefined, rotationId);
-      // The version the new one replaced: AWSCURRENT as read, or, when an earlier attempt already
-      // moved the label (a crash or timeout between the move and this record), AWS's AWSPREVIOUS.
-      const replacedId = currentId === rotationId ? versionWith(versions, 'AWSPREVIOUS') : currentId;
-      let promoted: VersionFacts | undefined;
-      await updateRecord(ref, (record) => {
-        if (record.current?.versionId === rotationId) return undefined;
-        const facts = record.pending?.rotationId === rotationId ? record.pending : { rotationId, createdAt: Date.now() };
-        promoted = { ...facts, versionId: rotationId };
-        const replaced = record.current?.versionId === replacedId ? record.current : replacedId ? { versionId: replacedId, rotationId: `external-${replacedId}`, createdAt: 0 } : undefined;
-        return { ...record, previous: replaced, current: promoted, pending: undefined, firstValue: undefined };
-      });
-      if (promoted) await tagFacts(ref, promoted);
     },
 
     async rollback(ref) {
@@ -220,6 +253,9 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       const currentId = versionWith(versions, 'AWSCURRENT');
       const previousId = versionWith(versions, 'AWSPREVIOUS');
       if (!currentId || !previousId) throw new RotadError('ROLLBACK_UNSAFE', `secret ${name} has no AWSPREVIOUS version`);
+      // A finished rotation may leave AWSPENDING on the current version: taken off first, or once
+      // that version is no longer current it would look like a credential waiting to be promoted.
+      if (versionWith(versions, 'AWSPENDING') === currentId) await secrets.moveLabel(name, 'AWSPENDING', undefined, currentId);
       await secrets.moveLabel(name, 'AWSCURRENT', previousId, currentId);
       await updateRecord(ref, (record) => ({ ...record, current: record.previous, previous: record.current }));
     },
