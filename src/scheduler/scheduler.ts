@@ -17,7 +17,7 @@ import { runRotation, type RunOutcome } from '../rotation/engine.js';
 import type { Trigger } from '../policy-state.js';
 import type { Runtime } from '../runtime.js';
 import type { Clock } from '../clock.js';
-import { nextDue, type DueReason } from './next-run.js';
+import { nextDue, windowOffset, type DueReason } from './next-run.js';
 
 /** Longest sleep of the timer (a pass that reads nothing unless something is due): clock jumps are noticed within it. */
 const MAX_SLEEP_MS = 60_000;
@@ -203,7 +203,9 @@ export class Scheduler {
         earliest = Math.min(earliest, retryAt);
         continue;
       }
-      const nextLook = Math.min(look.wakeAt ?? Infinity, clock.now() + this.#rescanMs);
+      // Rescans of a fleet read at one start are spread over the last half of the interval (a fixed
+      // offset per name), so that they do not all come due in the same second.
+      const nextLook = Math.min(look.wakeAt ?? Infinity, clock.now() + this.#rescanMs - windowOffset(name, this.#rescanMs / 2));
       this.#nextLook.set(name, nextLook);
       earliest = Math.min(earliest, nextLook);
       if (look.launch === undefined) continue;

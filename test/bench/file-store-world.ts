@@ -9,8 +9,9 @@ import { IDLE_STATE } from '../../src/policy-state.js';
  * A config of `count` `random` policies on the file store, and a store in which each already has a
  * current credential rotated a minute ago: nothing is due for 30 days, as in an idle fleet. The
  * store is written in one go (the way rotad would take `count` rotations to write it).
+ * `rescanEvery` sets daemon.rescanEvery (default 15m).
  */
-export async function writeIdleFleet(dir: string, count: number, signalled = 'policy-00000'): Promise<string> {
+export async function writeIdleFleet(dir: string, count: number, signalled = 'policy-00000', rescanEvery?: string): Promise<string> {
   const state = join(dir, 'state');
   await mkdir(state, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
@@ -32,7 +33,7 @@ daemon:
   stateDir: ${state}
   health: { port: 0 }
   watchConfig: 0s
-stores:
+${rescanEvery === undefined ? '' : `  rescanEvery: ${rescanEvery}\n`}stores:
   local: { type: file, path: ${state}/secrets.enc, key: { file: ${state}/store.key } }
 notifiers:
   log: { type: log, events: [needs-attention] }

@@ -40,6 +40,9 @@ if (parts.has('fleet')) {
       row({ N: String(n), what: 'rotad run: start to ready', wall: s(daemon.readyS), RSS: `${daemon.rssMb.toFixed(0)} MB` });
       row({ N: String(n), what: `rotad run: idle CPU over ${idleS} s`, CPU: `${daemon.idleCpuPercent.toFixed(2)} % of a core` });
       row({ N: String(n), what: 'SIGUSR2 to rotation start', wall: `${daemon.signalToStartMs} ms` });
+      // Idle reads come once per rescanEvery (15 min): too rare for a short window, so measured at 20 s and scaled.
+      const rescanning = await measureDaemon(await writeIdleFleet(dir, n, 'policy-00000', '20s'), idleS);
+      row({ N: String(n), what: `rotad run: idle CPU with rescanEvery 20s over ${idleS} s (each policy read every 20 s)`, CPU: `${rescanning.idleCpuPercent.toFixed(2)} % of a core, so ${(rescanning.idleCpuPercent * 20 / 900).toFixed(3)} % at 15m` });
       console.log(`  fleet of ${n} measured`);
     } finally {
       await rm(dir, { recursive: true, force: true });

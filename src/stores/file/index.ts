@@ -135,7 +135,14 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       parsing = { identity, document };
       void document.then(async (parsed) => {
         // Kept only if the file did not change while it was read.
-        if ((await fileIdentity()) === identity) cached = { identity, document: parsed };
+        if ((await fileIdentity()) !== identity) return;
+        const entry: NonNullable<typeof cached> = { identity, document: parsed };
+        cached = entry;
+        // The members a write reuses, made while the process is idle rather than by the first write
+        // (at 10,000 policies that is tens of milliseconds off the first rotation after a start).
+        setTimeout(() => {
+          if (cached === entry) entry.entryJson ??= entriesAsJson(parsed);
+        }, 200).unref();
       }, () => undefined).finally(() => {
         if (parsing?.document === document) parsing = undefined;
       });
