@@ -3,20 +3,6 @@ import type { Logger } from '../observability/logger.js';
 import type { Secret } from '../secret.js';
 import type { StoredCredential } from '../stores/types.js';
 
-/** What a provider's API allows; the engine adapts the protocol to it (docs/design.md). */
-export interface ProviderCapabilities {
-  /** New credentials can be created by API (otherwise a person creates them: assisted). */
-  createByApi: boolean;
-  /** Old credentials can be revoked by API (otherwise a person deletes them). */
-  revokeByApi: boolean;
-  /** Old and new credential can be valid at the same time. */
-  multipleLive: boolean;
-  /** Creating a new credential invalidates the old one at once. */
-  resetInvalidatesOld: boolean;
-  /** The provider reports when a credential expires. */
-  expiryKnown: boolean;
-}
-
 export interface ProviderContext {
   policy: string;
   rotationId: string;
@@ -66,17 +52,23 @@ export interface AssistedSteps {
   deleteRequest(ctx: ProviderContext, old: StoredCredential, current: StoredCredential | undefined): PersonRequest;
 }
 
+/**
+ * A provider adapter. What it can do is the methods it has, nothing else: `obtain` (creates by
+ * API) or `assisted` (a person creates), `revoke` (revokes by API; without it a person deletes,
+ * or the old credential is left to expire), `isRejected` (a revocation can be confirmed). The
+ * engine adapts the protocol to them (docs/design.md); a flag that could disagree with the
+ * methods, and silently skip a revocation, does not exist.
+ */
 export interface Provider {
-  readonly capabilities: ProviderCapabilities;
   readonly steps: ProviderStepText;
-  /** Creates (or generates) a new credential. Present when `createByApi`. */
+  /** Creates (or generates) a new credential. */
   obtain?(ctx: ProviderContext, current: StoredCredential | undefined): Promise<NewCredential>;
   /** Present when a person creates (and possibly deletes) credentials. */
   assisted?: AssistedSteps;
   /** Proves the credential works (an authenticated read). Throws VERIFY_FAILED or a provider error. */
   verify(ctx: ProviderContext, credential: StoredCredential): Promise<void>;
   /**
-   * Revokes a credential by API; "already gone" is success. Present only when `revokeByApi`.
+   * Revokes a credential by API; "already gone" is success. Present only where the provider's API can.
    * Answers 'ask-person' when it cannot (e.g. the credential's id is unknown).
    */
   revoke?(ctx: ProviderContext, credential: StoredCredential, current: StoredCredential | undefined): Promise<void | 'ask-person'>;

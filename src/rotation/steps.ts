@@ -134,7 +134,7 @@ async function retirePushedOut(ctx: StepContext): Promise<void> {
   const old = known.previous;
   const current = known.current;
   if (old === undefined || old.revokedAt !== undefined || current === undefined || current.rotationId === ctx.rotationId) return;
-  if (!provider.revoke || !provider.capabilities.revokeByApi) return;
+  if (!provider.revoke) return;
   await provider.revoke({ ...providerContext(ctx), rotationId: old.rotationId }, old, current);
   const at = clock.now();
   await store.markPreviousRevoked(ref, current.rotationId, at);
@@ -205,7 +205,7 @@ const revoke: Step = {
       if (ctx.state.assist || provider.assisted) await ctx.runtime.notify({ type: 'revocation-confirmed', rotationId: ctx.rotationId, phase: 'revoke', message: `${how}; the rotation is complete` });
       return next('complete', { assist: undefined }, old);
     };
-    if (ctx.state.assist?.action !== 'delete' && provider.capabilities.revokeByApi && provider.revoke) {
+    if (ctx.state.assist?.action !== 'delete' && provider.revoke) {
       const outcome = await provider.revoke(pctx, old, snapshot.current);
       if (outcome !== 'ask-person') {
         if (provider.isRejected && !(await provider.isRejected(pctx, old))) {

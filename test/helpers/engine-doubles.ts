@@ -2,7 +2,7 @@ import { StoreConflictError, RotadError } from '../../src/errors.js';
 import type { Clock } from '../../src/clock.js';
 import type { Consumer } from '../../src/consumers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { Provider, ProviderCapabilities } from '../../src/providers/types.js';
+import type { Provider } from '../../src/providers/types.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
@@ -69,7 +69,8 @@ export class MemoryStore implements Store {
 }
 
 export interface RecordingProviderOptions {
-  capabilities?: Partial<ProviderCapabilities>;
+  /** false: the provider has no revoke API (the old credential is left alive, as with a token that only expires). */
+  revokes?: boolean;
   /** Errors thrown by successive verify calls (then success). */
   verifyErrors?: unknown[];
 }
@@ -82,7 +83,6 @@ export function recordingProvider(calls: Call[], options: RecordingProviderOptio
   return {
     live,
     verifyErrors,
-    capabilities: { createByApi: true, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false, ...options.capabilities },
     steps: { obtain: 'create', verify: 'read', revoke: 'delete' },
     async obtain() {
       counter += 1;
@@ -97,10 +97,12 @@ export function recordingProvider(calls: Call[], options: RecordingProviderOptio
       if (error) throw error;
       if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown credential');
     },
-    async revoke(_ctx, credential) {
-      live.delete(credential.value.reveal());
-      calls.push({ op: 'provider.revoke', value: credential.value.reveal() });
-    },
+    ...(options.revokes === false ? {} : {
+      async revoke(_ctx: unknown, credential: StoredCredential) {
+        live.delete(credential.value.reveal());
+        calls.push({ op: 'provider.revoke', value: credential.value.reveal() });
+      },
+    }),
   };
 }
 
@@ -138,7 +140,6 @@ export function policyRuntime(parts: { store: Store; provider: Provider; clock: 
 /** A provider whose tokens a person makes: `live` is what the SaaS accepts. */
 export function assistedProvider(live: Set<string>): Provider {
   return {
-    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
     steps: { obtain: 'ask', verify: 'read', revoke: 'ask' },
     assisted: {
       createRequest: () => ({ summary: 'Create a token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Open settings', 'Create'] }),

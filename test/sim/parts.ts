@@ -44,7 +44,6 @@ export class Ledger {
 /** The provider one actor talks to: every call goes over the world's network to the shared ledger. */
 export function simProvider(world: World, caller: Caller, ledger: Ledger, faultRate: () => number, check: SideEffectCheck): Provider {
   return {
-    capabilities: { createByApi: true, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
     steps: { obtain: 'create a token', verify: 'read with it', revoke: 'delete it' },
     obtain: (ctx) => {
       let created: string | undefined;

@@ -134,7 +134,7 @@ describe('engine invariants (docs/design.md)', () => {
 
 describe('rollback', () => {
   it('after a rotation, restores the previous credential and hands it to every consumer', async () => {
-    const { runtime, store, calls, old, clock } = await rotatedOnce({ capabilities: { revokeByApi: false } });
+    const { runtime, store, calls, old, clock } = await rotatedOnce({ revokes: false });
     await run(runtime);
     clock.time += 60_000;
     await run(runtime, 'resume');
@@ -164,7 +164,7 @@ describe('rollback', () => {
   });
 
   it('is not refused when a daemon writes the state between its read and its take (a rotation waiting for a person looks every few seconds)', async () => {
-    const { runtime, store, old, clock } = await rotatedOnce({ capabilities: { revokeByApi: false } });
+    const { runtime, store, old, clock } = await rotatedOnce({ revokes: false });
     await run(runtime);
     clock.time += 60_000;
     await run(runtime, 'resume');

@@ -15,7 +15,6 @@ class SlotStore extends MemoryStore {
 
 /** A provider written as a class: its optional methods live on the prototype. */
 class ClassProvider implements Provider {
-  readonly capabilities = { createByApi: true, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false };
   readonly steps = { obtain: 'make', verify: 'check', revoke: 'drop' };
   rejected = true;
   async obtain() { return { value: new Secret('made-by-class') }; }

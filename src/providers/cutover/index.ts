@@ -66,7 +66,6 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
     tokens.filter((t) => t.id !== current?.id && (current === undefined || t.createdAt >= current.createdAt)).sort((a, b) => b.createdAt - a.createdAt)[0];
 
   return {
-    capabilities: { createByApi: false, revokeByApi: true, multipleLive: true, resetInvalidatesOld: false, expiryKnown: true },
     steps: {
       obtain: `ask a person to create a user app token for ${options.userName} (Access Management → Users → User App Tokens), then take it from rotad submit`,
       verify: `GET ${tokensPath} with the new token; its id and expires_at come from that list`,

@@ -22,7 +22,6 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
   };
 
   return {
-    capabilities: { createByApi: false, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
     steps: {
       obtain: `ask a person to create an API token for ${options.email} in Gladly ${where} (${TOKENS_PAGE}), then take it from rotad submit`,
       verify: `GET /api/v1/organization as ${options.email}; gladlyUrl must be ${host}`,

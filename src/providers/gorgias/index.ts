@@ -43,7 +43,6 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
 
   const single = options.strategy === 'single-user';
   return {
-    capabilities: { createByApi: false, revokeByApi: false, multipleLive: !single, resetInvalidatesOld: true, expiryKnown: false },
     steps: {
       obtain: single
         ? `ask a person to reset the API key of ${users[0]} (${KEYS_PAGE}); consumers fail until it is handed over, then it is pushed at once`

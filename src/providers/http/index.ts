@@ -43,7 +43,6 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
     build(options.verify, 'GET', values(ctx, { credential: credential.value, credentialId: credential.id }));
 
   return {
-    capabilities: { createByApi: true, revokeByApi: options.revoke !== undefined, multipleLive: true, resetInvalidatesOld: false, expiryKnown: options.create.response.expiresAt !== undefined },
     steps: {
       obtain: `${options.create.method ?? 'POST'} ${options.create.url}, new token from '${options.create.response.token}'`,
       verify: `${options.verify.method ?? 'GET'} ${options.verify.url} with the new token`,

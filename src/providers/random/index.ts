@@ -15,7 +15,6 @@ export function randomString(length: number, alphabet: string): string {
 function createRandomProvider(options: RandomProviderOptions): Provider {
   const alphabet = ALPHABETS[options.alphabet];
   return {
-    capabilities: { createByApi: true, revokeByApi: false, multipleLive: true, resetInvalidatesOld: false, expiryKnown: false },
     steps: {
       obtain: `generate ${options.length} random ${options.alphabet} characters${options.encoding === 'base64' ? ', base64-encoded' : ''}`,
       verify: 'check the staged value has the configured length and alphabet',
