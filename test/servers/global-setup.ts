@@ -81,11 +81,8 @@ async function createIamUsers(endpoint: string): Promise<{ allowed: Keys; denied
   return { allowed, denied, documented };
 }
 
-/**
- * Installs (test/servers/install.sh) and starts a real OpenBao dev server and a real moto server
- * on free ports on 127.0.0.1 for the whole run, and stops them afterwards.
- */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** Starts the servers and returns what the tests need, and how to stop them. */
+async function startServers(): Promise<{ servers: TestServers; stop: () => Promise<void> }> {
   execFileSync('bash', ['test/servers/install.sh'], { cwd: ROOT, stdio: 'inherit' });
   const rootToken = 'rotad-test-root-token';
   const [vaultPort, motoPort] = [await freePort(), await freePort()];
@@ -110,10 +107,34 @@ export default async function setup(project: TestProject): Promise<() => Promise
       `[rotad-docs]\naws_access_key_id = ${documented.accessKeyId}\naws_secret_access_key = ${documented.secretAccessKey}`,
       '[rotad-unknown]\naws_access_key_id = AKIAROTADUNKNOWNKEY1\naws_secret_access_key = not-a-key-moto-issued',
     ].join('\n\n'), { mode: 0o600 });
-    project.provide('servers', { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed } });
+    return { servers: { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed } }, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-  return stop;
+}
+
+/**
+ * One run of the servers shared by every project that lists this setup (the stores and the
+ * end-to-end projects): the first project to start starts them, the last to finish stops them.
+ * Kept on globalThis because each project may load this module anew in the same main process.
+ */
+interface SharedServers { started: ReturnType<typeof startServers>; users: number }
+const shared = globalThis as typeof globalThis & { rotadTestServers?: SharedServers };
+
+/**
+ * Installs (test/servers/install.sh) and starts a real OpenBao dev server and a real moto server
+ * on free ports on 127.0.0.1 for the projects that need them, and stops them afterwards.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const run = (shared.rotadTestServers ??= { started: startServers(), users: 0 });
+  run.users += 1;
+  const { servers, stop } = await run.started;
+  project.provide('servers', servers);
+  return async () => {
+    run.users -= 1;
+    if (run.users > 0) return;
+    delete shared.rotadTestServers;
+    await stop();
+  };
 }
