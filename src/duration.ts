@@ -2,7 +2,7 @@
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
 /** The longest duration a config may name (10 years): longer ones overflow dates and mean a typo. */
-export const MAX_DURATION_MS = 3650 * UNIT_MS.d;
+const MAX_DURATION_MS = 3650 * UNIT_MS.d;
 
 /** Milliseconds for a duration string, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {

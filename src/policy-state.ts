@@ -6,21 +6,21 @@ import { z } from 'zod';
  */
 export const PHASES = ['obtain', 'verify', 'promote', 'consumers', 'grace', 'revoke', 'complete'] as const;
 export type Phase = (typeof PHASES)[number];
-export const PhaseOrIdle = z.enum(['idle', ...PHASES]);
-export type PhaseOrIdle = z.infer<typeof PhaseOrIdle>;
+const PhaseOrIdle = z.enum(['idle', ...PHASES]);
+type PhaseOrIdle = z.infer<typeof PhaseOrIdle>;
 
 /** What started a rotation. */
 export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'expiry', 'signal', 'cli', 'resume']);
 export type Trigger = z.infer<typeof Trigger>;
 
 /** Why a rotation stopped and waits for a person (docs/design.md, invariant 5). */
-export const Attention = z.object({
+const Attention = z.object({
   code: z.string(),
   message: z.string(),
   phase: z.enum(PHASES),
   at: z.number(),
 });
-export type Attention = z.infer<typeof Attention>;
+type Attention = z.infer<typeof Attention>;
 
 /**
  * A one-time hand-over link sent to a person (docs/api.md): only the hash of the secret in its
@@ -80,7 +80,7 @@ export type Lease = z.infer<typeof Lease>;
  * Something a one-shot command did that the daemon reports (`rotad rollback`): written with the
  * change itself, delivered by the daemon through its notifiers, audit trail and log, then removed.
  */
-export const Notice = z.object({
+const Notice = z.object({
   type: z.enum(['rotation-rolled-back', 'rotation-aborted']),
   rotationId: z.string(),
   message: z.string(),
@@ -89,7 +89,7 @@ export const Notice = z.object({
   /** Who made it (for the audit trail): `cli`, or `api:<token name>`. */
   actor: z.string(),
 });
-export type Notice = z.infer<typeof Notice>;
+type Notice = z.infer<typeof Notice>;
 
 /** Everything rotad remembers about one policy, apart from the credentials themselves. */
 export const PolicyState = z.object({
@@ -145,7 +145,7 @@ export const ROTATION_ENDED = Object.freeze({
   consumersDone: [] as string[],
 } satisfies Partial<PolicyState>);
 
-export const HISTORY_LIMIT = 20;
+const HISTORY_LIMIT = 20;
 
 export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
   return [...history, entry].slice(-HISTORY_LIMIT);

@@ -34,7 +34,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export interface RuntimeOptions {
+interface RuntimeOptions {
   logger: Logger;
   clock: Clock;
   faults?: FaultHook | undefined;

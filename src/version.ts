@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** What this build of rotad is: its package version and the Node.js running it. */
-export interface BuildInfo {
+interface BuildInfo {
   version: string;
   node: string;
 }

@@ -4,7 +4,7 @@ import type { RotationEvent } from '../notifiers/types.js';
 import { nextDue } from '../scheduler/next-run.js';
 import type { PolicySnapshot } from '../stores/types.js';
 
-export type AlertEvent = Omit<RotationEvent, 'at' | 'policy'>;
+type AlertEvent = Omit<RotationEvent, 'at' | 'policy'>;
 
 export interface AlertCheck {
   /** Alerts to send now. */
@@ -20,7 +20,7 @@ export interface AlertCheck {
 }
 
 /** When the current credential expires: the provider's own expiry, else its creation plus maxAge. */
-export function expiryOf(policy: ResolvedPolicy, snapshot: PolicySnapshot): number | undefined {
+function expiryOf(policy: ResolvedPolicy, snapshot: PolicySnapshot): number | undefined {
   const current = snapshot.current;
   if (!current) return undefined;
   if (current.expiresAt !== undefined) return current.expiresAt;

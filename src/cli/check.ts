@@ -10,7 +10,7 @@ import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
 
 /** One line of `rotad check`: a part of a policy (or a notifier) and whether it passed. */
-export interface CheckResult {
+interface CheckResult {
   policy: string;
   part: 'store' | 'provider' | 'consumer' | 'notifier';
   name: string;

@@ -10,7 +10,7 @@ import { iso, out } from './output.js';
 import { waitsFor } from '../control/waits-for.js';
 
 /** The steps a rotation of this policy would take, in order, adapted to the provider and consumers. */
-export function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): string[] {
+function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): string[] {
   const { provider } = runtime;
   return [
     `obtain: ${provider.steps.obtain}`,

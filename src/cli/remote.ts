@@ -15,7 +15,7 @@ export interface RemoteDaemon {
 }
 
 /** Where the CLI's TLS material comes from (--ca-file, --cert-file, --key-file). */
-export interface TlsFiles {
+interface TlsFiles {
   ca?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;

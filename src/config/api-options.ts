@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { EnvName } from '../env-name.js';
 
 /** What an API token may do: read status, request rotations, hand tokens over, roll back. */
-export const API_SCOPES = ['read', 'rotate', 'submit', 'rollback'] as const;
+const API_SCOPES = ['read', 'rotate', 'submit', 'rollback'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** A bearer token of the control API: its value comes from a file or the environment, never from the YAML. */
-export const ApiToken = z
+const ApiToken = z
   .strictObject({
     /** Who holds it; the audit trail records it as the actor (`api:<name>`). */
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'expected a name of lowercase letters, digits, ".", "_" and "-"' }),

@@ -13,12 +13,12 @@ function typed(text: string): unknown {
   }
 }
 
-export interface UnsetVariable {
+interface UnsetVariable {
   name: string;
   node: Node;
 }
 
-export interface Interpolation {
+interface Interpolation {
   /** References that are unset and have no default. */
   unset: UnsetVariable[];
   /** Every value taken from the environment, by variable name: never to be repeated in a message. */

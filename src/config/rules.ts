@@ -111,7 +111,7 @@ const askWindowsValid: Rule = (config) => {
 };
 
 /** Cross-field rules, each returning `path: message` problems (changesets' style). */
-export const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, consumerReferences, askWindowsValid];
+const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, consumerReferences, askWindowsValid];
 
 export function checkRules(config: RotadConfig): Problem[] {
   return CONFIG_RULES.flatMap((rule) => rule(config));

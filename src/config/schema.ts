@@ -7,7 +7,7 @@ import { DurationText } from '../duration-text.js';
 import { ApiOptions } from './api-options.js';
 
 /** Names of policies, stores and notifiers: safe in paths, labels and store keys. */
-export const Name = z
+const Name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'expected a name of lowercase letters, digits, ".", "_" and "-" (at most 63, starting with a letter or digit)' });
 
@@ -16,13 +16,13 @@ function unionOf<T extends Record<string, { schema: z.ZodType }>>(registry: T) {
   return z.discriminatedUnion('type', schemas as never) as unknown as z.ZodType<z.infer<T[keyof T]['schema']>>;
 }
 
-export const ProviderOptions = unionOf(providerRegistry);
-export const StoreOptions = unionOf(storeRegistry);
-export const ConsumerOptions = unionOf(consumerRegistry);
-export const NotifierOptions = unionOf(notifierRegistry);
+const ProviderOptions = unionOf(providerRegistry);
+const StoreOptions = unionOf(storeRegistry);
+const ConsumerOptions = unionOf(consumerRegistry);
+const NotifierOptions = unionOf(notifierRegistry);
 
 /** When a policy rotates: a cron expression (5 or 6 fields) in a timezone, or a fixed interval. */
-export const ScheduleOptions = z.union([
+const ScheduleOptions = z.union([
   z.strictObject({
     /** Cron expression; day-of-month and day-of-week combine with OR, as in crontab(5). */
     cron: z.string().optional(),
@@ -39,7 +39,7 @@ export const ScheduleOptions = z.union([
  * How long before the credential's expiry (as the provider reports it) to rotate: a duration
  * (`14d`) or a share of its lifetime (`33%`), like cert-manager's renewBefore.
  */
-export const RotateBefore = z.union([
+const RotateBefore = z.union([
   DurationText,
   z.string().regex(/^([1-9]|[1-9][0-9])%$/, { error: 'expected a duration such as 14d, or a share of the lifetime from 1% to 99%' }),
 ]);
@@ -62,7 +62,7 @@ const HealthOptions = z.strictObject({
   port: z.int().min(0).max(65535).default(9750),
 });
 
-export const DaemonOptions = z.strictObject({
+const DaemonOptions = z.strictObject({
   /** Rotations that may run at once. Default: 4. */
   concurrency: z.int().min(1).max(64).default(4),
   /** Directory of the pid file (`rotad.pid`) that `rotad rotate` signals. Relative to the config file. Default: ../state. */
@@ -105,7 +105,7 @@ export const DaemonOptions = z.strictObject({
 });
 
 /** Pacing of assisted rotations (a person creates or deletes a token in the provider's UI). */
-export const AssistOptions = z.strictObject({
+const AssistOptions = z.strictObject({
   /** Repeat the request this often until it is done. Default: 1d. */
   remindEvery: DurationText.optional(),
   /** Escalate once when the request is still open after this long (or when the current credential expires, if sooner). Default: 3d. */
@@ -119,7 +119,7 @@ export const AssistOptions = z.strictObject({
 /** Warn this long before a credential expires, once per threshold and credential. */
 const ExpiryWarnings = z.array(DurationText);
 
-export const Defaults = z.strictObject({
+const Defaults = z.strictObject({
   /** Store of policies that name none. */
   store: Name.optional(),
   /** Notifiers of policies that name none. Default: every defined notifier. */
@@ -141,7 +141,7 @@ export const Defaults = z.strictObject({
   assist: AssistOptions.optional(),
 });
 
-export const PolicyOptions = z.strictObject({
+const PolicyOptions = z.strictObject({
   name: Name,
   description: z.string().optional(),
   provider: ProviderOptions,
@@ -185,7 +185,7 @@ export const PolicyOptions = z.strictObject({
   expiryWarnings: ExpiryWarnings.optional(),
   overdueAfter: DurationText.optional(),
 });
-export type PolicyOptions = z.infer<typeof PolicyOptions>;
+type PolicyOptions = z.infer<typeof PolicyOptions>;
 
 /** The whole YAML file. */
 export const RotadConfig = z.strictObject({

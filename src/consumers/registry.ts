@@ -13,4 +13,3 @@ export const consumerRegistry = {
   store: storeConsumer,
 } as const;
 
-export type ConsumerType = keyof typeof consumerRegistry;

@@ -10,14 +10,14 @@ import type { PolicySnapshot as Snapshot } from '../stores/types.js';
 import { recordRequest, updateState } from './update-state.js';
 
 /** The link a token came through (the hand-over page), with the secret from its fragment. */
-export interface LinkUse {
+interface LinkUse {
   id: string;
   secret: string;
   /** Refused tokens a link takes before it is locked. */
   maxTries: number;
 }
 
-export type HandOverOutcome =
+type HandOverOutcome =
   | { accepted: true; rotationId: string }
   /** Refused: the reason, and for a link how many tries are left (0: it is now locked). */
   | { accepted: false; rotationId: string; reason: string; triesLeft?: number | undefined };

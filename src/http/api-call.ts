@@ -24,7 +24,7 @@ export interface ApiRequest {
 }
 
 /** The request as it may appear in a message: method and path, never the query or a header. */
-export function describeRequest(request: ApiRequest): string {
+function describeRequest(request: ApiRequest): string {
   return `${request.method} ${request.url.pathname}`;
 }
 

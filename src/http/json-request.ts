@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-export interface JsonRequest {
+interface JsonRequest {
   method: string;
   url: URL;
   headers?: Record<string, string>;

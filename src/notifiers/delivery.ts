@@ -3,7 +3,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Notifier, RotationEvent } from './types.js';
 
-export interface DeliveryOptions {
+interface DeliveryOptions {
   name: string;
   notifier: Notifier;
   /** Event types this notifier wants; undefined = all. */

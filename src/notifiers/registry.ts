@@ -11,4 +11,3 @@ export const notifierRegistry = {
   webhook: webhookNotifier,
 } as const;
 
-export type NotifierType = keyof typeof notifierRegistry;

@@ -6,7 +6,7 @@ import type { Notifier, RotationEvent } from './types.js';
 /** Events that also go to a policy's escalation notifiers. */
 const ESCALATED = new Set(['rotation-overdue', 'credential-expired', 'action-overdue']);
 
-export interface RouterDeps {
+interface RouterDeps {
   clock: Clock;
   logger: Logger;
   onOutcome?: (notifier: string, outcome: 'delivered' | 'failed' | 'dropped') => void;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface HealthChecks {
+interface HealthChecks {
   /** Resolves when the daemon can do its work (config loaded, stores reachable); rejects with the reason. */
   ready(): Promise<void>;
   /** Prometheus exposition text and its content type. */

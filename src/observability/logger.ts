@@ -7,7 +7,7 @@ export type { Logger } from 'pino';
 const SECRET_FIELDS = ['secret', 'value', 'token', 'password', 'apiKey', 'key', 'authorization', 'credentials'];
 const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
-export interface LoggerOptions {
+interface LoggerOptions {
   /** pino level. Default: info. */
   level?: string;
   /** Where lines go. Default: stdout, written synchronously so a crash loses no line. */

@@ -13,4 +13,3 @@ export const providerRegistry = {
   http: httpProvider,
 } as const;
 
-export type ProviderType = keyof typeof providerRegistry;

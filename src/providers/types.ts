@@ -19,7 +19,7 @@ export interface NewCredential {
 }
 
 /** How each provider-specific step is done, in words, for `rotad plan`. */
-export interface ProviderStepText {
+interface ProviderStepText {
   obtain: string;
   verify: string;
   revoke: string;
@@ -40,7 +40,7 @@ export interface PersonRequest {
 }
 
 /** The parts of a provider whose credentials a person creates and deletes in the UI. */
-export interface AssistedSteps {
+interface AssistedSteps {
   /** What to ask for; `current` is the credential in use, if any. */
   createRequest(ctx: ProviderContext, current: StoredCredential | undefined): PersonRequest;
   /**

@@ -18,7 +18,7 @@ function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadli
 
 
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
-export function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {
+function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {
   const lines = [
     request.summary,
     `Sign in as: ${request.account}`,

@@ -10,7 +10,7 @@ import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from '../policy-state.js';
 
 /** A consumer with the stable key under which its confirmation is recorded. */
-export interface KeyedConsumer {
+interface KeyedConsumer {
   key: string;
   consumer: Consumer;
 }
@@ -19,7 +19,7 @@ export interface KeyedConsumer {
 export type FaultHook = (moment: 'before' | 'after', phase: Phase) => void;
 
 /** A credential the provider created that the store has not confirmed holding (stage.ts). */
-export interface Unstaged {
+interface Unstaged {
   credential?: StoredCredential | undefined;
   /** Its revoke has begun: it is never staged again. */
   revoking?: boolean;

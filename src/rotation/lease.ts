@@ -20,9 +20,9 @@ export function leaseOfOther(state: PolicyState, owner: string, now: number): Le
 }
 
 /** The holder lost the policy: another writer changed the state since this holder's last write. */
-export class LeaseLostError extends StoreConflictError {}
+class LeaseLostError extends StoreConflictError {}
 
-export interface OwnershipOptions {
+interface OwnershipOptions {
   store: Store;
   ref: PolicyRef;
   clock: Clock;

@@ -13,13 +13,13 @@ export interface RetryPolicy {
  * Delay before retry number `attempt` (1 = first retry): full exponential growth capped at
  * `maxDelayMs`, with jitter in [50 %, 100 %]; a Retry-After from the remote side is a floor.
  */
-export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: () => number = Math.random): number {
   const exponential = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(exponential * (0.5 + random() / 2));
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
-export interface RetryHooks {
+interface RetryHooks {
   clock: Clock;
   signal: AbortSignal;
   onRetry?: ((error: unknown, attempt: number, delayMs: number) => void) | undefined;

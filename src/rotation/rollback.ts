@@ -6,7 +6,7 @@ import { leaseOfOther, Ownership } from './lease.js';
 import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from '../policy-state.js';
 
 /** What rollback did; `message` is what the daemon will report through its notifiers. */
-export type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
+type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
 
 /** Tries to take the policy while a daemon keeps writing its state (a rotation waiting for a person looks every few seconds). */
 const TAKE_ATTEMPTS = 8;

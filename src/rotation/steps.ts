@@ -7,7 +7,7 @@ import type { StepContext, StepResult } from './context.js';
 import { appendHistory, ROTATION_ENDED, type Phase } from '../policy-state.js';
 
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
-export interface Step {
+interface Step {
   run(ctx: StepContext): Promise<StepResult>;
   /** What undoes it, in words; the code lives in rollback.ts. */
   undo: string;

@@ -20,14 +20,14 @@ export interface PolicyTiming {
 }
 
 /** What nextDue needs of the current credential: when it was made and, if the provider says, when it expires. */
-export interface CurrentCredential {
+interface CurrentCredential {
   createdAt: number;
   expiresAt?: number | undefined;
 }
 
 export type DueReason = 'initial' | 'schedule' | 'max-age' | 'expiry' | 'requested' | 'resume' | 'grace' | 'waiting-for-person';
 
-export interface Due {
+interface Due {
   /** Epoch ms at which the policy should run; never earlier than `now`. */
   at: number;
   reason: DueReason;

@@ -43,7 +43,7 @@ const realTimers: SchedulerTimers = {
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
 };
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   concurrency: number;
   clock: Clock;
   logger: Logger;

@@ -9,4 +9,3 @@ export const storeRegistry = {
   vault: vaultStore,
 } as const;
 
-export type StoreType = keyof typeof storeRegistry;

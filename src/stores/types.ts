@@ -48,7 +48,7 @@ export interface PolicySnapshot {
   revision: string;
 }
 
-export interface StoreCapabilities {
+interface StoreCapabilities {
   /** The store keeps the previous credential, so `rollback` can restore it. */
   rollback: boolean;
 }

@@ -6,7 +6,7 @@ import { scrub } from '../../secret.js';
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
 const OUTPUT_LIMIT = 4096;
 
-export interface CommandRun {
+interface CommandRun {
   argv: readonly string[];
   env: Record<string, string>;
   stdin: string;
@@ -15,7 +15,7 @@ export interface CommandRun {
   cwd: string;
 }
 
-export interface CommandResult {
+interface CommandResult {
   stdout: string;
   stderr: string;
 }

@@ -8,7 +8,7 @@ import { secretFrom } from '../http-post.js';
 import type { Notifier, RotationEvent } from '../types.js';
 import { EmailNotifierOptions } from './schema.js';
 
-export function emailText(event: RotationEvent): { subject: string; text: string } {
+function emailText(event: RotationEvent): { subject: string; text: string } {
   const lines = [
     event.message,
     '',

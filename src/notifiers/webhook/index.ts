@@ -8,7 +8,7 @@ import { WebhookNotifierOptions } from './schema.js';
 import { sign } from './signature.js';
 
 /** The documented JSON body (schema version 1); see readme.md. */
-export function webhookBody(event: RotationEvent, id: string): Record<string, unknown> {
+function webhookBody(event: RotationEvent, id: string): Record<string, unknown> {
   return {
     version: 1,
     id,

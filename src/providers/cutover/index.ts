@@ -34,7 +34,7 @@ function parseTokens(body: unknown): AppToken[] | undefined {
 }
 
 /** The label the person is asked to give the new token, so rotad can find its id. */
-export function tokenLabel(policy: string, rotationId: string): string {
+function tokenLabel(policy: string, rotationId: string): string {
   return `rotad ${policy} ${rotationId}`.slice(0, 100);
 }
 

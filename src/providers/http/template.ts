@@ -12,7 +12,7 @@ export interface TemplateValues {
   vars: Record<string, string>;
 }
 
-export const TEMPLATE_VARIABLE = /\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}/g;
+const TEMPLATE_VARIABLE = /\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}/g;
 const SECRET_VARIABLES = new Set(['current', 'credential']);
 const PLAIN_VARIABLES = new Set(['policy', 'rotationId', 'credential.id']);
 

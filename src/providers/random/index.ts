@@ -6,7 +6,7 @@ import type { Provider } from '../types.js';
 import { ALPHABETS, RandomProviderOptions } from './schema.js';
 
 /** Draws `length` characters uniformly from `alphabet` with the CSPRNG (no modulo bias). */
-export function randomString(length: number, alphabet: string): string {
+function randomString(length: number, alphabet: string): string {
   let out = '';
   for (let i = 0; i < length; i += 1) out += alphabet[randomInt(alphabet.length)];
   return out;

@@ -11,7 +11,7 @@ interface AwsErrorShape {
   $response?: { statusCode?: number };
 }
 
-export function errorName(error: unknown): string {
+function errorName(error: unknown): string {
   return (error as AwsErrorShape | undefined)?.name ?? '';
 }
 
@@ -20,7 +20,7 @@ export function isNotFound(error: unknown): boolean {
 }
 
 /** A failed version-stage move or a secret created meanwhile: someone else changed the secret. */
-export function isStageConflict(error: unknown): boolean {
+function isStageConflict(error: unknown): boolean {
   return ['InvalidParameterException', 'InvalidRequestException', 'ResourceExistsException'].includes(errorName(error));
 }
 

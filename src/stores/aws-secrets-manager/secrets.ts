@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { awsError, isNotFound } from './errors.js';
 
-export type Label = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
+type Label = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
 
 export interface SecretVersion {
   versionId: string;

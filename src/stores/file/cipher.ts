@@ -3,7 +3,7 @@ import { RotadError } from '../../errors.js';
 import type { Envelope } from './document.js';
 
 /** A keyed fingerprint of the key: identifies it without revealing anything about it. */
-export function keyId(key: Buffer): string {
+function keyId(key: Buffer): string {
   return createHmac('sha256', key).update('rotad-file-store-key-id').digest('hex').slice(0, 16);
 }
 

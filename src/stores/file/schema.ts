@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EnvName } from '../../env-name.js';
 
 /** Where the file store's 256-bit key comes from: exactly one of `file` and `env`. */
-export const FileStoreKey = z
+const FileStoreKey = z
   .strictObject({
     /** Path of a file holding the key, base64 (44 chars) or hex (64 chars). Relative to the config file. */
     file: z.string().min(1).optional(),

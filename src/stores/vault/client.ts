@@ -6,7 +6,7 @@ import { registerSecretValue } from '../../secret.js';
 import { unreachable, vaultError } from './errors.js';
 import type { VaultAuthOptions } from './schema.js';
 
-export interface VaultClientOptions {
+interface VaultClientOptions {
   address: string;
   namespace?: string | undefined;
   auth: VaultAuthOptions;

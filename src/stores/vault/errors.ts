@@ -2,7 +2,7 @@ import { RotadError, StoreConflictError } from '../../errors.js';
 import { NetworkError, type JsonResponse } from '../../http/json-request.js';
 
 /** Vault's own error texts (`{"errors": [...]}`), joined; never contains request data. */
-export function vaultErrors(response: JsonResponse): string {
+function vaultErrors(response: JsonResponse): string {
   const errors = (response.body as { errors?: unknown } | undefined)?.errors;
   return Array.isArray(errors) && errors.length > 0 ? errors.map(String).join('; ') : `HTTP ${response.status}`;
 }
