@@ -10,8 +10,16 @@ const into = (dirs) => dirs.flatMap((dir) => [`**/${dir}/*`, `./${dir}/*`]);
 const upper = ['cli', 'daemon', 'api'];
 /** Each layer and what it may not import, with the reason a reader sees. */
 const layers = [
-  { files: ['src/providers/**', 'src/stores/**', 'src/consumers/**', 'src/notifiers/**'], forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config'], message: 'adapters depend on their contracts and the shared vocabulary in src/*.ts only' },
-  { files: ['src/rotation/**'], forbidden: [...upper, 'control', 'scheduler'], message: 'the engine does not reach up into the scheduler, the services or the front ends' },
+  {
+    files: ['src/providers/**', 'src/stores/**', 'src/consumers/**', 'src/notifiers/**'],
+    forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config'],
+    message: 'adapters depend on their contracts and the shared vocabulary in src/*.ts only',
+  },
+  {
+    files: ['src/rotation/**'],
+    forbidden: [...upper, 'control', 'scheduler'],
+    message: 'the engine does not reach up into the scheduler, the services or the front ends',
+  },
   { files: ['src/scheduler/**'], forbidden: [...upper, 'control'], message: 'the scheduler does not reach up into the services or the front ends' },
   { files: ['src/control/**'], forbidden: upper, message: 'the services are shared by the CLI and the API, and depend on neither' },
   { files: ['src/api/**'], forbidden: ['cli', 'daemon'], message: 'the API does not depend on the CLI or the daemon process' },

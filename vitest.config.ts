@@ -15,7 +15,15 @@ export default defineConfig({
       // The store adapters against real OpenBao and moto servers, and the file store.
       { extends: true, test: { name: 'stores', include: ['test/stores/**/*.test.ts'], ...servers, sequence: { groupOrder: 1 } } },
       // Daemons and CLI commands end to end, the provider stand-ins, crash and chaos rounds, the chart.
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/adapters/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/chart/**/*.test.ts'], ...servers, sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts', 'test/adapters/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/chart/**/*.test.ts'],
+          ...servers,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -48,10 +48,12 @@ interface RuntimeOptions {
 export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): Runtime {
   const deps: AdapterDeps = { logger: options.logger, clock: options.clock, configDir: config.dir };
   const { metrics } = options;
-  const stores = new Map<string, Store>(Object.entries(config.stores).map(([name, o]) => {
-    const store = build<Store>(storeRegistry, o, deps);
-    return [name, metrics ? meteredStore(store, (op, outcome) => metrics.storeRequest(name, op, outcome)) : store];
-  }));
+  const stores = new Map<string, Store>(
+    Object.entries(config.stores).map(([name, o]) => {
+      const store = build<Store>(storeRegistry, o, deps);
+      return [name, metrics ? meteredStore(store, (op, outcome) => metrics.storeRequest(name, op, outcome)) : store];
+    }),
+  );
   const router = new NotificationRouter(
     new Map(Object.entries(config.notifiers).map(([name, o]) => [name, { notifier: build<Notifier>(notifierRegistry, o, deps), events: o.events }])),
     { clock: options.clock, logger: options.logger, onOutcome: (name, outcome) => metrics?.notification(name, outcome) },

@@ -89,7 +89,7 @@ export function scrub(text: string): string {
   if (formsByPrefix.size === 0 || text.length < MIN_SCRUB_LENGTH) return text;
   let out = '';
   let copiedTo = 0;
-  for (let i = 0; i <= text.length - MIN_SCRUB_LENGTH; ) {
+  for (let i = 0; i <= text.length - MIN_SCRUB_LENGTH;) {
     const forms = formsByPrefix.get(text.slice(i, i + MIN_SCRUB_LENGTH));
     let match = '';
     if (forms) for (const form of forms) if (form.length > match.length && text.startsWith(form, i)) match = form;

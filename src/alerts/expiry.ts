@@ -32,11 +32,14 @@ function whyNotReplaced(policy: ResolvedPolicy, snapshot: PolicySnapshot, expire
   const { state } = snapshot;
   const at = (ms: number): string => new Date(ms).toISOString();
   if (policy.suspended) return `the policy is suspended (suspend: true); remove it, then rotad rotate ${policy.name}`;
-  if (state.attention) return `rotation ${state.rotationId} stopped in phase ${state.attention.phase} (${state.attention.code}: ${state.attention.message}); fix it, then rotad rotate ${policy.name}`;
-  if (state.assist) return `rotation ${state.rotationId} has waited since ${at(state.assist.requestedAt)} for a person to ${state.assist.action === 'create' ? 'create and hand over a new token' : 'delete the old token'}`;
+  if (state.attention)
+    return `rotation ${state.rotationId} stopped in phase ${state.attention.phase} (${state.attention.code}: ${state.attention.message}); fix it, then rotad rotate ${policy.name}`;
+  if (state.assist)
+    return `rotation ${state.rotationId} has waited since ${at(state.assist.requestedAt)} for a person to ${state.assist.action === 'create' ? 'create and hand over a new token' : 'delete the old token'}`;
   if (state.phase !== 'idle') return `rotation ${state.rotationId} was still in phase ${state.phase}; see the rotad logs`;
   const due = nextDue(policy.timing, { ...state, attention: undefined, requestedAt: undefined }, expiresAt, snapshot.current);
-  if (due === undefined || due.scheduledAt >= expiresAt) return `no rotation was due before it (schedule, maxAge and rotateBefore all came later); rotad rotate ${policy.name} now, and shorten them`;
+  if (due === undefined || due.scheduledAt >= expiresAt)
+    return `no rotation was due before it (schedule, maxAge and rotateBefore all came later); rotad rotate ${policy.name} now, and shorten them`;
   return `the rotation was due at ${at(due.scheduledAt)} but did not run (was the daemon stopped, or its store unreachable?); rotad rotate ${policy.name} now`;
 }
 
@@ -52,7 +55,9 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
   const keys: string[] = [];
   const expiresAt = expiryOf(policy, snapshot);
   let nextCheckAt: number | undefined;
-  const later = (t: number): void => { nextCheckAt = nextCheckAt === undefined ? t : Math.min(nextCheckAt, t); };
+  const later = (t: number): void => {
+    nextCheckAt = nextCheckAt === undefined ? t : Math.min(nextCheckAt, t);
+  };
 
   if (current && expiresAt !== undefined) {
     const credential = current.rotationId;
@@ -60,7 +65,11 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
       const key = `${credential}:expired`;
       if (!sent.has(key)) {
         keys.push(key);
-        events.push({ type: 'credential-expired', expiresAt, message: `the current credential expired at ${new Date(expiresAt).toISOString()}; rotad could not replace it in time: ${whyNotReplaced(policy, snapshot, expiresAt)}` });
+        events.push({
+          type: 'credential-expired',
+          expiresAt,
+          message: `the current credential expired at ${new Date(expiresAt).toISOString()}; rotad could not replace it in time: ${whyNotReplaced(policy, snapshot, expiresAt)}`,
+        });
       }
     } else {
       // Only the tightest threshold crossed is sent, so a credential first seen 2 days before expiry gets one warning, not three.
@@ -68,7 +77,12 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
       const tightest = crossed.at(-1);
       if (tightest && !sent.has(`${credential}:${tightest.text}`)) {
         keys.push(...crossed.map((w) => `${credential}:${w.text}`).filter((k) => !sent.has(k)));
-        events.push({ type: 'expiry-warning', expiresAt, threshold: tightest.text, message: `the current credential expires in ${formatDuration(expiresAt - now)} (at ${new Date(expiresAt).toISOString()})` });
+        events.push({
+          type: 'expiry-warning',
+          expiresAt,
+          threshold: tightest.text,
+          message: `the current credential expires in ${formatDuration(expiresAt - now)} (at ${new Date(expiresAt).toISOString()})`,
+        });
       }
       for (const w of policy.expiryWarnings) if (now < expiresAt - w.ms) later(expiresAt - w.ms);
       later(expiresAt);
@@ -82,7 +96,12 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
     const key = `overdue:${state.lastRotationId ?? 'never'}`;
     if (overdue && !sent.has(key)) {
       keys.push(key);
-      events.push({ type: 'rotation-overdue', rotationId: state.rotationId, code: state.attention?.code, message: `the rotation due at ${new Date(due.scheduledAt).toISOString()} has not happened${state.attention ? ` (needs attention: ${state.attention.message})` : ''}` });
+      events.push({
+        type: 'rotation-overdue',
+        rotationId: state.rotationId,
+        code: state.attention?.code,
+        message: `the rotation due at ${new Date(due.scheduledAt).toISOString()} has not happened${state.attention ? ` (needs attention: ${state.attention.message})` : ''}`,
+      });
     } else if (!overdue) {
       later(due.scheduledAt + policy.overdueAfterMs + 1);
     }
@@ -93,4 +112,3 @@ export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, no
   const live = (key: string): boolean => kept.some((prefix) => key.startsWith(prefix)) || key === `overdue:${state.lastRotationId ?? 'never'}`;
   return { events, alertsSent: [...state.alertsSent.filter(live), ...keys], expiresAt, overdue, nextCheckAt };
 }
-

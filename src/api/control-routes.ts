@@ -25,7 +25,8 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
   const callerFor = (request: FastifyRequest, scope: ApiScope): ApiCaller => {
     const caller = authenticate(tokens, request.headers.authorization);
     if (!caller) throw new RotadError('API_UNAUTHORIZED', 'send a valid token as Authorization: Bearer <token> (one of daemon.api.tokens)');
-    if (!caller.scopes.includes(scope)) throw new RotadError('API_FORBIDDEN', `token ${caller.name} lacks the scope ${scope} (it has ${caller.scopes.join(', ')})`);
+    if (!caller.scopes.includes(scope))
+      throw new RotadError('API_FORBIDDEN', `token ${caller.name} lacks the scope ${scope} (it has ${caller.scopes.join(', ')})`);
     return caller;
   };
   const policyNamed = (request: FastifyRequest): PolicyRuntime => {
@@ -65,7 +66,14 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     if (suspended(policy.name)) throw suspendedError([policy.name], control.config().path);
     const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry);
     const actor = `api:${caller.name}`;
-    control.audit.record({ rotationId: outcome.rotationId, policy: policy.name, phase: 'obtain', outcome: outcome.accepted ? 'handed-over' : 'refused', actor, code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED' });
+    control.audit.record({
+      rotationId: outcome.rotationId,
+      policy: policy.name,
+      phase: 'obtain',
+      outcome: outcome.accepted ? 'handed-over' : 'refused',
+      actor,
+      code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED',
+    });
     if (!outcome.accepted) return reply.code(422).send({ code: 'SUBMISSION_REFUSED', message: outcome.reason, rotationId: outcome.rotationId });
     control.wake([policy.name]);
     return { policy: policy.name, accepted: true, rotationId: outcome.rotationId };

@@ -1,7 +1,6 @@
 import type { PersonRequest } from '../providers/types.js';
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function layout(title: string, body: string): string {
   return `<!doctype html>
@@ -26,8 +25,12 @@ ${body}
 export function requestPage(view: { linkId: string; policy: string; request: PersonRequest; deadline: number; expiresAt: number }): string {
   const { request } = view;
   const steps = request.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('\n');
-  const safeUrl = /^https:\/\//.test(request.url) ? `<a href="${escapeHtml(request.url)}" rel="noreferrer noopener" target="_blank">${escapeHtml(request.url)}</a>` : escapeHtml(request.url);
-  return layout(`New token for ${view.policy}`, `<h1>A new token for <code>${escapeHtml(view.policy)}</code></h1>
+  const safeUrl = /^https:\/\//.test(request.url)
+    ? `<a href="${escapeHtml(request.url)}" rel="noreferrer noopener" target="_blank">${escapeHtml(request.url)}</a>`
+    : escapeHtml(request.url);
+  return layout(
+    `New token for ${view.policy}`,
+    `<h1>A new token for <code>${escapeHtml(view.policy)}</code></h1>
 <p class="summary">${escapeHtml(request.summary)}</p>
 <dl>
 <dt>Sign in as</dt><dd>${escapeHtml(request.account)}</dd>
@@ -46,13 +49,17 @@ ${request.warning ? `<p class="warning"><strong>Warning:</strong> ${escapeHtml(r
 <p id="status" role="status" tabindex="-1" hidden></p>
 <p class="fine">rotad checks the token with the provider before it uses it; a wrong one is refused with the reason and this page stays usable. The token is never shown, logged or stored in your browser. This link works once, until ${escapeHtml(new Date(view.expiresAt).toUTCString())}.</p>
 <noscript><p class="refused">This page needs JavaScript to send the token (the link's secret never leaves your browser otherwise). Use rotad submit ${escapeHtml(view.policy)} instead.</p></noscript>
-<script src="/handover/assets/page.js"></script>`);
+<script src="/handover/assets/page.js"></script>`,
+  );
 }
 
 /** What a link rotad does not honour (used, expired, unknown) opens: why, and what to do instead. */
 export function refusedPage(reason: string): string {
-  return layout('Link not valid', `<h1>This hand-over link cannot be used</h1>
-<p class="refused">${escapeHtml(reason)}</p>`);
+  return layout(
+    'Link not valid',
+    `<h1>This hand-over link cannot be used</h1>
+<p class="refused">${escapeHtml(reason)}</p>`,
+  );
 }
 
 /** The page's script: takes the secret from the fragment (never sent in a URL), posts it with the token, shows the outcome. */

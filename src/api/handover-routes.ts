@@ -43,32 +43,75 @@ export function registerHandoverRoutes(app: FastifyInstance, api: ResolvedApi, c
       const { id, policy } = policyOf(request);
       const snapshot = await policy.store.read(policy.ref);
       const link = openLink(policy, snapshot, id, Date.now());
-      const ctx = { policy: policy.name, rotationId: snapshot.state.rotationId ?? '', logger: silentLogger(), clock: policy.clock, signal: new AbortController().signal };
+      const ctx = {
+        policy: policy.name,
+        rotationId: snapshot.state.rotationId ?? '',
+        logger: silentLogger(),
+        clock: policy.clock,
+        signal: new AbortController().signal,
+      };
       const personRequest = policy.provider.assisted!.createRequest(ctx, snapshot.current);
-      return reply.send(requestPage({ linkId: id, policy: policy.name, request: personRequest, deadline: snapshot.state.assist!.deadline, expiresAt: link.expiresAt }));
+      return reply.send(
+        requestPage({ linkId: id, policy: policy.name, request: personRequest, deadline: snapshot.state.assist!.deadline, expiresAt: link.expiresAt }),
+      );
     } catch (error) {
       const { code, message } = describeError(error);
-      return reply.code(httpStatusOf(code)).send(refusedPage(code === 'HANDOVER_LINK_INVALID' ? message : 'rotad cannot show this request right now (its store could not be read); try again in a minute.'));
+      return reply
+        .code(httpStatusOf(code))
+        .send(
+          refusedPage(
+            code === 'HANDOVER_LINK_INVALID' ? message : 'rotad cannot show this request right now (its store could not be read); try again in a minute.',
+          ),
+        );
     }
   });
 
-  app.post('/handover/:id', {
-    onRequest: app.rateLimit({ max: POSTS_PER_LINK_PER_MINUTE, timeWindow: 60_000, keyGenerator: (request) => `link:${(request.params as { id: string }).id}` }),
-  }, async (request, reply) => {
-    const { id, policy } = policyOf(request);
-    const { secret, token } = parseBody(HandOverBody, request.body);
-    if (control.config().policies.find((p) => p.name === policy.name)?.suspended) throw new RotadError('POLICY_SUSPENDED', `policy ${policy.name} is suspended: no rotation goes on, so no token is taken now`);
-    const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry, { id, secret, maxTries: api.handoverTries });
-    control.audit.record({ rotationId: outcome.rotationId, policy: policy.name, phase: 'obtain', outcome: outcome.accepted ? 'handed-over' : 'refused', actor: 'handover-link', code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED' });
-    if (outcome.accepted) {
-      policy.logger.info({ rotation: outcome.rotationId, via: 'handover-link' }, 'Token handed over and staged');
-      control.wake([policy.name]);
-      return { accepted: true, rotationId: outcome.rotationId, message: `Thank you: the token was accepted (the provider confirmed it) and staged for rotation ${outcome.rotationId}. rotad now promotes it, hands it to the systems that use it, and then deals with the old token; nothing more is needed from you unless you are asked again.` };
-    }
-    policy.logger.warn({ rotation: outcome.rotationId, reason: outcome.reason, via: 'handover-link', triesLeft: outcome.triesLeft }, 'Handed-over token refused');
-    if (outcome.triesLeft === 0) {
-      await policy.notify({ type: 'action-required', rotationId: outcome.rotationId, phase: 'obtain', code: 'SUBMISSION_REFUSED', message: `a hand-over link was locked after ${api.handoverTries} refused tokens (last reason: ${outcome.reason}). The request stays open: the next reminder brings a new link, or hand the token over with rotad submit ${policy.name}.` });
-    }
-    return reply.code(422).send({ accepted: false, code: 'SUBMISSION_REFUSED', message: outcome.reason, triesLeft: outcome.triesLeft });
-  });
+  app.post(
+    '/handover/:id',
+    {
+      onRequest: app.rateLimit({
+        max: POSTS_PER_LINK_PER_MINUTE,
+        timeWindow: 60_000,
+        keyGenerator: (request) => `link:${(request.params as { id: string }).id}`,
+      }),
+    },
+    async (request, reply) => {
+      const { id, policy } = policyOf(request);
+      const { secret, token } = parseBody(HandOverBody, request.body);
+      if (control.config().policies.find((p) => p.name === policy.name)?.suspended)
+        throw new RotadError('POLICY_SUSPENDED', `policy ${policy.name} is suspended: no rotation goes on, so no token is taken now`);
+      const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry, { id, secret, maxTries: api.handoverTries });
+      control.audit.record({
+        rotationId: outcome.rotationId,
+        policy: policy.name,
+        phase: 'obtain',
+        outcome: outcome.accepted ? 'handed-over' : 'refused',
+        actor: 'handover-link',
+        code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED',
+      });
+      if (outcome.accepted) {
+        policy.logger.info({ rotation: outcome.rotationId, via: 'handover-link' }, 'Token handed over and staged');
+        control.wake([policy.name]);
+        return {
+          accepted: true,
+          rotationId: outcome.rotationId,
+          message: `Thank you: the token was accepted (the provider confirmed it) and staged for rotation ${outcome.rotationId}. rotad now promotes it, hands it to the systems that use it, and then deals with the old token; nothing more is needed from you unless you are asked again.`,
+        };
+      }
+      policy.logger.warn(
+        { rotation: outcome.rotationId, reason: outcome.reason, via: 'handover-link', triesLeft: outcome.triesLeft },
+        'Handed-over token refused',
+      );
+      if (outcome.triesLeft === 0) {
+        await policy.notify({
+          type: 'action-required',
+          rotationId: outcome.rotationId,
+          phase: 'obtain',
+          code: 'SUBMISSION_REFUSED',
+          message: `a hand-over link was locked after ${api.handoverTries} refused tokens (last reason: ${outcome.reason}). The request stays open: the next reminder brings a new link, or hand the token over with rotad submit ${policy.name}.`,
+        });
+      }
+      return reply.code(422).send({ accepted: false, code: 'SUBMISSION_REFUSED', message: outcome.reason, triesLeft: outcome.triesLeft });
+    },
+  );
 }

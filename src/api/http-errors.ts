@@ -26,5 +26,8 @@ export function httpStatusOf(code: string): number {
 /** Sends `{ code, message }` (the error catalogue's code, a secret-free message) with the code's status. */
 export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
   const { code, message } = describeError(error);
-  return reply.code(httpStatusOf(code)).type('application/json').send({ code, message: scrub(message) });
+  return reply
+    .code(httpStatusOf(code))
+    .type('application/json')
+    .send({ code, message: scrub(message) });
 }

@@ -24,9 +24,11 @@ function readPem(path: string, what: string): Buffer {
 /** What a framework error means for the caller, in the error catalogue's terms; never echoes the body. */
 function requestError(error: FastifyError): { status: number; error: RotadError } | undefined {
   if (error.statusCode === 429) return { status: 429, error: new RotadError('RATE_LIMITED', error.message) };
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, error: new RotadError('REQUEST_INVALID', `the body is larger than ${BODY_LIMIT_BYTES} bytes`) };
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { status: 413, error: new RotadError('REQUEST_INVALID', `the body is larger than ${BODY_LIMIT_BYTES} bytes`) };
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, error: new RotadError('REQUEST_INVALID', 'send the body as application/json') };
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, error: new RotadError('REQUEST_INVALID', 'the body is not valid JSON') };
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+    return { status: error.statusCode, error: new RotadError('REQUEST_INVALID', 'the body is not valid JSON') };
   return undefined;
 }
 
@@ -66,7 +68,11 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
     global: true,
     max: api.requestsPerMinute,
     timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `too many requests from this client; retry in ${context.after}` }),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: `too many requests from this client; retry in ${context.after}`,
+    }),
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('cache-control', 'no-store');

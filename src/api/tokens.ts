@@ -25,14 +25,21 @@ export function loadApiTokens(api: ResolvedApi, env: NodeJS.ProcessEnv = process
       try {
         value = readFileSync(token.file, 'utf8').trim();
       } catch (error) {
-        throw new RotadError('CONFIG_INVALID', `daemon.api.tokens ${token.name}: cannot read ${token.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new RotadError(
+          'CONFIG_INVALID',
+          `daemon.api.tokens ${token.name}: cannot read ${token.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     } else {
       value = env[token.env!]?.trim();
     }
     const where = token.file ?? `environment variable ${token.env}`;
     if (!value) throw new RotadError('CONFIG_INVALID', `daemon.api.tokens ${token.name}: ${where} is empty or unset`);
-    if (value.length < 16) throw new RotadError('CONFIG_INVALID', `daemon.api.tokens ${token.name}: the token in ${where} is shorter than 16 characters; use a random one (openssl rand -hex 32)`);
+    if (value.length < 16)
+      throw new RotadError(
+        'CONFIG_INVALID',
+        `daemon.api.tokens ${token.name}: the token in ${where} is shorter than 16 characters; use a random one (openssl rand -hex 32)`,
+      );
     registerSecretValue(value);
     return { name: token.name, scopes: token.scopes, digest: digest(value) };
   });

@@ -71,8 +71,18 @@ async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Pro
   const store = await checkStore(policy);
   const results = [row('store', resolved.storeName, store.part), row('provider', resolved.provider.type, await checkProvider(policy, store.snapshot))];
   for (const { consumer } of policy.consumers) {
-    const ctx = { policy: policy.name, rotationId: 'check', logger: silentLogger(), clock: systemClock, signal: AbortSignal.timeout(60_000), peers: policy.peers, facts: policy.ref.facts };
-    const found: Part = consumer.check ? await attempt(() => consumer.check!(ctx)) : { result: 'skipped', detail: 'this consumer has no check that changes nothing' };
+    const ctx = {
+      policy: policy.name,
+      rotationId: 'check',
+      logger: silentLogger(),
+      clock: systemClock,
+      signal: AbortSignal.timeout(60_000),
+      peers: policy.peers,
+      facts: policy.ref.facts,
+    };
+    const found: Part = consumer.check
+      ? await attempt(() => consumer.check!(ctx))
+      : { result: 'skipped', detail: 'this consumer has no check that changes nothing' };
     results.push(row('consumer', consumer.label, found));
   }
   return results;
@@ -81,7 +91,11 @@ async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Pro
 /** Every notifier's settings and the secrets it names were checked when the config was loaded. */
 function checkNotifiers(config: ResolvedConfig): CheckResult[] {
   return Object.entries(config.notifiers).map(([name, options]) => ({
-    policy: '-', part: 'notifier', name: `${name} (${options.type})`, result: 'ok', detail: 'settings valid and the environment it names is set',
+    policy: '-',
+    part: 'notifier',
+    name: `${name} (${options.type})`,
+    result: 'ok',
+    detail: 'settings valid and the environment it names is set',
   }));
 }
 
@@ -98,7 +112,12 @@ export async function checkCommand(path: string, names: string[], json: boolean)
   const results: CheckResult[] = [];
   try {
     for (const policy of selectPolicies(runtime, names, names.length === 0)) {
-      results.push(...await checkPolicy(policy, config.policies.find((p) => p.name === policy.name)!));
+      results.push(
+        ...(await checkPolicy(
+          policy,
+          config.policies.find((p) => p.name === policy.name)!,
+        )),
+      );
     }
   } finally {
     await runtime.close();
@@ -110,7 +129,13 @@ export async function checkCommand(path: string, names: string[], json: boolean)
   } else {
     const table = [['POLICY', 'PART', 'NAME', 'RESULT', 'DETAIL'], ...results.map((r) => [r.policy, r.part, r.name, r.result.toUpperCase(), r.detail])];
     const widths = table[0]!.slice(0, 4).map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) out.line(row.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  ').trimEnd());
+    for (const row of table)
+      out.line(
+        row
+          .map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell))
+          .join('  ')
+          .trimEnd(),
+      );
     out.line(`\n${failed === 0 ? 'every check passed' : `${failed} check(s) failed`}`);
   }
   return failed === 0 ? 0 : 1;

@@ -17,7 +17,13 @@ import { remoteRollback, remoteRotate, remoteStatus, remoteSubmit } from './remo
 import { validateCommand } from './validate.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-interface Parsed { config: string; json: boolean; all: boolean; names: string[]; remote?: RemoteDaemon | undefined }
+interface Parsed {
+  config: string;
+  json: boolean;
+  all: boolean;
+  names: string[];
+  remote?: RemoteDaemon | undefined;
+}
 
 /** One CLI command: its options, how many names it takes, its help, and what it does. */
 interface Command {
@@ -33,7 +39,13 @@ interface Command {
 const CONFIG_OPTION: Options = { config: { type: 'string', short: 'c' } };
 const JSON_OPTION: Options = { json: { type: 'boolean' } };
 const CONFIG_HELP = '  -c, --config FILE   the config file (default: $ROTAD_CONFIG, then ./rotad.yaml)';
-const SERVER_OPTIONS: Options = { server: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-file': { type: 'string' }, 'cert-file': { type: 'string' }, 'key-file': { type: 'string' } };
+const SERVER_OPTIONS: Options = {
+  server: { type: 'string' },
+  'token-file': { type: 'string' },
+  'ca-file': { type: 'string' },
+  'cert-file': { type: 'string' },
+  'key-file': { type: 'string' },
+};
 const SERVER_HELP = `      --server URL    ask a daemon's control API (daemon.api) instead of this machine's store:
                       no config file needed; the token comes from $ROTAD_API_TOKEN
       --token-file F  read the API token from this file instead
@@ -66,10 +78,16 @@ const COMMANDS: Record<string, Command> = {
       process.exit(code); // nothing may linger after a stop
     },
   },
-  validate: reportCommand('check the config; problems as file:line:col, else the next run times',
-    'Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.', validateCommand),
-  plan: reportCommand('what each policy would do next and when (writes nothing)',
-    "Reads each policy's state from its store and prints the steps of its next rotation.", planCommand),
+  validate: reportCommand(
+    'check the config; problems as file:line:col, else the next run times',
+    'Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.',
+    validateCommand,
+  ),
+  plan: reportCommand(
+    'what each policy would do next and when (writes nothing)',
+    "Reads each policy's state from its store and prints the steps of its next rotation.",
+    planCommand,
+  ),
   status: {
     summary: 'phase, credential age, last/next rotation, attention per policy',
     synopsis: '[--config FILE | --server URL] [--json]',
@@ -118,7 +136,8 @@ ${JSON_HELP}`,
     details: `Refused while a daemon works on the policy (its lease runs) or when the previous credential was\nrevoked. The daemon sends the rollback's notification and audit event.\n\n${CONFIG_HELP}\n${SERVER_HELP}`,
     options: { ...CONFIG_OPTION, ...SERVER_OPTIONS },
     names: { min: 1, max: 1 },
-    run: ({ config, names, remote }) => (remote ? remoteRollback(remote, names[0]!) : rollbackCommand(config, names[0]!, createLogger({ destination: process.stderr as never }))),
+    run: ({ config, names, remote }) =>
+      remote ? remoteRollback(remote, names[0]!) : rollbackCommand(config, names[0]!, createLogger({ destination: process.stderr as never })),
   },
   schema: {
     summary: 'print the JSON Schema of the config file',
@@ -141,7 +160,9 @@ ${JSON_HELP}`,
 const USAGE = `usage: rotad <command> [options]
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
 
 rotad <command> --help shows a command's options. --config FILE defaults to $ROTAD_CONFIG, then
 ./rotad.yaml. Exit codes: 0 ok, 1 failed, 2 invalid config or usage.`;
@@ -163,25 +184,35 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
   try {
     parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { ...command.options, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
-    throw new RotadError('USAGE_INVALID', `${name}: ${(error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '')}; see rotad ${name} --help`);
+    throw new RotadError(
+      'USAGE_INVALID',
+      `${name}: ${(error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '')}; see rotad ${name} --help`,
+    );
   }
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const { min, max } = command.names;
   if (positionals.length < min || positionals.length > max) {
     const expected = max === 0 ? 'no arguments' : min === max ? `exactly ${min} policy name` : 'policy names';
-    throw new RotadError('USAGE_INVALID', `${name}: takes ${expected}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}; see rotad ${name} --help`);
+    throw new RotadError(
+      'USAGE_INVALID',
+      `${name}: takes ${expected}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}; see rotad ${name} --help`,
+    );
   }
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? values[key] : undefined);
   const serverOnly = ['token-file', 'ca-file', 'cert-file', 'key-file'].filter((key) => text(key) !== undefined);
   if (text('server') === undefined && serverOnly.length > 0) throw new RotadError('USAGE_INVALID', `${name}: --${serverOnly[0]} goes with --server URL`);
-  if (text('server') !== undefined && text('config') !== undefined) throw new RotadError('USAGE_INVALID', `${name}: --server asks a daemon, --config reads the store from here; pass one`);
+  if (text('server') !== undefined && text('config') !== undefined)
+    throw new RotadError('USAGE_INVALID', `${name}: --server asks a daemon, --config reads the store from here; pass one`);
   return {
     config: configPath(text('config')),
     json: values.json === true,
     all: values.all === true,
     names: positionals,
-    remote: text('server') === undefined ? undefined : remoteDaemon(text('server')!, text('token-file'), { ca: text('ca-file'), cert: text('cert-file'), key: text('key-file') }),
+    remote:
+      text('server') === undefined
+        ? undefined
+        : remoteDaemon(text('server')!, text('token-file'), { ca: text('ca-file'), cert: text('cert-file'), key: text('key-file') }),
   };
 }
 

@@ -15,7 +15,9 @@ const { describeError, exitCodeOf } = await import('../errors.js');
 const { out } = await import('./output.js');
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
     const { code, message } = describeError(error);
     out.error(`rotad: ${code}: ${message}`);

@@ -30,11 +30,12 @@ function describeExpiry(policy: ResolvedPolicy, snapshot: PolicySnapshot): strin
   const rotation = expiryRotation(policy.timing, current);
   if (current?.expiresAt === undefined || rotation === undefined) return undefined;
   const ahead = formatDuration(rotation.beforeMs);
-  const why = rotation.lead === 'assist'
-    ? `a person is asked ${ahead} ahead, so that the request's deadline (${formatDuration(policy.assist.deadlineMs)}) and one reminder after its escalation fall before it (rotateBefore ${policy.timing.rotateBefore?.text} would be later)`
-    : rotation.lead === 'half-life'
-      ? `half its lifetime, ${ahead} ahead: the credential lives too briefly for rotateBefore ${policy.timing.rotateBefore?.text}${policy.timing.assistLeadMs ? ' and the request\'s deadline' : ''}`
-      : `rotateBefore ${policy.timing.rotateBefore?.text}: ${ahead} ahead`;
+  const why =
+    rotation.lead === 'assist'
+      ? `a person is asked ${ahead} ahead, so that the request's deadline (${formatDuration(policy.assist.deadlineMs)}) and one reminder after its escalation fall before it (rotateBefore ${policy.timing.rotateBefore?.text} would be later)`
+      : rotation.lead === 'half-life'
+        ? `half its lifetime, ${ahead} ahead: the credential lives too briefly for rotateBefore ${policy.timing.rotateBefore?.text}${policy.timing.assistLeadMs ? " and the request's deadline" : ''}`
+        : `rotateBefore ${policy.timing.rotateBefore?.text}: ${ahead} ahead`;
   return `the provider says the current credential expires at ${iso(current.expiresAt)}; rotated at ${iso(rotation.at)}, ${why}`;
 }
 
@@ -67,7 +68,12 @@ async function planPolicy(policy: ResolvedPolicy, runtime: PolicyRuntime, now: n
   try {
     const snapshot = await runtime.store.read(runtime.ref);
     planned.state = describeState(snapshot, now);
-    if (!policy.suspended) planned.next = upcomingRuns(policy.timing, snapshot.state, now, 3, snapshot.current).map((r) => ({ at: iso(r.at), reason: r.reason, overdue: r.overdue }));
+    if (!policy.suspended)
+      planned.next = upcomingRuns(policy.timing, snapshot.state, now, 3, snapshot.current).map((r) => ({
+        at: iso(r.at),
+        reason: r.reason,
+        overdue: r.overdue,
+      }));
     if (planned.next.length === 0) planned.waitsFor = waitsFor(policy, snapshot);
     planned.expiry = describeExpiry(policy, snapshot);
   } catch (error) {
@@ -100,7 +106,11 @@ function renderPlan(plan: PlannedPolicy): void {
   } else {
     out.line(`  state: ${plan.state}`);
     const [first, ...then] = plan.next;
-    out.line(first ? `  next: ${first.at} (${first.reason}${first.overdue ? ', overdue' : ''})${then.length > 0 ? `, then ${then.map((r) => r.at).join(', ')}` : ''}` : `  next: ${plan.waitsFor}`);
+    out.line(
+      first
+        ? `  next: ${first.at} (${first.reason}${first.overdue ? ', overdue' : ''})${then.length > 0 ? `, then ${then.map((r) => r.at).join(', ')}` : ''}`
+        : `  next: ${plan.waitsFor}`,
+    );
     if (plan.expiry !== undefined) out.line(`  expiry: ${plan.expiry}`);
   }
   out.line('  would:');

@@ -30,15 +30,23 @@ export async function remoteRotate(remote: RemoteDaemon, names: readonly string[
 export async function remoteSubmit(remote: RemoteDaemon, name: string, input: NodeJS.ReadStream): Promise<number> {
   const token = await readToken(input, `Paste the new token for ${name} (input hidden), then press Enter: `);
   const answer = (await callDaemon(remote, 'POST', `/v1/policies/${encodeURIComponent(name)}/submit`, { token })) as { rotationId: string };
-  out.line(`${name}: token accepted (verified with the provider) and staged for rotation ${answer.rotationId}; the daemon promotes it, updates the consumers and then deals with the old token. Follow it with rotad status --server`);
+  out.line(
+    `${name}: token accepted (verified with the provider) and staged for rotation ${answer.rotationId}; the daemon promotes it, updates the consumers and then deals with the old token. Follow it with rotad status --server`,
+  );
   return 0;
 }
 
 /** `rotad rollback NAME --server URL`. */
 export async function remoteRollback(remote: RemoteDaemon, name: string): Promise<number> {
-  const answer = (await callDaemon(remote, 'POST', `/v1/policies/${encodeURIComponent(name)}/rollback`, {})) as { action: string; rotationId?: string; restoredRotationId?: string };
-  out.line(answer.action === 'aborted'
-    ? `${name}: rotation ${answer.rotationId} abandoned; the current credential is unchanged`
-    : `${name}: previous credential (rotation ${answer.restoredRotationId}) is current again and was handed to every consumer; the daemon sends the notification and the audit event`);
+  const answer = (await callDaemon(remote, 'POST', `/v1/policies/${encodeURIComponent(name)}/rollback`, {})) as {
+    action: string;
+    rotationId?: string;
+    restoredRotationId?: string;
+  };
+  out.line(
+    answer.action === 'aborted'
+      ? `${name}: rotation ${answer.rotationId} abandoned; the current credential is unchanged`
+      : `${name}: previous credential (rotation ${answer.restoredRotationId}) is current again and was handed to every consumer; the daemon sends the notification and the audit event`,
+  );
   return 0;
 }

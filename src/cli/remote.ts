@@ -31,7 +31,8 @@ export function remoteDaemon(server: string, tokenFile: string | undefined, tls:
   } catch {
     throw new RotadError('USAGE_INVALID', `--server ${server} is not a URL; expected e.g. https://rotad.internal:9760`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RotadError('USAGE_INVALID', `--server must be an http:// or https:// URL, got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new RotadError('USAGE_INVALID', `--server must be an http:// or https:// URL, got ${url.protocol}`);
   const read = (path: string, what: string): string => {
     try {
       return readFileSync(path, 'utf8');
@@ -50,7 +51,8 @@ export function remoteDaemon(server: string, tokenFile: string | undefined, tls:
 /** An error body of the API (`{ code, message }`) as the error it stands for. */
 function errorOf(status: number, body: unknown): RotadError {
   const { code, message } = (body ?? {}) as { code?: string; message?: string };
-  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) && typeof message === 'string') return new RotadError(code as ErrorCode, message);
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) && typeof message === 'string')
+    return new RotadError(code as ErrorCode, message);
   return new RotadError('SERVER_UNREACHABLE', `the server answered HTTP ${status} without a rotad error body; is --server the rotad API?`);
 }
 
@@ -60,31 +62,53 @@ export function callDaemon(remote: RemoteDaemon, method: 'GET' | 'POST', path: s
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target, {
-      method,
-      headers: { authorization: `Bearer ${remote.token}`, accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
-      ...(remote.ca ? { ca: remote.ca } : {}),
-      ...(remote.cert && remote.key ? { cert: remote.cert, key: remote.key } : {}),
-      timeout: REQUEST_TIMEOUT_MS,
-    }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { text += chunk; });
-      response.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          reject(new RotadError('SERVER_UNREACHABLE', `${target.origin} answered HTTP ${response.statusCode} with a body that is not JSON; is --server the rotad API?`));
-          return;
-        }
-        const status = response.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve(parsed);
-        else reject(errorOf(status, parsed));
-      });
-    });
+    const req = send(
+      target,
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${remote.token}`,
+          accept: 'application/json',
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
+        ...(remote.ca ? { ca: remote.ca } : {}),
+        ...(remote.cert && remote.key ? { cert: remote.cert, key: remote.key } : {}),
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        response.on('end', () => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            reject(
+              new RotadError(
+                'SERVER_UNREACHABLE',
+                `${target.origin} answered HTTP ${response.statusCode} with a body that is not JSON; is --server the rotad API?`,
+              ),
+            );
+            return;
+          }
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(parsed);
+          else reject(errorOf(status, parsed));
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
-    req.on('error', (error: NodeJS.ErrnoException) => reject(new RotadError('SERVER_UNREACHABLE', `cannot reach ${target.origin}: ${error.code ?? error.message}${error.code?.startsWith('ERR_TLS') || error.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || error.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || error.code === 'SELF_SIGNED_CERT_IN_CHAIN' ? ' (pass the CA that signed its certificate with --ca-file)' : ''}`)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new RotadError(
+          'SERVER_UNREACHABLE',
+          `cannot reach ${target.origin}: ${error.code ?? error.message}${error.code?.startsWith('ERR_TLS') || error.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || error.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || error.code === 'SELF_SIGNED_CERT_IN_CHAIN' ? ' (pass the CA that signed its certificate with --ca-file)' : ''}`,
+        ),
+      ),
+    );
     req.end(payload);
   });
 }

@@ -13,9 +13,11 @@ export async function rollbackCommand(path: string, name: string, logger: Logger
   try {
     const [policy] = selectPolicies(runtime, [name], false);
     const outcome = await rollbackPolicy(policy!);
-    out.line(outcome.action === 'aborted'
-      ? `${name}: rotation ${outcome.rotationId} abandoned; the current credential is unchanged`
-      : `${name}: previous credential (rotation ${outcome.restoredRotationId}) is current again and was handed to every consumer`);
+    out.line(
+      outcome.action === 'aborted'
+        ? `${name}: rotation ${outcome.rotationId} abandoned; the current credential is unchanged`
+        : `${name}: previous credential (rotation ${outcome.restoredRotationId}) is current again and was handed to every consumer`,
+    );
     // The daemon reports it (notifiers, audit trail, log) and updates its metrics at its next look: now.
     const woken = await wakeDaemon(config.daemon.stateDir, Date.now(), 'the notification and audit event are sent');
     out.line(woken.notified ? `${woken.message}: it sends the notification and the audit event` : woken.message);

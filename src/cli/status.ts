@@ -14,7 +14,10 @@ function nextColumn(r: PolicyStatus): string {
 }
 
 function pad(cells: string[], widths: number[]): string {
-  return cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return cells
+    .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+    .join('  ')
+    .trimEnd();
 }
 
 /** `rotad status`: each policy's phase, credential age, last and next rotation, and attention. */
@@ -37,7 +40,14 @@ export function renderStatus(rows: readonly PolicyStatus[], json: boolean): numb
     out.line(JSON.stringify(rows, null, 2));
   } else {
     const table = [['POLICY', 'PHASE', 'AGE', 'LAST ROTATION', 'NEXT ROTATION', 'ATTENTION']].concat(
-      rows.map((r) => [r.policy, r.phase, r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs), r.lastRotatedAt ?? 'never', nextColumn(r), r.needsAttention ? 'YES' : '-']),
+      rows.map((r) => [
+        r.policy,
+        r.phase,
+        r.credentialAgeMs === undefined ? '-' : formatDuration(r.credentialAgeMs),
+        r.lastRotatedAt ?? 'never',
+        nextColumn(r),
+        r.needsAttention ? 'YES' : '-',
+      ]),
     );
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table) out.line(pad(row, widths));
@@ -46,12 +56,18 @@ export function renderStatus(rows: readonly PolicyStatus[], json: boolean): numb
     }
     for (const r of rows.filter((row) => row.waitingFor)) {
       const w = r.waitingFor!;
-      const when = w.asked ? `asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent` : `asks at ${w.since}, the next time assist.askWithin allows, deadline ${w.deadline}`;
-      out.line(`\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; ${when}.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`);
+      const when = w.asked
+        ? `asked ${w.since}, deadline ${w.deadline}, ${w.reminders} reminder(s) sent`
+        : `asks at ${w.since}, the next time assist.askWithin allows, deadline ${w.deadline}`;
+      out.line(
+        `\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; ${when}.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`,
+      );
     }
     for (const r of rows.filter((row) => row.needsAttention)) {
       const then = r.waitsFor ? `\n  next: ${r.waitsFor}` : '';
-      out.line(`\n${r.policy}: ${r.error === undefined ? `${r.attention?.code} in phase ${r.attention?.phase}: ${r.attention?.message}${then}` : `cannot read its store: ${r.error}`}`);
+      out.line(
+        `\n${r.policy}: ${r.error === undefined ? `${r.attention?.code} in phase ${r.attention?.phase}: ${r.attention?.message}${then}` : `cannot read its store: ${r.error}`}`,
+      );
     }
   }
   return rows.some((r) => r.error !== undefined) ? 1 : 0;

@@ -28,7 +28,11 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
     if (!outcome.accepted) throw refuse(outcome.reason);
     out.line(`${name}: token accepted (verified with the provider) and staged for rotation ${outcome.rotationId}`);
     const woken = await wakeDaemon(config.daemon.stateDir, Date.now(), 'the rotation continues');
-    out.line(woken.notified ? `${woken.message}; it promotes the token, updates the consumers and then deals with the old token. Follow it with rotad status` : woken.message);
+    out.line(
+      woken.notified
+        ? `${woken.message}; it promotes the token, updates the consumers and then deals with the old token. Follow it with rotad status`
+        : woken.message,
+    );
     return 0;
   } finally {
     await runtime.close();

@@ -22,7 +22,12 @@ function describePolicy(policy: ResolvedPolicy, now: number): ValidatedPolicy {
     name: policy.name,
     provider: policy.provider.type,
     store: policy.storeName,
-    schedule: schedule.kind === 'cron' ? `cron "${schedule.expression}" (${schedule.timezone})` : schedule.kind === 'every' ? `every ${formatDuration(schedule.intervalMs)}` : 'manual (on request, at maxAge and before expiry)',
+    schedule:
+      schedule.kind === 'cron'
+        ? `cron "${schedule.expression}" (${schedule.timezone})`
+        : schedule.kind === 'every'
+          ? `every ${formatDuration(schedule.intervalMs)}`
+          : 'manual (on request, at maxAge and before expiry)',
     maxAge: policy.timing.maxAgeMs ? formatDuration(policy.timing.maxAgeMs) : undefined,
     nextRuns: upcomingRuns(policy.timing, { ...IDLE_STATE, lastRotatedAt: now }, now, 3).map((due) => iso(due.at)),
   };

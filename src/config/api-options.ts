@@ -16,7 +16,9 @@ const ApiToken = z
     env: EnvName.optional(),
     scopes: z.array(z.enum(API_SCOPES)).min(1, { error: `give at least one scope of ${API_SCOPES.join(', ')}` }),
   })
-  .refine((token) => (token.file === undefined) !== (token.env === undefined), { error: 'set exactly one of file or env (the token itself never goes in the YAML)' });
+  .refine((token) => (token.file === undefined) !== (token.env === undefined), {
+    error: 'set exactly one of file or env (the token itself never goes in the YAML)',
+  });
 
 export const ApiOptions = z.strictObject({
   /** Listen address. Default: 127.0.0.1 (put an ingress or proxy in front to expose it). */

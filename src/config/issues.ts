@@ -35,7 +35,11 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], valueAt:
       // problems of the form whose shape matched, else the last form's own message.
       const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
       const shaped = branches.find((errors) => errors.length > 0 && errors.every((e) => e.path.length > 0));
-      if (shaped) return problemsFromIssues(shaped.map((e) => ({ ...e, path: [...path, ...e.path] }) as z.core.$ZodIssue), valueAt);
+      if (shaped)
+        return problemsFromIssues(
+          shaped.map((e) => ({ ...e, path: [...path, ...e.path] }) as z.core.$ZodIssue),
+          valueAt,
+        );
       const last = branches.at(-1)?.[0];
       if (last) return [{ path, message: `${formatPath(path)}: ${last.message}` }];
     }

@@ -55,15 +55,22 @@ const MAX_ALIAS_COUNT = 100;
  */
 function toPlainData(doc: Document, name: string, lines: LineCounter): unknown {
   const aliases: Alias[] = [];
-  visit(doc, { Alias: (_key, node) => { aliases.push(node); } });
+  visit(doc, {
+    Alias: (_key, node) => {
+      aliases.push(node);
+    },
+  });
   for (const alias of aliases) {
-    if (alias.resolve(doc) === undefined) throw new ConfigError([`${name}:${position(alias, lines)}: alias *${alias.source} names no anchor set before it (write &${alias.source} first)`]);
+    if (alias.resolve(doc) === undefined)
+      throw new ConfigError([`${name}:${position(alias, lines)}: alias *${alias.source} names no anchor set before it (write &${alias.source} first)`]);
   }
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error;
-    throw new ConfigError([`${name}:${position(aliases[0], lines)}: aliases expand to too much data (more than ${MAX_ALIAS_COUNT} copies); write the values out`]);
+    throw new ConfigError([
+      `${name}:${position(aliases[0], lines)}: aliases expand to too much data (more than ${MAX_ALIAS_COUNT} copies); write the values out`,
+    ]);
   }
 }
 
@@ -74,21 +81,29 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
   if (doc.errors.length > 0) {
     const duplicates = duplicateKeys(doc).map(({ key, node }) => `${name}:${position(node, lines)}: duplicate key '${key}'`);
     throw new ConfigError(
-      doc.errors.filter((error) => duplicates.length === 0 || error.code !== 'DUPLICATE_KEY').map((error) => {
-        const at = lines.linePos(error.pos[0]);
-        return `${name}:${at.line}:${at.col}: ${error.message.split('\n')[0]}`;
-      }).concat(duplicates),
+      doc.errors
+        .filter((error) => duplicates.length === 0 || error.code !== 'DUPLICATE_KEY')
+        .map((error) => {
+          const at = lines.linePos(error.pos[0]);
+          return `${name}:${at.line}:${at.col}: ${error.message.split('\n')[0]}`;
+        })
+        .concat(duplicates),
     );
   }
   const { unset, substituted } = interpolateEnv(doc, env);
-  const located = (problem: Problem): string => hideEnvValues(`${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`, substituted);
+  const located = (problem: Problem): string =>
+    hideEnvValues(`${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`, substituted);
   if (unset.length > 0) {
-    throw new ConfigError(unset.map(({ name: variable, node }) => `${name}:${position(node, lines)}: environment variable ${variable} is not set (referenced as \${env:${variable}})`));
+    throw new ConfigError(
+      unset.map(
+        ({ name: variable, node }) => `${name}:${position(node, lines)}: environment variable ${variable} is not set (referenced as \${env:${variable}})`,
+      ),
+    );
   }
   const raw = toPlainData(doc, name, lines);
   const parsed = RotadConfig.safeParse(raw ?? {});
   if (!parsed.success) {
-    const valueAt = (path: readonly PropertyKey[]): unknown => (doc.getIn(path as unknown[]) as unknown);
+    const valueAt = (path: readonly PropertyKey[]): unknown => doc.getIn(path as unknown[]) as unknown;
     throw new ConfigError(problemsFromIssues(parsed.error.issues, valueAt).map(located));
   }
   const broken = [...checkRules(parsed.data), ...missingEnv(parsed.data, env)];

@@ -19,14 +19,18 @@ export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem
   const adapters: Array<{ at: ConfigPath; options: Options; registry: Registry }> = [];
   for (const [name, options] of Object.entries(config.stores)) adapters.push({ at: ['stores', name], options, registry: storeRegistry });
   for (const [name, options] of Object.entries(config.notifiers)) adapters.push({ at: ['notifiers', name], options, registry: notifierRegistry });
-  config.policies.forEach((policy, p) => policy.consumers.forEach((options, c) => {
-    adapters.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
-  }));
+  config.policies.forEach((policy, p) =>
+    policy.consumers.forEach((options, c) => {
+      adapters.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
+    }),
+  );
   return adapters.flatMap(({ at, options, registry }) => {
     const required = registry[options.type]?.requiredEnv?.(options as never) ?? [];
-    return required.filter((r) => !env[r.name]).map((r): Problem => ({
-      path: [...at, ...r.key],
-      message: `${formatPath([...at, ...r.key])}: environment variable ${r.name} is not set (${r.what})`,
-    }));
+    return required
+      .filter((r) => !env[r.name])
+      .map((r): Problem => ({
+        path: [...at, ...r.key],
+        message: `${formatPath([...at, ...r.key])}: environment variable ${r.name} is not set (${r.what})`,
+      }));
   });
 }

@@ -17,7 +17,9 @@ const uniquePolicyNames: Rule = (config) => {
       seen.set(policy.name, index);
       return [];
     }
-    return [{ path: ['policies', index, 'name'], message: `policies[${index}].name: duplicate policy name '${policy.name}' (first used by policies[${first}])` }];
+    return [
+      { path: ['policies', index, 'name'], message: `policies[${index}].name: duplicate policy name '${policy.name}' (first used by policies[${first}])` },
+    ];
   });
 };
 
@@ -26,11 +28,17 @@ const storesExist: Rule = (config) => {
   const problems: Problem[] = [];
   if (stores.length === 0) problems.push({ path: ['stores'], message: 'stores: define at least one store' });
   if (config.defaults.store !== undefined && !stores.includes(config.defaults.store)) {
-    problems.push({ path: ['defaults', 'store'], message: `defaults.store: store '${config.defaults.store}' is not defined under stores (${defined('stores', stores)})` });
+    problems.push({
+      path: ['defaults', 'store'],
+      message: `defaults.store: store '${config.defaults.store}' is not defined under stores (${defined('stores', stores)})`,
+    });
   }
   config.policies.forEach((policy, index) => {
     if (policy.store !== undefined && !stores.includes(policy.store)) {
-      problems.push({ path: ['policies', index, 'store'], message: `policies[${index}].store: store '${policy.store}' is not defined under stores (${defined('stores', stores)})` });
+      problems.push({
+        path: ['policies', index, 'store'],
+        message: `policies[${index}].store: store '${policy.store}' is not defined under stores (${defined('stores', stores)})`,
+      });
     } else if (policy.store === undefined && config.defaults.store === undefined && stores.length > 1) {
       problems.push({ path: ['policies', index], message: `policies[${index}]: no store chosen; set store or defaults.store (${defined('stores', stores)})` });
     }
@@ -42,7 +50,14 @@ const notifiersExist: Rule = (config) => {
   const notifiers = Object.keys(config.notifiers);
   const check = (names: string[] | undefined, path: (string | number)[]): Problem[] =>
     (names ?? []).flatMap((name, i) =>
-      notifiers.includes(name) ? [] : [{ path: [...path, i], message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${i}]: notifier '${name}' is not defined under notifiers (${defined('notifiers', notifiers)})` }],
+      notifiers.includes(name)
+        ? []
+        : [
+            {
+              path: [...path, i],
+              message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${i}]: notifier '${name}' is not defined under notifiers (${defined('notifiers', notifiers)})`,
+            },
+          ],
     );
   return [
     ...check(config.defaults.notify, ['defaults', 'notify']),
@@ -68,7 +83,8 @@ const schedulesValid: Rule = (config) =>
       return schedule.timezone === undefined ? [] : [{ path: [...at, 'timezone'], message: `${where}.timezone: timezone applies only to cron` }];
     }
     const timezone = schedule.timezone ?? 'UTC';
-    if (!isValidTimezone(timezone)) return [{ path: [...at, 'timezone'], message: `${where}.timezone: unknown timezone '${timezone}' (use an IANA name such as Europe/Berlin)` }];
+    if (!isValidTimezone(timezone))
+      return [{ path: [...at, 'timezone'], message: `${where}.timezone: unknown timezone '${timezone}' (use an IANA name such as Europe/Berlin)` }];
     const problem = cronProblem(schedule.cron, timezone);
     return problem === undefined ? [] : [{ path: [...at, 'cron'], message: `${where}.cron: ${problem}` }];
   });
@@ -82,12 +98,20 @@ const consumerReferences: Rule = (config) =>
       if (consumer.type === 'gladly-webhook') {
         const auth = config.policies.find((p) => p.name === consumer.auth.policy);
         if (!auth) return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: no policy named '${consumer.auth.policy}'` }];
-        if (auth.provider.type !== 'gladly') return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: policy '${auth.name}' has provider ${auth.provider.type}; it must be a gladly policy (its token calls Gladly)` }];
-        if (auth.name === policy.name) return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: a policy cannot authenticate its own consumer` }];
+        if (auth.provider.type !== 'gladly')
+          return [
+            {
+              path: [...at, 'auth', 'policy'],
+              message: `${where}.auth.policy: policy '${auth.name}' has provider ${auth.provider.type}; it must be a gladly policy (its token calls Gladly)`,
+            },
+          ];
+        if (auth.name === policy.name)
+          return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: a policy cannot authenticate its own consumer` }];
       }
       if (consumer.type === 'store') {
         const stores = Object.keys(config.stores);
-        if (!stores.includes(consumer.store)) return [{ path: [...at, 'store'], message: `${where}.store: store '${consumer.store}' is not defined under stores (${defined('stores', stores)})` }];
+        if (!stores.includes(consumer.store))
+          return [{ path: [...at, 'store'], message: `${where}.store: store '${consumer.store}' is not defined under stores (${defined('stores', stores)})` }];
         const own = policy.store ?? config.defaults.store ?? (stores.length === 1 ? stores[0] : undefined);
         if (consumer.store === own && (consumer.path ?? policy.secret?.path) === policy.secret?.path) {
           return [{ path: [...at, 'store'], message: `${where}.store: this is the policy's own store and path; name another store or path` }];

@@ -7,9 +7,9 @@ import { DurationText } from '../duration-text.js';
 import { ApiOptions } from './api-options.js';
 
 /** Names of policies, stores and notifiers: safe in paths, labels and store keys. */
-const Name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'expected a name of lowercase letters, digits, ".", "_" and "-" (at most 63, starting with a letter or digit)' });
+const Name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, {
+  error: 'expected a name of lowercase letters, digits, ".", "_" and "-" (at most 63, starting with a letter or digit)',
+});
 
 function unionOf<T extends Record<string, { schema: z.ZodType }>>(registry: T) {
   const schemas = Object.values(registry).map((definition) => definition.schema) as [z.ZodType, ...z.ZodType[]];
@@ -162,7 +162,9 @@ const PolicyOptions = z.strictObject({
       fields: z.record(z.string().min(1), z.enum(['value', 'credentialId', 'expiresAt'])).optional(),
     })
     .refine((secret) => secret.fields === undefined || secret.field === undefined, { error: 'set field or fields, not both' })
-    .refine((secret) => secret.fields === undefined || Object.values(secret.fields).filter((v) => v === 'value').length === 1, { error: 'fields must name exactly one field as value (the secret itself)' })
+    .refine((secret) => secret.fields === undefined || Object.values(secret.fields).filter((v) => v === 'value').length === 1, {
+      error: 'fields must name exactly one field as value (the secret itself)',
+    })
     .optional(),
   schedule: ScheduleOptions.optional(),
   /** A credential older than this is rotated at the next chance, even after downtime. */

@@ -12,4 +12,3 @@ export const consumerRegistry = {
   'stackone-account': stackOneAccountConsumer,
   store: storeConsumer,
 } as const;
-

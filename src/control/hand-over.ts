@@ -26,7 +26,8 @@ type HandOverOutcome =
 export function openRequest(policy: PolicyRuntime, snapshot: Snapshot): string {
   const { state } = snapshot;
   const rotationId = state.rotationId;
-  if (rotationId !== undefined && snapshot.pending?.rotationId === rotationId) throw refuse(`a token for rotation ${rotationId} was already handed over; follow it with rotad status`);
+  if (rotationId !== undefined && snapshot.pending?.rotationId === rotationId)
+    throw refuse(`a token for rotation ${rotationId} was already handed over; follow it with rotad status`);
   if (state.phase !== 'obtain' || state.assist?.action !== 'create' || rotationId === undefined) {
     throw refuse(`no token is being asked for policy ${policy.name} (phase ${state.phase}); rotad rotate ${policy.name} starts a rotation`);
   }
@@ -42,10 +43,18 @@ const invalidLink = (why: string): RotadError => new RotadError('HANDOVER_LINK_I
 export function openLink(policy: PolicyRuntime, snapshot: Snapshot, id: string, now: number): HandoverLink {
   const { state } = snapshot;
   const link = state.assist?.action === 'create' ? state.assist.links.find((l) => l.id === id) : undefined;
-  if (link === undefined) throw invalidLink('this link is no longer valid: the token was handed over already, or the request it belongs to has ended or was replaced. Use the link of the latest message');
-  if (snapshot.pending !== undefined && snapshot.pending.rotationId === state.rotationId) throw invalidLink('this link was used: a token was handed over and rotad is working with it (see rotad status)');
-  if (link.locked) throw invalidLink(`this link was locked after ${link.refused} refused tokens; the next reminder brings a new link, or hand the token over with rotad submit ${policy.name}`);
-  if (now >= link.expiresAt) throw invalidLink(`this link expired at ${new Date(link.expiresAt).toISOString()}; use the link of the latest reminder, or rotad submit ${policy.name}`);
+  if (link === undefined)
+    throw invalidLink(
+      'this link is no longer valid: the token was handed over already, or the request it belongs to has ended or was replaced. Use the link of the latest message',
+    );
+  if (snapshot.pending !== undefined && snapshot.pending.rotationId === state.rotationId)
+    throw invalidLink('this link was used: a token was handed over and rotad is working with it (see rotad status)');
+  if (link.locked)
+    throw invalidLink(
+      `this link was locked after ${link.refused} refused tokens; the next reminder brings a new link, or hand the token over with rotad submit ${policy.name}`,
+    );
+  if (now >= link.expiresAt)
+    throw invalidLink(`this link expired at ${new Date(link.expiresAt).toISOString()}; use the link of the latest reminder, or rotad submit ${policy.name}`);
   return link;
 }
 

@@ -7,7 +7,6 @@ import type { Runtime } from '../runtime.js';
 import { nextDue } from '../scheduler/next-run.js';
 import { waitsFor } from './waits-for.js';
 
-
 export interface PolicyStatus {
   policy: string;
   phase: string;
@@ -26,7 +25,18 @@ export interface PolicyStatus {
   /** The daemon working on the rotation right now, and until when its lease runs (a killed one's runs out by itself). */
   heldBy?: { owner: string; until: string } | undefined;
   /** Set while the rotation waits for a person: who, for what, since when, until when. */
-  waitingFor?: { action: 'create' | 'delete'; account: string; summary: string; since: string; deadline: string; reminders: number; lastRefusal?: string | undefined; asked: boolean } | undefined;
+  waitingFor?:
+    | {
+        action: 'create' | 'delete';
+        account: string;
+        summary: string;
+        since: string;
+        deadline: string;
+        reminders: number;
+        lastRefusal?: string | undefined;
+        asked: boolean;
+      }
+    | undefined;
 }
 
 /**
@@ -45,11 +55,27 @@ export async function policyStatuses(config: ResolvedConfig, runtime: Runtime, o
       const { provider } = runtime.policies.get(policy.name)!;
       let waitingFor: PolicyStatus['waitingFor'];
       if (state.assist && provider.assisted) {
-        const ctx = { policy: policy.name, rotationId: state.rotationId ?? '', logger: silentLogger(), clock: systemClock, signal: new AbortController().signal };
-        const request = state.assist.action === 'create'
-          ? provider.assisted.createRequest(ctx, snapshot.current)
-          : provider.assisted.deleteRequest(ctx, snapshot.previous ?? snapshot.current!, snapshot.current);
-        waitingFor = { action: state.assist.action, account: request.account, summary: request.summary, since: iso(state.assist.requestedAt), deadline: iso(state.assist.deadline), reminders: state.assist.reminders, lastRefusal: state.assist.refusal, asked: state.assist.asked };
+        const ctx = {
+          policy: policy.name,
+          rotationId: state.rotationId ?? '',
+          logger: silentLogger(),
+          clock: systemClock,
+          signal: new AbortController().signal,
+        };
+        const request =
+          state.assist.action === 'create'
+            ? provider.assisted.createRequest(ctx, snapshot.current)
+            : provider.assisted.deleteRequest(ctx, snapshot.previous ?? snapshot.current!, snapshot.current);
+        waitingFor = {
+          action: state.assist.action,
+          account: request.account,
+          summary: request.summary,
+          since: iso(state.assist.requestedAt),
+          deadline: iso(state.assist.deadline),
+          reminders: state.assist.reminders,
+          lastRefusal: state.assist.refusal,
+          asked: state.assist.asked,
+        };
       }
       rows.push({
         policy: policy.name,

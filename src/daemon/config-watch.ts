@@ -13,14 +13,18 @@ export function watchConfigFile(path: string, intervalMs: number, runningHash: (
   const timer = setInterval(() => {
     if (reading) return;
     reading = true;
-    readFile(path, 'utf8').then(
-      (text) => {
-        const hash = configHash(text);
-        if (hash !== seen && hash !== runningHash()) onChange();
-        seen = hash;
-      },
-      () => undefined, // a file that is briefly missing (mid-swap) is read again at the next tick
-    ).finally(() => { reading = false; });
+    readFile(path, 'utf8')
+      .then(
+        (text) => {
+          const hash = configHash(text);
+          if (hash !== seen && hash !== runningHash()) onChange();
+          seen = hash;
+        },
+        () => undefined, // a file that is briefly missing (mid-swap) is read again at the next tick
+      )
+      .finally(() => {
+        reading = false;
+      });
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

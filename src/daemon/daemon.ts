@@ -26,7 +26,9 @@ async function pingAll(runtime: Runtime, only: (name: string) => boolean = () =>
       await store.ping();
     } catch (error) {
       const message = `store ${name}: ${describeError(error).message}`;
-      throw error instanceof RotadError ? new RotadError(error.code, message, { cause: error, retryable: error.retryable }) : new Error(message, { cause: error });
+      throw error instanceof RotadError
+        ? new RotadError(error.code, message, { cause: error, retryable: error.retryable })
+        : new Error(message, { cause: error });
     }
   }
 }
@@ -34,7 +36,8 @@ async function pingAll(runtime: Runtime, only: (name: string) => boolean = () =>
 /** Why a port of the daemon (`daemon.health`, `daemon.api`) could not be opened, naming the setting to change. */
 function listenFailure(setting: string, host: string, port: number, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `${setting}.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set ${setting}.port to a free port`;
+  if (code === 'EADDRINUSE')
+    return `${setting}.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set ${setting}.port to a free port`;
   if (code === 'EACCES') return `${setting}.port ${port} on ${host} may not be opened by this user (EACCES): use a port above 1023`;
   if (code === 'EADDRNOTAVAIL') return `${setting}.host ${host} is not an address of this machine (EADDRNOTAVAIL)`;
   return `cannot listen on ${setting} ${host}:${port}: ${describeError(error).message}`;
@@ -42,7 +45,10 @@ function listenFailure(setting: string, host: string, port: number, error: unkno
 
 /** True when the SIGUSR2 came from `rotad rotate` (which leaves a marker): then only requests are served. */
 async function consumeWakeMarker(stateDir: string): Promise<boolean> {
-  return unlink(wakeFilePath(stateDir)).then(() => true, () => false);
+  return unlink(wakeFilePath(stateDir)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -94,7 +100,9 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   undo.push(() => removePidFile(config.daemon.stateDir));
   // The file store serves one daemon: a second one (a replica on a shared volume) is refused here.
   const claims: Array<{ release(): Promise<void> }> = [];
-  const releaseClaims = async (): Promise<void> => { await Promise.all(claims.splice(0).map((c) => c.release())); };
+  const releaseClaims = async (): Promise<void> => {
+    await Promise.all(claims.splice(0).map((c) => c.release()));
+  };
   undo.push(releaseClaims);
   try {
     for (const options of Object.values(config.stores)) {
@@ -129,10 +137,24 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   if (config.daemon.api) {
     const { host, port } = config.daemon.api;
     try {
-      const started = await startApiServer(config.daemon.api, { config: () => config, runtime: () => scheduler.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
+      const started = await startApiServer(config.daemon.api, {
+        config: () => config,
+        runtime: () => scheduler.runtime,
+        wake: (first) => void scheduler.wake(first),
+        audit,
+        logger,
+      });
       api = started;
       undo.push(() => started.close());
-      logger.info({ port: started.port, tls: config.daemon.api.tls !== undefined, tokens: config.daemon.api.tokens.map((t) => t.name), handoverLinks: config.daemon.api.publicUrl !== undefined }, 'Control API listening');
+      logger.info(
+        {
+          port: started.port,
+          tls: config.daemon.api.tls !== undefined,
+          tokens: config.daemon.api.tokens.map((t) => t.name),
+          handoverLinks: config.daemon.api.publicUrl !== undefined,
+        },
+        'Control API listening',
+      );
     } catch (error) {
       health?.close();
       return cannotStart(error, error instanceof RotadError ? undefined : listenFailure('daemon.api', host, port, error));
@@ -158,9 +180,15 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   let watcher: { stop(): void } | undefined;
   const watch = (): void => {
     watcher?.stop();
-    watcher = config.daemon.watchConfigMs > 0
-      ? watchConfigFile(configPath, config.daemon.watchConfigMs, () => config.hash, () => void reload('config file changed'))
-      : undefined;
+    watcher =
+      config.daemon.watchConfigMs > 0
+        ? watchConfigFile(
+            configPath,
+            config.daemon.watchConfigMs,
+            () => config.hash,
+            () => void reload('config file changed'),
+          )
+        : undefined;
   };
 
   let reloading = Promise.resolve();
@@ -175,7 +203,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
         runtime = nextRuntime;
         const watchChanged = next.daemon.watchConfigMs !== config.daemon.watchConfigMs;
         // The API's listener, tokens and certificates are set up once, at start.
-        if (JSON.stringify(next.daemon.api) !== JSON.stringify(config.daemon.api)) logger.warn('daemon.api changed: the control API keeps its listener, tokens and certificates until the next start');
+        if (JSON.stringify(next.daemon.api) !== JSON.stringify(config.daemon.api))
+          logger.warn('daemon.api changed: the control API keeps its listener, tokens and certificates until the next start');
         config = next;
         logger.level = next.daemon.logLevel;
         metrics.resetPolicies();
@@ -194,7 +223,9 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   };
 
   let finished: (code: number) => void = () => undefined;
-  const exited = new Promise<number>((resolve) => { finished = resolve; });
+  const exited = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
   handle = (signal) => {
     if (signal === 'SIGTERM' || signal === 'SIGINT') {
       if (stopping) {

@@ -62,7 +62,10 @@ export function failure(target: ApiTarget, request: ApiRequest, response: JsonRe
   }
   if (response.status >= 500) return new RotadError(consumer ? 'CONSUMER_FAILED' : 'PROVIDER_UNAVAILABLE', what, { retryable: true });
   if (response.status === 401 || response.status === 403) {
-    return new RotadError(consumer ? 'CONSUMER_FAILED' : 'PROVIDER_REJECTED', `${what} (${response.status === 401 ? 'credential not accepted' : 'no permission'})`);
+    return new RotadError(
+      consumer ? 'CONSUMER_FAILED' : 'PROVIDER_REJECTED',
+      `${what} (${response.status === 401 ? 'credential not accepted' : 'no permission'})`,
+    );
   }
   return new RotadError(consumer ? 'CONSUMER_FAILED' : 'PROVIDER_BAD_RESPONSE', what);
 }
@@ -82,7 +85,11 @@ export async function call(target: ApiTarget, request: ApiRequest): Promise<Json
  * in needs-attention after the bounded retries (docs/errors.md, "How an answer is classified").
  */
 export function badShape(target: ApiTarget, request: ApiRequest, expected: string): RotadError {
-  return new RotadError(target.role === 'provider' ? 'PROVIDER_BAD_RESPONSE' : 'CONSUMER_FAILED', `${target.name} ${describeRequest(request)}: expected ${expected} in the answer`, { retryable: true });
+  return new RotadError(
+    target.role === 'provider' ? 'PROVIDER_BAD_RESPONSE' : 'CONSUMER_FAILED',
+    `${target.name} ${describeRequest(request)}: expected ${expected} in the answer`,
+    { retryable: true },
+  );
 }
 
 export function basicAuth(username: string, password: string): string {

@@ -25,7 +25,10 @@ export interface JsonResponse {
 
 /** A request that never reached an answer: refused, reset, timed out, TLS failure. */
 export class NetworkError extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(reason, options);
     this.name = 'NetworkError';
   }

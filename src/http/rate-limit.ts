@@ -9,7 +9,11 @@ export class RateLimiter {
   readonly #starts: number[] = [];
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(readonly limit: number, readonly windowMs: number, private readonly clock: Clock) {}
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly clock: Clock,
+  ) {}
 
   /** Resolves when one more call fits in the window. */
   take(): Promise<void> {

@@ -68,7 +68,10 @@ export class DeliveryQueue {
       } catch (error) {
         if (attempt >= attempts || this.#abort.signal.aborted) {
           this.#options.onOutcome?.(name, 'failed');
-          logger.error({ notifier: name, event: event.type, policy: event.policy, error: describeError(error), attempts: attempt }, 'Notification could not be delivered');
+          logger.error(
+            { notifier: name, event: event.type, policy: event.policy, error: describeError(error), attempts: attempt },
+            'Notification could not be delivered',
+          );
           return;
         }
         const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));
@@ -83,7 +86,12 @@ export class DeliveryQueue {
     const pending = this.#active ? this.#draining : undefined;
     if (pending) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([pending, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+      await Promise.race([
+        pending,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
       clearTimeout(timer);
     }
     this.#abort.abort();

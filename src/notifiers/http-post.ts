@@ -6,7 +6,8 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   const target = new URL(url);
   try {
     const response = await jsonRequest({ method: 'POST', url: target, ...(typeof body === 'string' ? { rawBody: body } : { body }), headers, timeoutMs });
-    if (response.status < 200 || response.status >= 300) throw new RotadError('CONSUMER_FAILED', `${target.origin} answered ${response.status}`, { retryable: true });
+    if (response.status < 200 || response.status >= 300)
+      throw new RotadError('CONSUMER_FAILED', `${target.origin} answered ${response.status}`, { retryable: true });
   } catch (error) {
     if (error instanceof NetworkError) throw new RotadError('CONSUMER_FAILED', `${target.origin}: ${error.reason}`, { retryable: true });
     throw error;

@@ -10,4 +10,3 @@ export const notifierRegistry = {
   slack: slackNotifier,
   webhook: webhookNotifier,
 } as const;
-

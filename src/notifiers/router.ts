@@ -16,7 +16,10 @@ interface RouterDeps {
 export class NotificationRouter {
   readonly #queues = new Map<string, DeliveryQueue>();
 
-  constructor(notifiers: ReadonlyMap<string, { notifier: Notifier; events?: readonly string[] | undefined }>, private readonly deps: RouterDeps) {
+  constructor(
+    notifiers: ReadonlyMap<string, { notifier: Notifier; events?: readonly string[] | undefined }>,
+    private readonly deps: RouterDeps,
+  ) {
     for (const [name, { notifier, events }] of notifiers) {
       this.#queues.set(name, new DeliveryQueue({ name, notifier, events, clock: deps.clock, logger: deps.logger, onOutcome: deps.onOutcome }));
     }

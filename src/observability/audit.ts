@@ -29,7 +29,11 @@ export interface AuditEvent {
 export class AuditTrail {
   #writes: Promise<void> = Promise.resolve();
 
-  constructor(private readonly logger: Logger, private readonly key: Buffer, private readonly file?: string) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly key: Buffer,
+    private readonly file?: string,
+  ) {}
 
   /** Loads the fingerprint key from `<stateDir>/fingerprint.key`, creating it (0600) on first use. */
   static async open(logger: Logger, stateDir: string, file?: string): Promise<AuditTrail> {
@@ -57,9 +61,11 @@ export class AuditTrail {
     this.logger.info(entry, 'Audit event');
     if (this.file) {
       const file = this.file;
-      this.#writes = this.#writes.then(() => appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 })).catch((error: unknown) => {
-        this.logger.error({ file, error: (error as Error).message }, 'Audit file could not be written');
-      });
+      this.#writes = this.#writes
+        .then(() => appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 }))
+        .catch((error: unknown) => {
+          this.logger.error({ file, error: (error as Error).message }, 'Audit file could not be written');
+        });
     }
   }
 

@@ -42,25 +42,99 @@ const seconds = (ms: number): number => ms / 1000;
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly #expiry = new Gauge({ name: 'rotad_credential_expiry_timestamp_seconds', help: 'When the current credential expires (provider expiry, else created + maxAge), Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
-  readonly #next = new Gauge({ name: 'rotad_next_rotation_timestamp_seconds', help: 'When the next rotation is due, Unix seconds; reason says why (schedule, max-age, expiry, requested, resume, grace, waiting-for-person, initial).', labelNames: ['policy', 'reason'], registers: [this.registry] });
+  readonly #expiry = new Gauge({
+    name: 'rotad_credential_expiry_timestamp_seconds',
+    help: 'When the current credential expires (provider expiry, else created + maxAge), Unix seconds.',
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
+  readonly #next = new Gauge({
+    name: 'rotad_next_rotation_timestamp_seconds',
+    help: 'When the next rotation is due, Unix seconds; reason says why (schedule, max-age, expiry, requested, resume, grace, waiting-for-person, initial).',
+    labelNames: ['policy', 'reason'],
+    registers: [this.registry],
+  });
   /** The reason label each policy's next-rotation series carries now, so a change of reason replaces the series. */
   readonly #nextReason = new Map<string, string>();
-  readonly #lastSuccess = new Gauge({ name: 'rotad_last_success_timestamp_seconds', help: 'When the last rotation completed, Unix seconds.', labelNames: ['policy'], registers: [this.registry] });
-  readonly #phase = new Gauge({ name: 'rotad_rotation_phase', help: '1 for the phase the policy is in (idle when no rotation runs).', labelNames: ['policy', 'phase'], registers: [this.registry] });
-  readonly #ready = new Gauge({ name: 'rotad_policy_ready', help: '1 when the current credential exists, has not expired, and rotation is neither overdue nor stopped (needs attention).', labelNames: ['policy'], registers: [this.registry] });
-  readonly #attention = new Gauge({ name: 'rotad_needs_attention', help: '1 when a rotation stopped on an error a person must fix, or the policy\'s store cannot be read; 0 while a request for a token simply waits.', labelNames: ['policy'], registers: [this.registry] });
-  readonly #rotations = new Counter({ name: 'rotad_rotations_total', help: 'Rotation runs by outcome.', labelNames: ['policy', 'outcome'], registers: [this.registry] });
-  readonly #duration = new Histogram({ name: 'rotad_rotation_duration_seconds', help: 'Time from the start of a rotation to its completion (grace included).', labelNames: ['policy'], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 86400], registers: [this.registry] });
-  readonly #store = new Counter({ name: 'rotad_store_requests_total', help: 'Store operations by outcome (error = error code).', labelNames: ['store', 'operation', 'outcome'], registers: [this.registry] });
-  readonly #provider = new Counter({ name: 'rotad_provider_requests_total', help: 'Provider operations by outcome (error = error code).', labelNames: ['policy', 'provider', 'operation', 'outcome'], registers: [this.registry] });
-  readonly #notifications = new Counter({ name: 'rotad_notifications_total', help: 'Notifications by outcome.', labelNames: ['notifier', 'outcome'], registers: [this.registry] });
+  readonly #lastSuccess = new Gauge({
+    name: 'rotad_last_success_timestamp_seconds',
+    help: 'When the last rotation completed, Unix seconds.',
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
+  readonly #phase = new Gauge({
+    name: 'rotad_rotation_phase',
+    help: '1 for the phase the policy is in (idle when no rotation runs).',
+    labelNames: ['policy', 'phase'],
+    registers: [this.registry],
+  });
+  readonly #ready = new Gauge({
+    name: 'rotad_policy_ready',
+    help: '1 when the current credential exists, has not expired, and rotation is neither overdue nor stopped (needs attention).',
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
+  readonly #attention = new Gauge({
+    name: 'rotad_needs_attention',
+    help: "1 when a rotation stopped on an error a person must fix, or the policy's store cannot be read; 0 while a request for a token simply waits.",
+    labelNames: ['policy'],
+    registers: [this.registry],
+  });
+  readonly #rotations = new Counter({
+    name: 'rotad_rotations_total',
+    help: 'Rotation runs by outcome.',
+    labelNames: ['policy', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'rotad_rotation_duration_seconds',
+    help: 'Time from the start of a rotation to its completion (grace included).',
+    labelNames: ['policy'],
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 86400],
+    registers: [this.registry],
+  });
+  readonly #store = new Counter({
+    name: 'rotad_store_requests_total',
+    help: 'Store operations by outcome (error = error code).',
+    labelNames: ['store', 'operation', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly #provider = new Counter({
+    name: 'rotad_provider_requests_total',
+    help: 'Provider operations by outcome (error = error code).',
+    labelNames: ['policy', 'provider', 'operation', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly #notifications = new Counter({
+    name: 'rotad_notifications_total',
+    help: 'Notifications by outcome.',
+    labelNames: ['notifier', 'outcome'],
+    registers: [this.registry],
+  });
   readonly #up = new Gauge({ name: 'rotad_up', help: '1 while the daemon runs.', registers: [this.registry] });
-  readonly #build = new Gauge({ name: 'rotad_build_info', help: 'Always 1; the labels say which rotad and Node.js run.', labelNames: ['version', 'nodeversion'], registers: [this.registry] });
+  readonly #build = new Gauge({
+    name: 'rotad_build_info',
+    help: 'Always 1; the labels say which rotad and Node.js run.',
+    labelNames: ['version', 'nodeversion'],
+    registers: [this.registry],
+  });
 
-  readonly #reloadOk = new Gauge({ name: 'rotad_config_last_reload_successful', help: '1 when the last load of the config file (start, SIGHUP or a change on disk) succeeded, 0 when it was rejected.', registers: [this.registry] });
-  readonly #reloadAt = new Gauge({ name: 'rotad_config_last_reload_timestamp_seconds', help: 'When the running config was loaded, Unix seconds.', registers: [this.registry] });
-  readonly #configInfo = new Gauge({ name: 'rotad_config_info', help: 'Always 1; hash is the SHA-256 (first 16 hex digits) of the running config file, so replicas with different configs are visible.', labelNames: ['hash'], registers: [this.registry] });
+  readonly #reloadOk = new Gauge({
+    name: 'rotad_config_last_reload_successful',
+    help: '1 when the last load of the config file (start, SIGHUP or a change on disk) succeeded, 0 when it was rejected.',
+    registers: [this.registry],
+  });
+  readonly #reloadAt = new Gauge({
+    name: 'rotad_config_last_reload_timestamp_seconds',
+    help: 'When the running config was loaded, Unix seconds.',
+    registers: [this.registry],
+  });
+  readonly #configInfo = new Gauge({
+    name: 'rotad_config_info',
+    help: 'Always 1; hash is the SHA-256 (first 16 hex digits) of the running config file, so replicas with different configs are visible.',
+    labelNames: ['hash'],
+    registers: [this.registry],
+  });
 
   constructor() {
     this.#up.set(1);

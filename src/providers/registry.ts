@@ -12,4 +12,3 @@ export const providerRegistry = {
   cutover: cutoverProvider,
   http: httpProvider,
 } as const;
-

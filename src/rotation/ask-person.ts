@@ -16,22 +16,18 @@ function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadli
   return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.assist.remindMs);
 }
 
-
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
 function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {
-  const lines = [
-    request.summary,
-    `Sign in as: ${request.account}`,
-    `Where: ${request.url}`,
-    ...request.steps.map((step, i) => `${i + 1}. ${step}`),
-  ];
+  const lines = [request.summary, `Sign in as: ${request.account}`, `Where: ${request.url}`, ...request.steps.map((step, i) => `${i + 1}. ${step}`)];
   if (request.warning) lines.push(`Warning: ${request.warning}`);
   const handOver = linked
     ? `Then hand it over on the one-time page linked with this request (in Slack, e-mail and webhook messages), or with rotad submit ${policy}`
     : `Then hand it over: rotad submit ${policy}`;
-  lines.push(action === 'create'
-    ? `${handOver}  (paste the token; it is never echoed). A wrong token is refused with the reason and the request stays open.`
-    : 'rotad confirms the deletion itself by checking that the old token is rejected; nothing to hand over.');
+  lines.push(
+    action === 'create'
+      ? `${handOver}  (paste the token; it is never echoed). A wrong token is refused with the reason and the request stays open.`
+      : 'rotad confirms the deletion itself by checking that the old token is rejected; nothing to hand over.',
+  );
   lines.push(`Please act by ${new Date(deadline).toISOString()}.`);
   return lines.join('\n');
 }
@@ -42,7 +38,13 @@ function describeRequest(policy: string, request: PersonRequest, action: Assist[
  * repeats nor forgets it. The deadline is the configured span, or the current credential's expiry
  * when that comes first.
  */
-export async function askPerson(ctx: StepContext, action: Assist['action'], request: PersonRequest, expiresAt: number | undefined, refusal?: string): Promise<{ waitUntil: number }> {
+export async function askPerson(
+  ctx: StepContext,
+  action: Assist['action'],
+  request: PersonRequest,
+  expiresAt: number | undefined,
+  refusal?: string,
+): Promise<{ waitUntil: number }> {
   const { runtime } = ctx;
   const timing = runtime.assist;
   const now = runtime.clock.now();
@@ -57,7 +59,17 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
     if (askAt > now) {
       // Outside the hours a person may be asked: the request is recorded now and made at askAt.
       if (open === undefined) {
-        const waiting = { action, requestedAt: askAt, deadline: askAt + timing.deadlineMs, remindedAt: askAt, reminders: 0, escalated: false, asked: false, refusal, links: [] };
+        const waiting = {
+          action,
+          requestedAt: askAt,
+          deadline: askAt + timing.deadlineMs,
+          remindedAt: askAt,
+          reminders: 0,
+          escalated: false,
+          asked: false,
+          refusal,
+          links: [],
+        };
         await ctx.save({ assist: { ...waiting, nextLookAt: askAt } });
         ctx.logger.info({ action, askAt: new Date(askAt).toISOString(), askWithin: timing.window?.text }, 'Request to a person waits for the ask window');
       }
@@ -65,12 +77,29 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
     }
     const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
     const minted = linkFor(ctx, action, now, deadline);
-    const base = { action, requestedAt: now, deadline, remindedAt: now, reminders: 0, escalated: false, asked: true, refusal, links: minted ? [minted.link] : [] };
+    const base = {
+      action,
+      requestedAt: now,
+      deadline,
+      remindedAt: now,
+      reminders: 0,
+      escalated: false,
+      asked: true,
+      refusal,
+      links: minted ? [minted.link] : [],
+    };
     const assist: Assist = { ...base, nextLookAt: nextLook(base) };
     // The link's hash is stored before the link is sent: a link in a message always works.
     await ctx.save({ assist });
     ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
-    await runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: action === 'create' ? 'obtain' : 'revoke', deadline, handoverUrl: minted?.url, message: describeRequest(runtime.name, request, action, deadline, minted !== undefined) });
+    await runtime.notify({
+      type: 'action-required',
+      rotationId: ctx.rotationId,
+      phase: action === 'create' ? 'obtain' : 'revoke',
+      deadline,
+      handoverUrl: minted?.url,
+      message: describeRequest(runtime.name, request, action, deadline, minted !== undefined),
+    });
     return { waitUntil: assist.nextLookAt };
   }
 
@@ -78,12 +107,23 @@ export async function askPerson(ctx: StepContext, action: Assist['action'], requ
   let next: Omit<Assist, 'nextLookAt'> = refusal === undefined ? open : { ...open, refusal };
   if (!open.escalated && now >= open.deadline) {
     next = { ...next, escalated: true };
-    events.push({ type: 'action-overdue', rotationId: ctx.rotationId, deadline: open.deadline, message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}` });
+    events.push({
+      type: 'action-overdue',
+      rotationId: ctx.rotationId,
+      deadline: open.deadline,
+      message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}`,
+    });
   }
   if (now >= askable(open.remindedAt + timing.remindMs)) {
     const minted = linkFor(ctx, action, now, open.deadline);
     next = { ...next, remindedAt: now, reminders: open.reminders + 1, links: minted ? [...open.links, minted.link].slice(-LINKS_KEPT) : open.links };
-    events.push({ type: 'action-required', rotationId: ctx.rotationId, deadline: open.deadline, handoverUrl: minted?.url, message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline, minted !== undefined)}` });
+    events.push({
+      type: 'action-required',
+      rotationId: ctx.rotationId,
+      deadline: open.deadline,
+      handoverUrl: minted?.url,
+      message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline, minted !== undefined)}`,
+    });
   }
   const assist: Assist = { ...next, nextLookAt: nextLook(next) };
   await ctx.save({ assist });

@@ -11,7 +11,15 @@ import { ROTATION_ENDED, type PolicyState, type Trigger } from '../policy-state.
 import { STEPS } from './steps.js';
 
 /** Who a rotation acts for, in the audit trail. */
-const ACTOR_BY_TRIGGER: Record<Trigger, string> = { initial: 'schedule', schedule: 'schedule', 'max-age': 'schedule', expiry: 'schedule', resume: 'schedule', signal: 'signal', cli: 'cli' };
+const ACTOR_BY_TRIGGER: Record<Trigger, string> = {
+  initial: 'schedule',
+  schedule: 'schedule',
+  'max-age': 'schedule',
+  expiry: 'schedule',
+  resume: 'schedule',
+  signal: 'signal',
+  cli: 'cli',
+};
 
 export type RunOutcome =
   /** `after`: the policy as this run left it (its last write and the credentials it knows), so the caller need not read it again. */
@@ -33,7 +41,7 @@ export type RunOutcome =
  */
 export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, signal: AbortSignal, basis?: PolicySnapshot): Promise<RunOutcome> {
   const { store, ref, clock } = runtime;
-  const snapshot = basis ?? await store.read(ref);
+  const snapshot = basis ?? (await store.read(ref));
   const held = leaseOfOther(snapshot.state, runtime.owner, clock.now());
   if (held) return { status: 'busy', until: held.until };
   const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, snapshot.state, snapshot.revision);
@@ -69,7 +77,13 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
  * a crash (it finds its work done in the store), so the phases in between ride on the next write:
  * a wait, the end, a failure, a stop, or a lease renewal.
  */
-async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotationId: string; known: KnownCredentials }, shutdown: AbortSignal, hasOlder: boolean): Promise<RunOutcome> {
+async function drive(
+  runtime: PolicyRuntime,
+  ownership: Ownership,
+  run: { rotationId: string; known: KnownCredentials },
+  shutdown: AbortSignal,
+  hasOlder: boolean,
+): Promise<RunOutcome> {
   const { rotationId, known } = run;
   const { clock } = runtime;
   const startedAt = ownership.state.startedAt ?? clock.now();
@@ -79,7 +93,12 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotati
   const guarded = guardedRuntime(runtime, () => ownership.ensureHeld());
   const audit = (phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void => {
     runtime.audit?.record({
-      rotationId, policy: runtime.name, phase, outcome, actor, durationMs: clock.now() - since,
+      rotationId,
+      policy: runtime.name,
+      phase,
+      outcome,
+      actor,
+      durationMs: clock.now() - since,
       ...(subject ? { credentialId: subject.id, fingerprint: runtime.audit.fingerprint(subject.value) } : {}),
       ...extra,
     });
@@ -93,7 +112,13 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotati
     // without the lease (it touches nothing of the policy), or say that it is left alive.
     if (!(await revokeUnstaged({ ...ctx, runtime, signal: shutdown }).catch(() => false))) {
       logger.warn('A credential created by this run could not be stored nor revoked');
-      await runtime.notify({ type: 'action-required', rotationId, phase: ownership.state.phase === 'idle' ? undefined : ownership.state.phase, message: 'a credential created for this rotation could not be stored nor revoked (another rotad took the policy over): delete it at the provider; it is none of the current or previous ones' });
+      await runtime.notify({
+        type: 'action-required',
+        rotationId,
+        phase: ownership.state.phase === 'idle' ? undefined : ownership.state.phase,
+        message:
+          'a credential created for this rotation could not be stored nor revoked (another rotad took the policy over): delete it at the provider; it is none of the current or previous ones',
+      });
     }
     return { status: 'busy' };
   };
@@ -108,14 +133,22 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotati
     }
     runtime.faults?.('before', phase);
     const ctx: StepContext = {
-      runtime: guarded, state, known, rotationId, signal, logger: logger.child({ phase }), unstaged,
+      runtime: guarded,
+      state,
+      known,
+      rotationId,
+      signal,
+      logger: logger.child({ phase }),
+      unstaged,
       save: (patch) => ownership.write((s) => ({ ...s, ...patch })),
     };
     let result;
     const stepStarted = clock.now();
     try {
       result = await withRetry(() => STEPS[phase].run({ ...ctx, state: ownership.state }), runtime.retry, {
-        clock, signal, random: runtime.random,
+        clock,
+        signal,
+        random: runtime.random,
         onRetry: (error, attempt, delayMs) => logger.warn({ phase, attempt, delayMs, error: describeError(error) }, 'Step failed, retrying'),
       });
     } catch (error) {
@@ -156,7 +189,12 @@ async function drive(runtime: PolicyRuntime, ownership: Ownership, run: { rotati
   return { status: 'completed', rotationId, durationMs, after: { ...known, state: ownership.state, revision: ownership.revision } };
 }
 
-async function markNeedsAttention(runtime: PolicyRuntime, ownership: Ownership, error: unknown, { leftAlive, hasOlder }: { leftAlive: boolean; hasOlder: boolean }): Promise<RunOutcome> {
+async function markNeedsAttention(
+  runtime: PolicyRuntime,
+  ownership: Ownership,
+  error: unknown,
+  { leftAlive, hasOlder }: { leftAlive: boolean; hasOlder: boolean },
+): Promise<RunOutcome> {
   const described = describeError(error);
   const { code } = described;
   const message = leftAlive
@@ -188,4 +226,3 @@ function attentionAdvice(name: string, phase: string, first: boolean): string {
     ? `the current credential is unchanged; fix the cause and run \`rotad rotate ${name}\`, or \`rotad rollback ${name}\` to abandon the new one`
     : `the old credential is still valid; fix the cause and run \`rotad rotate ${name}\` to resume, or \`rotad rollback ${name}\` to restore the old one`;
 }
-

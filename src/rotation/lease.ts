@@ -60,7 +60,7 @@ export class Ownership {
     return this.#revision;
   }
 
-    /** Aborts when the policy is no longer this holder's. */
+  /** Aborts when the policy is no longer this holder's. */
   get lost(): AbortSignal {
     return this.#lost.signal;
   }
@@ -119,7 +119,10 @@ export class Ownership {
       await this.write((state) => state);
     } catch (error) {
       if (error instanceof StoreConflictError) throw error;
-      throw new RotadError('STORE_UNREACHABLE', `the lease on policy ${this.#options.ref.name} could not be renewed; no step starts until it is`, { cause: error, retryable: true });
+      throw new RotadError('STORE_UNREACHABLE', `the lease on policy ${this.#options.ref.name} could not be renewed; no step starts until it is`, {
+        cause: error,
+        retryable: true,
+      });
     }
   }
 

@@ -23,7 +23,10 @@ async function takePolicy(runtime: PolicyRuntime, now: number): Promise<{ snapsh
     const { state } = snapshot;
     const held = leaseOfOther(state, runtime.owner, now);
     if (held) {
-      throw new RotadError('ROTATION_IN_PROGRESS', `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`);
+      throw new RotadError(
+        'ROTATION_IN_PROGRESS',
+        `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`,
+      );
     }
     const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
     try {
@@ -58,11 +61,19 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   // The rollback and the notice of it are one write: the daemon delivers the notice (notifiers,
   // audit trail, its log), so it reaches the same places as every other event, once.
   const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, message: string, release = true): Promise<PolicyState> =>
-    ownership.write((s) => ({
-      ...s, ...ROTATION_ENDED, ...patch,
-      history: appendHistory(s.history, { rotationId, outcome, at: now }),
-      outbox: [...s.outbox, { type: outcome === 'aborted' ? 'rotation-aborted' as const : 'rotation-rolled-back' as const, rotationId, message, at: now, actor }].slice(-OUTBOX_LIMIT),
-    }), release);
+    ownership.write(
+      (s) => ({
+        ...s,
+        ...ROTATION_ENDED,
+        ...patch,
+        history: appendHistory(s.history, { rotationId, outcome, at: now }),
+        outbox: [
+          ...s.outbox,
+          { type: outcome === 'aborted' ? ('rotation-aborted' as const) : ('rotation-rolled-back' as const), rotationId, message, at: now, actor },
+        ].slice(-OUTBOX_LIMIT),
+      }),
+      release,
+    );
 
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
     const rotationId = state.rotationId ?? '';
@@ -89,7 +100,8 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   };
   if (!store.capabilities.rollback) return refuse(`the store of policy ${name} keeps no previous credential`);
   if (previous === undefined) return refuse(`policy ${name} has no previous credential to restore`);
-  if (previous.revokedAt !== undefined) return refuse(`the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
+  if (previous.revokedAt !== undefined)
+    return refuse(`the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
   await store.rollback(ref);
   for (const { consumer } of runtime.consumers) {
     await ownership.ensureHeld();

@@ -51,7 +51,10 @@ export async function revokeUnstaged(ctx: StepContext): Promise<boolean> {
   // A stage that timed out may have landed, and another writer may have gone on with it: only a
   // credential the store does not hold may be revoked. When the store cannot tell, nothing is revoked.
   const value = credential.value.reveal();
-  const recorded = await store.read(ref).then((s) => [s.pending, s.current, s.previous].some((c) => c?.value.reveal() === value), () => undefined);
+  const recorded = await store.read(ref).then(
+    (s) => [s.pending, s.current, s.previous].some((c) => c?.value.reveal() === value),
+    () => undefined,
+  );
   if (recorded === true) {
     ctx.unstaged.credential = undefined;
     return true;

@@ -18,10 +18,16 @@ function providerContext(ctx: StepContext): ProviderContext {
 }
 
 function lost(ctx: StepContext, what: string): RotadError {
-  return new RotadError('STORE_CONFLICT', `${what} of rotation ${ctx.rotationId} is no longer in the store of policy ${ctx.runtime.name}; another writer changed it`);
+  return new RotadError(
+    'STORE_CONFLICT',
+    `${what} of rotation ${ctx.rotationId} is no longer in the store of policy ${ctx.runtime.name}; another writer changed it`,
+  );
 }
 
-const next = (phase: Phase | 'idle', extra: Partial<StepContext['state']> = {}, subject?: StoredCredential): StepResult => ({ patch: { phase, ...extra }, subject });
+const next = (phase: Phase | 'idle', extra: Partial<StepContext['state']> = {}, subject?: StoredCredential): StepResult => ({
+  patch: { phase, ...extra },
+  subject,
+});
 
 /** When the current credential stops working: the provider's expiry, else its age limit. */
 function expiryOf(ctx: StepContext, credential: StoredCredential | undefined): number | undefined {
@@ -48,7 +54,13 @@ async function takeHandover(ctx: StepContext, current: StoredCredential | undefi
     if (!(error instanceof RotadError) || error.code !== 'SUBMISSION_REFUSED') throw error;
     await store.clearHandover?.(ref);
     ctx.logger.warn({ reason: error.message }, 'Handed-over token refused');
-    await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'obtain', code: error.code, message: `the token written to the store was refused: ${error.message}. The request stays open; create a token as described and hand it over again.` });
+    await ctx.runtime.notify({
+      type: 'action-required',
+      rotationId: ctx.rotationId,
+      phase: 'obtain',
+      code: error.code,
+      message: `the token written to the store was refused: ${error.message}. The request stays open; create a token as described and hand it over again.`,
+    });
     return { refusal: error.message };
   }
 }
@@ -76,7 +88,12 @@ async function recordObtainIntent(ctx: StepContext): Promise<void> {
   if (earlier !== undefined) {
     const at = new Date(earlier).toISOString();
     ctx.logger.warn({ attemptAt: at }, 'An earlier attempt to create a credential may have succeeded unseen');
-    await ctx.runtime.notify({ type: 'action-required', rotationId: ctx.rotationId, phase: 'obtain', message: `an attempt at ${at} to create a credential was interrupted before rotad saw the answer; if the provider lists a credential created then that is not current, delete it. The rotation goes on.` });
+    await ctx.runtime.notify({
+      type: 'action-required',
+      rotationId: ctx.rotationId,
+      phase: 'obtain',
+      message: `an attempt at ${at} to create a credential was interrupted before rotad saw the answer; if the provider lists a credential created then that is not current, delete it. The rotation goes on.`,
+    });
   }
   await ctx.save({ obtainStartedAt: ctx.runtime.clock.now() });
 }
@@ -91,7 +108,8 @@ const obtain: Step = {
   async run(ctx) {
     const { provider } = ctx.runtime;
     const snapshot = ctx.known;
-    if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined });
+    if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId)
+      return next('verify', { assist: undefined, obtainStartedAt: undefined });
     if (snapshot.pending !== undefined) await discardOrphan(ctx, snapshot.pending, snapshot.current);
     // A credential this run created but could not stage: stage that one, never create another.
     // Left by an earlier run of this process: revoke it if its rotation went on without it.
@@ -102,7 +120,8 @@ const obtain: Step = {
       if (provider.revoke) await recordObtainIntent(ctx);
       return next('verify', { obtainStartedAt: undefined }, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));
     }
-    if (!provider.assisted) throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
+    if (!provider.assisted)
+      throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
     const handed = await takeHandover(ctx, snapshot.current);
     if (handed && 'staged' in handed) return next('verify', { assist: undefined }, handed.staged);
     return askPerson(ctx, 'create', provider.assisted.createRequest(providerContext(ctx), snapshot.current), expiryOf(ctx, snapshot.current), handed?.refusal);
@@ -139,7 +158,10 @@ async function retirePushedOut(ctx: StepContext): Promise<void> {
   const at = clock.now();
   await store.markPreviousRevoked(ref, current.rotationId, at);
   known.previous = { ...old, revokedAt: at };
-  ctx.logger.info({ credentialId: old.id, rotation: old.rotationId }, 'Revoked a previous credential left alive (a rollback stepped back from it) before it leaves the store');
+  ctx.logger.info(
+    { credentialId: old.id, rotation: old.rotationId },
+    'Revoked a previous credential left alive (a rollback stepped back from it) before it leaves the store',
+  );
 }
 
 const promote: Step = {
@@ -165,7 +187,10 @@ const consumers: Step = {
     let done = ctx.state.consumersDone;
     for (const { key, consumer } of runtime.consumers) {
       if (done.includes(key)) continue;
-      await consumer.update({ ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }), peers: runtime.peers, facts: runtime.ref.facts }, credential);
+      await consumer.update(
+        { ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }), peers: runtime.peers, facts: runtime.ref.facts },
+        credential,
+      );
       done = [...done, key];
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
@@ -202,7 +227,8 @@ const revoke: Step = {
       await store.markPreviousRevoked(ref, ctx.rotationId, at);
       ctx.known.previous = { ...old, revokedAt: at };
       ctx.logger.info({ credentialId: old.id }, how);
-      if (ctx.state.assist || provider.assisted) await ctx.runtime.notify({ type: 'revocation-confirmed', rotationId: ctx.rotationId, phase: 'revoke', message: `${how}; the rotation is complete` });
+      if (ctx.state.assist || provider.assisted)
+        await ctx.runtime.notify({ type: 'revocation-confirmed', rotationId: ctx.rotationId, phase: 'revoke', message: `${how}; the rotation is complete` });
       return next('complete', { assist: undefined }, old);
     };
     if (ctx.state.assist?.action !== 'delete' && provider.revoke) {

@@ -54,7 +54,10 @@ export function windowOffset(name: string, windowMs: number): number {
  * expiry, and for an assisted provider early enough that the request's deadline and one reminder
  * after its escalation still fall before it (`lead` says which one decided).
  */
-export function expiryRotation(timing: PolicyTiming, current: CurrentCredential | undefined): { at: number; lead: 'rotateBefore' | 'assist' | 'half-life'; beforeMs: number } | undefined {
+export function expiryRotation(
+  timing: PolicyTiming,
+  current: CurrentCredential | undefined,
+): { at: number; lead: 'rotateBefore' | 'assist' | 'half-life'; beforeMs: number } | undefined {
   if (current?.expiresAt === undefined || timing.rotateBefore === undefined) return undefined;
   const lifetime = Math.max(0, current.expiresAt - current.createdAt);
   const before = timing.rotateBefore.kind === 'span' ? timing.rotateBefore.ms : Math.round(lifetime * timing.rotateBefore.fraction);
@@ -86,7 +89,11 @@ export function nextDue(timing: PolicyTiming, state: PolicyState, now: number, c
   const deadline = timing.maxAgeMs === undefined ? undefined : state.lastRotatedAt + timing.maxAgeMs;
   const expiry = expiryRotation(timing, current)?.at;
   // The earliest of the schedule, maxAge and the expiry (ties: the schedule, then maxAge).
-  const candidates: Array<[number | undefined, DueReason]> = [[scheduled, 'schedule'], [deadline, 'max-age'], [expiry, 'expiry']];
+  const candidates: Array<[number | undefined, DueReason]> = [
+    [scheduled, 'schedule'],
+    [deadline, 'max-age'],
+    [expiry, 'expiry'],
+  ];
   let best: [number, DueReason] | undefined;
   for (const [when, reason] of candidates) if (when !== undefined && (best === undefined || when < best[0])) best = [when, reason];
   return best === undefined ? undefined : at(best[0], best[1]);

@@ -43,7 +43,13 @@ export class PolicyErrors {
     metrics?.policyUnreachable(policy.name);
     logger.error({ policy: policy.name, error: described, failures, retryInMs: delay }, 'Policy could not be processed');
     if (alert) {
-      void policy.notify({ type: 'needs-attention', code: described.code, message: `rotad cannot process this policy (${failures} attempts in a row): ${described.message}. Rotations resume by themselves when it recovers; rotad retries at growing intervals up to 10m.` }).catch(() => undefined);
+      void policy
+        .notify({
+          type: 'needs-attention',
+          code: described.code,
+          message: `rotad cannot process this policy (${failures} attempts in a row): ${described.message}. Rotations resume by themselves when it recovers; rotad retries at growing intervals up to 10m.`,
+        })
+        .catch(() => undefined);
     }
     return until;
   }

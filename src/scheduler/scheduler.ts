@@ -29,7 +29,14 @@ const SIGNAL_COALESCE_MS = 10_000;
 const BUSY_RETRY_MS = 1_000;
 
 const TRIGGER_BY_REASON: Record<DueReason, Trigger> = {
-  initial: 'initial', schedule: 'schedule', 'max-age': 'max-age', expiry: 'expiry', requested: 'cli', resume: 'resume', grace: 'resume', 'waiting-for-person': 'resume',
+  initial: 'initial',
+  schedule: 'schedule',
+  'max-age': 'max-age',
+  expiry: 'expiry',
+  requested: 'cli',
+  resume: 'resume',
+  grace: 'resume',
+  'waiting-for-person': 'resume',
 };
 
 /** The scheduler's timer, injectable so that the simulation runs it on virtual time. */
@@ -233,7 +240,7 @@ export class Scheduler {
     const now = this.#options.clock.now();
     const left = this.#leftBy.get(policy.name);
     this.#leftBy.delete(policy.name);
-    let snapshot = left ?? await policy.store.read(policy.ref);
+    let snapshot = left ?? (await policy.store.read(policy.ref));
     if (snapshot.state.assist) this.#waitingForPerson.add(policy.name);
     else this.#waitingForPerson.delete(policy.name);
     const held = leaseOfOther(snapshot.state, policy.owner, now);
@@ -252,7 +259,11 @@ export class Scheduler {
       lastSuccessAt: snapshot.state.lastRotatedAt,
       phase: snapshot.state.phase,
       needsAttention: snapshot.state.attention !== undefined,
-      ready: snapshot.current !== undefined && !alerts.overdue && snapshot.state.attention === undefined && (alerts.expiresAt === undefined || alerts.expiresAt > now),
+      ready:
+        snapshot.current !== undefined &&
+        !alerts.overdue &&
+        snapshot.state.attention === undefined &&
+        (alerts.expiresAt === undefined || alerts.expiresAt > now),
     });
     const wakeAt = Math.min(alerts.nextCheckAt ?? Infinity, held?.until ?? Infinity);
     // Suspended: alerts and metrics go on; nothing starts or resumes, and a signal is not recorded.
@@ -315,8 +326,17 @@ export class Scheduler {
       throw error;
     }
     for (const notice of notices) {
-      policy.logger.info({ rotation: notice.rotationId, actor: notice.actor, at: new Date(notice.at).toISOString() }, notice.type === 'rotation-aborted' ? 'Rotation abandoned by rollback' : 'Rotation rolled back');
-      policy.audit?.record({ rotationId: notice.rotationId, policy: policy.name, phase: 'rollback', outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back', actor: notice.actor });
+      policy.logger.info(
+        { rotation: notice.rotationId, actor: notice.actor, at: new Date(notice.at).toISOString() },
+        notice.type === 'rotation-aborted' ? 'Rotation abandoned by rollback' : 'Rotation rolled back',
+      );
+      policy.audit?.record({
+        rotationId: notice.rotationId,
+        policy: policy.name,
+        phase: 'rollback',
+        outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back',
+        actor: notice.actor,
+      });
       await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message });
     }
     return { ...snapshot, state, revision };
@@ -342,24 +362,30 @@ export class Scheduler {
     const policy = this.#runtime.policies.get(name);
     if (!policy) return;
     const abort = new AbortController();
-    const done = runRotation(policy, trigger, abort.signal, basis).then(
-      (outcome) => {
-        this.#errors.clear(name);
-        if (outcome.status === 'completed') this.#leftBy.set(name, outcome.after);
-        if (outcome.status === 'busy') this.#notBefore.set(name, Math.max(outcome.until ?? 0, this.#options.clock.now() + BUSY_RETRY_MS));
-        this.#options.metrics?.rotationOutcome(name, outcome.status === 'completed' ? 'succeeded' : outcome.status, outcome.status === 'completed' ? outcome.durationMs : undefined);
-        this.#options.onOutcome?.(name, outcome);
-      },
-      (error: unknown) => {
-        this.#errors.record(policy, error);
-        this.#options.metrics?.rotationOutcome(name, 'error');
-        this.#options.onOutcome?.(name, { status: 'error', code: describeError(error).code });
-      },
-    ).finally(() => {
-      this.#running.delete(name);
-      this.#nextLook.delete(name);
-      void this.wake([]);
-    });
+    const done = runRotation(policy, trigger, abort.signal, basis)
+      .then(
+        (outcome) => {
+          this.#errors.clear(name);
+          if (outcome.status === 'completed') this.#leftBy.set(name, outcome.after);
+          if (outcome.status === 'busy') this.#notBefore.set(name, Math.max(outcome.until ?? 0, this.#options.clock.now() + BUSY_RETRY_MS));
+          this.#options.metrics?.rotationOutcome(
+            name,
+            outcome.status === 'completed' ? 'succeeded' : outcome.status,
+            outcome.status === 'completed' ? outcome.durationMs : undefined,
+          );
+          this.#options.onOutcome?.(name, outcome);
+        },
+        (error: unknown) => {
+          this.#errors.record(policy, error);
+          this.#options.metrics?.rotationOutcome(name, 'error');
+          this.#options.onOutcome?.(name, { status: 'error', code: describeError(error).code });
+        },
+      )
+      .finally(() => {
+        this.#running.delete(name);
+        this.#nextLook.delete(name);
+        void this.wake([]);
+      });
     this.#running.set(name, { done, abort });
   }
 
@@ -370,7 +396,9 @@ export class Scheduler {
     for (const { abort } of this.#running.values()) abort.abort(new Error('shutting down'));
     const all = Promise.allSettled([...this.#running.values()].map((r) => r.done)).then(() => true);
     let timer: unknown;
-    const timeout = new Promise<boolean>((resolve) => { timer = this.#timers.set(() => resolve(false), timeoutMs); });
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = this.#timers.set(() => resolve(false), timeoutMs);
+    });
     const drained = await Promise.race([all, timeout]);
     this.#timers.clear(timer);
     return drained;

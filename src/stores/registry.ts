@@ -8,4 +8,3 @@ export const storeRegistry = {
   file: fileStore,
   vault: vaultStore,
 } as const;
-

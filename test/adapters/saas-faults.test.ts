@@ -37,7 +37,11 @@ const cutover = new CutoverServer();
 const stackone = new StackOneServer('stackone-matrix-key-33aa');
 
 /** Each adapter's authenticated call against its server, with a credential that works. */
-interface Case { name: string; server: () => SaasServer; call: () => Promise<unknown> }
+interface Case {
+  name: string;
+  server: () => SaasServer;
+  call: () => Promise<unknown>;
+}
 let cases: Case[] = [];
 
 beforeAll(async () => {
@@ -50,16 +54,54 @@ beforeAll(async () => {
   gladly.webhooks.set('wh-1', { id: 'wh-1', url: 'https://x.test', enabled: true });
   process.env.MATRIX_STACKONE_KEY = 'stackone-matrix-key-33aa';
   const peers: Peers = {
-    policy: async () => ({ credential: credential(gladlyToken), provider: { type: 'gladly', organization: 'acme', environment: 'production', email: 'api@acme.test', baseUrl: gladly.url, timeout: '500ms' } }),
-    store: () => { throw new Error('unused'); },
+    policy: async () => ({
+      credential: credential(gladlyToken),
+      provider: { type: 'gladly', organization: 'acme', environment: 'production', email: 'api@acme.test', baseUrl: gladly.url, timeout: '500ms' },
+    }),
+    store: () => {
+      throw new Error('unused');
+    },
   };
   const timeout = '500ms';
   cases = [
-    { name: 'gladly verify', server: () => gladly, call: () => provider({ type: 'gladly', organization: 'acme', email: 'api@acme.test', baseUrl: gladly.url, timeout }).verify(ctx, credential(gladlyToken)) },
-    { name: 'gorgias verify', server: () => gorgias, call: () => provider({ type: 'gorgias', domain: 'acme', email: 'ops@acme.test', baseUrl: gorgias.url, timeout }).verify(ctx, credential(gorgiasKey, 'ops@acme.test')) },
-    { name: 'cutover verify', server: () => cutover, call: () => provider({ type: 'cutover', baseUrl: cutover.url, userId: 9, userName: 'bot', timeout }).verify(ctx, credential(cutoverToken.value, cutoverToken.id)) },
-    { name: 'stackone-account update', server: () => stackone, call: () => consumer({ type: 'stackone-account', accountId: 'acc-1', baseUrl: stackone.url, apiKeyEnv: 'MATRIX_STACKONE_KEY', timeout }).update({ ...ctx, peers }, credential('gladly-token-for-stackone')) },
-    { name: 'gladly-webhook update', server: () => gladly, call: () => consumer({ type: 'gladly-webhook', webhookId: 'wh-1', auth: { policy: 'g' }, set: 'header', header: 'X-Secret', timeout }).update({ ...ctx, peers }, credential('webhook-secret-value-1')) },
+    {
+      name: 'gladly verify',
+      server: () => gladly,
+      call: () => provider({ type: 'gladly', organization: 'acme', email: 'api@acme.test', baseUrl: gladly.url, timeout }).verify(ctx, credential(gladlyToken)),
+    },
+    {
+      name: 'gorgias verify',
+      server: () => gorgias,
+      call: () =>
+        provider({ type: 'gorgias', domain: 'acme', email: 'ops@acme.test', baseUrl: gorgias.url, timeout }).verify(
+          ctx,
+          credential(gorgiasKey, 'ops@acme.test'),
+        ),
+    },
+    {
+      name: 'cutover verify',
+      server: () => cutover,
+      call: () =>
+        provider({ type: 'cutover', baseUrl: cutover.url, userId: 9, userName: 'bot', timeout }).verify(ctx, credential(cutoverToken.value, cutoverToken.id)),
+    },
+    {
+      name: 'stackone-account update',
+      server: () => stackone,
+      call: () =>
+        consumer({ type: 'stackone-account', accountId: 'acc-1', baseUrl: stackone.url, apiKeyEnv: 'MATRIX_STACKONE_KEY', timeout }).update(
+          { ...ctx, peers },
+          credential('gladly-token-for-stackone'),
+        ),
+    },
+    {
+      name: 'gladly-webhook update',
+      server: () => gladly,
+      call: () =>
+        consumer({ type: 'gladly-webhook', webhookId: 'wh-1', auth: { policy: 'g' }, set: 'header', header: 'X-Secret', timeout }).update(
+          { ...ctx, peers },
+          credential('webhook-secret-value-1'),
+        ),
+    },
   ];
 });
 afterAll(async () => {
@@ -72,7 +114,12 @@ const inject = (server: SaasServer, fault: Record<string, unknown>) => server.fa
 async function classificationTable(): Promise<Array<{ answer: string; provider: string; consumer: string; retried: boolean }>> {
   const doc = await readFile(join(ROOT, 'docs/errors.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## How an answer is classified'));
-  return [...section.matchAll(/^\| ([^|]+?) \| `([A-Z_]+)` \| `([A-Z_]+)` \| (yes|no) \|$/gm)].map((m) => ({ answer: m[1]!, provider: m[2]!, consumer: m[3]!, retried: m[4] === 'yes' }));
+  return [...section.matchAll(/^\| ([^|]+?) \| `([A-Z_]+)` \| `([A-Z_]+)` \| (yes|no) \|$/gm)].map((m) => ({
+    answer: m[1]!,
+    provider: m[2]!,
+    consumer: m[3]!,
+    retried: m[4] === 'yes',
+  }));
 }
 
 /** How each row of the table is produced on a test server. */
@@ -97,9 +144,14 @@ describe('every provider and consumer maps each answer as docs/errors.md classif
       for (const c of cases) {
         const role = c.name.includes('update') ? 'consumer' : 'provider';
         inject(c.server(), injected);
-        const error = await c.call().then(() => undefined, (e: unknown) => e);
+        const error = await c.call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error, `${row.answer}: ${c.name}`).toMatchObject({ code: row[role], retryable: row.retried });
-        expect((error as Error).message, `${row.answer}: ${c.name}`).toMatch(row.answer === '5xx' ? /answered 500/ : injected.delayMs ? /no answer within 500 ms/ : injected.garbage ? /expected/ : /./);
+        expect((error as Error).message, `${row.answer}: ${c.name}`).toMatch(
+          row.answer === '5xx' ? /answered 500/ : injected.delayMs ? /no answer within 500 ms/ : injected.garbage ? /expected/ : /./,
+        );
         if (row.answer === '429') expect(error, c.name).toMatchObject({ retryAfterMs: 7000 });
         if (row.answer === '401') expect((error as Error).message).toContain('credential not accepted');
         await new Promise((resolve) => setTimeout(resolve, injected.delayMs ? 800 : 0)); // let the held answer drain
@@ -117,7 +169,11 @@ describe('every provider and consumer maps each answer as docs/errors.md classif
     for (const [name, server, fault] of readBacks) {
       const c = cases.find((x) => x.name === name)!;
       inject(server(), fault);
-      await expect(c.call(), name).rejects.toMatchObject({ code: 'CONSUMER_FAILED', retryable: true, message: expect.stringMatching(/expected .* in the answer/) });
+      await expect(c.call(), name).rejects.toMatchObject({
+        code: 'CONSUMER_FAILED',
+        retryable: true,
+        message: expect.stringMatching(/expected .* in the answer/),
+      });
       await expect(c.call(), `${name} after the fault`).resolves.toBeUndefined();
     }
   });
@@ -128,7 +184,12 @@ describe('client-side rate limits', () => {
     const clock = new FakeClock(0);
     const limiter = new RateLimiter(10, 1000, clock);
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 25 }, async () => { await limiter.take(); starts.push(clock.now()); }));
+    await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        await limiter.take();
+        starts.push(clock.now());
+      }),
+    );
     for (const t of starts) expect(starts.filter((s) => s >= t && s < t + 1000).length).toBeLessThanOrEqual(10);
     expect(Math.max(...starts)).toBeGreaterThanOrEqual(2000);
   });

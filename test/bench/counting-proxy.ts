@@ -26,10 +26,19 @@ export class CountingProxy {
       incoming.on('end', () => {
         const body = Buffer.concat(chunks);
         this.recorded.push({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: incoming.headers, body });
-        const forwarded = request({ host: this.target.hostname, port: this.target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: this.target.host } }, (response) => {
-          answer.writeHead(response.statusCode ?? 502, response.headers);
-          response.pipe(answer);
-        });
+        const forwarded = request(
+          {
+            host: this.target.hostname,
+            port: this.target.port,
+            method: incoming.method,
+            path: incoming.url,
+            headers: { ...incoming.headers, host: this.target.host },
+          },
+          (response) => {
+            answer.writeHead(response.statusCode ?? 502, response.headers);
+            response.pipe(answer);
+          },
+        );
         forwarded.on('error', () => answer.destroy());
         forwarded.end(body);
       });

@@ -28,7 +28,9 @@ export async function writeIdleFleet(dir: string, count: number, signalled = 'po
   }
   await writeFile(join(state, 'secrets.enc'), JSON.stringify(seal(JSON.stringify(document), key)), { mode: 0o600 });
   const config = join(dir, 'rotad.yaml');
-  await writeFile(config, `version: 1
+  await writeFile(
+    config,
+    `version: 1
 daemon:
   stateDir: ${state}
   health: { port: 0 }
@@ -39,6 +41,7 @@ notifiers:
   log: { type: log, events: [needs-attention] }
 policies:
 ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32 }, schedule: { every: 30d }${name === signalled ? ', rotateOnSignal: true' : ''} }`).join('\n')}
-`);
+`,
+  );
   return config;
 }

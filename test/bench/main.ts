@@ -23,7 +23,9 @@ const COUNTED = 20;
 
 const HEAD = ['N', 'what', 'wall', 'CPU', 'RSS', 'round trips / rotation', 'rotations/s', 'raw rate', 'ratio'];
 const rows: string[][] = [HEAD];
-const row = (cells: Partial<Record<(typeof HEAD)[number], string>>): void => { rows.push(HEAD.map((h) => cells[h] ?? '')); };
+const row = (cells: Partial<Record<(typeof HEAD)[number], string>>): void => {
+  rows.push(HEAD.map((h) => cells[h] ?? ''));
+};
 const s = (seconds: number): string => `${seconds.toFixed(2)} s`;
 const fmt = (run: Run) => ({ wall: s(run.wallS), CPU: s(run.cpuS), RSS: `${run.rssMb.toFixed(0)} MB` });
 const temp = (name: string): Promise<string> => mkdtemp(join(tmpdir(), `rotad-bench-${name}-`));
@@ -35,14 +37,19 @@ if (parts.has('fleet')) {
     const dir = await temp(`fleet-${n}`);
     try {
       const config = await writeIdleFleet(dir, n);
-      for (const command of ['validate', 'status', 'plan']) row({ N: String(n), what: `rotad ${command}`, ...fmt(await timeCommand([command, '--config', config])) });
+      for (const command of ['validate', 'status', 'plan'])
+        row({ N: String(n), what: `rotad ${command}`, ...fmt(await timeCommand([command, '--config', config])) });
       const daemon = await measureDaemon(config, idleS);
       row({ N: String(n), what: 'rotad run: start to ready', wall: s(daemon.readyS), RSS: `${daemon.rssMb.toFixed(0)} MB` });
       row({ N: String(n), what: `rotad run: idle CPU over ${idleS} s`, CPU: `${daemon.idleCpuPercent.toFixed(2)} % of a core` });
       row({ N: String(n), what: 'SIGUSR2 to rotation start', wall: `${daemon.signalToStartMs} ms` });
       // Idle reads come once per rescanEvery (15 min): too rare for a short window, so measured at 20 s and scaled.
       const rescanning = await measureDaemon(await writeIdleFleet(dir, n, 'policy-00000', '20s'), idleS);
-      row({ N: String(n), what: `rotad run: idle CPU with rescanEvery 20s over ${idleS} s (each policy read every 20 s)`, CPU: `${rescanning.idleCpuPercent.toFixed(2)} % of a core, so ${(rescanning.idleCpuPercent * 20 / 900).toFixed(3)} % at 15m` });
+      row({
+        N: String(n),
+        what: `rotad run: idle CPU with rescanEvery 20s over ${idleS} s (each policy read every 20 s)`,
+        CPU: `${rescanning.idleCpuPercent.toFixed(2)} % of a core, so ${((rescanning.idleCpuPercent * 20) / 900).toFixed(3)} % at 15m`,
+      });
       console.log(`  fleet of ${n} measured`);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -55,7 +62,13 @@ if (parts.has('files')) {
     const dir = await temp(`writes-${n}`);
     try {
       const rates = await measureFileStoreWrites(dir, n, n >= 10_000 ? 50 : 200);
-      row({ N: String(n), what: `file store: state writes (${rates.fileMb.toFixed(1)} MB file) vs temp+fsync+rename of the same bytes`, 'rotations/s': `${rates.storePerS.toFixed(0)} writes/s`, 'raw rate': `${rates.rawPerS.toFixed(0)}/s`, ratio: `${((100 * rates.storePerS) / rates.rawPerS).toFixed(0)} %` });
+      row({
+        N: String(n),
+        what: `file store: state writes (${rates.fileMb.toFixed(1)} MB file) vs temp+fsync+rename of the same bytes`,
+        'rotations/s': `${rates.storePerS.toFixed(0)} writes/s`,
+        'raw rate': `${rates.rawPerS.toFixed(0)}/s`,
+        ratio: `${((100 * rates.storePerS) / rates.rawPerS).toFixed(0)} %`,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -76,7 +89,7 @@ let vaultSeconds: number | undefined;
 try {
   if (parts.has('stores')) {
     const up = await serversUp();
-    const targets: Record<StoreKind, string | undefined> = { 'file': undefined, 'vault': up.vault.address, 'aws-secrets-manager': up.aws.endpoint };
+    const targets: Record<StoreKind, string | undefined> = { file: undefined, vault: up.vault.address, 'aws-secrets-manager': up.aws.endpoint };
     for (const kind of ['file', 'vault', 'aws-secrets-manager'] as const) {
       // Round trips: a few policies through a counting proxy (first rotation, then one SIGUSR2 rotation each).
       const target = targets[kind];
@@ -86,11 +99,16 @@ try {
       const perRound: string[] = [];
       let recordedFirst = 0;
       await rotateFleet(kind, counted, endpoint, {
-        count: COUNTED, concurrency: 4, prefix: `count${Date.now()}`, rounds: 2,
+        count: COUNTED,
+        concurrency: 4,
+        prefix: `count${Date.now()}`,
+        rounds: 2,
         onRound: (round, run) => {
           const requests = proxy ? (proxy.recorded.length - (round === 2 ? recordedFirst : 0)) / COUNTED : undefined;
           if (round === 1) recordedFirst = proxy?.recorded.length ?? 0;
-          perRound.push(`${round === 1 ? 'first' : 'SIGUSR2'}: ${run.storeCallsPerRotation.toFixed(1)} store calls${requests === undefined ? '' : `, ${requests.toFixed(1)} HTTP requests`}`);
+          perRound.push(
+            `${round === 1 ? 'first' : 'SIGUSR2'}: ${run.storeCallsPerRotation.toFixed(1)} store calls${requests === undefined ? '' : `, ${requests.toFixed(1)} HTTP requests`}`,
+          );
         },
       });
       await proxy?.stop();
@@ -108,11 +126,20 @@ try {
         const first = proxy.recorded.slice(0, recordedFirst);
         const repeated = Array.from({ length: Math.ceil(rotations / COUNTED) }, () => first).flat();
         const rawSeconds = await replay(new URL(target), repeated, concurrency);
-        const rawRate = (repeated.length / (recordedFirst / COUNTED)) / rawSeconds;
+        const rawRate = repeated.length / (recordedFirst / COUNTED) / rawSeconds;
         raw = `${rawRate.toFixed(1)} rotations/s`;
         ratio = `${((100 * rate) / rawRate).toFixed(0)} %`;
       }
-      row({ N: String(rotations), what: `${kind}: first rotations at concurrency ${concurrency}`, wall: s(run!.seconds), CPU: `${((1000 * run!.cpuS) / run!.rotations).toFixed(1)} ms/rotation`, 'round trips / rotation': perRound.join('; '), 'rotations/s': rate.toFixed(1), 'raw rate': raw, ratio });
+      row({
+        N: String(rotations),
+        what: `${kind}: first rotations at concurrency ${concurrency}`,
+        wall: s(run!.seconds),
+        CPU: `${((1000 * run!.cpuS) / run!.rotations).toFixed(1)} ms/rotation`,
+        'round trips / rotation': perRound.join('; '),
+        'rotations/s': rate.toFixed(1),
+        'raw rate': raw,
+        ratio,
+      });
       console.log(`  ${kind} measured`);
     }
   }
@@ -125,7 +152,13 @@ try {
       vaultSeconds = (await rotateFleet('vault', dir, up.vault.address, { count: rotations, concurrency, prefix: `sh${Date.now()}`, rounds: 1 }))[0]!.seconds;
       await rm(dir, { recursive: true, force: true });
     }
-    row({ N: String(rotations), what: 'shell: openssl rand + bao kv put per secret, vs rotad on OpenBao', wall: s(shellSeconds), 'rotations/s': (rotations / shellSeconds).toFixed(1), ratio: `rotad ${(shellSeconds / vaultSeconds).toFixed(1)}× faster` });
+    row({
+      N: String(rotations),
+      what: 'shell: openssl rand + bao kv put per secret, vs rotad on OpenBao',
+      wall: s(shellSeconds),
+      'rotations/s': (rotations / shellSeconds).toFixed(1),
+      ratio: `rotad ${(shellSeconds / vaultSeconds).toFixed(1)}× faster`,
+    });
     console.log('  shell baseline measured');
   }
 } finally {
@@ -137,10 +170,23 @@ if (parts.has('memory')) {
   const first = memory.samples[0]!;
   const last = memory.samples.at(-1)!;
   const peak = Math.max(...memory.samples.map((m) => m.heapMb));
-  row({ N: String(memory.rotations), what: `memory over consecutive rotations (file store, 20 policies): heap after GC at ${first.rotations} → ${last.rotations} rotations (peak ${peak.toFixed(1)} MB)`, RSS: `${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB`, CPU: '', wall: `${first.heapMb.toFixed(1)} → ${last.heapMb.toFixed(1)} MB` });
+  row({
+    N: String(memory.rotations),
+    what: `memory over consecutive rotations (file store, 20 policies): heap after GC at ${first.rotations} → ${last.rotations} rotations (peak ${peak.toFixed(1)} MB)`,
+    RSS: `${first.rssMb.toFixed(0)} → ${last.rssMb.toFixed(0)} MB`,
+    CPU: '',
+    wall: `${first.heapMb.toFixed(1)} → ${last.heapMb.toFixed(1)} MB`,
+  });
   console.log(`  memory measured (${memory.samples.map((m) => m.heapMb.toFixed(1)).join(', ')} MB heap)`);
 }
 
 const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 const used = HEAD.map((_, i) => rows.slice(1).some((r) => r[i] !== ''));
-for (const r of rows) console.log(r.filter((_, i) => used[i]).map((cell, i) => cell.padEnd(widths.filter((_, j) => used[j])[i]!)).join('  ').trimEnd());
+for (const r of rows)
+  console.log(
+    r
+      .filter((_, i) => used[i])
+      .map((cell, i) => cell.padEnd(widths.filter((_, j) => used[j])[i]!))
+      .join('  ')
+      .trimEnd(),
+  );

@@ -60,7 +60,13 @@ export async function measureDaemon(config: string, idleS: number): Promise<Daem
     for (;;) {
       const found = seen.find((s) => match(s.line));
       if (found) return found.at;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`daemon: no such line in time; last lines:\n${seen.slice(-5).map((s) => s.line).join('\n')}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(
+          `daemon: no such line in time; last lines:\n${seen
+            .slice(-5)
+            .map((s) => s.line)
+            .join('\n')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
@@ -69,7 +75,10 @@ export async function measureDaemon(config: string, idleS: number): Promise<Daem
     const port = (JSON.parse(seen.find((s) => s.line.includes('Health endpoints listening'))!.line) as { port: number }).port;
     void portLine;
     for (;;) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -79,7 +88,7 @@ export async function measureDaemon(config: string, idleS: number): Promise<Daem
     const cpuBefore = await cpuSeconds(child.pid!);
     const idleFrom = Date.now();
     await new Promise((resolve) => setTimeout(resolve, idleS * 1000));
-    const idleCpuPercent = ((await cpuSeconds(child.pid!)) - cpuBefore) / ((Date.now() - idleFrom) / 1000) * 100;
+    const idleCpuPercent = (((await cpuSeconds(child.pid!)) - cpuBefore) / ((Date.now() - idleFrom) / 1000)) * 100;
     const memory = await rssMb(child.pid!);
     const signalledAt = Date.now();
     child.kill('SIGUSR2');

@@ -20,7 +20,11 @@ export async function memoryOverRotations(policies: number, rounds: number): Pro
   const gc = (globalThis as { gc?: () => void }).gc;
   try {
     await rotateFleet('file', dir, undefined, {
-      count: policies, concurrency: 4, prefix: 'mem', rounds, later: 'request',
+      count: policies,
+      concurrency: 4,
+      prefix: 'mem',
+      rounds,
+      later: 'request',
       onRound: (round) => {
         if (round % Math.max(1, Math.floor(rounds / 10)) !== 0) return;
         gc?.();

@@ -9,6 +9,8 @@ import { REPO } from './store-servers.js';
 export async function shellBaseline(vault: { address: string; rootToken: string }, count: number): Promise<number> {
   const script = 'for i in $(seq 1 "$COUNT"); do v=$(openssl rand -base64 32); "$BAO" kv put -mount=secret "shell-baseline/s$i" value="$v" >/dev/null; done';
   const started = performance.now();
-  await promisify(execFile)('bash', ['-c', script], { env: { ...process.env, COUNT: String(count), BAO: `${REPO}.venv/bin/bao`, VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken } });
+  await promisify(execFile)('bash', ['-c', script], {
+    env: { ...process.env, COUNT: String(count), BAO: `${REPO}.venv/bin/bao`, VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken },
+  });
   return (performance.now() - started) / 1000;
 }

@@ -33,7 +33,19 @@ function storeYaml(kind: StoreKind, dir: string, endpoint: string | undefined): 
  * time from its start to its last completion, this process's CPU, and store operations;
  * `onRound` runs after each round (the caller reads its counters there).
  */
-export async function rotateFleet(kind: StoreKind, dir: string, endpoint: string | undefined, options: { count: number; concurrency: number; prefix: string; rounds: number; later?: 'signal' | 'request'; onRound?: (round: number, run: RotationRun) => void }): Promise<RotationRun[]> {
+export async function rotateFleet(
+  kind: StoreKind,
+  dir: string,
+  endpoint: string | undefined,
+  options: {
+    count: number;
+    concurrency: number;
+    prefix: string;
+    rounds: number;
+    later?: 'signal' | 'request';
+    onRound?: (round: number, run: RotationRun) => void;
+  },
+): Promise<RotationRun[]> {
   const { count, concurrency, prefix } = options;
   await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
@@ -51,12 +63,15 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
   await writeFile(path, yaml);
   const metrics = new Metrics();
   const runtime = buildRuntime(parseConfig(yaml, path), { logger: silentLogger(), clock: systemClock, metrics });
-  const storeCalls = async (): Promise<number> => (await metrics.registry.getSingleMetric('rotad_store_requests_total')!.get()).values.reduce((sum, v) => sum + v.value, 0);
+  const storeCalls = async (): Promise<number> =>
+    (await metrics.registry.getSingleMetric('rotad_store_requests_total')!.get()).values.reduce((sum, v) => sum + v.value, 0);
   let done = 0;
   const failures: string[] = [];
   let roundDone: () => void = () => undefined;
   const scheduler = new Scheduler(runtime, {
-    concurrency, clock: systemClock, logger: silentLogger(),
+    concurrency,
+    clock: systemClock,
+    logger: silentLogger(),
     onOutcome: (policy, outcome) => {
       if (outcome.status !== 'completed') failures.push(`${policy}: ${JSON.stringify(outcome)}`);
       done += 1;
@@ -67,7 +82,9 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
   try {
     for (let round = 1; round <= options.rounds; round += 1) {
       done = 0;
-      const finished = new Promise<void>((resolve) => { roundDone = resolve; });
+      const finished = new Promise<void>((resolve) => {
+        roundDone = resolve;
+      });
       const callsBefore = await storeCalls();
       const cpuBefore = process.cpuUsage();
       const started = performance.now();

@@ -15,7 +15,13 @@ async function up(url: string, child: ChildProcess, name: string): Promise<void>
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${name} did not come up at ${url}`);
@@ -26,7 +32,9 @@ export async function startBenchServers(): Promise<BenchServers> {
   execFileSync('bash', ['test/servers/install.sh'], { cwd: REPO, stdio: 'inherit' });
   const rootToken = 'rotad-bench-root-token';
   const [vaultPort, motoPort] = [await freePort(), await freePort()];
-  const bao = spawn(`${REPO}.venv/bin/bao`, ['server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${vaultPort}`], { stdio: 'ignore' });
+  const bao = spawn(`${REPO}.venv/bin/bao`, ['server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${vaultPort}`], {
+    stdio: 'ignore',
+  });
   const moto = spawn(`${REPO}.venv/bin/moto_server`, ['-H', '127.0.0.1', '-p', String(motoPort)], { stdio: 'ignore' });
   const stop = (): void => {
     bao.kill('SIGTERM');

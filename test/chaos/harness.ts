@@ -29,7 +29,8 @@ export interface ChaosReport {
 
 /** A rotad config for replica `index` (its own state directory: the pid file is per daemon), all on one store. */
 export async function chaosConfig(dir: string, index: number, store: Record<string, unknown>, api: TokensApiServer, leaseMs: number): Promise<string> {
-  const policies = POLICIES.map((name) => `
+  const policies = POLICIES.map(
+    (name) => `
   - name: ${name}
     provider:
       type: http
@@ -46,9 +47,12 @@ export async function chaosConfig(dir: string, index: number, store: Record<stri
     grace: 0s
     rotateOnSignal: true
     consumers:
-      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: 10s }`).join('');
+      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: 10s }`,
+  ).join('');
   const path = join(dir, `rotad-${index}.yaml`);
-  await writeFile(path, `version: 1
+  await writeFile(
+    path,
+    `version: 1
 daemon:
   stateDir: ${dir}/state-${index}
   health: { enabled: false }
@@ -60,7 +64,8 @@ stores:
 notifiers:
   log: { type: log }
 policies:${policies}
-`);
+`,
+  );
   return path;
 }
 
@@ -99,14 +104,21 @@ export async function settle(store: Record<string, unknown>, timeoutMs = 90_000)
   const handle = openStore(store);
   for (;;) {
     const states = await Promise.all(POLICIES.map((name) => handle.read({ name })));
-    if (states.every((s) => s.state.phase === 'idle' && s.state.requestedAt === undefined && s.pending === undefined && s.state.attention === undefined)) return;
+    if (states.every((s) => s.state.phase === 'idle' && s.state.requestedAt === undefined && s.pending === undefined && s.state.attention === undefined))
+      return;
     if (Date.now() > deadline) return;
     await pause(250);
   }
 }
 
 /** Counts duplicates, losses and wedges once the run has settled. */
-export async function inspect(report: Omit<ChaosReport, 'rotationsStarted' | 'rotationsCompleted' | 'duplicated' | 'lost' | 'wedged' | 'unseenWarned'>, fleet: Fleet, store: Record<string, unknown>, api: TokensApiServer, dir: string): Promise<{ report: ChaosReport; problems: string[]; secrets: string[] }> {
+export async function inspect(
+  report: Omit<ChaosReport, 'rotationsStarted' | 'rotationsCompleted' | 'duplicated' | 'lost' | 'wedged' | 'unseenWarned'>,
+  fleet: Fleet,
+  store: Record<string, unknown>,
+  api: TokensApiServer,
+  dir: string,
+): Promise<{ report: ChaosReport; problems: string[]; secrets: string[] }> {
   const problems: string[] = [];
   const secrets: string[] = [];
   const handle = openStore(store);
@@ -129,7 +141,9 @@ export async function inspect(report: Omit<ChaosReport, 'rotationsStarted' | 'ro
     secrets.push(...[snapshot.current, snapshot.previous, snapshot.pending].flatMap((c) => (c ? [c.value.reveal()] : [])));
     if (snapshot.state.phase !== 'idle' || snapshot.state.attention || snapshot.pending) {
       wedged += 1;
-      problems.push(`${name} is wedged: phase ${snapshot.state.phase}${snapshot.state.attention ? `, attention ${snapshot.state.attention.message}` : ''}${snapshot.pending ? ', a pending credential' : ''}`);
+      problems.push(
+        `${name} is wedged: phase ${snapshot.state.phase}${snapshot.state.attention ? `, attention ${snapshot.state.attention.message}` : ''}${snapshot.pending ? ', a pending credential' : ''}`,
+      );
     }
     const succeeded = snapshot.state.history.filter((h) => h.outcome === 'succeeded').map((h) => h.rotationId);
     if (new Set(succeeded).size !== succeeded.length) {
@@ -141,7 +155,11 @@ export async function inspect(report: Omit<ChaosReport, 'rotationsStarted' | 'ro
       lost += 1;
       problems.push(`${name}: the current credential is no longer accepted by the provider`);
     }
-    const handed = (await readFile(join(dir, `consumer-${name}.log`), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((line) => line.split(' '));
+    const handed = (await readFile(join(dir, `consumer-${name}.log`), 'utf8').catch(() => ''))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' '));
     const byRotation = new Map<string, Set<string>>();
     for (const [id = '', value = ''] of handed) byRotation.set(id, (byRotation.get(id) ?? new Set()).add(value));
     for (const [id, values] of byRotation) {

@@ -19,31 +19,45 @@ describe('chaos: the store goes down mid-rotation (OpenBao on raft storage, kill
     await bao.stop();
   });
 
-  it(`${OUTAGES} outages of 2–8 s during rotations: the daemon stays up, retries, and converges`, async () => {
-    const dir = await workspace();
-    process.env.ROTAD_CHAOS_BAO_TOKEN = bao.rootToken;
-    const store = { type: 'vault', address: bao.address, auth: { method: 'token', tokenEnv: 'ROTAD_CHAOS_BAO_TOKEN' }, path: 'chaos/{policy}', statePath: 'rotad-state/{policy}', timeout: '2s' };
-    const bootstrap = api.create('bootstrap');
-    const fleet = new Fleet({ ACME_BOOTSTRAP_TOKEN: bootstrap.value, ROTAD_CHAOS_BAO_TOKEN: bao.rootToken });
-    const config = await chaosConfig(dir, 0, store, api, 5_000);
-    const daemon = fleet.start(config);
-    await settle(store);
-    let requests = 0;
-    for (let outage = 0; outage < OUTAGES; outage += 1) {
-      await fleet.request(config);
-      requests += 1;
-      await pause(randomBetween(0, 150));
-      await bao.stop();
-      await pause(randomBetween(2_000, 8_000));
-      expect(daemon.child.exitCode, 'the daemon stays up through the outage').toBeNull();
-      await bao.start();
-      await settle(store, 180_000);
-    }
-    expect(daemon.entries.some((e) => e.msg === 'Policy could not be processed' || e.msg === 'Step failed, retrying'), 'the outage was seen').toBe(true);
-    expect((await daemon.stop()).code).toBe(0);
-    const { report, problems, secrets } = await inspect({ store: 'vault (raft)', scenario: 'store outages', kills: 0, requests }, fleet, store, api, dir);
-    console.log(`chaos ${JSON.stringify({ ...report, outages: OUTAGES })}`);
-    expect(problems).toEqual([]);
-    expectNoSecretsInOutput([bootstrap.value, bao.rootToken, ...secrets]);
-  }, 30 * 60_000);
+  it(
+    `${OUTAGES} outages of 2–8 s during rotations: the daemon stays up, retries, and converges`,
+    async () => {
+      const dir = await workspace();
+      process.env.ROTAD_CHAOS_BAO_TOKEN = bao.rootToken;
+      const store = {
+        type: 'vault',
+        address: bao.address,
+        auth: { method: 'token', tokenEnv: 'ROTAD_CHAOS_BAO_TOKEN' },
+        path: 'chaos/{policy}',
+        statePath: 'rotad-state/{policy}',
+        timeout: '2s',
+      };
+      const bootstrap = api.create('bootstrap');
+      const fleet = new Fleet({ ACME_BOOTSTRAP_TOKEN: bootstrap.value, ROTAD_CHAOS_BAO_TOKEN: bao.rootToken });
+      const config = await chaosConfig(dir, 0, store, api, 5_000);
+      const daemon = fleet.start(config);
+      await settle(store);
+      let requests = 0;
+      for (let outage = 0; outage < OUTAGES; outage += 1) {
+        await fleet.request(config);
+        requests += 1;
+        await pause(randomBetween(0, 150));
+        await bao.stop();
+        await pause(randomBetween(2_000, 8_000));
+        expect(daemon.child.exitCode, 'the daemon stays up through the outage').toBeNull();
+        await bao.start();
+        await settle(store, 180_000);
+      }
+      expect(
+        daemon.entries.some((e) => e.msg === 'Policy could not be processed' || e.msg === 'Step failed, retrying'),
+        'the outage was seen',
+      ).toBe(true);
+      expect((await daemon.stop()).code).toBe(0);
+      const { report, problems, secrets } = await inspect({ store: 'vault (raft)', scenario: 'store outages', kills: 0, requests }, fleet, store, api, dir);
+      console.log(`chaos ${JSON.stringify({ ...report, outages: OUTAGES })}`);
+      expect(problems).toEqual([]);
+      expectNoSecretsInOutput([bootstrap.value, bao.rootToken, ...secrets]);
+    },
+    30 * 60_000,
+  );
 });

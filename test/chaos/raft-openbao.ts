@@ -23,7 +23,9 @@ export class RaftOpenBao {
     this.address = `http://127.0.0.1:${port}`;
     await mkdir(join(dir, 'raft'), { recursive: true });
     this.#config = join(dir, 'bao.hcl');
-    await writeFile(this.#config, `storage "raft" {
+    await writeFile(
+      this.#config,
+      `storage "raft" {
   path = "${join(dir, 'raft')}"
   node_id = "chaos"
 }
@@ -34,10 +36,11 @@ listener "tcp" {
 api_addr = "${this.address}"
 cluster_addr = "http://127.0.0.1:${clusterPort}"
 disable_mlock = true
-`);
+`,
+    );
     this.#spawn();
     await this.#until(async () => (await fetch(`${this.address}/v1/sys/seal-status`)).ok);
-    const init = await this.#call('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 }) as { keys_base64: string[]; root_token: string };
+    const init = (await this.#call('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })) as { keys_base64: string[]; root_token: string };
     this.#unsealKey = init.keys_base64[0] ?? '';
     this.rootToken = init.root_token;
     await this.#unsealAndWait();
@@ -62,7 +65,10 @@ disable_mlock = true
 
   #spawn(): void {
     this.#output = [];
-    this.#child = spawn(`${ROOT}.venv/bin/bao`, ['server', `-config=${this.#config}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME ?? '/tmp' } });
+    this.#child = spawn(`${ROOT}.venv/bin/bao`, ['server', `-config=${this.#config}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: process.env.HOME ?? '/tmp' },
+    });
     this.#child.stdout?.on('data', (c: Buffer) => this.#output.push(c.toString()));
     this.#child.stderr?.on('data', (c: Buffer) => this.#output.push(c.toString()));
   }

@@ -18,7 +18,13 @@ const KUBE_VERSIONS = ['1.30.0', '1.31.0', '1.32.0', '1.33.0', '1.34.0', '1.35.0
 /** Kinds of the Prometheus operator: no schema ships with kubernetes-validate; their content is checked below. */
 const CRD_KINDS = ['ServiceMonitor', 'PrometheusRule'];
 
-type Manifest = { kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string>; automountServiceAccountToken?: boolean };
+type Manifest = {
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  automountServiceAccountToken?: boolean;
+};
 
 /** Value sets a platform team would install, each written to a file for `helm -f`. */
 const VALUE_SETS: Record<string, Record<string, unknown>> = {
@@ -39,14 +45,28 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
   },
   'the hand-over page behind an Ingress, API tokens and TLS from Secrets': {
     envFromSecrets: ['rotad-secrets'],
-    api: { enabled: true, port: 9760, tokenSecret: 'rotad-api-tokens', tlsSecret: 'rotad-api-tls', ingress: { enabled: true, className: 'nginx', host: 'rotad.example.com', tlsSecretName: 'rotad-example-com-tls', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' } } },
+    api: {
+      enabled: true,
+      port: 9760,
+      tokenSecret: 'rotad-api-tokens',
+      tlsSecret: 'rotad-api-tls',
+      ingress: {
+        enabled: true,
+        className: 'nginx',
+        host: 'rotad.example.com',
+        tlsSecretName: 'rotad-example-com-tls',
+        annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      },
+    },
     config: {
       version: 1,
       daemon: {
         stateDir: '/var/lib/rotad',
         health: { port: 9750 },
         api: {
-          host: '0.0.0.0', port: 9760, publicUrl: 'https://rotad.example.com',
+          host: '0.0.0.0',
+          port: 9760,
+          publicUrl: 'https://rotad.example.com',
           tls: { cert: '/etc/rotad/api-tls/tls.crt', key: '/etc/rotad/api-tls/tls.key' },
           tokens: [{ name: 'ops', file: '/etc/rotad/api-tokens/ops', scopes: ['read', 'rotate', 'submit', 'rollback'] }],
         },
@@ -70,11 +90,19 @@ async function template(values: Record<string, unknown>, extra: string[] = []): 
   const file = join(dir, 'values.yaml');
   await writeFile(file, JSON.stringify(values));
   const { stdout } = await run(HELM, ['template', 'rotad', CHART, '--kube-version', '1.33.0', '-f', file, ...extra]);
-  return { manifests: parseAllDocuments(stdout).map((d) => d.toJS() as Manifest).filter(Boolean), text: stdout };
+  return {
+    manifests: parseAllDocuments(stdout)
+      .map((d) => d.toJS() as Manifest)
+      .filter(Boolean),
+    text: stdout,
+  };
 }
 
 async function templateError(values: Record<string, unknown>): Promise<string> {
-  return template(values).then(() => 'rendered', (error: { stderr?: string }) => error.stderr ?? String(error));
+  return template(values).then(
+    () => 'rendered',
+    (error: { stderr?: string }) => error.stderr ?? String(error),
+  );
 }
 
 describe('the Helm chart (deploy/helm/rotad)', () => {
@@ -89,7 +117,7 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     expect(await readFile(join(CHART, 'values.schema.json'), 'utf8'), 'run the chart test with UPDATE_CHART=1').toBe(schema);
   });
 
-  it('names one version: package.json, the chart\'s appVersion and the image label default agree', async () => {
+  it("names one version: package.json, the chart's appVersion and the image label default agree", async () => {
     const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect((parse(await readFile(join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion).toBe(version);
     expect(await readFile(join(ROOT, 'Dockerfile'), 'utf8')).toContain(`ARG VERSION=${version}\n`);
@@ -115,7 +143,9 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
         expect(stdout.match(/passed for resource/g)?.length, `${name} on ${version}:\n${stdout}${stderr}`).toBe(checked.length);
         expect(`${stdout}${stderr}`, `${name} on ${version}`).not.toMatch(/ERROR|failed/);
         for (const warning of `${stdout}${stderr}`.split('\n').filter((line) => line.startsWith('WARN'))) {
-          expect(warning, `only the Prometheus operator's kinds lack a schema (${name}, ${version})`).toMatch(/Couldn't find schema for kind (ServiceMonitor|PrometheusRule) /);
+          expect(warning, `only the Prometheus operator's kinds lack a schema (${name}, ${version})`).toMatch(
+            /Couldn't find schema for kind (ServiceMonitor|PrometheusRule) /,
+          );
         }
       }
     }
@@ -137,7 +167,9 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     expect(deployment.spec!.strategy).toEqual({ type: 'Recreate' });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/rotad/config', readOnly: true });
     const withAuth = await template({ vaultKubernetesAuth: true });
-    expect((withAuth.manifests.find((m) => m.kind === 'Deployment')!.spec!.template as { spec: Record<string, unknown> }).spec.automountServiceAccountToken).toBe(true);
+    expect(
+      (withAuth.manifests.find((m) => m.kind === 'Deployment')!.spec!.template as { spec: Record<string, unknown> }).spec.automountServiceAccountToken,
+    ).toBe(true);
     // No PersistentVolumeClaim for the network stores, without being told.
     const replicas = await template(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!);
     expect(replicas.manifests.map((m) => m.kind)).not.toContain('PersistentVolumeClaim');
@@ -149,8 +181,18 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     const ingress = manifests.find((m) => m.kind === 'Ingress')!;
     expect(ingress.spec).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: ['rotad.example.com'], secretName: 'rotad-example-com-tls' }] });
     const rules = ingress.spec!.rules as Array<{ host: string; http: { paths: Array<{ path: string; backend: unknown }> } }>;
-    expect(rules).toEqual([{ host: 'rotad.example.com', http: { paths: [{ path: '/handover/', pathType: 'Prefix', backend: { service: { name: 'rotad', port: { name: 'api' } } } }] } }]);
-    expect((manifests.find((m) => m.kind === 'Service')!.spec!.ports as unknown[])).toContainEqual({ name: 'api', port: 9760, targetPort: 'api', protocol: 'TCP' });
+    expect(rules).toEqual([
+      {
+        host: 'rotad.example.com',
+        http: { paths: [{ path: '/handover/', pathType: 'Prefix', backend: { service: { name: 'rotad', port: { name: 'api' } } } }] },
+      },
+    ]);
+    expect(manifests.find((m) => m.kind === 'Service')!.spec!.ports as unknown[]).toContainEqual({
+      name: 'api',
+      port: 9760,
+      targetPort: 'api',
+      protocol: 'TCP',
+    });
     const pod = (manifests.find((m) => m.kind === 'Deployment')!.spec!.template as { spec: Record<string, any> }).spec;
     expect(pod.containers[0].ports).toContainEqual({ name: 'api', containerPort: 9760, protocol: 'TCP' });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'api-tokens', mountPath: '/etc/rotad/api-tokens', readOnly: true });
@@ -162,7 +204,11 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
   });
 
   it('renders a config that rotad itself accepts, and the alert rules of config/prometheus as the PrometheusRule', async () => {
-    for (const values of [{}, VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!, VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!]) {
+    for (const values of [
+      {},
+      VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!,
+      VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!,
+    ]) {
       const { manifests } = await template(values);
       const dir = await tempDir('rotad-chart-');
       await writeFile(join(dir, 'rotad.yaml'), manifests.find((m) => m.kind === 'ConfigMap')!.data!['rotad.yaml']!);
@@ -172,24 +218,39 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     const { manifests } = await template(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!);
     const rule = manifests.find((m) => m.kind === 'PrometheusRule')!;
     expect(rule.spec).toEqual(parse(await readFile(join(ROOT, 'config/prometheus/rotad-alerts.yaml'), 'utf8')));
-    expect(manifests.find((m) => m.kind === 'ServiceMonitor')!.spec).toMatchObject({ jobLabel: 'app.kubernetes.io/name', endpoints: [{ port: 'http-metrics', path: '/metrics' }] });
+    expect(manifests.find((m) => m.kind === 'ServiceMonitor')!.spec).toMatchObject({
+      jobLabel: 'app.kubernetes.io/name',
+      endpoints: [{ port: 'http-metrics', path: '/metrics' }],
+    });
   });
 
   it('refuses value sets that would run but not work, saying what to change', async () => {
     expect(await templateError({ replicaCount: 2 })).toMatch(/replicaCount > 1 with a file store: the file store serves one daemon/);
-    expect(await templateError({ terminationGracePeriodSeconds: 30 })).toMatch(/terminationGracePeriodSeconds \(30\) must be longer than config\.daemon\.shutdownTimeout \(30s\)/);
+    expect(await templateError({ terminationGracePeriodSeconds: 30 })).toMatch(
+      /terminationGracePeriodSeconds \(30\) must be longer than config\.daemon\.shutdownTimeout \(30s\)/,
+    );
     expect(await templateError({ healthPort: 9000 })).toMatch(/config\.daemon\.health\.port \(9750\) must equal healthPort \(9000\)/);
     // The values schema embeds rotad's config schema: an unknown key fails before any pod starts.
-    expect(await templateError({ config: { ...(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!.config as object), colour: 'red' } })).toMatch(/colour/);
+    expect(
+      await templateError({
+        config: { ...(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!.config as object), colour: 'red' },
+      }),
+    ).toMatch(/colour/);
     expect(await templateError({ replicas: 2 })).toMatch(/replicas/);
     // The API: the chart's port and the config's listener must agree, and the links must lead to the Ingress.
     const page = VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!;
     const config = page.config as { daemon: { api: Record<string, unknown> } };
-    const withApi = (api: Record<string, unknown>, values: Record<string, unknown> = {}) => ({ ...page, ...values, config: { ...config, daemon: { ...config.daemon, api: { ...config.daemon.api, ...api } } } });
+    const withApi = (api: Record<string, unknown>, values: Record<string, unknown> = {}) => ({
+      ...page,
+      ...values,
+      config: { ...config, daemon: { ...config.daemon, api: { ...config.daemon.api, ...api } } },
+    });
     expect(await templateError({ api: { enabled: true } })).toMatch(/api\.enabled needs config\.daemon\.api/);
     expect(await templateError({ ...page, api: { enabled: false } })).toMatch(/config\.daemon\.api is set but api\.enabled is false/);
     expect(await templateError(withApi({ port: 9999 }))).toMatch(/config\.daemon\.api\.port \(9999\) must equal api\.port \(9760\)/);
     expect(await templateError(withApi({ host: '127.0.0.1' }))).toMatch(/config\.daemon\.api\.host is 127\.0\.0\.1: set it to 0\.0\.0\.0/);
-    expect(await templateError(withApi({ publicUrl: 'https://elsewhere.example.com' }))).toMatch(/publicUrl \(https:\/\/elsewhere\.example\.com\) must be https:\/\/rotad\.example\.com/);
+    expect(await templateError(withApi({ publicUrl: 'https://elsewhere.example.com' }))).toMatch(
+      /publicUrl \(https:\/\/elsewhere\.example\.com\) must be https:\/\/rotad\.example\.com/,
+    );
   });
 });

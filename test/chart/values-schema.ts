@@ -2,7 +2,12 @@ import { configJsonSchema } from '../../src/cli/schema.js';
 
 const text = { type: 'string' };
 const bool = { type: 'boolean' };
-const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, ...(required.length > 0 ? { required } : {}) });
+const object = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+});
 const freeObject = { type: 'object' };
 const list = (items: unknown = freeObject) => ({ type: 'array', items });
 
@@ -35,7 +40,14 @@ export function chartValuesSchema(): Record<string, unknown> {
         port: { type: 'integer', minimum: 1, maximum: 65535 },
         tokenSecret: text,
         tlsSecret: text,
-        ingress: object({ enabled: bool, className: text, host: text, paths: list({ type: 'string', pattern: '^/' }), tlsSecretName: text, annotations: { type: 'object', additionalProperties: text } }),
+        ingress: object({
+          enabled: bool,
+          className: text,
+          host: text,
+          paths: list({ type: 'string', pattern: '^/' }),
+          tlsSecretName: text,
+          annotations: { type: 'object', additionalProperties: text },
+        }),
       }),
       serviceMonitor: object({ enabled: bool, interval: text, labels: { type: 'object', additionalProperties: text } }),
       prometheusRule: object({ enabled: bool, labels: { type: 'object', additionalProperties: text } }),

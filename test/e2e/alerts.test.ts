@@ -69,7 +69,10 @@ describe('alerts, metrics and audit trail of the running daemon', () => {
     const snapshot = await readPolicy(dir, 'watched');
     const metrics = await scrape(port);
     expect(value(metrics, 'rotad_last_success_timestamp_seconds{policy="watched"}')).toBeCloseTo(snapshot.state.lastRotatedAt! / 1000, 3);
-    expect(value(metrics, 'rotad_credential_expiry_timestamp_seconds{policy="watched"}')).toBeCloseTo((snapshot.current!.createdAt + 10 * 86_400_000) / 1000, 3);
+    expect(value(metrics, 'rotad_credential_expiry_timestamp_seconds{policy="watched"}')).toBeCloseTo(
+      (snapshot.current!.createdAt + 10 * 86_400_000) / 1000,
+      3,
+    );
     expect(value(metrics, 'rotad_rotations_total{policy="watched",outcome="succeeded"}')).toBe(1);
     expect(value(metrics, 'rotad_policy_ready{policy="watched"}')).toBe(1);
     expect(value(metrics, 'rotad_rotation_phase{policy="watched",phase="idle"}')).toBe(1);
@@ -95,9 +98,13 @@ describe('alerts, metrics and audit trail of the running daemon', () => {
   });
 
   it('audit trail: one event per phase, in the log stream and the file, with a keyed fingerprint', async () => {
-    const lines = (await readFile(join(dir, 'audit/rotad-audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await readFile(join(dir, 'audit/rotad-audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.phase)).toEqual(['obtain', 'verify', 'promote', 'consumers', 'grace', 'revoke', 'complete']);
-    for (const line of lines) expect(line).toMatchObject({ type: 'audit', policy: 'watched', outcome: 'completed', actor: 'schedule', rotationId: lines[0]!.rotationId });
+    for (const line of lines)
+      expect(line).toMatchObject({ type: 'audit', policy: 'watched', outcome: 'completed', actor: 'schedule', rotationId: lines[0]!.rotationId });
     const { current } = await readPolicy(dir, 'watched');
     const fingerprint = String(lines[0]!.fingerprint);
     expect(fingerprint).toMatch(/^[0-9a-f]{16}$/);

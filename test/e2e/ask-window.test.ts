@@ -11,18 +11,25 @@ const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 describe('assist.askWithin, with the real daemon', () => {
   const cutover = new CutoverServer(CORE);
-  beforeAll(async () => { await cutover.start(); });
-  afterAll(async () => { await cutover.stop(); });
+  beforeAll(async () => {
+    await cutover.start();
+  });
+  afterAll(async () => {
+    await cutover.stop();
+  });
 
   it('outside the hours the request is recorded, not sent, and status says when; inside them it goes out', async () => {
     const dir = await tempDir();
     // A window on another weekday than today: the person must not be asked now.
     const day = DAYS[(new Date().getUTCDay() + 3) % 7]!;
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: cutover-runbooks
     provider: { type: cutover, baseUrl: "${cutover.url}", coreUrl: "${CORE}", userId: 42, userName: rotad-bot }
     schedule: { every: 90d }
-    assist: { askWithin: "${day} 09:00-10:00 UTC" }`);
+    assist: { askWithin: "${day} 09:00-10:00 UTC" }`,
+    );
     const daemon = DaemonProcess.start(config);
     try {
       const waiting = await daemon.waitForMessage('Request to a person waits for the ask window');

@@ -14,7 +14,9 @@ type Result = { policy: string; part: string; name: string; result: string; deta
 describe('rotad check: a live, read-only preflight of every policy', () => {
   let sandbox: Sandbox;
   const secrets: string[] = [];
-  beforeAll(async () => { sandbox = await startSandbox(); });
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+  });
   afterAll(async () => {
     await sandbox.stop();
     expectNoSecretsInOutput(secrets);
@@ -23,7 +25,9 @@ describe('rotad check: a live, read-only preflight of every policy', () => {
   /** A Gladly policy whose current token is `token`, a StackOne account and a Gladly webhook as consumers. */
   async function workspace(token: string): Promise<{ dir: string; config: string }> {
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gladly-prod
     provider: { type: gladly, organization: acme, email: api-user@acme.example, baseUrl: "${sandbox.gladly.url}" }
     schedule: { every: 90d }
@@ -34,7 +38,8 @@ describe('rotad check: a live, read-only preflight of every policy', () => {
     schedule: { every: 30d }
     consumers:
       - { type: gladly-webhook, webhookId: wh-orders, auth: { policy: gladly-prod }, set: header, header: X-Secret, baseUrl: "${sandbox.gladly.url}" }
-      - { type: exec, command: [no-such-command-anywhere] }`);
+      - { type: exec, command: [no-such-command-anywhere] }`,
+    );
     await mkdir(join(dir, 'state'), { recursive: true });
     await writeFile(join(dir, 'state/store.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
     const store = openTestStore(dir);
@@ -63,8 +68,12 @@ describe('rotad check: a live, read-only preflight of every policy', () => {
     expect(first.code).toBe(1); // the exec consumer's command does not exist
     expect(find(first.results, 'gladly-prod', 'store')).toMatchObject([{ result: 'ok', detail: expect.stringContaining('written back unchanged') }]);
     expect(find(first.results, 'gladly-prod', 'provider')).toMatchObject([{ name: 'gladly', result: 'ok' }]);
-    expect(find(first.results, 'gladly-prod', 'consumer')).toMatchObject([{ name: 'stackone-account acc-gladly', result: 'ok', detail: 'account acc-gladly readable with the API key, status inactive' }]);
-    expect(find(first.results, 'webhook-secret', 'provider')).toMatchObject([{ result: 'skipped', detail: 'no credential yet: the first rotation obtains one' }]);
+    expect(find(first.results, 'gladly-prod', 'consumer')).toMatchObject([
+      { name: 'stackone-account acc-gladly', result: 'ok', detail: 'account acc-gladly readable with the API key, status inactive' },
+    ]);
+    expect(find(first.results, 'webhook-secret', 'provider')).toMatchObject([
+      { result: 'skipped', detail: 'no credential yet: the first rotation obtains one' },
+    ]);
     expect(find(first.results, 'webhook-secret', 'consumer')).toMatchObject([
       { result: 'ok', detail: 'webhook wh-orders readable as api-user@acme.example (policy gladly-prod)' },
       { result: 'failed', detail: 'CONSUMER_FAILED: command no-such-command-anywhere not found or not executable on PATH' },
@@ -89,21 +98,31 @@ describe('rotad check: a live, read-only preflight of every policy', () => {
     await fetch(`${sandbox.gladly.url}/_admin/users/api-user@acme.example/tokens/${id}`, { method: 'DELETE' });
     const broken = await check(config, { STACKONE_API_KEY: 'not-the-key' }, 'gladly-prod', 'webhook-secret');
     expect(broken.code).toBe(1);
-    expect(find(broken.results, 'gladly-prod', 'provider')).toMatchObject([{ result: 'failed', detail: expect.stringMatching(/^PROVIDER_REJECTED: Gladly .* answered 401/) }]);
-    expect(find(broken.results, 'gladly-prod', 'consumer')).toMatchObject([{ result: 'failed', detail: expect.stringMatching(/^CONSUMER_FAILED: StackOne GET \/accounts\/acc-gladly answered 401/) }]);
+    expect(find(broken.results, 'gladly-prod', 'provider')).toMatchObject([
+      { result: 'failed', detail: expect.stringMatching(/^PROVIDER_REJECTED: Gladly .* answered 401/) },
+    ]);
+    expect(find(broken.results, 'gladly-prod', 'consumer')).toMatchObject([
+      { result: 'failed', detail: expect.stringMatching(/^CONSUMER_FAILED: StackOne GET \/accounts\/acc-gladly answered 401/) },
+    ]);
     expect(find(broken.results, 'webhook-secret', 'consumer')[0]).toMatchObject({ result: 'failed', detail: expect.stringMatching(/answered 401/) });
   });
 
   it('an unreachable store fails the store part, and the provider part says why it could not run', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'token'), 'a-token-for-nowhere');
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: p
     provider: { type: random }
-    schedule: { every: 30d }`, { type: 'vault', address: 'http://127.0.0.1:9', auth: { method: 'token', tokenFile: join(dir, 'token') }, timeout: '1s' });
+    schedule: { every: 30d }`,
+      { type: 'vault', address: 'http://127.0.0.1:9', auth: { method: 'token', tokenFile: join(dir, 'token') }, timeout: '1s' },
+    );
     const result = await check(config, {});
     expect(result.code).toBe(1);
     expect(find(result.results, 'p', 'store')).toMatchObject([{ result: 'failed', detail: expect.stringMatching(/^STORE_UNREACHABLE: /) }]);
-    expect(find(result.results, 'p', 'provider')).toMatchObject([{ result: 'skipped', detail: 'the store could not be read, so there is no credential to check' }]);
+    expect(find(result.results, 'p', 'provider')).toMatchObject([
+      { result: 'skipped', detail: 'the store could not be read, so there is no credential to check' },
+    ]);
   });
 });

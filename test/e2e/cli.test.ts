@@ -14,7 +14,10 @@ const secrets: string[] = [];
 /** A workspace whose store holds one completed rotation of each policy. */
 async function rotatedWorkspace(names: string[]) {
   const dir = await tempDir();
-  const config = await writeConfig(dir, names.map((name) => ({ name, recordTo: join(dir, `${name}.log`) })));
+  const config = await writeConfig(
+    dir,
+    names.map((name) => ({ name, recordTo: join(dir, `${name}.log`) })),
+  );
   const daemon = DaemonProcess.start(config);
   for (const name of names) await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === name);
   expect((await daemon.stop()).code).toBe(0);
@@ -25,7 +28,10 @@ describe('rotad validate and schema', () => {
   it('prints every problem with file:line:col and exits 2', async () => {
     const dir = await tempDir();
     const config = join(dir, 'bad.yaml');
-    await writeFile(config, 'version: 1\nstores: { s: { type: file, path: x, key: { env: K } } }\npolicies:\n  - name: a\n    provider: { type: random, size: 3 }\n    schedule: { cron: "* * *" }\n');
+    await writeFile(
+      config,
+      'version: 1\nstores: { s: { type: file, path: x, key: { env: K } } }\npolicies:\n  - name: a\n    provider: { type: random, size: 3 }\n    schedule: { cron: "* * *" }\n',
+    );
     const result = await runCli(['validate', '--config', config]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bad\.yaml:5:31: policies\[0\]\.provider\.size: unknown key 'size'/);
@@ -108,8 +114,13 @@ describe('the CLI contract', () => {
 
   it('output read only in part (| head) ends quietly, without a stack trace', async () => {
     const dir = await tempDir();
-    const config = await writeConfig(dir, Array.from({ length: 300 }, (_, i) => ({ name: `p${i}` })));
-    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `set -o pipefail; node dist/cli/main.js plan -c ${config} | head -1; echo "exit=$?"`], { cwd: ROOT });
+    const config = await writeConfig(
+      dir,
+      Array.from({ length: 300 }, (_, i) => ({ name: `p${i}` })),
+    );
+    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `set -o pipefail; node dist/cli/main.js plan -c ${config} | head -1; echo "exit=$?"`], {
+      cwd: ROOT,
+    });
     expect(stdout).toMatch(/^p0 \(random → store local\)\nexit=0\n$/);
     expect(stderr).toBe('');
   });
@@ -126,14 +137,25 @@ describe('the CLI contract', () => {
     const validated = JSON.parse((await runCli(['validate', '--config', config, '--json'])).stdout);
     expect(validated).toMatchObject({ ok: true, policies: [{ name: 'jsoned', provider: 'random', store: 'local', nextRuns: expect.any(Array) }] });
     const planned = JSON.parse((await runCli(['plan', '--config', config, '--json'])).stdout);
-    expect(planned).toMatchObject([{ name: 'jsoned', state: expect.stringMatching(/^idle; current credential/), next: [{ reason: 'schedule' }, {}, {}], steps: expect.arrayContaining([expect.stringMatching(/^obtain: /)]) }]);
+    expect(planned).toMatchObject([
+      {
+        name: 'jsoned',
+        state: expect.stringMatching(/^idle; current credential/),
+        next: [{ reason: 'schedule' }, {}, {}],
+        steps: expect.arrayContaining([expect.stringMatching(/^obtain: /)]),
+      },
+    ]);
     const status = JSON.parse((await runCli(['status', '--config', config, '--json'])).stdout);
     expect(status).toMatchObject([{ policy: 'jsoned', phase: 'idle', nextReason: 'schedule' }]);
     const bad = join(dirname(config), 'bad.yaml');
     await writeFile(bad, 'version: 1\nstores: {}\npolicies: []\nextra: 1\n');
     const invalid = await runCli(['validate', '--config', bad, '--json']);
     expect(invalid.code).toBe(2);
-    expect(JSON.parse(invalid.stdout)).toMatchObject({ ok: false, code: 'CONFIG_INVALID', problems: expect.arrayContaining([expect.stringMatching(/bad\.yaml:\d+:\d+: /)]) });
+    expect(JSON.parse(invalid.stdout)).toMatchObject({
+      ok: false,
+      code: 'CONFIG_INVALID',
+      problems: expect.arrayContaining([expect.stringMatching(/bad\.yaml:\d+:\d+: /)]),
+    });
   });
 });
 
@@ -243,9 +265,12 @@ describe('rotad status, rotate and rollback', () => {
   it('rollback while the daemon runs: the daemon notifies and audits it once, and its metrics show the restored credential', async () => {
     const dir = await tempDir();
     const config = join(dir, 'rotad.yaml');
-    await writeFile(config, testConfig(dir, [{ name: 'live', rotateOnSignal: true }])
-      .replace('health: { enabled: false }', `health: { host: 127.0.0.1, port: 0 }\n  audit: { file: ${dir}/audit.jsonl }`)
-      .replace('schedule: { every: 30d }', 'schedule: { every: 30d }\n    maxAge: 20d'));
+    await writeFile(
+      config,
+      testConfig(dir, [{ name: 'live', rotateOnSignal: true }])
+        .replace('health: { enabled: false }', `health: { host: 127.0.0.1, port: 0 }\n  audit: { file: ${dir}/audit.jsonl }`)
+        .replace('schedule: { every: 30d }', 'schedule: { every: 30d }\n    maxAge: 20d'),
+    );
     const daemon = DaemonProcess.start(config);
     const { port } = await daemon.waitForMessage('Health endpoints listening');
     await daemon.waitForMessage('Rotation completed');
@@ -262,7 +287,10 @@ describe('rotad status, rotate and rollback', () => {
     const expiry = `rotad_credential_expiry_timestamp_seconds{policy="live"} ${(restored.createdAt + 20 * 86_400_000) / 1000}`;
     await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(expiry));
     expect((await daemon.stop()).code).toBe(0);
-    const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(audit.filter((e) => e.phase === 'rollback')).toMatchObject([{ policy: 'live', outcome: 'rolled-back', actor: 'cli' }]);
     expect(daemon.entries.filter((e) => e.msg === 'Rotation event' && e.event === 'rotation-rolled-back')).toHaveLength(1);
     expect((await readPolicy(dir, 'live')).state.outbox).toEqual([]);

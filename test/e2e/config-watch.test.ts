@@ -14,16 +14,19 @@ async function configMapMount(dir: string): Promise<{ path: string; update(text:
   await mkdir(mount);
   let version = 0;
   const update = async (text: string): Promise<void> => {
-    const target = `..2026_11_23_00_00_0${version += 1}`;
+    const target = `..2026_11_23_00_00_0${(version += 1)}`;
     await mkdir(join(mount, target));
     await writeFile(join(mount, target, 'rotad.yaml'), text);
     await symlink(target, join(mount, '..data_tmp'));
     await rename(join(mount, '..data_tmp'), join(mount, '..data'));
   };
-  return { path: join(mount, 'rotad.yaml'), update: async (text) => {
-    await update(text);
-    await symlink('..data/rotad.yaml', join(mount, 'rotad.yaml')).catch(() => undefined);
-  } };
+  return {
+    path: join(mount, 'rotad.yaml'),
+    update: async (text) => {
+      await update(text);
+      await symlink('..data/rotad.yaml', join(mount, 'rotad.yaml')).catch(() => undefined);
+    },
+  };
 }
 
 const metric = async (port: unknown, name: string): Promise<string[]> =>
@@ -33,9 +36,13 @@ describe('reload without signals: the config file is watched', () => {
   it('a ConfigMap update is loaded; an invalid one is rejected once, with line and column; metrics show which config runs', async () => {
     const dir = await tempDir();
     const mount = await configMapMount(dir);
-    const config = (names: string[]) => testConfig(dir, names.map((name) => ({ name })))
-      .replace('watchConfig: 0s', 'watchConfig: 200ms')
-      .replace('health: { enabled: false }', 'health: { host: 127.0.0.1, port: 0 }');
+    const config = (names: string[]) =>
+      testConfig(
+        dir,
+        names.map((name) => ({ name })),
+      )
+        .replace('watchConfig: 0s', 'watchConfig: 200ms')
+        .replace('health: { enabled: false }', 'health: { host: 127.0.0.1, port: 0 }');
     await mount.update(config(['first']));
     const daemon = DaemonProcess.start(mount.path);
     const { port } = await daemon.waitForMessage('Health endpoints listening');

@@ -40,7 +40,13 @@ describe('control API over TLS with a test CA', () => {
   });
 
   const start = async (tls: string): Promise<{ setup: ApiSetup; daemon: DaemonProcess }> => {
-    const setup = await writeApiConfig(await tempDir(), { gladlyUrl: gladly.url, email: 'api-user@acme.test', webhookUrl: `${inbox.url}/events`, scheme: 'https', api: `tls: ${tls}` });
+    const setup = await writeApiConfig(await tempDir(), {
+      gladlyUrl: gladly.url,
+      email: 'api-user@acme.test',
+      webhookUrl: `${inbox.url}/events`,
+      scheme: 'https',
+      api: `tls: ${tls}`,
+    });
     secrets.push(...setup.secrets);
     const daemon = DaemonProcess.start(setup.config, ENV);
     await daemon.waitForMessage('Control API listening', (e) => e.tls === true);
@@ -56,7 +62,9 @@ describe('control API over TLS with a test CA', () => {
       expect((JSON.parse(trusted.stdout) as Array<{ policy: string }>).map((r) => r.policy)).toEqual(['gladly-prod', 'heartbeat']);
       const untrusted = await runCli(['status', '--server', setup.base], env);
       expect(untrusted.code).toBe(1);
-      expect(untrusted.stderr).toMatch(/SERVER_UNREACHABLE: cannot reach https:\/\/127\.0\.0\.1:\d+: \S+ \(pass the CA that signed its certificate with --ca-file\)/);
+      expect(untrusted.stderr).toMatch(
+        /SERVER_UNREACHABLE: cannot reach https:\/\/127\.0\.0\.1:\d+: \S+ \(pass the CA that signed its certificate with --ca-file\)/,
+      );
       const wrongCa = await runCli(['status', '--server', setup.base, '--ca-file', pki.otherCa], env);
       expect(wrongCa.code).toBe(1);
       expect(wrongCa.stderr).toContain('SERVER_UNREACHABLE');

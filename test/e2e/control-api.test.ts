@@ -111,7 +111,11 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
     const rows = all.body.policies as Array<{ policy: string; phase: string; waitingFor?: { account: string } }>;
     expect(rows.map((r) => r.policy)).toEqual(['gladly-prod', 'heartbeat']);
     // The same data as rotad status --json (the first rotation of the Gladly policy waits for a person).
-    const local = JSON.parse((await runCli(['status', '--json', '--config', setup.config], ENV)).stdout) as Array<{ policy: string; phase: string; waitingFor?: unknown }>;
+    const local = JSON.parse((await runCli(['status', '--json', '--config', setup.config], ENV)).stdout) as Array<{
+      policy: string;
+      phase: string;
+      waitingFor?: unknown;
+    }>;
     expect(rows.map((r) => r.policy)).toEqual(local.map((r) => r.policy));
     expect(rows[0]!.waitingFor).toEqual(local[0]!.waitingFor);
 
@@ -145,7 +149,11 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
     expect(rolled?.body.action).toBe('rolled-back');
     await daemon.waitFor((e) => e.msg === 'Rotation rolled back' && e.policy === 'heartbeat');
 
-    const readAudit = async (): Promise<Array<Record<string, unknown>>> => (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const readAudit = async (): Promise<Array<Record<string, unknown>>> =>
+      (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     await eventually(async () => (await readAudit()).some((e) => e.phase === 'rollback'));
     const audit = await readAudit();
     expect(audit).toContainEqual(expect.objectContaining({ policy: 'gladly-prod', phase: 'request', outcome: 'requested', actor: 'api:ci-rotate' }));
@@ -177,7 +185,10 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
     expect(submitted.code, submitted.stderr).toBe(0);
     expect(submitted.stdout).toContain('token accepted');
     // The old token is still live at Gladly: the rotation waits for a person to delete it. Roll back instead.
-    await daemon.waitFor((e) => e.msg === 'Rotation event' && e.event === 'action-required' && e.policy === 'gladly-prod' && String(e.detail).includes('Delete'), 20_000);
+    await daemon.waitFor(
+      (e) => e.msg === 'Rotation event' && e.event === 'action-required' && e.policy === 'gladly-prod' && String(e.detail).includes('Delete'),
+      20_000,
+    );
     const rolled = await runCli(['rollback', 'gladly-prod', '--server', base], env);
     expect(rolled.code, rolled.stderr).toBe(0);
     expect(rolled.stdout).toMatch(/^gladly-prod: previous credential \(rotation \S+\) is current again/);
@@ -212,7 +223,9 @@ describe('control API under a burst of wrong tokens', () => {
     const { base } = setup;
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'heartbeat');
     const before = daemon.entries.filter((e) => e.msg === 'Rotation completed' && e.policy === 'heartbeat').length;
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => apiCall(base, 'GET', '/v1/policies', { token: `wrong-token-${i}-0123456789abcdef` })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => apiCall(base, 'GET', '/v1/policies', { token: `wrong-token-${i}-0123456789abcdef` })),
+    );
     const limited = answers.filter((a) => a.status === 429);
     expect(answers.filter((a) => a.status === 401).length).toBeGreaterThan(0);
     expect(limited.length).toBeGreaterThan(0);
@@ -244,7 +257,9 @@ describe('control API settings a daemon cannot start with', () => {
       const taken = DaemonProcess.start(setup.config, ENV);
       expect((await taken.exited).code).toBe(1);
       const message = (taken.entries.find((e) => e.msg === 'Cannot start')?.error as { message?: string }).message;
-      expect(message).toBe(`daemon.api.port ${setup.port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.api.port to a free port`);
+      expect(message).toBe(
+        `daemon.api.port ${setup.port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.api.port to a free port`,
+      );
       expect(existsSync(join(dir, 'state', 'rotad.pid'))).toBe(false);
     } finally {
       blocker.close();

@@ -24,7 +24,14 @@ describe('the example configs run as they are against the local servers', () => 
 
   it('config/examples/aws-secrets-manager.yaml with AWS_ENDPOINT_URL, AWS_REGION and access keys', async () => {
     const { endpoint, region, allowed } = inject('servers').aws;
-    const env = { AWS_ENDPOINT_URL: endpoint, AWS_REGION: region, AWS_ACCESS_KEY_ID: allowed.accessKeyId, AWS_SECRET_ACCESS_KEY: allowed.secretAccessKey, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PROFILE: '' };
+    const env = {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: allowed.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: allowed.secretAccessKey,
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_PROFILE: '',
+    };
     await runExample('config/examples/aws-secrets-manager.yaml', env, ['demo-db-password', 'demo-partner-api']);
     process.env.AWS_SHARED_CREDENTIALS_FILE = inject('servers').aws.credentialsFile;
     const store = openStore({ type: 'aws-secrets-manager', endpoint, region, profile: 'rotad-test' });

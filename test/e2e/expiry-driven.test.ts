@@ -13,7 +13,9 @@ const LIFETIME_S = 30;
 describe('expiry drives rotation: a Cutover token that expires soon is replaced before it does', () => {
   const cutover = new CutoverServer(CORE);
   const secrets: string[] = [];
-  beforeAll(async () => { await cutover.start(); });
+  beforeAll(async () => {
+    await cutover.start();
+  });
   afterAll(async () => {
     await cutover.stop();
     expectNoSecretsInOutput(secrets);
@@ -23,11 +25,14 @@ describe('expiry drives rotation: a Cutover token that expires soon is replaced 
     const dir = await tempDir();
     // A schedule 90 days out; the request's deadline (8 s) plus a reminder (4 s) is a longer lead
     // than a third of the token's 30 s life, so the request opens 12 s before the expiry.
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: cutover-runbooks
     provider: { type: cutover, baseUrl: "${cutover.url}", coreUrl: "${CORE}", userId: 42, userName: rotad-bot }
     schedule: { every: 90d }
-    assist: { remindEvery: 4s, deadline: 8s, checkEvery: 300ms }`);
+    assist: { remindEvery: 4s, deadline: 8s, checkEvery: 300ms }`,
+    );
     await writeFile(config, (await readFile(config, 'utf8')).replace('health: { enabled: false }', 'health: { host: 127.0.0.1, port: 0 }'));
     let daemon = DaemonProcess.start(config);
     const label = /Label it exactly: (.+)/.exec(String((await waitForEvent(daemon, 'action-required')).detail))![1]!;
@@ -44,7 +49,9 @@ describe('expiry drives rotation: a Cutover token that expires soon is replaced 
     const opensAt = expiresAt - 12_000;
     const plan = await runCli(['plan', '--config', config]);
     expect(plan.stdout).toContain(`next: ${new Date(opensAt).toISOString().replace(/\.\d{3}Z$/, 'Z')} (expiry)`);
-    expect(plan.stdout).toMatch(/expiry: the provider says the current credential expires at .*; rotated at .*, a person is asked 12s ahead, so that the request's deadline \(8s\) and one reminder after its escalation fall before it \(rotateBefore 33% would be later\)/);
+    expect(plan.stdout).toMatch(
+      /expiry: the provider says the current credential expires at .*; rotated at .*, a person is asked 12s ahead, so that the request's deadline \(8s\) and one reminder after its escalation fall before it \(rotateBefore 33% would be later\)/,
+    );
     const status = JSON.parse((await runCli(['status', '--config', config, '--json'])).stdout) as Array<Record<string, unknown>>;
     expect(status[0]).toMatchObject({ nextReason: 'expiry' });
 

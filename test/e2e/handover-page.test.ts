@@ -17,7 +17,10 @@ const ENV = { INBOX_SECRET: 'inbox-signing-secret-3d9a' };
 
 /** The hand-over links the person's inbox (the webhook notifier) has received, oldest first. */
 function linksIn(inbox: HttpSink): string[] {
-  return inbox.json().filter((e) => e.type === 'action-required' && typeof e.handoverUrl === 'string').map((e) => e.handoverUrl as string);
+  return inbox
+    .json()
+    .filter((e) => e.type === 'action-required' && typeof e.handoverUrl === 'string')
+    .map((e) => e.handoverUrl as string);
 }
 
 async function nthLink(inbox: HttpSink, n: number): Promise<string> {
@@ -118,7 +121,9 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
     // The token is nowhere in the page, its address, its history entry or its storage.
     expect(await page.content()).not.toContain(token);
     expect(await page.$eval('#token', (el) => (el as unknown as { value: string }).value)).toBe('');
-    const traces = await page.evaluate<string[]>('[location.href, String(history.length), JSON.stringify(sessionStorage), JSON.stringify(localStorage), document.referrer]');
+    const traces = await page.evaluate<string[]>(
+      '[location.href, String(history.length), JSON.stringify(sessionStorage), JSON.stringify(localStorage), document.referrer]',
+    );
     for (const trace of traces) expect(trace).not.toContain(token);
 
     // Used: the page says so, and a direct post is refused.
@@ -186,7 +191,12 @@ describe('an expired hand-over link', () => {
     await gladly.start();
     gladly.addUser(EMAIL);
     await inbox.start();
-    setup = await writeApiConfig(await tempDir(), { gladlyUrl: gladly.url, email: EMAIL, webhookUrl: `${inbox.url}/events`, assist: '{ remindEvery: 1h, deadline: 2s, checkEvery: 300ms }' });
+    setup = await writeApiConfig(await tempDir(), {
+      gladlyUrl: gladly.url,
+      email: EMAIL,
+      webhookUrl: `${inbox.url}/events`,
+      assist: '{ remindEvery: 1h, deadline: 2s, checkEvery: 300ms }',
+    });
   });
   afterAll(async () => {
     await gladly.stop();

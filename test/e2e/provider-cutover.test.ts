@@ -10,16 +10,24 @@ const CORE = 'https://acme.cutover.com';
 describe('cutover: a person creates the token, rotad finds its id and expiry, deletes the old one by API', () => {
   const cutover = new CutoverServer(CORE);
   const secrets: string[] = [];
-  beforeAll(async () => { await cutover.start(); });
-  afterAll(async () => { await cutover.stop(); });
+  beforeAll(async () => {
+    await cutover.start();
+  });
+  afterAll(async () => {
+    await cutover.stop();
+  });
 
   it('on moto (AWS Secrets Manager): verify, promote, delete the old token, confirm it gets 401', async () => {
     const dir = await tempDir();
     const store = await STORE_KINDS.find((k) => k.type === 'aws-secrets-manager')!.options();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: cutover-runbooks
     provider: { type: cutover, baseUrl: "${cutover.url}", coreUrl: "${CORE}", userId: 42, userName: rotad-bot }
-    schedule: { every: 60d }`, store);
+    schedule: { every: 60d }`,
+      store,
+    );
     const daemon = DaemonProcess.start(config);
     try {
       const first = await waitForEvent(daemon, 'action-required');

@@ -40,7 +40,10 @@ describe('the provider and consumer examples run as they are in the sandbox (npm
   });
 
   it('gladly.yaml and stackone-account.yaml', async () => {
-    for (const [file, policy, user] of [['config/examples/gladly.yaml', 'gladly-prod', 'api-user@acme.example'], ['config/examples/stackone-account.yaml', 'gladly-for-stackone', 'stackone@acme.example']] as const) {
+    for (const [file, policy, user] of [
+      ['config/examples/gladly.yaml', 'gladly-prod', 'api-user@acme.example'],
+      ['config/examples/stackone-account.yaml', 'gladly-for-stackone', 'stackone@acme.example'],
+    ] as const) {
       const { daemon, env } = await startExample(file, { GLADLY_BASE_URL: gladly.url, STACKONE_BASE_URL: stackone.url, STACKONE_API_KEY: STACKONE_KEY });
       try {
         await waitForEvent(daemon, 'action-required');
@@ -59,7 +62,13 @@ describe('the provider and consumer examples run as they are in the sandbox (npm
     const opsToken = randomBytes(32).toString('hex');
     secrets.push(opsToken);
     const file = 'config/examples/handover-page.yaml';
-    const { daemon } = await startExample(file, { GLADLY_BASE_URL: gladly.url, SLACK_WEBHOOK_URL: slack.url, ROTAD_OPS_TOKEN: opsToken, ROTAD_API_PORT: String(port), ROTAD_PUBLIC_URL: `http://127.0.0.1:${port}` });
+    const { daemon } = await startExample(file, {
+      GLADLY_BASE_URL: gladly.url,
+      SLACK_WEBHOOK_URL: slack.url,
+      ROTAD_OPS_TOKEN: opsToken,
+      ROTAD_API_PORT: String(port),
+      ROTAD_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
     try {
       await eventually(() => slack.received.length > 0, 20_000);
       const message = JSON.stringify(slack.json()[0]);

@@ -10,7 +10,8 @@ import { StackOneServer } from '../servers/saas/stackone.js';
 import { TokensApiServer } from '../servers/saas/tokens-api.js';
 
 const fileStore = (dir: string) => openStore({ type: 'file', path: `${dir}/state/secrets.enc`, key: { file: `${dir}/state/store.key` } });
-const attention = (daemon: DaemonProcess, policy: string, nth = 0) => daemon.waitFor((e) => e.msg === 'Rotation needs attention' && e.policy === policy, 20_000, nth);
+const attention = (daemon: DaemonProcess, policy: string, nth = 0) =>
+  daemon.waitFor((e) => e.msg === 'Rotation needs attention' && e.policy === policy, 20_000, nth);
 const completed = (daemon: DaemonProcess, nth = 0) => daemon.waitFor((e) => e.msg === 'Rotation completed', 20_000, nth);
 const secrets: string[] = [];
 
@@ -34,7 +35,9 @@ describe('faults from each server end in a retry or a clear needs-attention, the
     const dir = await tempDir();
     const seed = api.create();
     secrets.push(seed.value);
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: acme-api
     provider:
       type: http
@@ -43,7 +46,8 @@ describe('faults from each server end in a retry or a clear needs-attention, the
       create: { url: /v1/tokens, headers: { authorization: "Bearer {{current}}" }, response: { token: data.token, id: data.id } }
       verify: { url: /v1/me, headers: { authorization: "Bearer {{credential}}" } }
       revoke: { url: "/v1/tokens/{{credential.id}}", headers: { authorization: "Bearer {{current}}" } }
-    schedule: { every: 30d }`);
+    schedule: { every: 30d }`,
+    );
     const env = { ACME_SEED: seed.value };
     const daemon = DaemonProcess.start(config, env);
     try {
@@ -72,10 +76,13 @@ describe('faults from each server end in a retry or a clear needs-attention, the
 
   it('cutover: a 500 storm on DELETE stops at revoke with both tokens valid; a timeout is retried; rotate resumes', async () => {
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: cutover
     provider: { type: cutover, baseUrl: "${cutover.url}", userId: 5, userName: bot, timeout: 400ms }
-    schedule: { every: 30d }`);
+    schedule: { every: 30d }`,
+    );
     const daemon = DaemonProcess.start(config);
     const hand = async (nth: number) => {
       const label = /Label it exactly: (.+)/.exec(String((await waitForEvent(daemon, 'action-required', nth)).detail))![1]!;
@@ -97,7 +104,9 @@ describe('faults from each server end in a retry or a clear needs-attention, the
       await admin(cutover.url, 'POST', '/faults', { delayMs: 1500, count: 1, match: 'DELETE' });
       await runCli(['rotate', 'cutover', '--config', config]);
       await completed(daemon, 1);
-      expect(daemon.entries.some((e) => e.msg === 'Step failed, retrying' && String((e.error as { message?: string })?.message).includes('no answer within 400 ms'))).toBe(true);
+      expect(
+        daemon.entries.some((e) => e.msg === 'Step failed, retrying' && String((e.error as { message?: string })?.message).includes('no answer within 400 ms')),
+      ).toBe(true);
       expect(cutover.users.get('5')!.map((t) => t.id)).toEqual([t2.id]);
     } finally {
       await daemon.stop();
@@ -106,11 +115,14 @@ describe('faults from each server end in a retry or a clear needs-attention, the
 
   it('gladly + a failing StackOne consumer: needs attention before any deletion is asked; 429 storms on submit are waited out', async () => {
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gladly
     provider: { type: gladly, organization: acme, email: api@acme.test, baseUrl: "${gladly.url}" }
     schedule: { every: 30d }
-    consumers: [{ type: stackone-account, accountId: acc-9, baseUrl: "${stackone.url}", apiKeyEnv: SO_KEY }]`);
+    consumers: [{ type: stackone-account, accountId: acc-9, baseUrl: "${stackone.url}", apiKeyEnv: SO_KEY }]`,
+    );
     const env = { SO_KEY: 'stackone-fault-key-91c3e7' };
     secrets.push(env.SO_KEY);
     const daemon = DaemonProcess.start(config, env);
@@ -128,7 +140,12 @@ describe('faults from each server end in a retry or a clear needs-attention, the
       await admin(stackone.url, 'POST', '/faults', { status: 500, count: 3, match: 'PATCH' });
       await runCli(['rotate', 'gladly', '--config', config], env);
       // 429 without Retry-After (Gladly's way) on the submission's verification: waited out with jitter.
-      await admin(gladly.url, 'POST', '/faults', { status: 429, count: 2, match: 'GET /api/v1/organization', headers: { 'ratelimit-limit-second': '10', 'ratelimit-remaining-second': '0' } });
+      await admin(gladly.url, 'POST', '/faults', {
+        status: 429,
+        count: 2,
+        match: 'GET /api/v1/organization',
+        headers: { 'ratelimit-limit-second': '10', 'ratelimit-remaining-second': '0' },
+      });
       await submit(1);
       expect(await attention(daemon, 'gladly')).toMatchObject({ code: 'CONSUMER_FAILED', phase: 'consumers' });
       expect(daemon.entries.filter((e) => e.event === 'action-required')).toHaveLength(2); // no deletion asked
@@ -142,10 +159,13 @@ describe('faults from each server end in a retry or a clear needs-attention, the
 
   it('gorgias: a 429 with Retry-after during the submission is honoured, then the key is accepted', async () => {
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gorgias
     provider: { type: gorgias, domain: acme, email: ops@acme.test, baseUrl: "${gorgias.url}" }
-    schedule: { every: 30d }`);
+    schedule: { every: 30d }`,
+    );
     const daemon = DaemonProcess.start(config);
     try {
       await waitForEvent(daemon, 'action-required');

@@ -32,7 +32,9 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
 
   it('asks a person, refuses wrong tokens, rolls out, asks for the deletion and confirms it', async () => {
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gladly-prod
     provider: { type: gladly, organization: acme, email: ${EMAIL}, baseUrl: "${gladly.url}" }
     schedule: { every: 90d }
@@ -42,7 +44,8 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
     provider: { type: random, length: 40 }
     schedule: { every: 30d }
     consumers:
-      - { type: gladly-webhook, webhookId: wh-1, auth: { policy: gladly-prod }, set: password, username: rotad, baseUrl: "${gladly.url}" }`);
+      - { type: gladly-webhook, webhookId: wh-1, auth: { policy: gladly-prod }, set: password, username: rotad, baseUrl: "${gladly.url}" }`,
+    );
     const env = { STACKONE_API_KEY: STACKONE_KEY };
     const daemon = DaemonProcess.start(config, env);
     try {
@@ -61,7 +64,9 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/SUBMISSION_REFUSED: Gladly GET \/api\/v1\/organization answered 401.*signed in as/);
       const status = await runCli(['status', '--config', config, '--json'], env);
-      const row = (JSON.parse(status.stdout) as Array<{ policy: string; waitingFor?: { account: string; action: string; lastRefusal?: string } }>).find((r) => r.policy === 'gladly-prod');
+      const row = (JSON.parse(status.stdout) as Array<{ policy: string; waitingFor?: { account: string; action: string; lastRefusal?: string } }>).find(
+        (r) => r.policy === 'gladly-prod',
+      );
       expect(row?.waitingFor).toMatchObject({ account: EMAIL, action: 'create' });
       expect(row?.waitingFor?.lastRefusal).toContain('401');
 
@@ -74,7 +79,9 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
 
       // The webhook secret policy calls Gladly with gladly-prod's token. It ran before that token
       // existed, stopped in needs-attention with the reason, and resumes when asked.
-      await daemon.waitFor((e) => e.msg === 'Rotation needs attention' && e.policy === 'gladly-webhook-secret' && String(e.reason).includes('has no current Gladly token yet'));
+      await daemon.waitFor(
+        (e) => e.msg === 'Rotation needs attention' && e.policy === 'gladly-webhook-secret' && String(e.reason).includes('has no current Gladly token yet'),
+      );
       await runCli(['rotate', 'gladly-webhook-secret', '--config', config], env);
       await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'gladly-webhook-secret');
       const store = openStore({ type: 'file', path: `${dir}/state/secrets.enc`, key: { file: `${dir}/state/store.key` } });
@@ -124,10 +131,13 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
     sandbox.addUser(EMAIL);
     try {
       const dir = await tempDir();
-      const config = await writeSaasConfig(dir, `
+      const config = await writeSaasConfig(
+        dir,
+        `
   - name: gladly-prod
     provider: { type: gladly, organization: acme, environment: production, email: ${EMAIL}, baseUrl: "${sandbox.url}" }
-    schedule: { every: 90d }`);
+    schedule: { every: 90d }`,
+      );
       const daemon = DaemonProcess.start(config);
       try {
         await waitForEvent(daemon, 'action-required');
@@ -136,7 +146,9 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
         const result = await runCli(['submit', 'gladly-prod', '--config', config], {}, token);
         expect(result.code).toBe(1);
         expect(result.stderr).toContain('belongs to https://acme.gladly.qa, not https://acme.gladly.com');
-        const snapshot = await openStore({ type: 'file', path: `${dir}/state/secrets.enc`, key: { file: `${dir}/state/store.key` } }).read({ name: 'gladly-prod' });
+        const snapshot = await openStore({ type: 'file', path: `${dir}/state/secrets.enc`, key: { file: `${dir}/state/store.key` } }).read({
+          name: 'gladly-prod',
+        });
         expect(snapshot.pending).toBeUndefined();
         expect(snapshot.state.assist?.action).toBe('create');
       } finally {
@@ -156,13 +168,18 @@ describe('gladly on OpenBao: the token handed over through the store with the ba
     const dir = await tempDir();
     const store = await STORE_KINDS.find((k) => k.type === 'vault')!.options();
     const name = `gladly-${Date.now()}`;
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: ${name}
     provider: { type: gladly, organization: acme, email: ${EMAIL}, baseUrl: "${server.url}" }
-    schedule: { every: 90d }`, { ...store, handoverPath: 'rotad-handover/{policy}' });
+    schedule: { every: 90d }`,
+      { ...store, handoverPath: 'rotad-handover/{policy}' },
+    );
     const daemon = DaemonProcess.start(config);
     const { address, rootToken } = inject('servers').vault;
-    const bao = (...args: string[]) => promisify(execFile)(`${ROOT}.venv/bin/bao`, args, { env: { ...process.env, VAULT_ADDR: address, VAULT_TOKEN: rootToken } });
+    const bao = (...args: string[]) =>
+      promisify(execFile)(`${ROOT}.venv/bin/bao`, args, { env: { ...process.env, VAULT_ADDR: address, VAULT_TOKEN: rootToken } });
     try {
       await waitForEvent(daemon, 'action-required');
       const token = server.createToken(EMAIL).value;

@@ -13,18 +13,25 @@ const B = 'ops-b@acme.test';
 describe('gorgias: reset-kills-old, handled single-user and with two users in turn', () => {
   const gorgias = new GorgiasServer('acme');
   const secrets: string[] = [];
-  beforeAll(async () => { await gorgias.start(); });
-  afterAll(async () => { await gorgias.stop(); });
+  beforeAll(async () => {
+    await gorgias.start();
+  });
+  afterAll(async () => {
+    await gorgias.stop();
+  });
 
   it('single-user: warns of the outage, pushes the key to consumers as soon as it arrives, confirms the old key dead', async () => {
     const dir = await tempDir();
     secrets.push(gorgias.reset(A)); // the key in use before rotad
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gorgias-helpdesk
     provider: { type: gorgias, domain: acme, strategy: single-user, email: ${A}, baseUrl: "${gorgias.url}" }
     schedule: { every: 90d }
     consumers:
-      - { type: exec, command: [node, "${RECORDER}", "${dir}/handed.txt"], timeout: 10s }`);
+      - { type: exec, command: [node, "${RECORDER}", "${dir}/handed.txt"], timeout: 10s }`,
+    );
     const daemon = DaemonProcess.start(config);
     try {
       const asked = await waitForEvent(daemon, 'action-required');
@@ -53,15 +60,20 @@ describe('gorgias: reset-kills-old, handled single-user and with two users in tu
     const dir = await tempDir();
     const store = await STORE_KINDS.find((k) => k.type === 'vault')!.options();
     const path = `apps/gorgias-${Date.now()}`;
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gorgias-helpdesk
     provider: { type: gorgias, domain: acme, strategy: alternating-users, users: [${A}, ${B}], baseUrl: "${gorgias.url}" }
     secret: { path: "${path}", fields: { api_key: value, username: credentialId } }
     schedule: { every: 90d }
     consumers:
-      - { type: exec, command: [node, "${RECORDER}", "${dir}/handed.txt"], timeout: 10s }`, store);
+      - { type: exec, command: [node, "${RECORDER}", "${dir}/handed.txt"], timeout: 10s }`,
+      store,
+    );
     const daemon = DaemonProcess.start(config);
-    const works = async (email: string, key: string) => (await fetch(`${gorgias.url}/api/account`, { headers: { authorization: `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}` } })).status === 200;
+    const works = async (email: string, key: string) =>
+      (await fetch(`${gorgias.url}/api/account`, { headers: { authorization: `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}` } })).status === 200;
     try {
       expect((await waitForEvent(daemon, 'action-required')).detail).toContain(`Reset the Gorgias REST API key of ${A}`);
       const keyA = (await admin(gorgias.url, 'POST', `/users/${A}/reset`)).key as string;
@@ -88,7 +100,12 @@ describe('gorgias: reset-kills-old, handled single-user and with two users in tu
       const snapshot = await openStore(store).read({ name: 'gorgias-helpdesk', path, field: 'api_key' });
       // What an application reads: every KV version carries the key with its own user.
       const { address, rootToken } = inject('servers').vault;
-      const version = async (v?: number) => ((await (await fetch(`${address}/v1/secret/data/${path}${v ? `?version=${v}` : ''}`, { headers: { 'x-vault-token': rootToken } })).json()) as { data: { data: Record<string, string>; metadata: { version: number } } }).data;
+      const version = async (v?: number) =>
+        (
+          (await (await fetch(`${address}/v1/secret/data/${path}${v ? `?version=${v}` : ''}`, { headers: { 'x-vault-token': rootToken } })).json()) as {
+            data: { data: Record<string, string>; metadata: { version: number } };
+          }
+        ).data;
       const latest = await version();
       expect(latest.data).toEqual({ api_key: keyB, username: B });
       expect((await version(latest.metadata.version - 1)).data).toEqual({ api_key: keyA, username: A });

@@ -7,15 +7,21 @@ import { TokensApiServer } from '../servers/saas/tokens-api.js';
 
 describe('http provider: a SaaS with a token API, rotated without a person', () => {
   const api = new TokensApiServer();
-  beforeAll(async () => { await api.start(); });
-  afterAll(async () => { await api.stop(); });
+  beforeAll(async () => {
+    await api.start();
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
 
   it('creates, verifies, copies to a second store (OpenBao), revokes the old token and confirms it rejected', async () => {
     const dir = await tempDir();
     const bootstrap = api.create();
     const mirrorPath = `mirror/${Date.now()}/acme`;
     const vault = await STORE_KINDS.find((k) => k.type === 'vault')!.options();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: acme-api
     provider:
       type: http
@@ -33,7 +39,10 @@ describe('http provider: a SaaS with a token API, rotated without a person', () 
     schedule: { every: 30d }
     rotateOnSignal: true
     consumers:
-      - { type: store, store: vault, path: "${mirrorPath}" }`, undefined, `  vault: ${JSON.stringify(vault)}`);
+      - { type: store, store: vault, path: "${mirrorPath}" }`,
+      undefined,
+      `  vault: ${JSON.stringify(vault)}`,
+    );
     const env = { ACME_BOOTSTRAP_TOKEN: bootstrap.value };
     const daemon = DaemonProcess.start(config, env);
     const secrets = [bootstrap.value];
@@ -65,16 +74,21 @@ describe('http provider: a SaaS with a token API, rotated without a person', () 
 
   it('a secret in a URL template is refused at load, with file:line:col', async () => {
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: acme-api
     provider:
       type: http
       baseUrl: "${api.url}"
       create: { url: "/v1/tokens?auth={{current}}", response: { token: token } }
       verify: { url: /v1/me, headers: { authorization: "Bearer {{credential}}" } }
-    schedule: { every: 30d }`);
+    schedule: { every: 30d }`,
+    );
     const result = await runCli(['validate', '--config', config]);
     expect(result.code).toBe(2);
-    expect(result.stderr + result.stdout).toMatch(/rotad\.yaml:\d+:\d+: policies\[0\]\.provider\.create\.url: \{\{current\}\} is a secret and may not appear in a URL/);
+    expect(result.stderr + result.stdout).toMatch(
+      /rotad\.yaml:\d+:\d+: policies\[0\]\.provider\.create\.url: \{\{current\}\} is a secret and may not appear in a URL/,
+    );
   });
 });

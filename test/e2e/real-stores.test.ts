@@ -30,7 +30,8 @@ describe('the daemon rotates into real stores, read back with their own tools', 
     const options = await kind('vault').options();
     const path = `apps/e2e-${Date.now()}/billing`;
     const env = { ...process.env, VAULT_ADDR: address, VAULT_TOKEN: rootToken };
-    const bao = (...args: string[]) => run(`${ROOT}.venv/bin/bao`, args, { env }).then((r) => JSON.parse(r.stdout) as { data: { data: Record<string, string>; metadata: { version: number } } });
+    const bao = (...args: string[]) =>
+      run(`${ROOT}.venv/bin/bao`, args, { env }).then((r) => JSON.parse(r.stdout) as { data: { data: Record<string, string>; metadata: { version: number } } });
     // The application's secret already exists, with a field rotad must keep.
     await run(`${ROOT}.venv/bin/bao`, ['kv', 'put', '-mount=secret', path, 'email=api@example.com', 'token=initial-token-set-by-hand'], { env });
 
@@ -43,7 +44,9 @@ describe('the daemon rotates into real stores, read back with their own tools', 
     const previous = await bao('kv', 'get', '-format=json', '-mount=secret', `-version=${latest.data.metadata.version - 1}`, path);
     expect(previous.data.data.token).toBe(snapshot.previous!.value.reveal());
     expect((await bao('kv', 'get', '-format=json', '-mount=secret', '-version=1', path)).data.data.token).toBe('initial-token-set-by-hand');
-    const metadata = JSON.parse((await run(`${ROOT}.venv/bin/bao`, ['kv', 'metadata', 'get', '-format=json', '-mount=secret', path], { env })).stdout) as { data: { custom_metadata: Record<string, string> } };
+    const metadata = JSON.parse((await run(`${ROOT}.venv/bin/bao`, ['kv', 'metadata', 'get', '-format=json', '-mount=secret', path], { env })).stdout) as {
+      data: { custom_metadata: Record<string, string> };
+    };
     expect(metadata.data.custom_metadata).toMatchObject({ rotad_rotation_id: snapshot.current!.rotationId });
     expect(JSON.stringify(metadata)).not.toContain(snapshot.current!.value.reveal());
     expectNoSecretsInOutput([snapshot.current!.value.reveal(), snapshot.previous!.value.reveal()]);
@@ -68,7 +71,9 @@ describe('the daemon rotates into real stores, read back with their own tools', 
     expect(current.VersionId).toBe(snapshot.current!.rotationId);
     const described = await sdk.send(new DescribeSecretCommand({ SecretId: name }));
     // AWSPENDING is on no version, or on the current one (a finished rotation, as AWS documents it for RotateSecret).
-    const pendingOn = Object.entries(described.VersionIdsToStages ?? {}).filter(([, labels]) => labels.includes('AWSPENDING')).map(([id]) => id);
+    const pendingOn = Object.entries(described.VersionIdsToStages ?? {})
+      .filter(([, labels]) => labels.includes('AWSPENDING'))
+      .map(([id]) => id);
     expect(pendingOn.filter((id) => id !== current.VersionId)).toEqual([]);
     expect(described.Tags).toEqual(expect.arrayContaining([{ Key: 'rotad:rotation-id', Value: snapshot.current!.rotationId }]));
     sdk.destroy();
@@ -78,7 +83,13 @@ describe('the daemon rotates into real stores, read back with their own tools', 
 
 describe('secret.fields: every version applications read carries its own facts', () => {
   const facts = { username: 'credentialId', expires_at: 'expiresAt' } as const;
-  const credential = (value: string, id: string, expiresAt: number, rotationId: string) => ({ value: new Secret(value), id, expiresAt, rotationId, createdAt: Date.now() });
+  const credential = (value: string, id: string, expiresAt: number, rotationId: string) => ({
+    value: new Secret(value),
+    id,
+    expiresAt,
+    rotationId,
+    createdAt: Date.now(),
+  });
   /** Two rotations, as gorgias alternating-users makes them: each key belongs to another user. */
   async function twoUsers(options: Record<string, unknown>, ref: { name: string; path: string; field: string; facts: typeof facts }) {
     const store = openStore(options);
@@ -97,10 +108,19 @@ describe('secret.fields: every version applications read carries its own facts',
     const env = { ...process.env, VAULT_ADDR: address, VAULT_TOKEN: rootToken };
     const path = `apps/fields-${Date.now()}/gorgias`;
     const { a, b } = await twoUsers(await kind('vault').options(), { name: 'fields', path, field: 'api_key', facts });
-    const version = async (v?: number) => (JSON.parse((await run(`${ROOT}.venv/bin/bao`, ['kv', 'get', '-format=json', '-mount=secret', ...(v ? [`-version=${v}`] : []), path], { env })).stdout) as { data: { data: Record<string, string>; metadata: { version: number } } }).data;
+    const version = async (v?: number) =>
+      (
+        JSON.parse(
+          (await run(`${ROOT}.venv/bin/bao`, ['kv', 'get', '-format=json', '-mount=secret', ...(v ? [`-version=${v}`] : []), path], { env })).stdout,
+        ) as { data: { data: Record<string, string>; metadata: { version: number } } }
+      ).data;
     const latest = await version();
     expect(latest.data).toEqual({ api_key: b.value.reveal(), username: 'api-b@acme.example', expires_at: '2027-02-01T00:00:00.000Z' });
-    expect((await version(latest.metadata.version - 1)).data).toEqual({ api_key: a.value.reveal(), username: 'api-a@acme.example', expires_at: '2027-01-01T00:00:00.000Z' });
+    expect((await version(latest.metadata.version - 1)).data).toEqual({
+      api_key: a.value.reveal(),
+      username: 'api-a@acme.example',
+      expires_at: '2027-01-01T00:00:00.000Z',
+    });
     expectNoSecretsInOutput([a.value.reveal(), b.value.reveal()]);
   });
 
@@ -109,7 +129,8 @@ describe('secret.fields: every version applications read carries its own facts',
     const name = `apps/fields-${Date.now()}/gorgias`;
     const { a, b } = await twoUsers(await kind('aws-secrets-manager').options(), { name: 'fields', path: name, field: 'api_key', facts });
     const sdk = new SecretsManagerClient({ endpoint, region, credentials: allowed });
-    const read = async (stage: string) => JSON.parse((await sdk.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString!) as Record<string, string>;
+    const read = async (stage: string) =>
+      JSON.parse((await sdk.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString!) as Record<string, string>;
     expect(await read('AWSCURRENT')).toEqual({ api_key: b.value.reveal(), username: 'api-b@acme.example', expires_at: '2027-02-01T00:00:00.000Z' });
     expect(await read('AWSPREVIOUS')).toEqual({ api_key: a.value.reveal(), username: 'api-a@acme.example', expires_at: '2027-01-01T00:00:00.000Z' });
     sdk.destroy();

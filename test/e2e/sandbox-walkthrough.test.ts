@@ -23,7 +23,9 @@ function startSandbox(child: ChildProcess): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`npm run sandbox printed no walk-through pointer:\n${out}`)), 180_000);
-    child.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (!out.includes('Walk-through:')) return;
@@ -55,7 +57,10 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
     let created = 0;
     for (const line of lines.slice(1)) {
       if (line.startsWith('export ')) {
-        for (const [name, value] of line.slice(7).split(' ').map((pair) => pair.split('=') as [string, string])) {
+        for (const [name, value] of line
+          .slice(7)
+          .split(' ')
+          .map((pair) => pair.split('=') as [string, string])) {
           expect(printed[name], `README exports ${name} as npm run sandbox prints it`).toBe(value);
           env[name] = value;
         }
@@ -81,7 +86,7 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
     const completed = daemon!.entries.filter((e) => e.msg === 'Rotation completed');
     expect(completed).toHaveLength(2);
     expect(daemon!.entries.some((e) => e.msg === 'Rotation event' && e.event === 'revocation-confirmed')).toBe(true);
-    const account = await (await fetch(`${env.STACKONE_BASE_URL}/_admin/accounts/acc-gladly`)).json() as { status: string };
+    const account = (await (await fetch(`${env.STACKONE_BASE_URL}/_admin/accounts/acc-gladly`)).json()) as { status: string };
     expect(account.status).toBe('active');
     expect((await daemon!.stop()).code).toBe(0);
   }, 300_000);

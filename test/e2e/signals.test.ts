@@ -40,7 +40,10 @@ describe('signals reach the daemon running as a child process', () => {
     // moment rotad's entry point runs, SIGUSR2 is caught: signal as soon as the kernel says so.
     while (!(await catches(starting.child.pid!, 12))) await new Promise((resolve) => setTimeout(resolve, 2));
     starting.signal('SIGUSR2');
-    expect(starting.entries.some((e) => e.msg === 'rotad started'), 'signalled while still loading').toBe(false);
+    expect(
+      starting.entries.some((e) => e.msg === 'rotad started'),
+      'signalled while still loading',
+    ).toBe(false);
     await starting.waitForMessage('Rotation triggered by signal');
     await starting.waitFor(completed('early'));
     expect((await starting.stop()).code).toBe(0);
@@ -115,7 +118,12 @@ describe('SIGTERM during a rotation', () => {
     expect((await second.stop()).code).toBe(0);
     const done = await readPolicy(dir, 'slow');
     expect(done.state.lastRotationId).toBe(paused.state.rotationId);
-    expect((await readFile(log, 'utf8')).trim().split('\n').every((line) => line.endsWith(done.current!.value.reveal()))).toBe(true);
+    expect(
+      (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .every((line) => line.endsWith(done.current!.value.reveal())),
+    ).toBe(true);
     expectNoSecretsInOutput(secretsOf(done));
   });
 });

@@ -34,7 +34,10 @@ describe('daemon start-up', () => {
     const second = DaemonProcess.start(config);
     expect((await second.exited).code).toBe(1);
     const fatal = second.entries.find((e) => e.msg === 'Cannot start');
-    expect(fatal?.error).toMatchObject({ code: 'STORE_KEY_MISMATCH', message: expect.stringMatching(/store local: the configured key does not open .*restore the key/) });
+    expect(fatal?.error).toMatchObject({
+      code: 'STORE_KEY_MISMATCH',
+      message: expect.stringMatching(/store local: the configured key does not open .*restore the key/),
+    });
     expect(await readFile(join(dir, 'state/secrets.enc'))).toEqual(before);
     // status says the store cannot be read, not that the policy waits for a person.
     const status = await runCli(['status', '--config', config]);
@@ -53,7 +56,10 @@ describe('daemon start-up', () => {
     await writeFile(config, testConfig(dir, [{ name: 'p' }]).replace(`path: ${dir}/state/secrets.enc`, `path: ${dir}/not-a-dir/secrets.enc`));
     const daemon = DaemonProcess.start(config);
     expect((await daemon.exited).code).toBe(1);
-    expect(daemon.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringMatching(/not-a-dir\/secrets\.enc cannot be used \((ENOTDIR|EEXIST)\); check that the directory exists/) });
+    expect(daemon.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({
+      code: 'STORE_UNREACHABLE',
+      message: expect.stringMatching(/not-a-dir\/secrets\.enc cannot be used \((ENOTDIR|EEXIST)\); check that the directory exists/),
+    });
   });
 
   it('refuses to start a second daemon on the same state directory', async () => {
@@ -63,7 +69,9 @@ describe('daemon start-up', () => {
     await first.waitForMessage('rotad started');
     const second = DaemonProcess.start(config);
     expect((await second.exited).code).toBe(1);
-    expect(second.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({ message: expect.stringMatching(/another rotad \(pid \d+\) is running/) });
+    expect(second.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({
+      message: expect.stringMatching(/another rotad \(pid \d+\) is running/),
+    });
     await first.stop();
   });
 
@@ -78,7 +86,9 @@ describe('daemon start-up', () => {
     expect((await second.exited).code).toBe(1);
     expect(second.entries.find((e) => e.msg === 'Cannot start')?.error).toMatchObject({
       code: 'STORE_BUSY',
-      message: expect.stringMatching(/file store .*secrets\.enc is used by another rotad daemon \(.*, pid \d+, renewed \d+ s ago\): the file store serves one daemon\. .*use a vault or aws-secrets-manager store/),
+      message: expect.stringMatching(
+        /file store .*secrets\.enc is used by another rotad daemon \(.*, pid \d+, renewed \d+ s ago\): the file store serves one daemon\. .*use a vault or aws-secrets-manager store/,
+      ),
     });
     expect(existsSync(join(dir, 'replica-state/rotad.pid'))).toBe(false);
     // Killed without releasing its claim: on the same host rotad sees the process is gone.
@@ -96,7 +106,10 @@ describe('daemon start-up', () => {
     const store = join(dir, 'secrets.enc');
     const other = (ageMs: number) => JSON.stringify({ owner: 'daemon-elsewhere', host: 'node-b', pid: 1, renewedAt: Date.now() - ageMs });
     await writeFile(claimPath(store), other(5_000));
-    await expect(claimFileStore(store, 'me')).rejects.toMatchObject({ code: 'STORE_BUSY', message: expect.stringContaining('(node-b, pid 1, renewed 5 s ago)') });
+    await expect(claimFileStore(store, 'me')).rejects.toMatchObject({
+      code: 'STORE_BUSY',
+      message: expect.stringContaining('(node-b, pid 1, renewed 5 s ago)'),
+    });
     await writeFile(claimPath(store), other(31_000));
     const claim = await claimFileStore(store, 'me');
     expect(JSON.parse(await readFile(claimPath(store), 'utf8'))).toMatchObject({ owner: 'me', pid: process.pid });
@@ -114,7 +127,9 @@ describe('daemon start-up', () => {
       const daemon = DaemonProcess.start(config);
       expect((await daemon.exited).code).toBe(1);
       const fatal = daemon.entries.find((e) => e.msg === 'Cannot start');
-      expect(fatal?.error).toMatchObject({ message: `daemon.health.port ${port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port` });
+      expect(fatal?.error).toMatchObject({
+        message: `daemon.health.port ${port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port`,
+      });
       expect(existsSync(join(dir, 'state/rotad.pid'))).toBe(false);
     } finally {
       await closeServer(taken);
@@ -172,7 +187,12 @@ describe('daemon start-up', () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'HEAD' })).status).toBe(200);
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'TRACE']) {
       const status = await new Promise<number | undefined>((resolve, reject) => {
-        request({ host: '127.0.0.1', port: Number(port), path: '/readyz', method }, (response) => { response.resume(); resolve(response.statusCode); }).on('error', reject).end();
+        request({ host: '127.0.0.1', port: Number(port), path: '/readyz', method }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        })
+          .on('error', reject)
+          .end();
       });
       expect(status, `${method} is refused`).toBe(405);
     }

@@ -35,10 +35,13 @@ describe('rotad submit on a terminal', () => {
     const gladly = await new GladlyServer('acme').start();
     gladly.addUser('api@acme.test');
     const dir = await tempDir();
-    const config = await writeSaasConfig(dir, `
+    const config = await writeSaasConfig(
+      dir,
+      `
   - name: gladly-tty
     provider: { type: gladly, organization: acme, email: api@acme.test, baseUrl: "${gladly.url}" }
-    schedule: { every: 90d }`);
+    schedule: { every: 90d }`,
+    );
     const daemon = DaemonProcess.start(config);
     try {
       await waitForEvent(daemon, 'action-required');

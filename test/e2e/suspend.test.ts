@@ -7,7 +7,10 @@ import { tempDir, writeConfig } from '../helpers/workspace.js';
 describe('suspend: true stops every rotation of a policy; alerts go on', () => {
   it('no signal, request or schedule rotates it; status says so; rotad rotate says what to do', async () => {
     const dir = await tempDir();
-    const config = await writeConfig(dir, [{ name: 'paused', rotateOnSignal: true }, { name: 'running', rotateOnSignal: true }]);
+    const config = await writeConfig(dir, [
+      { name: 'paused', rotateOnSignal: true },
+      { name: 'running', rotateOnSignal: true },
+    ]);
     let daemon = DaemonProcess.start(config);
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'paused');
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'running');

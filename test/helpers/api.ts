@@ -25,7 +25,10 @@ export interface ApiSetup {
  * `random` policy rotating every few seconds (`heartbeat`), a webhook notifier (the person's inbox)
  * and the log notifier. `api` adds to daemon.api (tls, requestsPerMinute, …).
  */
-export async function writeApiConfig(dir: string, parts: { gladlyUrl: string; email: string; webhookUrl: string; api?: string; assist?: string; scheme?: 'http' | 'https' }): Promise<ApiSetup> {
+export async function writeApiConfig(
+  dir: string,
+  parts: { gladlyUrl: string; email: string; webhookUrl: string; api?: string; assist?: string; scheme?: 'http' | 'https' },
+): Promise<ApiSetup> {
   const port = await freePort();
   const tokens: ApiTokens = {
     admin: randomBytes(24).toString('hex'),
@@ -36,7 +39,9 @@ export async function writeApiConfig(dir: string, parts: { gladlyUrl: string; em
   for (const [name, value] of Object.entries(tokens)) await writeFile(join(dir, `${name}.token`), `${value}\n`, { mode: 0o600 });
   const base = `${parts.scheme ?? 'http'}://127.0.0.1:${port}`;
   const config = join(dir, 'rotad.yaml');
-  await writeFile(config, `version: 1
+  await writeFile(
+    config,
+    `version: 1
 daemon:
   stateDir: ${dir}/state
   health: { enabled: false }
@@ -53,7 +58,11 @@ daemon:
       - { name: dashboard, file: reader.token, scopes: [read] }
       - { name: ci-rotate, file: rotator.token, scopes: [rotate] }
       - { name: support-bot, file: submitter.token, scopes: [submit] }
-${(parts.api ?? '').split('\n').filter(Boolean).map((line) => `    ${line}`).join('\n')}
+${(parts.api ?? '')
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => `    ${line}`)
+  .join('\n')}
 stores:
   local: { type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }
 defaults:
@@ -69,12 +78,18 @@ policies:
   - name: heartbeat
     provider: { type: random, length: 32 }
     schedule: { every: 3s }
-`);
+`,
+  );
   return { config, port, base, tokens, secrets: Object.values(tokens) };
 }
 
 /** One request to the API, answered as { status, headers, body (parsed JSON or text) }. */
-export async function apiCall(base: string, method: string, path: string, options: { token?: string | undefined; body?: string | undefined; contentType?: string | undefined } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+export async function apiCall(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string | undefined; body?: string | undefined; contentType?: string | undefined } = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';

@@ -40,12 +40,18 @@ export function crashResumeSuite(storeType: string): void {
       const atCrash = await read();
       expect(atCrash.state.phase, 'the crash left the rotation in progress').not.toBe('idle');
       expect(atCrash.state.rotationId).toBe(rotationId);
-      expect([atCrash.current, atCrash.previous].some((c) => c?.value.reveal() === old), 'the old credential is still recorded').toBe(true);
+      expect(
+        [atCrash.current, atCrash.previous].some((c) => c?.value.reveal() === old),
+        'the old credential is still recorded',
+      ).toBe(true);
 
       const resumed = DaemonProcess.start(config);
       await resumed.waitForMessage('Rotation completed', (e) => e.rotation === rotationId);
       expect((await resumed.stop()).code).toBe(0);
-      expect(resumed.entries.filter((e) => e.msg === 'Rotation started'), 'no second rotation was started').toHaveLength(0);
+      expect(
+        resumed.entries.filter((e) => e.msg === 'Rotation started'),
+        'no second rotation was started',
+      ).toHaveLength(0);
 
       const after = await read();
       expect(after.state).toMatchObject({ phase: 'idle', lastRotationId: rotationId });
@@ -58,11 +64,17 @@ export function crashResumeSuite(storeType: string): void {
       if (recordedAtCrash) expect(fresh, 'what was staged before the crash is what became current').toBe(recordedAtCrash.value.reveal());
       if (faultPoint !== 'before:obtain') expect(recordedAtCrash, 'the new credential was recorded before the crash').toBeDefined();
 
-      const handed = (await readFile(consumerLog, 'utf8')).trim().split('\n').map((line) => line.split(' '));
+      const handed = (await readFile(consumerLog, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '));
       const thisRotation = handed.filter(([id]) => id === rotationId);
       expect(thisRotation.length).toBeGreaterThanOrEqual(1);
       for (const [, value] of thisRotation) expect(value).toBe(fresh);
-      expect(handed.filter(([id]) => id !== rotationId), 'only the seeding rotation besides').toHaveLength(1);
+      expect(
+        handed.filter(([id]) => id !== rotationId),
+        'only the seeding rotation besides',
+      ).toHaveLength(1);
       secretsSeen.push(old, fresh, ...[atCrash.pending, atCrash.current, atCrash.previous].flatMap((c) => (c ? [c.value.reveal()] : [])));
     });
 

@@ -23,7 +23,11 @@ export class DaemonProcess {
   #waiters: Array<() => void> = [];
 
   private constructor(configPath: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const collect = (chunk: Buffer): void => {
       const text = chunk.toString();
       capturedOutput.push(text);
@@ -32,10 +36,12 @@ export class DaemonProcess {
     };
     this.child.stdout?.on('data', collect);
     this.child.stderr?.on('data', collect);
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {
-      for (const wake of this.#waiters.splice(0)) wake();
-      resolve({ code, signal });
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => {
+        for (const wake of this.#waiters.splice(0)) wake();
+        resolve({ code, signal });
+      }),
+    );
   }
 
   static start(configPath: string, env: Record<string, string> = {}): DaemonProcess {
@@ -52,7 +58,8 @@ export class DaemonProcess {
     for (;;) {
       const found = this.entries.filter(match)[skip];
       if (found) return found;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`daemon exited before the expected log line:\n${this.lines.join('\n')}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`daemon exited before the expected log line:\n${this.lines.join('\n')}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for a log line:\n${this.lines.join('\n')}`);
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
@@ -84,12 +91,20 @@ export interface CliResult {
 /** Runs a one-shot `rotad` command; its output is captured for the hygiene checks too. */
 export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     if (input !== undefined) child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.on('close', (code) => {
       capturedOutput.push(stdout, stderr);
       resolve({ code, stdout, stderr });

@@ -97,12 +97,14 @@ export function recordingProvider(calls: Call[], options: RecordingProviderOptio
       if (error) throw error;
       if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown credential');
     },
-    ...(options.revokes === false ? {} : {
-      async revoke(_ctx: unknown, credential: StoredCredential) {
-        live.delete(credential.value.reveal());
-        calls.push({ op: 'provider.revoke', value: credential.value.reveal() });
-      },
-    }),
+    ...(options.revokes === false
+      ? {}
+      : {
+          async revoke(_ctx: unknown, credential: StoredCredential) {
+            live.delete(credential.value.reveal());
+            calls.push({ op: 'provider.revoke', value: credential.value.reveal() });
+          },
+        }),
   };
 }
 
@@ -117,7 +119,16 @@ export function recordingConsumer(calls: Call[], name: string, failures: unknown
   };
 }
 
-export function policyRuntime(parts: { store: Store; provider: Provider; clock: FakeClock; consumers?: Consumer[]; graceMs?: number; assist?: PolicyRuntime['assist']; events?: RotationEvent[]; calls?: Call[] }): PolicyRuntime {
+export function policyRuntime(parts: {
+  store: Store;
+  provider: Provider;
+  clock: FakeClock;
+  consumers?: Consumer[];
+  graceMs?: number;
+  assist?: PolicyRuntime['assist'];
+  events?: RotationEvent[];
+  calls?: Call[];
+}): PolicyRuntime {
   return {
     name: 'p',
     ref: { name: 'p' },

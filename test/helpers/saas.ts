@@ -5,7 +5,9 @@ import type { DaemonProcess, LogEntry } from './daemon.js';
 /** A daemon config for provider tests: file store (or `store`), log notifier, fast retries, quick checks. */
 export async function writeSaasConfig(dir: string, policies: string, store?: Record<string, unknown>, extraStores = ''): Promise<string> {
   const path = join(dir, 'rotad.yaml');
-  await writeFile(path, `version: 1
+  await writeFile(
+    path,
+    `version: 1
 daemon:
   stateDir: ${dir}/state
   health: { enabled: false }
@@ -22,15 +24,20 @@ notifiers:
   log: { type: log }
 policies:
 ${policies}
-`);
+`,
+  );
   return path;
 }
 
 /** The person's side of the test servers' admin routes. */
 export async function admin(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}/_admin${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
+  const response = await fetch(`${base}/_admin${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`admin ${method} ${path}: ${response.status}`);
-  return response.status === 204 ? {} : (await response.json()) as Record<string, unknown>;
+  return response.status === 204 ? {} : ((await response.json()) as Record<string, unknown>);
 }
 
 /** Waits for a rotation event of `type` from the log notifier (the nth one, counting from 0). */

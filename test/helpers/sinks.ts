@@ -20,7 +20,9 @@ export class HttpSink {
   async start(): Promise<this> {
     this.#server = createServer((request, response) => {
       let body = '';
-      request.on('data', (c: Buffer) => { body += c.toString(); });
+      request.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       request.on('end', () => {
         this.received.push({ path: request.url ?? '', headers: request.headers, body });
         response.writeHead(this.statuses.shift() ?? 204).end();
@@ -51,8 +53,13 @@ export class SmtpSink {
       disabledCommands: ['STARTTLS'],
       onData: (stream, _session, callback) => {
         let text = '';
-        stream.on('data', (c: Buffer) => { text += c.toString(); });
-        stream.on('end', () => { this.messages.push(text); callback(); });
+        stream.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        stream.on('end', () => {
+          this.messages.push(text);
+          callback();
+        });
       },
     });
     await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));

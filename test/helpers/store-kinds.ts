@@ -43,7 +43,11 @@ export function openStore(options: Record<string, unknown>, clock: Clock = syste
 
 async function vaultToken(policies: string[]): Promise<string> {
   const { address, rootToken } = inject('servers').vault;
-  const response = await fetch(`${address}/v1/auth/token/create`, { method: 'POST', headers: { 'x-vault-token': rootToken }, body: JSON.stringify({ policies, no_default_policy: false, ttl: '1h' }) });
+  const response = await fetch(`${address}/v1/auth/token/create`, {
+    method: 'POST',
+    headers: { 'x-vault-token': rootToken },
+    body: JSON.stringify({ policies, no_default_policy: false, ttl: '1h' }),
+  });
   return ((await response.json()) as { auth: { client_token: string } }).auth.client_token;
 }
 
@@ -78,7 +82,13 @@ export const STORE_KINDS: StoreKind[] = [
       const { address, rootToken } = inject('servers').vault;
       process.env.ROTAD_TEST_VAULT_TOKEN = rootToken;
       const space = randomUUID().slice(0, 8);
-      return { type: 'vault', address, path: `apps/${space}/{policy}`, statePath: `rotad-state/${space}/{policy}`, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
+      return {
+        type: 'vault',
+        address,
+        path: `apps/${space}/{policy}`,
+        statePath: `rotad-state/${space}/{policy}`,
+        auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' },
+      };
     },
     denied: async (options) => {
       const env = `ROTAD_TEST_VAULT_DEFAULT_ONLY_${randomUUID().slice(0, 8).toUpperCase()}`;
@@ -93,7 +103,15 @@ export const STORE_KINDS: StoreKind[] = [
       const { endpoint, region, credentialsFile } = inject('servers').aws;
       process.env.AWS_SHARED_CREDENTIALS_FILE = credentialsFile;
       const space = randomUUID().slice(0, 8);
-      return { type: 'aws-secrets-manager', endpoint, region, profile: 'rotad-test', name: `apps/${space}/{policy}`, stateName: `rotad-state/${space}/{policy}`, maxAttempts: 1 };
+      return {
+        type: 'aws-secrets-manager',
+        endpoint,
+        region,
+        profile: 'rotad-test',
+        name: `apps/${space}/{policy}`,
+        stateName: `rotad-state/${space}/{policy}`,
+        maxAttempts: 1,
+      };
     },
     denied: async (options) => ({ options: { ...options, profile: 'rotad-denied' }, code: 'STORE_ACCESS_DENIED' }),
     unreachable: async (options) => ({ ...options, endpoint: 'http://127.0.0.1:1' }),

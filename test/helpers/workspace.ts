@@ -30,13 +30,17 @@ export interface TestPolicy {
 
 /** A config on the file store (key from a file, generated) or on `store` (options as for openStore), health off, fast retries. */
 export function testConfig(dir: string, policies: TestPolicy[], extra = '', store?: Record<string, unknown>): string {
-  const policyYaml = policies.map((p) => `
+  const policyYaml = policies
+    .map(
+      (p) => `
   - name: ${p.name}
     provider: { type: random, length: 40 }${p.secret ? `\n    secret: ${JSON.stringify(p.secret)}` : ''}
     schedule: { every: ${p.every ?? '30d'} }
     grace: ${p.grace ?? '0s'}
     rotateOnSignal: ${p.rotateOnSignal ?? false}
-    consumers: [${p.recordTo ? `{ type: exec, command: [node, "${RECORDER}", "${p.recordTo}"], timeout: 10s, env: ${JSON.stringify(p.consumerEnv ?? {})} }` : ''}]`).join('');
+    consumers: [${p.recordTo ? `{ type: exec, command: [node, "${RECORDER}", "${p.recordTo}"], timeout: 10s, env: ${JSON.stringify(p.consumerEnv ?? {})} }` : ''}]`,
+    )
+    .join('');
   return `version: 1
 daemon:
   stateDir: ${dir}/state

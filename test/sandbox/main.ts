@@ -18,7 +18,9 @@ process.stdout.write(`rotad sandbox: SaaS stand-ins on 127.0.0.1, as the provide
   token API  ${env.ACME_BASE_URL}  (the http provider's example)
 
 Export these in each terminal you run rotad in:
-${Object.entries(env).map(([name, value]) => `export ${name}=${value}`).join('\n')}
+${Object.entries(env)
+  .map(([name, value]) => `export ${name}=${value}`)
+  .join('\n')}
 
 Act as the person rotad asks (each prints only what the vendor's UI would show):
   ${person} gladly create-token EMAIL            create an API token (pipe it into ${cli} submit POLICY -c FILE)

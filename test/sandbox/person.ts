@@ -22,7 +22,8 @@ type Token = { id: string; name?: string; label?: string; createdAt?: string; cr
 
 const ACTIONS: Record<string, (...a: string[]) => Promise<string>> = {
   'gladly create-token': async (email) => ((await admin(baseUrl('GLADLY_BASE_URL'), 'POST', `users/${email}/tokens`)) as { token: string }).token,
-  'gladly tokens': async (email) => ((await admin(baseUrl('GLADLY_BASE_URL'), 'GET', `users/${email}/tokens`)) as Token[]).map((t) => `${t.id}  ${t.name}  created ${t.createdAt}`).join('\n'),
+  'gladly tokens': async (email) =>
+    ((await admin(baseUrl('GLADLY_BASE_URL'), 'GET', `users/${email}/tokens`)) as Token[]).map((t) => `${t.id}  ${t.name}  created ${t.createdAt}`).join('\n'),
   'gladly delete-older-tokens': async (email) => {
     const tokens = (await admin(baseUrl('GLADLY_BASE_URL'), 'GET', `users/${email}/tokens`)) as Token[];
     const older = tokens.slice(0, -1);
@@ -30,8 +31,16 @@ const ACTIONS: Record<string, (...a: string[]) => Promise<string>> = {
     return `deleted ${older.length} token(s) of ${email}; kept ${tokens.at(-1)?.id ?? 'none'}`;
   },
   'gorgias reset': async (email) => ((await admin(baseUrl('GORGIAS_BASE_URL'), 'POST', `users/${email}/reset`)) as { key: string }).key,
-  'cutover create-token': async (user, label, days) => ((await admin(baseUrl('CUTOVER_BASE_URL'), 'POST', `users/${user}/tokens`, { label, expiresInDays: days === undefined ? undefined : Number(days) })) as { token: string }).token,
-  'cutover tokens': async (user) => ((await admin(baseUrl('CUTOVER_BASE_URL'), 'GET', `users/${user}/tokens`)) as Token[]).map((t) => `${t.id}  ${t.label}  expires ${t.expires_at}`).join('\n'),
+  'cutover create-token': async (user, label, days) =>
+    (
+      (await admin(baseUrl('CUTOVER_BASE_URL'), 'POST', `users/${user}/tokens`, { label, expiresInDays: days === undefined ? undefined : Number(days) })) as {
+        token: string;
+      }
+    ).token,
+  'cutover tokens': async (user) =>
+    ((await admin(baseUrl('CUTOVER_BASE_URL'), 'GET', `users/${user}/tokens`)) as Token[])
+      .map((t) => `${t.id}  ${t.label}  expires ${t.expires_at}`)
+      .join('\n'),
 };
 
 const run = ACTIONS[`${provider} ${action}`];

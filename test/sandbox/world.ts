@@ -34,20 +34,30 @@ export async function startSandbox(basePort = 0): Promise<Sandbox> {
   const stackone = new StackOneServer(SANDBOX_STACKONE_KEY);
   const acme = new TokensApiServer();
   const servers = [gladly, gorgias, cutover, stackone, acme];
-  const stop = async (): Promise<void> => { await Promise.all(servers.map((s) => s.stop())); };
+  const stop = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
   try {
     await Promise.all(servers.map((server, i) => server.start(basePort === 0 ? 0 : basePort + i)));
   } catch (error) {
     await stop();
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'EADDRINUSE' ? `a sandbox port (${basePort}–${basePort + servers.length - 1}) is in use: is another sandbox running?` : String(error), { cause: error });
+    throw new Error(
+      code === 'EADDRINUSE' ? `a sandbox port (${basePort}–${basePort + servers.length - 1}) is in use: is another sandbox running?` : String(error),
+      { cause: error },
+    );
   }
   for (const user of ['api-user@acme.example', 'stackone@acme.example']) gladly.addUser(user);
   gladly.webhooks.set('wh-orders', { id: 'wh-orders', url: 'https://hooks.acme.example/orders', enabled: true });
   stackone.accounts.set('acc-gladly', { id: 'acc-gladly', provider: 'gladly', credentials: {}, status: 'inactive' });
   const bootstrap = acme.create('bootstrap').value;
   return {
-    gladly, gorgias, cutover, stackone, acme, stop,
+    gladly,
+    gorgias,
+    cutover,
+    stackone,
+    acme,
+    stop,
     env: {
       GLADLY_BASE_URL: gladly.url,
       GORGIAS_BASE_URL: gorgias.url,

@@ -29,7 +29,10 @@ async function waitUntilUp(name: string, url: string, child: ChildProcess, outpu
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output.join('')}`);
-    const ok = await fetch(url).then((r) => r.status < 500, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.status < 500,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -68,9 +71,16 @@ async function createIamUsers(endpoint: string): Promise<{ allowed: Keys; denied
   const keys = async (user: string) => {
     await iam.send(new CreateUserCommand({ UserName: user }));
     if (user === 'rotad-test') {
-      await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'secrets', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }] }) }));
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: user,
+          PolicyName: 'secrets',
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }] }),
+        }),
+      );
     }
-    if (user === 'rotad-docs') await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'documented', PolicyDocument: await documentedIamPolicy() }));
+    if (user === 'rotad-docs')
+      await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'documented', PolicyDocument: await documentedIamPolicy() }));
     const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: user }));
     return { accessKeyId: AccessKey?.AccessKeyId ?? '', secretAccessKey: AccessKey?.SecretAccessKey ?? '' };
   };
@@ -96,17 +106,25 @@ async function startServers(): Promise<{ servers: TestServers; stop: () => Promi
     const address = `http://127.0.0.1:${vaultPort}`;
     await waitUntilUp('bao server', `${address}/v1/sys/health`, bao.child, bao.output);
     await waitUntilUp('moto_server', `http://127.0.0.1:${motoPort}/moto-api/`, moto.child, moto.output);
-    const enabled = await fetch(`${address}/v1/sys/auth/approle`, { method: 'POST', headers: { 'x-vault-token': rootToken }, body: JSON.stringify({ type: 'approle' }) });
+    const enabled = await fetch(`${address}/v1/sys/auth/approle`, {
+      method: 'POST',
+      headers: { 'x-vault-token': rootToken },
+      body: JSON.stringify({ type: 'approle' }),
+    });
     if (!enabled.ok) throw new Error(`enabling AppRole failed: ${enabled.status}`);
     const endpoint = `http://127.0.0.1:${motoPort}`;
     const { allowed, denied, documented } = await createIamUsers(endpoint);
     const credentialsFile = join(await mkdtemp(join(tmpdir(), 'rotad-aws-')), 'credentials');
-    await writeFile(credentialsFile, [
-      `[rotad-test]\naws_access_key_id = ${allowed.accessKeyId}\naws_secret_access_key = ${allowed.secretAccessKey}`,
-      `[rotad-denied]\naws_access_key_id = ${denied.accessKeyId}\naws_secret_access_key = ${denied.secretAccessKey}`,
-      `[rotad-docs]\naws_access_key_id = ${documented.accessKeyId}\naws_secret_access_key = ${documented.secretAccessKey}`,
-      '[rotad-unknown]\naws_access_key_id = AKIAROTADUNKNOWNKEY1\naws_secret_access_key = not-a-key-moto-issued',
-    ].join('\n\n'), { mode: 0o600 });
+    await writeFile(
+      credentialsFile,
+      [
+        `[rotad-test]\naws_access_key_id = ${allowed.accessKeyId}\naws_secret_access_key = ${allowed.secretAccessKey}`,
+        `[rotad-denied]\naws_access_key_id = ${denied.accessKeyId}\naws_secret_access_key = ${denied.secretAccessKey}`,
+        `[rotad-docs]\naws_access_key_id = ${documented.accessKeyId}\naws_secret_access_key = ${documented.secretAccessKey}`,
+        '[rotad-unknown]\naws_access_key_id = AKIAROTADUNKNOWNKEY1\naws_secret_access_key = not-a-key-moto-issued',
+      ].join('\n\n'),
+      { mode: 0o600 },
+    );
     return { servers: { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed } }, stop };
   } catch (error) {
     await stop();
@@ -119,7 +137,10 @@ async function startServers(): Promise<{ servers: TestServers; stop: () => Promi
  * end-to-end projects): the first project to start starts them, the last to finish stops them.
  * Kept on globalThis because each project may load this module anew in the same main process.
  */
-interface SharedServers { started: ReturnType<typeof startServers>; users: number }
+interface SharedServers {
+  started: ReturnType<typeof startServers>;
+  users: number;
+}
 const shared = globalThis as typeof globalThis & { rotadTestServers?: SharedServers };
 
 /**

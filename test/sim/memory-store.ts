@@ -51,7 +51,8 @@ export class MemoryStore implements Store {
   async writeState(ref: PolicyRef, state: PolicyState, expectedRevision: string): Promise<string> {
     this.#gate();
     const e = this.entry(ref.name);
-    if (String(e.revision) !== expectedRevision) throw new StoreConflictError(`state of policy ${ref.name} changed (revision ${e.revision}, expected ${expectedRevision})`);
+    if (String(e.revision) !== expectedRevision)
+      throw new StoreConflictError(`state of policy ${ref.name} changed (revision ${e.revision}, expected ${expectedRevision})`);
     const before = e.state;
     e.state = structuredClone(state);
     e.revision += 1;

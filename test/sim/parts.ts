@@ -20,7 +20,8 @@ export type SideEffectCheck = ((caller: Caller, policy: string, what: string) =>
 };
 
 const providerFaults = (rate: number): IoFaults => ({
-  fail: rate, timeout: rate / 2,
+  fail: rate,
+  timeout: rate / 2,
   error: () => new RotadError('PROVIDER_UNAVAILABLE', 'provider answered 503', { retryable: true }),
 });
 
@@ -47,27 +48,52 @@ export function simProvider(world: World, caller: Caller, ledger: Ledger, faultR
     steps: { obtain: 'create a token', verify: 'read with it', revoke: 'delete it' },
     obtain: (ctx) => {
       let created: string | undefined;
-      return world.io(caller.actor, `provider.create(${ctx.policy})`, async () => {
-        check(caller, ctx.policy, 'provider.create');
-        created = ledger.create(ctx.policy, ctx.rotationId);
-        return created;
-      }, providerFaults(faultRate())).then((value) => {
-        const token = ledger.tokens.get(value);
-        if (token) token.answered = true;
-        return { value: new Secret(value), id: value };
-      });
+      return world
+        .io(
+          caller.actor,
+          `provider.create(${ctx.policy})`,
+          async () => {
+            check(caller, ctx.policy, 'provider.create');
+            created = ledger.create(ctx.policy, ctx.rotationId);
+            return created;
+          },
+          providerFaults(faultRate()),
+        )
+        .then((value) => {
+          const token = ledger.tokens.get(value);
+          if (token) token.answered = true;
+          return { value: new Secret(value), id: value };
+        });
     },
-    verify: (ctx, credential) => world.io(caller.actor, `provider.verify(${ctx.policy})`, async () => {
-      const token = ledger.tokens.get(credential.value.reveal());
-      if (!token || token.revoked) throw new RotadError('VERIFY_FAILED', 'the provider does not accept this token');
-    }, providerFaults(faultRate())),
-    revoke: (ctx, credential) => world.io(caller.actor, `provider.revoke(${ctx.policy})`, async () => {
-      // Revoking a credential the store never held touches nothing shared: any actor may.
-      if (check.recorded(ctx.policy, credential.value.reveal())) check(caller, ctx.policy, 'provider.revoke');
-      const token = ledger.tokens.get(credential.value.reveal());
-      if (token) token.revoked = true;
-    }, providerFaults(faultRate())),
-    isRejected: (ctx, credential) => world.io(caller.actor, `provider.check(${ctx.policy})`, async () => ledger.tokens.get(credential.value.reveal())?.revoked ?? true, providerFaults(faultRate())),
+    verify: (ctx, credential) =>
+      world.io(
+        caller.actor,
+        `provider.verify(${ctx.policy})`,
+        async () => {
+          const token = ledger.tokens.get(credential.value.reveal());
+          if (!token || token.revoked) throw new RotadError('VERIFY_FAILED', 'the provider does not accept this token');
+        },
+        providerFaults(faultRate()),
+      ),
+    revoke: (ctx, credential) =>
+      world.io(
+        caller.actor,
+        `provider.revoke(${ctx.policy})`,
+        async () => {
+          // Revoking a credential the store never held touches nothing shared: any actor may.
+          if (check.recorded(ctx.policy, credential.value.reveal())) check(caller, ctx.policy, 'provider.revoke');
+          const token = ledger.tokens.get(credential.value.reveal());
+          if (token) token.revoked = true;
+        },
+        providerFaults(faultRate()),
+      ),
+    isRejected: (ctx, credential) =>
+      world.io(
+        caller.actor,
+        `provider.check(${ctx.policy})`,
+        async () => ledger.tokens.get(credential.value.reveal())?.revoked ?? true,
+        providerFaults(faultRate()),
+      ),
   };
 }
 
@@ -81,16 +107,30 @@ export interface Delivery {
 }
 
 /** A consumer (an app's reload hook): records each delivery, after checking it is the store's current value. */
-export function simConsumer(world: World, caller: Caller, label: string, deliveries: Delivery[], store: MemoryStore, faultRate: () => number, check: SideEffectCheck): Consumer {
+export function simConsumer(
+  world: World,
+  caller: Caller,
+  label: string,
+  deliveries: Delivery[],
+  store: MemoryStore,
+  faultRate: () => number,
+  check: SideEffectCheck,
+): Consumer {
   return {
     label,
-    update: (ctx, credential: StoredCredential) => world.io(caller.actor, `consumer.${label}(${ctx.policy})`, async () => {
-      check(caller, ctx.policy, `consumer.${label}`);
-      const value = credential.value.reveal();
-      const current = store.entry(ctx.policy).current?.value.reveal();
-      if (current !== value) check.violation(`consumer ${label} of ${ctx.policy} was handed a value that is not the store's current one`);
-      deliveries.push({ policy: ctx.policy, consumer: label, value, actor: caller.actor, at: world.now });
-    }, providerFaults(faultRate())),
+    update: (ctx, credential: StoredCredential) =>
+      world.io(
+        caller.actor,
+        `consumer.${label}(${ctx.policy})`,
+        async () => {
+          check(caller, ctx.policy, `consumer.${label}`);
+          const value = credential.value.reveal();
+          const current = store.entry(ctx.policy).current?.value.reveal();
+          if (current !== value) check.violation(`consumer ${label} of ${ctx.policy} was handed a value that is not the store's current one`);
+          deliveries.push({ policy: ctx.policy, consumer: label, value, actor: caller.actor, at: world.now });
+        },
+        providerFaults(faultRate()),
+      ),
   };
 }
 
@@ -98,10 +138,16 @@ const STORE_CHANGES = new Set(['stagePending', 'discardPending', 'promote', 'rol
 
 /** The store as one actor sees it: every call crosses the world's network, and may fail or time out. */
 export function storeOver(world: World, caller: Caller, store: MemoryStore, faultRate: () => number, check: SideEffectCheck): Store {
-  const call = <T>(op: string, policy: string, run: () => Promise<T>): Promise<T> => world.io(caller.actor, `store.${op}(${policy})`, async () => {
-    if (STORE_CHANGES.has(op) && !store.down) check(caller, policy, `store.${op}`);
-    return run();
-  }, { fail: faultRate(), timeout: faultRate() / 2, error: () => new RotadError('STORE_UNREACHABLE', 'store did not answer', { retryable: true }) });
+  const call = <T>(op: string, policy: string, run: () => Promise<T>): Promise<T> =>
+    world.io(
+      caller.actor,
+      `store.${op}(${policy})`,
+      async () => {
+        if (STORE_CHANGES.has(op) && !store.down) check(caller, policy, `store.${op}`);
+        return run();
+      },
+      { fail: faultRate(), timeout: faultRate() / 2, error: () => new RotadError('STORE_UNREACHABLE', 'store did not answer', { retryable: true }) },
+    );
   return {
     capabilities: store.capabilities,
     read: (ref) => call('read', ref.name, () => store.read(ref)),

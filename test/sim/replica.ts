@@ -26,9 +26,17 @@ export interface Shared {
 
 export function resolvedPolicy(name: string, graceMs: number): ResolvedPolicy {
   return {
-    name, provider: { type: 'http' }, storeName: 'sim', graceMs, rotateOnSignal: true,
+    name,
+    provider: { type: 'http' },
+    storeName: 'sim',
+    graceMs,
+    rotateOnSignal: true,
     assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
-    consumers: [], notify: [], escalate: [], expiryWarnings: [], overdueAfterMs: 3_600_000,
+    consumers: [],
+    notify: [],
+    escalate: [],
+    expiryWarnings: [],
+    overdueAfterMs: 3_600_000,
     timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
   } as unknown as ResolvedPolicy;
 }
@@ -37,11 +45,16 @@ export function resolvedPolicy(name: string, graceMs: number): ResolvedPolicy {
 export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): PolicyRuntime {
   const { world } = shared;
   return {
-    name, ref: { name }, graceMs: shared.graceMs,
+    name,
+    ref: { name },
+    graceMs: shared.graceMs,
     assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
     store: storeOver(world, caller, shared.store, () => shared.faults.store, shared.check),
     provider: simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check),
-    consumers: Array.from({ length: shared.consumers }, (_, i) => ({ key: `${i}:sim`, consumer: simConsumer(world, caller, `c${i}`, shared.deliveries, shared.store, () => shared.faults.consumer, shared.check) })),
+    consumers: Array.from({ length: shared.consumers }, (_, i) => ({
+      key: `${i}:sim`,
+      consumer: simConsumer(world, caller, `c${i}`, shared.deliveries, shared.store, () => shared.faults.consumer, shared.check),
+    })),
     notify: async (event) => {
       shared.notifications.push({ ...event, policy: name, at: world.now });
     },

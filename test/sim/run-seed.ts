@@ -48,7 +48,8 @@ export async function runSeed(seed: number): Promise<SeedReport> {
   const violations: string[] = [];
   const check = ((caller, policy, what) => {
     const lease = store.entry(policy).state.lease;
-    if (lease?.owner !== caller.owner) violations.push(`one writer: ${what} on ${policy} by ${caller.owner} while the lease is ${lease ? `${lease.owner}'s` : 'free'}`);
+    if (lease?.owner !== caller.owner)
+      violations.push(`one writer: ${what} on ${policy} by ${caller.owner} while the lease is ${lease ? `${lease.owner}'s` : 'free'}`);
   }) as SideEffectCheck;
   check.violation = (message) => violations.push(message);
   check.recorded = (policy, value) => {
@@ -57,9 +58,12 @@ export async function runSeed(seed: number): Promise<SeedReport> {
   };
   const store = new MemoryStore();
   const shared: Shared = {
-    world, store, check,
+    world,
+    store,
+    check,
     ledger: new Ledger(),
-    deliveries: [], notifications: [],
+    deliveries: [],
+    notifications: [],
     policies: Array.from({ length: world.between(1, 3) }, (_, i) => `p${i}`),
     consumers: world.between(0, 2),
     graceMs: world.chance(0.5) ? 0 : 30_000,
@@ -67,7 +71,21 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     leaseMs: [8_000, 15_000, 60_000][world.between(0, 2)]!,
     faults: { store: world.chance(0.3) ? 0 : world.random() * 0.08, provider: world.random() * 0.08, consumer: world.random() * 0.08 },
   };
-  const report: SeedReport = { seed, events: 0, replicas: world.between(1, 3), policies: shared.policies.length, crashes: 0, requests: 0, signals: 0, outages: 0, started: 0, completed: 0, unseenTokens: 0, unwarnedTokens: 0, reportedTokens: 0 };
+  const report: SeedReport = {
+    seed,
+    events: 0,
+    replicas: world.between(1, 3),
+    policies: shared.policies.length,
+    crashes: 0,
+    requests: 0,
+    signals: 0,
+    outages: 0,
+    started: 0,
+    completed: 0,
+    unseenTokens: 0,
+    unwarnedTokens: 0,
+    reportedTokens: 0,
+  };
 
   const startedIds = new Set<string>();
   const completedIds = new Set<string>();
@@ -105,15 +123,20 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     if (interruptible && world.chance(0.2)) world.at(world.now + world.between(0, 300), 'chaos', 'interrupt', () => world.crash(actor));
     void work(actor).catch((error: unknown) => world.log(`${actor} ${label} -> ${(error as Error).message}`));
   };
-  const rotateAll = (interruptible = true): void => cli('rotate --all', async (actor) => {
-    report.requests += 1;
-    for (const name of shared.policies) {
-      const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
-      await updateState(runtime, (state) => ({ ...state, requestedAt: world.now }));
-    }
-    const woken = [...live.values()][world.between(0, Math.max(0, live.size - 1))];
-    void woken?.scheduler.wake();
-  }, interruptible);
+  const rotateAll = (interruptible = true): void =>
+    cli(
+      'rotate --all',
+      async (actor) => {
+        report.requests += 1;
+        for (const name of shared.policies) {
+          const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
+          await updateState(runtime, (state) => ({ ...state, requestedAt: world.now }));
+        }
+        const woken = [...live.values()][world.between(0, Math.max(0, live.size - 1))];
+        void woken?.scheduler.wake();
+      },
+      interruptible,
+    );
 
   // The chaos: every kind of event at random instants.
   const at = (label: string, fire: () => void): void => {
@@ -155,10 +178,12 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     });
   }
   for (let i = world.chance(0.5) ? world.between(1, 2) : 0; i > 0; i -= 1) {
-    at('rollback', () => cli('rollback', async (actor) => {
-      const name = shared.policies[world.between(0, shared.policies.length - 1)]!;
-      await rollbackPolicy(simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name));
-    }));
+    at('rollback', () =>
+      cli('rollback', async (actor) => {
+        const name = shared.policies[world.between(0, shared.policies.length - 1)]!;
+        await rollbackPolicy(simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name));
+      }),
+    );
   }
 
   const everyEvent = (): void => {
@@ -187,7 +212,8 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     violations.push(...convergence(shared, report));
     // One rotation per request: each policy starts at most one per `rotate`, one per signal, and its first.
     const startBound = shared.policies.length * (1 + report.requests + report.signals);
-    if (report.started > startBound) violations.push(`${report.started} rotations started for ${report.requests} requests and ${report.signals} signals (bound ${startBound})`);
+    if (report.started > startBound)
+      violations.push(`${report.started} rotations started for ${report.requests} requests and ${report.signals} signals (bound ${startBound})`);
     if (violations.length > 0) throw new SimulationFailure(violations[0]);
   } catch (error) {
     if (!(error instanceof SimulationFailure)) throw error;
@@ -204,7 +230,8 @@ function convergence(shared: Shared, report: SeedReport): string[] {
   for (const name of shared.policies) {
     const entry = shared.store.entry(name);
     const { state } = entry;
-    if (state.phase !== 'idle' || state.attention) problems.push(`${name} did not converge: phase ${state.phase}${state.attention ? `, needs attention: ${state.attention.message}` : ''}`);
+    if (state.phase !== 'idle' || state.attention)
+      problems.push(`${name} did not converge: phase ${state.phase}${state.attention ? `, needs attention: ${state.attention.message}` : ''}`);
     if (entry.pending) problems.push(`${name} keeps a pending credential of rotation ${entry.pending.rotationId}`);
     if (state.outbox.length > 0) problems.push(`${name}: ${state.outbox.length} rollback notice(s) never delivered by a running replica`);
     const current = entry.current?.value.reveal();
@@ -212,7 +239,8 @@ function convergence(shared: Shared, report: SeedReport): string[] {
       const last = shared.deliveries.filter((d) => d.policy === name && d.consumer === `c${i}`).at(-1)?.value;
       if (last !== current) problems.push(`consumer c${i} of ${name} last got ${last === undefined ? 'nothing' : 'a value that is not current'}`);
     }
-    if (entry.previous?.revokedAt !== undefined && !shared.ledger.tokens.get(entry.previous.value.reveal())?.revoked) problems.push(`${name}: the previous credential is recorded as revoked but the provider still accepts it`);
+    if (entry.previous?.revokedAt !== undefined && !shared.ledger.tokens.get(entry.previous.value.reveal())?.revoked)
+      problems.push(`${name}: the previous credential is recorded as revoked but the provider still accepts it`);
   }
   for (const [value, token] of shared.ledger.tokens) {
     if (token.revoked) continue;

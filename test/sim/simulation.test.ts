@@ -19,24 +19,38 @@ describe('simulation: replicas, kills at any event, store outages, faults', () =
     }
   });
 
-  it(replay === undefined ? `${seeds} seeds hold every invariant` : `seed ${replay}`, async () => {
-    const started = performance.now();
-    const reports: SeedReport[] = [];
-    for (const seed of replay === undefined ? Array.from({ length: seeds }, (_, i) => first + i) : [replay]) {
-      const report = await runSeed(seed);
-      reports.push(report);
-      if (report.failure) {
-        throw new Error(`seed ${seed} failed: ${report.failure}\nreplay: SIM_SEED=${seed} npx vitest run test/sim`);
+  it(
+    replay === undefined ? `${seeds} seeds hold every invariant` : `seed ${replay}`,
+    async () => {
+      const started = performance.now();
+      const reports: SeedReport[] = [];
+      for (const seed of replay === undefined ? Array.from({ length: seeds }, (_, i) => first + i) : [replay]) {
+        const report = await runSeed(seed);
+        reports.push(report);
+        if (report.failure) {
+          throw new Error(`seed ${seed} failed: ${report.failure}\nreplay: SIM_SEED=${seed} npx vitest run test/sim`);
+        }
       }
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const sum = (key: keyof SeedReport): number => reports.reduce((n, r) => n + Number(r[key]), 0);
-    const summary = {
-      seeds: reports.length, seconds: Number(seconds.toFixed(1)), events: sum('events'), eventsPerSecond: Math.round(sum('events') / seconds),
-      crashes: sum('crashes'), requests: sum('requests'), signals: sum('signals'), outages: sum('outages'),
-      rotationsStarted: sum('started'), rotationsCompleted: sum('completed'), unseenTokens: sum('unseenTokens'), unwarnedTokens: sum('unwarnedTokens'), reportedTokens: sum('reportedTokens'),
-    };
-    console.log(`simulation ${JSON.stringify(summary)}`);
-    expect(summary.rotationsCompleted).toBeGreaterThan(reports.length);
-  }, 600_000);
+      const seconds = (performance.now() - started) / 1000;
+      const sum = (key: keyof SeedReport): number => reports.reduce((n, r) => n + Number(r[key]), 0);
+      const summary = {
+        seeds: reports.length,
+        seconds: Number(seconds.toFixed(1)),
+        events: sum('events'),
+        eventsPerSecond: Math.round(sum('events') / seconds),
+        crashes: sum('crashes'),
+        requests: sum('requests'),
+        signals: sum('signals'),
+        outages: sum('outages'),
+        rotationsStarted: sum('started'),
+        rotationsCompleted: sum('completed'),
+        unseenTokens: sum('unseenTokens'),
+        unwarnedTokens: sum('unwarnedTokens'),
+        reportedTokens: sum('reportedTokens'),
+      };
+      console.log(`simulation ${JSON.stringify(summary)}`);
+      expect(summary.rotationsCompleted).toBeGreaterThan(reports.length);
+    },
+    600_000,
+  );
 });

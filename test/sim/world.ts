@@ -101,18 +101,19 @@ export class World {
   clockFor(actor: string): Clock {
     return {
       now: () => this.now,
-      sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = this.at(this.now + Math.max(0, ms), actor, 'sleep', () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-        const onAbort = (): void => {
-          timer.cancelled = true;
-          reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve, reject) => {
+          if (signal?.aborted) return reject(signal.reason);
+          const timer = this.at(this.now + Math.max(0, ms), actor, 'sleep', () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          });
+          const onAbort = (): void => {
+            timer.cancelled = true;
+            reject(signal?.reason);
+          };
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
     };
   }
 
@@ -138,22 +139,31 @@ export class World {
       const outcome = faults && this.chance(faults.fail) ? 'fail' : faults && this.chance(faults.timeout) ? 'timeout' : 'ok';
       const set = this.#pendingIo.get(actor) ?? new Set<Pending>();
       this.#pendingIo.set(actor, set);
-      const pending = this.at(this.now + latency, actor, label, () => {
-        set.delete(pending);
-        if (outcome === 'fail') {
-          this.log(`${actor} ${label} -> failed`);
-          return this.#deliver(actor, () => reject(faults!.error()));
-        }
-        const applied = outcome === 'ok' || this.chance(0.5);
-        this.log(`${actor} ${label}${outcome === 'timeout' ? ` -> timeout (${applied ? 'applied' : 'not applied'})` : ''}`);
-        const result = applied ? effect() : undefined;
-        if (outcome === 'timeout') {
-          // Settle the effect's own promise, then report the timeout whatever it said.
-          void result?.catch(() => undefined);
-          return this.#deliver(actor, () => reject(faults!.error()));
-        }
-        result!.then((value) => this.#deliver(actor, () => resolve(value)), (error: unknown) => this.#deliver(actor, () => reject(error)));
-      }, 'io');
+      const pending = this.at(
+        this.now + latency,
+        actor,
+        label,
+        () => {
+          set.delete(pending);
+          if (outcome === 'fail') {
+            this.log(`${actor} ${label} -> failed`);
+            return this.#deliver(actor, () => reject(faults!.error()));
+          }
+          const applied = outcome === 'ok' || this.chance(0.5);
+          this.log(`${actor} ${label}${outcome === 'timeout' ? ` -> timeout (${applied ? 'applied' : 'not applied'})` : ''}`);
+          const result = applied ? effect() : undefined;
+          if (outcome === 'timeout') {
+            // Settle the effect's own promise, then report the timeout whatever it said.
+            void result?.catch(() => undefined);
+            return this.#deliver(actor, () => reject(faults!.error()));
+          }
+          result!.then(
+            (value) => this.#deliver(actor, () => resolve(value)),
+            (error: unknown) => this.#deliver(actor, () => reject(error)),
+          );
+        },
+        'io',
+      );
       pending.onCrash = () => {
         if (outcome !== 'fail' && this.chance(0.5)) {
           this.log(`${actor} ${label} -> reached the other side after its caller died`);

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeSecretCommand, PutSecretValueCommand, CreateSecretCommand, SecretsManagerClient, UpdateSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  CreateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { randomProvider } from '../../src/providers/random/index.js';
@@ -15,7 +22,11 @@ const baseOptions = (profile = 'rotad-test') => {
   return { type: 'aws-secrets-manager', endpoint: aws().endpoint, region: aws().region, profile, maxAttempts: 1 };
 };
 const rotate = (options: Record<string, unknown>, ref: { name: string; path?: string; field?: string }) =>
-  runRotation({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }), name: ref.name, ref, clock: systemClock }, 'cli', new AbortController().signal);
+  runRotation(
+    { ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }), name: ref.name, ref, clock: systemClock },
+    'cli',
+    new AbortController().signal,
+  );
 const sdk = () => new SecretsManagerClient({ endpoint: aws().endpoint, region: aws().region, credentials: aws().allowed });
 
 describe('aws-secrets-manager store on a real moto server', () => {
@@ -30,7 +41,10 @@ describe('aws-secrets-manager store on a real moto server', () => {
     await expect(store.ping()).resolves.toBeUndefined();
     process.env.AWS_SHARED_CREDENTIALS_FILE = aws().credentialsFile;
     const docsUser = new SecretsManagerClient({ endpoint: aws().endpoint, region: aws().region, profile: 'rotad-docs', maxAttempts: 1 });
-    const denied = await docsUser.send(new UpdateSecretCommand({ SecretId: `rotad/${name}`, Description: 'not rotad\'s business' })).then(() => 0, (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
+    const denied = await docsUser.send(new UpdateSecretCommand({ SecretId: `rotad/${name}`, Description: "not rotad's business" })).then(
+      () => 0,
+      (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+    );
     expect(denied).toBe(403);
 
     // A person hands a token over with their own AWS tooling; rotad (with the documented policy) takes it and deletes it.
@@ -56,7 +70,9 @@ describe('aws-secrets-manager store on a real moto server', () => {
     await store.stagePending(p, credential('repeat-value-two', r2));
     // The first attempt got as far as moving AWSCURRENT (AWS moves AWSPREVIOUS along), then died.
     const client = sdk();
-    await client.send(new UpdateSecretVersionStageCommand({ SecretId: `apps/${space}/repeat`, VersionStage: 'AWSCURRENT', MoveToVersionId: r2, RemoveFromVersionId: r1 }));
+    await client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: `apps/${space}/repeat`, VersionStage: 'AWSCURRENT', MoveToVersionId: r2, RemoveFromVersionId: r1 }),
+    );
     client.destroy();
     await store.promote(p, r2);
     const after = await store.read(p);
@@ -66,7 +82,10 @@ describe('aws-secrets-manager store on a real moto server', () => {
   });
 
   it('keys moto never issued are refused as STORE_ACCESS_DENIED', async () => {
-    await expect(openStore(baseOptions('rotad-unknown')).ping()).rejects.toMatchObject({ code: 'STORE_ACCESS_DENIED', message: expect.stringMatching(/check the credentials and the IAM policy/) });
+    await expect(openStore(baseOptions('rotad-unknown')).ping()).rejects.toMatchObject({
+      code: 'STORE_ACCESS_DENIED',
+      message: expect.stringMatching(/check the credentials and the IAM policy/),
+    });
   });
 
   it('with `field`, keeps the other JSON keys of the secret', async () => {
@@ -84,12 +103,18 @@ describe('aws-secrets-manager store on a real moto server', () => {
     const client = sdk();
     const path = `apps/leftover-${randomUUID().slice(0, 8)}`;
     await client.send(new CreateSecretCommand({ Name: path, SecretString: 'original-value-1' }));
-    await client.send(new PutSecretValueCommand({ SecretId: path, ClientRequestToken: randomUUID(), SecretString: 'abandoned-pending', VersionStages: ['AWSPENDING'] }));
+    await client.send(
+      new PutSecretValueCommand({ SecretId: path, ClientRequestToken: randomUUID(), SecretString: 'abandoned-pending', VersionStages: ['AWSPENDING'] }),
+    );
     expect(await rotate(baseOptions(), { name: 'leftover', path })).toMatchObject({ status: 'completed' });
     const stages = (await client.send(new DescribeSecretCommand({ SecretId: path }))).VersionIdsToStages ?? {};
     // The abandoned version lost its label; AWSPENDING may stay on the version made current (a finished rotation, as AWS documents it).
-    const pendingOn = Object.entries(stages).filter(([, labels]) => labels.includes('AWSPENDING')).map(([id]) => id);
-    const currentOn = Object.entries(stages).filter(([, labels]) => labels.includes('AWSCURRENT')).map(([id]) => id);
+    const pendingOn = Object.entries(stages)
+      .filter(([, labels]) => labels.includes('AWSPENDING'))
+      .map(([id]) => id);
+    const currentOn = Object.entries(stages)
+      .filter(([, labels]) => labels.includes('AWSCURRENT'))
+      .map(([id]) => id);
     expect(pendingOn.every((id) => currentOn.includes(id))).toBe(true);
     expect((await openStore(baseOptions()).read({ name: 'leftover', path })).pending).toBeUndefined();
     const snapshot = await openStore(baseOptions()).read({ name: 'leftover', path });
@@ -101,7 +126,10 @@ describe('aws-secrets-manager store on a real moto server', () => {
     const client = sdk();
     const path = `apps/first-${randomUUID().slice(0, 8)}`;
     const store = openStore(baseOptions());
-    await store.stagePending({ name: 'first', path }, { value: (await random().obtain!({} as never, undefined)).value, rotationId: `r-first-${randomUUID()}`, createdAt: 1 });
+    await store.stagePending(
+      { name: 'first', path },
+      { value: (await random().obtain!({} as never, undefined)).value, rotationId: `r-first-${randomUUID()}`, createdAt: 1 },
+    );
     await expect(client.send(new DescribeSecretCommand({ SecretId: path }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     client.destroy();
   });

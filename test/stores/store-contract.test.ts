@@ -30,9 +30,13 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     await store.stagePending(p, credential('contract-value-one', 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa'));
     await store.stagePending(p, credential('contract-value-one', 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa'));
     expect(await values(store, 'cycle')).toEqual({ current: undefined, previous: undefined, pending: 'contract-value-one' });
-    await expect(store.stagePending(p, credential('contract-other', 'rotation-0009-aaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    await expect(store.stagePending(p, credential('contract-other', 'rotation-0009-aaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({
+      code: 'STORE_CONFLICT',
+    });
     // A second value under the same rotation id would be a credential the store forgets: refused too.
-    await expect(store.stagePending(p, credential('contract-value-one-bis', 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    await expect(store.stagePending(p, credential('contract-value-one-bis', 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({
+      code: 'STORE_CONFLICT',
+    });
     expect((await values(store, 'cycle')).pending).toBe('contract-value-one');
     await store.promote(p, 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa');
     await store.promote(p, 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa');
@@ -61,7 +65,12 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     const store = openStore(await kind.options());
     const p = { name: 'meta' };
     const { revision } = await store.read(p);
-    const state = { ...IDLE_STATE, lastRotatedAt: 1234, lastRotationId: 'r-meta', history: [{ rotationId: 'r-meta', outcome: 'succeeded' as const, at: 1234 }] };
+    const state = {
+      ...IDLE_STATE,
+      lastRotatedAt: 1234,
+      lastRotationId: 'r-meta',
+      history: [{ rotationId: 'r-meta', outcome: 'succeeded' as const, at: 1234 }],
+    };
     const next = await store.writeState(p, state, revision);
     expect(next).not.toBe(revision);
     expect((await store.read(p)).state).toEqual(state);
@@ -100,12 +109,24 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     expect(snapshot.pending).toBeUndefined();
   });
 
-  it.each(PHASES.flatMap((phase) => [['before', phase], ['after', phase]] as const))('resumes after a crash %s %s, converging on one new credential', async (moment, phase) => {
+  it.each(
+    PHASES.flatMap(
+      (phase) =>
+        [
+          ['before', phase],
+          ['after', phase],
+        ] as const,
+    ),
+  )('resumes after a crash %s %s, converging on one new credential', async (moment, phase) => {
     const options = await kind.options();
     const runtime = (faultAt?: [string, Phase]) => ({
       ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }),
       clock: systemClock,
-      faults: faultAt && ((m: string, p: Phase) => { if (m === faultAt[0] && p === faultAt[1]) throw new Crash(`${m}:${p}`); }),
+      faults:
+        faultAt &&
+        ((m: string, p: Phase) => {
+          if (m === faultAt[0] && p === faultAt[1]) throw new Crash(`${m}:${p}`);
+        }),
     });
     await runRotation(runtime(), 'initial', new AbortController().signal);
     const old = await values(openStore(options), 'p');
@@ -129,13 +150,17 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     const denied = await kind.denied(options);
     const intruder = openStore(denied.options);
     await expect(intruder.read({ name: 'guarded' })).rejects.toMatchObject({ code: denied.code, retryable: false });
-    await expect(intruder.stagePending({ name: 'guarded' }, credential('contract-intruder', 'rotation-g2-aaaaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({ code: denied.code });
+    await expect(intruder.stagePending({ name: 'guarded' }, credential('contract-intruder', 'rotation-g2-aaaaaaaaaaaaaaaaaaaaaaaaaa'))).rejects.toMatchObject({
+      code: denied.code,
+    });
     expect(await values(store, 'guarded')).toEqual({ current: 'contract-guarded', previous: undefined, pending: undefined });
   });
 
   it('an unreachable store is a retryable STORE_UNREACHABLE that names it', async () => {
     const store = openStore(await kind.unreachable(await kind.options()));
-    const error = await store.stagePending({ name: 'x' }, credential('contract-unreachable', 'rotation-u1-aaaaaaaaaaaaaaaaaaaaaaaaaa')).catch((e: unknown) => e);
+    const error = await store
+      .stagePending({ name: 'x' }, credential('contract-unreachable', 'rotation-u1-aaaaaaaaaaaaaaaaaaaaaaaaaa'))
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORE_UNREACHABLE', retryable: true });
     await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNREACHABLE' });
   });

@@ -15,13 +15,21 @@ import { tempDir } from '../helpers/workspace.js';
 const servers = () => inject('servers').vault;
 async function root(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
   const { address, rootToken } = servers();
-  const response = await fetch(`${address}/v1/${path}`, { method, headers: { 'x-vault-token': rootToken }, body: body === undefined ? null : JSON.stringify(body) });
+  const response = await fetch(`${address}/v1/${path}`, {
+    method,
+    headers: { 'x-vault-token': rootToken },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.status === 204 ? {} : ((await response.json()) as Record<string, any>);
 }
 const random = () => randomProvider.create({ type: 'random', length: 24, alphabet: 'alphanumeric', encoding: 'raw' });
 const rotate = (options: Record<string, unknown>, name = 'p') =>
-  runRotation({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }), name, ref: { name }, clock: systemClock }, 'cli', new AbortController().signal);
+  runRotation(
+    { ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }), name, ref: { name }, clock: systemClock },
+    'cli',
+    new AbortController().signal,
+  );
 
 /** The minimal policy exactly as src/stores/vault/readme.md documents it. */
 async function documentedPolicy(): Promise<string> {
@@ -57,7 +65,8 @@ describe('vault store on a real OpenBao', () => {
     const withoutPatch = (await documentedPolicy()).replace(', "patch"', '');
     expect(withoutPatch).not.toMatch(/capabilities = \[[^\]]*"patch"/);
     await root('PUT', 'sys/policies/acl/rotad-no-patch', { policy: withoutPatch });
-    process.env.ROTAD_TEST_NO_PATCH_TOKEN = (await root('POST', 'auth/token/create', { policies: ['rotad-no-patch'], no_default_policy: true, ttl: '10m' })).auth.client_token as string;
+    process.env.ROTAD_TEST_NO_PATCH_TOKEN = (await root('POST', 'auth/token/create', { policies: ['rotad-no-patch'], no_default_policy: true, ttl: '10m' }))
+      .auth.client_token as string;
     const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_NO_PATCH_TOKEN' } };
     const name = `no-patch-${Date.now()}`;
     const first = await rotate(options, name);
@@ -115,7 +124,11 @@ describe('vault store on a real OpenBao', () => {
     const namespace = `team-${Date.now()}`;
     await root('POST', `sys/namespaces/${namespace}`, {});
     const { address, rootToken } = servers();
-    await fetch(`${address}/v1/sys/mounts/secret`, { method: 'POST', headers: { 'x-vault-token': rootToken, 'x-vault-namespace': namespace }, body: JSON.stringify({ type: 'kv', options: { version: '2' } }) });
+    await fetch(`${address}/v1/sys/mounts/secret`, {
+      method: 'POST',
+      headers: { 'x-vault-token': rootToken, 'x-vault-namespace': namespace },
+      body: JSON.stringify({ type: 'kv', options: { version: '2' } }),
+    });
     process.env.ROTAD_TEST_VAULT_TOKEN = rootToken;
     const options = { type: 'vault', address, namespace, path: 'apps/{policy}', auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
     expect(await rotate(options, 'namespaced')).toMatchObject({ status: 'completed' });
@@ -136,7 +149,9 @@ describe('vault store on a real OpenBao', () => {
     const snapshot = await openStore(options).read({ name: 'p' });
     expect(snapshot.current).toBeDefined();
     expect(snapshot.previous).toBeUndefined();
-    await expect(rollbackPolicy({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }) })).rejects.toMatchObject({ code: 'ROLLBACK_UNSAFE' });
+    await expect(rollbackPolicy({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }) })).rejects.toMatchObject({
+      code: 'ROLLBACK_UNSAFE',
+    });
     expect((await root('GET', `secret/metadata/${path}`)).data.max_versions).toBe(1);
   });
 });
@@ -148,22 +163,35 @@ describe('vault store: Kubernetes auth on a real OpenBao', () => {
     // Plays the one Kubernetes endpoint OpenBao calls: TokenReview, for the service account platform/rotad.
     const kubernetes = createServer((request, response) => {
       let body = '';
-      request.on('data', (c: Buffer) => { body += c.toString(); });
+      request.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       request.on('end', () => {
         const token = (JSON.parse(body) as { spec?: { token?: string } }).spec?.token;
         reviews.push({ authorization: request.headers.authorization, token });
-        response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({
-          apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview',
-          status: token === jwt ? { authenticated: true, user: { username: 'system:serviceaccount:platform:rotad', uid: '5a0c3b1e-2f4d-4c6b-9e8a-7d1f0b2c3a4e', groups: ['system:serviceaccounts'] } } : { authenticated: false },
-        }));
+        response.writeHead(201, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            status:
+              token === jwt
+                ? {
+                    authenticated: true,
+                    user: { username: 'system:serviceaccount:platform:rotad', uid: '5a0c3b1e-2f4d-4c6b-9e8a-7d1f0b2c3a4e', groups: ['system:serviceaccounts'] },
+                  }
+                : { authenticated: false },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => kubernetes.listen(0, '127.0.0.1', resolve));
     const port = (kubernetes.address() as { port: number }).port;
     const segment = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
     const jwt = `${segment({ alg: 'RS256', typ: 'JWT' })}.${segment({
-      iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:platform:rotad',
-      'kubernetes.io/serviceaccount/namespace': 'platform', 'kubernetes.io/serviceaccount/service-account.name': 'rotad',
+      iss: 'kubernetes/serviceaccount',
+      sub: 'system:serviceaccount:platform:rotad',
+      'kubernetes.io/serviceaccount/namespace': 'platform',
+      'kubernetes.io/serviceaccount/service-account.name': 'rotad',
       'kubernetes.io/serviceaccount/service-account.uid': '5a0c3b1e-2f4d-4c6b-9e8a-7d1f0b2c3a4e',
     })}.c2lnbmF0dXJl`;
     try {
@@ -173,7 +201,12 @@ describe('vault store: Kubernetes auth on a real OpenBao', () => {
       const ca = await readFile(join(ROOT, 'test/fixtures/unused-kubernetes-ca.pem'), 'utf8');
       await root('POST', `auth/${mount}/config`, { kubernetes_host: `http://127.0.0.1:${port}`, kubernetes_ca_cert: ca, disable_local_ca_jwt: true });
       await root('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedPolicy() });
-      await root('POST', `auth/${mount}/role/rotad`, { bound_service_account_names: ['rotad'], bound_service_account_namespaces: ['platform'], token_policies: ['rotad-k8s'], token_ttl: '10m' });
+      await root('POST', `auth/${mount}/role/rotad`, {
+        bound_service_account_names: ['rotad'],
+        bound_service_account_namespaces: ['platform'],
+        token_policies: ['rotad-k8s'],
+        token_ttl: '10m',
+      });
       const dir = await tempDir();
       await writeFile(join(dir, 'token'), jwt, { mode: 0o600 });
       const options = { type: 'vault', address: servers().address, auth: { method: 'kubernetes', mount, role: 'rotad', jwtFile: join(dir, 'token') } };
@@ -182,7 +215,10 @@ describe('vault store: Kubernetes auth on a real OpenBao', () => {
       // A token Kubernetes does not vouch for is refused.
       const intruder = `${segment({ alg: 'RS256', typ: 'JWT' })}.${segment({ iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:platform:intruder', 'kubernetes.io/serviceaccount/namespace': 'platform', 'kubernetes.io/serviceaccount/service-account.name': 'intruder' })}.c2lnbmF0dXJl`;
       await writeFile(join(dir, 'intruder'), intruder, { mode: 0o600 });
-      await expect(openStore({ ...options, auth: { ...options.auth, jwtFile: join(dir, 'intruder') } }).ping()).rejects.toMatchObject({ code: 'STORE_ACCESS_DENIED', message: expect.stringMatching(/kubernetes login/) });
+      await expect(openStore({ ...options, auth: { ...options.auth, jwtFile: join(dir, 'intruder') } }).ping()).rejects.toMatchObject({
+        code: 'STORE_ACCESS_DENIED',
+        message: expect.stringMatching(/kubernetes login/),
+      });
     } finally {
       kubernetes.close();
     }

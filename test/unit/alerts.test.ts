@@ -10,9 +10,22 @@ const T0 = Date.parse('2026-03-01T00:00:00Z');
 
 function policy(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
   return {
-    name: 'p', provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 }, rotateOnSignal: false, suspended: false,
-    consumers: [], notify: [], escalate: [], overdueAfterMs: 3_600_000,
-    expiryWarnings: [{ text: '30d', ms: 30 * DAY }, { text: '7d', ms: 7 * DAY }, { text: '1d', ms: DAY }],
+    name: 'p',
+    provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' },
+    storeName: 's',
+    graceMs: 0,
+    assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 },
+    rotateOnSignal: false,
+    suspended: false,
+    consumers: [],
+    notify: [],
+    escalate: [],
+    overdueAfterMs: 3_600_000,
+    expiryWarnings: [
+      { text: '30d', ms: 30 * DAY },
+      { text: '7d', ms: 7 * DAY },
+      { text: '1d', ms: DAY },
+    ],
     timing: { name: 'p', schedule: { kind: 'every', intervalMs: 60 * DAY }, maxAgeMs: 45 * DAY, windowMs: 0 },
     ...overrides,
   };
@@ -20,7 +33,12 @@ function policy(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
 
 function snapshot(state: Partial<PolicyState> = {}, current: { rotationId?: string; createdAt?: number; expiresAt?: number } = {}): PolicySnapshot {
   return {
-    current: { value: new Secret('alerts-test-value'), rotationId: current.rotationId ?? 'r1', createdAt: current.createdAt ?? T0, expiresAt: current.expiresAt },
+    current: {
+      value: new Secret('alerts-test-value'),
+      rotationId: current.rotationId ?? 'r1',
+      createdAt: current.createdAt ?? T0,
+      expiresAt: current.expiresAt,
+    },
     state: { ...IDLE_STATE, lastRotatedAt: T0, lastRotationId: 'r1', ...state },
     revision: '1',
   };
@@ -79,7 +97,10 @@ describe('expiry and overdue alerts', () => {
   it('a new credential starts over, and the old keys are dropped', () => {
     const first = checkAlerts(policy(), snapshot(), T0 + 16 * DAY);
     expect(first.alertsSent).toEqual(['r1:30d']);
-    const rotated = snapshot({ alertsSent: first.alertsSent, lastRotationId: 'r2', lastRotatedAt: T0 + 20 * DAY }, { rotationId: 'r2', createdAt: T0 + 20 * DAY });
+    const rotated = snapshot(
+      { alertsSent: first.alertsSent, lastRotationId: 'r2', lastRotatedAt: T0 + 20 * DAY },
+      { rotationId: 'r2', createdAt: T0 + 20 * DAY },
+    );
     const next = checkAlerts(policy(), rotated, T0 + 36 * DAY);
     expect(next.events.map((e) => e.threshold)).toEqual(['30d']);
     expect(next.alertsSent).toEqual(['r2:30d']);
@@ -87,11 +108,17 @@ describe('expiry and overdue alerts', () => {
 
   it('overdue: once, after overdueAfter, naming what blocks it', () => {
     const p = policy({ timing: { name: 'p', schedule: { kind: 'every', intervalMs: DAY }, windowMs: 0 }, expiryWarnings: [] });
-    const stuck = snapshot({ phase: 'consumers', rotationId: 'r2', attention: { code: 'CONSUMER_FAILED', message: 'reload hook answered 500', phase: 'consumers', at: T0 + DAY } });
+    const stuck = snapshot({
+      phase: 'consumers',
+      rotationId: 'r2',
+      attention: { code: 'CONSUMER_FAILED', message: 'reload hook answered 500', phase: 'consumers', at: T0 + DAY },
+    });
     expect(checkAlerts(p, stuck, T0 + DAY + 30 * 60_000).events).toEqual([]);
     const late = checkAlerts(p, stuck, T0 + DAY + 2 * 3_600_000);
     expect(late.overdue).toBe(true);
-    expect(late.events).toMatchObject([{ type: 'rotation-overdue', code: 'CONSUMER_FAILED', message: expect.stringMatching(/needs attention: reload hook answered 500/) }]);
+    expect(late.events).toMatchObject([
+      { type: 'rotation-overdue', code: 'CONSUMER_FAILED', message: expect.stringMatching(/needs attention: reload hook answered 500/) },
+    ]);
     expect(checkAlerts(p, { ...stuck, state: { ...stuck.state, alertsSent: late.alertsSent } }, T0 + 3 * DAY).events).toEqual([]);
   });
 

@@ -8,12 +8,15 @@ import { assistedProvider, FakeClock, MemoryStore, policyRuntime, type Call } fr
 
 const HOUR = 3_600_000;
 
-
 /** A store with a handover slot a person can write to. */
 class HandoverStore extends MemoryStore {
   slot: string | undefined;
-  async takeHandover() { return this.slot === undefined ? undefined : new Secret(this.slot); }
-  async clearHandover() { this.slot = undefined; }
+  async takeHandover() {
+    return this.slot === undefined ? undefined : new Secret(this.slot);
+  }
+  async clearHandover() {
+    this.slot = undefined;
+  }
 }
 
 describe('assisted rotation in the engine', () => {
@@ -24,7 +27,13 @@ describe('assisted rotation in the engine', () => {
     const live = new Set(['old-token-value']);
     const store = new MemoryStore(calls);
     store.current = { value: new Secret('old-token-value'), rotationId: 'r0', createdAt: clock.now() };
-    const runtime = policyRuntime({ store, provider: assistedProvider(live), clock, events, assist: { remindMs: 4 * HOUR, deadlineMs: 24 * HOUR, checkMs: 60_000 } });
+    const runtime = policyRuntime({
+      store,
+      provider: assistedProvider(live),
+      clock,
+      events,
+      assist: { remindMs: 4 * HOUR, deadlineMs: 24 * HOUR, checkMs: 60_000 },
+    });
     const signal = new AbortController().signal;
 
     const first = await runRotation(runtime, 'schedule', signal);
@@ -32,7 +41,10 @@ describe('assisted rotation in the engine', () => {
     expect(events.map((e) => e.type)).toEqual(['rotation-started', 'action-required']);
     expect(events[1]!.message).toContain('Sign in as: api@acme.test');
     expect(events[1]!.deadline).toBe(clock.now() + 24 * HOUR);
-    expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({ reason: 'waiting-for-person', at: clock.now() + 60_000 });
+    expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({
+      reason: 'waiting-for-person',
+      at: clock.now() + 60_000,
+    });
 
     clock.time += HOUR;
     await runRotation(runtime, 'resume', signal);
@@ -67,7 +79,7 @@ describe('assisted rotation in the engine', () => {
     expect(store.state.assist).toBeUndefined();
   });
 
-  it('takes a token from the store\'s handover slot: a wrong one is refused and cleared, the request stays open', async () => {
+  it("takes a token from the store's handover slot: a wrong one is refused and cleared, the request stays open", async () => {
     const events: RotationEvent[] = [];
     const clock = new FakeClock();
     const live = new Set<string>();
@@ -102,7 +114,7 @@ describe('assist.askWithin: a person is asked only within the configured hours',
     expect(parseAskWindow('sometime')).toMatch(/expected days, hours and a timezone/);
   });
 
-  it('inside a window: now; after hours: the next morning; on a weekend: Monday (in the window\'s timezone, DST included)', () => {
+  it("inside a window: now; after hours: the next morning; on a weekend: Monday (in the window's timezone, DST included)", () => {
     const at = (iso: string) => new Date(nextAskTime(window, Date.parse(iso))).toISOString();
     expect(at('2026-11-25T10:00:00Z')).toBe('2026-11-25T10:00:00.000Z'); // Wednesday 11:00 Berlin
     expect(at('2026-11-25T16:30:00Z')).toBe('2026-11-26T08:00:00.000Z'); // 17:30 Berlin → Thursday 09:00 (CET)
@@ -116,14 +128,23 @@ describe('assist.askWithin: a person is asked only within the configured hours',
     const live = new Set(['old-token-value']);
     const store = new MemoryStore([]);
     store.current = { value: new Secret('old-token-value'), rotationId: 'r0', createdAt: clock.now() };
-    const runtime = policyRuntime({ store, provider: assistedProvider(live), clock, events, assist: { remindMs: 4 * HOUR, deadlineMs: 48 * HOUR, checkMs: 60_000, window } });
+    const runtime = policyRuntime({
+      store,
+      provider: assistedProvider(live),
+      clock,
+      events,
+      assist: { remindMs: 4 * HOUR, deadlineMs: 48 * HOUR, checkMs: 60_000, window },
+    });
     const signal = new AbortController().signal;
     const monday = Date.parse('2026-11-30T08:00:00Z');
 
     expect(await runRotation(runtime, 'schedule', signal)).toMatchObject({ status: 'waiting', until: monday });
     expect(events.map((e) => e.type)).toEqual(['rotation-started']);
     expect(store.state.assist).toMatchObject({ asked: false, requestedAt: monday });
-    expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({ reason: 'waiting-for-person', at: monday });
+    expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({
+      reason: 'waiting-for-person',
+      at: monday,
+    });
     clock.time = Date.parse('2026-11-29T12:00:00Z'); // Sunday: still nothing
     await runRotation(runtime, 'resume', signal);
     expect(events.map((e) => e.type)).toEqual(['rotation-started']);

@@ -12,7 +12,10 @@ import { ROOT } from '../helpers/paths.js';
 
 async function adapterFolders(kind: string): Promise<string[]> {
   const entries = await readdir(join(ROOT, 'src', kind), { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 describe('catalogues stay in step with the code', () => {
@@ -52,9 +55,16 @@ describe('catalogues stay in step with the code', () => {
     const examples = (await readdir(join(ROOT, 'config/examples')).catch(() => [])).map((f) => join('config/examples', f));
     for (const file of ['config/rotad.example.yaml', ...examples.filter((f) => f.endsWith('.yaml'))]) {
       const config = await loadConfig(join(ROOT, file), {
-        VAULT_ADDR: 'https://vault.example.com:8200', ROTAD_WEBHOOK_URL: 'https://hooks.example.com/rotad', SMTP_HOST: 'smtp.example.com',
+        VAULT_ADDR: 'https://vault.example.com:8200',
+        ROTAD_WEBHOOK_URL: 'https://hooks.example.com/rotad',
+        SMTP_HOST: 'smtp.example.com',
         // The secrets the examples name by *Env keys must be set, as they would be in a deployment.
-        VAULT_TOKEN: 'x', STACKONE_API_KEY: 'x', ROTAD_OPS_TOKEN: 'x', SLACK_WEBHOOK_URL: 'x', ROTAD_WEBHOOK_SECRET: 'x', ROTAD_SMTP_PASSWORD: 'x',
+        VAULT_TOKEN: 'x',
+        STACKONE_API_KEY: 'x',
+        ROTAD_OPS_TOKEN: 'x',
+        SLACK_WEBHOOK_URL: 'x',
+        ROTAD_WEBHOOK_SECRET: 'x',
+        ROTAD_SMTP_PASSWORD: 'x',
       });
       expect(config.policies.length, file).toBeGreaterThan(0);
     }

@@ -26,39 +26,189 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
   { case: 'tab indentation', text: 'version: 1\nstores:\n\tlocal: {}\n', at: '3:1', message: /tab/i },
   { case: 'duplicate key', text: `version: 1\n${STORE}version: 1\npolicies: []\n`, at: '4:1', message: /duplicate key 'version'/ },
   { case: 'unknown top-level key', text: `version: 1\n${STORE}polices: []\n`, at: '4:1', message: /unknown key 'polices'/ },
-  { case: 'unknown key in a provider', text: policy('    provider: { type: random, lenght: 20 }\n    schedule: { every: 30d }\n'), at: '6:31', message: /policies\[0\]\.provider\.lenght: unknown key 'lenght'/ },
-  { case: 'wrong type', text: policy('    provider: { type: random, length: "long" }\n    schedule: { every: 30d }\n'), at: '6:39', message: /policies\[0\]\.provider\.length: .*expected number/ },
-  { case: 'unknown provider type', text: policy('    provider: { type: gladlyy }\n    schedule: { every: 30d }\n'), at: '6:23', message: /unknown provider type 'gladlyy' \(known: random, gladly, gorgias, cutover, http\)/ },
+  {
+    case: 'unknown key in a provider',
+    text: policy('    provider: { type: random, lenght: 20 }\n    schedule: { every: 30d }\n'),
+    at: '6:31',
+    message: /policies\[0\]\.provider\.lenght: unknown key 'lenght'/,
+  },
+  {
+    case: 'wrong type',
+    text: policy('    provider: { type: random, length: "long" }\n    schedule: { every: 30d }\n'),
+    at: '6:39',
+    message: /policies\[0\]\.provider\.length: .*expected number/,
+  },
+  {
+    case: 'unknown provider type',
+    text: policy('    provider: { type: gladlyy }\n    schedule: { every: 30d }\n'),
+    at: '6:23',
+    message: /unknown provider type 'gladlyy' \(known: random, gladly, gorgias, cutover, http\)/,
+  },
   { case: 'missing provider type', text: policy('    provider: { length: 20 }\n    schedule: { every: 30d }\n'), at: '6:15', message: /missing provider type/ },
-  { case: 'unknown consumer type', text: policy('    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: shell }]\n'), at: '8:25', message: /consumers\[0\]\.type: unknown consumer type 'shell' \(known: exec, http, gladly-webhook, stackone-account, store\)/ },
-  { case: 'unknown store type', text: 'version: 1\nstores:\n  v: { type: vaultt }\npolicies: []\n', at: '3:14', message: /stores\.v\.type: unknown store type 'vaultt'/ },
-  { case: 'missing required key', text: 'version: 1\nstores: {}\npolicies:\n  - provider: { type: random }\n    schedule: { every: 1d }\n', at: '4:5', message: /policies\[0\]\.name: missing required key/ },
-  { case: 'bad duration', text: policy('    provider: { type: random }\n    schedule: { every: 30 days }\n'), at: '7:24', message: /schedule\.every: expected a duration/ },
-  { case: 'bad cron', text: policy('    provider: { type: random }\n    schedule: { cron: "61 * * * *" }\n'), at: '7:23', message: /schedule\.cron: invalid cron expression '61 \* \* \* \*'.*minute/ },
-  { case: 'cron with four fields', text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * *" }\n'), at: '7:23', message: /invalid cron expression/ },
-  { case: 'unknown timezone', text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", timezone: Mars/Olympus }\n'), at: '7:46', message: /unknown timezone 'Mars\/Olympus'/ },
-  { case: 'a schedule that is neither a map nor manual', text: policy('    provider: { type: random }\n    schedule: weekly\n'), at: '7:15', message: /policies\[0\]\.schedule: expected 'manual', or a map with cron or every/ },
-  { case: 'rotateBefore beyond the lifetime', text: policy('    provider: { type: random }\n    schedule: manual\n    rotateBefore: 150%\n'), at: '8:19', message: /policies\[0\]\.rotateBefore: expected a duration such as 14d, or a share of the lifetime from 1% to 99%/ },
-  { case: 'askWithin that cannot be read', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    assist: { askWithin: "Weekdays 9-5" }\n'), at: '8:26', message: /policies\[0\]\.assist\.askWithin: expected days, hours and a timezone, e\.g\. 'Mon-Fri 09:00-17:00 Europe\/Berlin'/ },
-  { case: 'cron and every together', text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", every: 1d }\n'), at: '7:15', message: /set exactly one of cron and every/ },
+  {
+    case: 'unknown consumer type',
+    text: policy('    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: shell }]\n'),
+    at: '8:25',
+    message: /consumers\[0\]\.type: unknown consumer type 'shell' \(known: exec, http, gladly-webhook, stackone-account, store\)/,
+  },
+  {
+    case: 'unknown store type',
+    text: 'version: 1\nstores:\n  v: { type: vaultt }\npolicies: []\n',
+    at: '3:14',
+    message: /stores\.v\.type: unknown store type 'vaultt'/,
+  },
+  {
+    case: 'missing required key',
+    text: 'version: 1\nstores: {}\npolicies:\n  - provider: { type: random }\n    schedule: { every: 1d }\n',
+    at: '4:5',
+    message: /policies\[0\]\.name: missing required key/,
+  },
+  {
+    case: 'bad duration',
+    text: policy('    provider: { type: random }\n    schedule: { every: 30 days }\n'),
+    at: '7:24',
+    message: /schedule\.every: expected a duration/,
+  },
+  {
+    case: 'bad cron',
+    text: policy('    provider: { type: random }\n    schedule: { cron: "61 * * * *" }\n'),
+    at: '7:23',
+    message: /schedule\.cron: invalid cron expression '61 \* \* \* \*'.*minute/,
+  },
+  {
+    case: 'cron with four fields',
+    text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * *" }\n'),
+    at: '7:23',
+    message: /invalid cron expression/,
+  },
+  {
+    case: 'unknown timezone',
+    text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", timezone: Mars/Olympus }\n'),
+    at: '7:46',
+    message: /unknown timezone 'Mars\/Olympus'/,
+  },
+  {
+    case: 'a schedule that is neither a map nor manual',
+    text: policy('    provider: { type: random }\n    schedule: weekly\n'),
+    at: '7:15',
+    message: /policies\[0\]\.schedule: expected 'manual', or a map with cron or every/,
+  },
+  {
+    case: 'rotateBefore beyond the lifetime',
+    text: policy('    provider: { type: random }\n    schedule: manual\n    rotateBefore: 150%\n'),
+    at: '8:19',
+    message: /policies\[0\]\.rotateBefore: expected a duration such as 14d, or a share of the lifetime from 1% to 99%/,
+  },
+  {
+    case: 'askWithin that cannot be read',
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    assist: { askWithin: "Weekdays 9-5" }\n'),
+    at: '8:26',
+    message: /policies\[0\]\.assist\.askWithin: expected days, hours and a timezone, e\.g\. 'Mon-Fri 09:00-17:00 Europe\/Berlin'/,
+  },
+  {
+    case: 'cron and every together',
+    text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * * *", every: 1d }\n'),
+    at: '7:15',
+    message: /set exactly one of cron and every/,
+  },
   { case: 'no schedule and no maxAge', text: policy('    provider: { type: random }\n'), at: '5:5', message: /no schedule and no maxAge/ },
-  { case: 'duplicate policy name', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n'), at: '8:11', message: /duplicate policy name 'p1' \(first used by policies\[0\]\)/ },
-  { case: 'undefined store', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    store: vault\n'), at: '8:12', message: /store 'vault' is not defined under stores \(stores defined: local\)/ },
-  { case: 'undefined notifier', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    notify: [log, slack]\n'), at: '8:19', message: /notify\[1\]: notifier 'slack' is not defined under notifiers/ },
-  { case: 'unset environment variable', text: policy('    provider: { type: random }\n    schedule:\n      every: ${env:ROTATE_EVERY}\n'), at: '8:14', message: /environment variable ROTATE_EVERY is not set/ },
-  { case: 'bad policy name', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n').replace('name: p1', 'name: Prod Token'), at: '5:11', message: /expected a name of lowercase letters/ },
-  { case: 'an API token given in the YAML', text: `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ci, token: abc, scopes: [read] }\n${STORE}policies: []\n`, at: '5:21', message: /daemon\.api\.tokens\[0\]\.token: unknown key 'token'/ },
-  { case: 'an API token with neither file nor env', text: `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ci, scopes: [read] }\n${STORE}policies: []\n`, at: '5:9', message: /set exactly one of file or env \(the token itself never goes in the YAML\)/ },
-  { case: 'an unknown API scope', text: `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ci, env: CI_TOKEN, scopes: [admin] }\n${STORE}policies: []\n`, at: '5:45', message: /daemon\.api\.tokens\[0\]\.scopes\[0\]/ },
-  { case: 'a publicUrl that is not http(s)', text: `version: 1\ndaemon:\n  api: { publicUrl: "ftp://rotad.example" }\n${STORE}policies: []\n`, at: '3:21', message: /daemon\.api\.publicUrl: expected an http:\/\/ or https:\/\/ address/ },
+  {
+    case: 'duplicate policy name',
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 1d }\n'),
+    at: '8:11',
+    message: /duplicate policy name 'p1' \(first used by policies\[0\]\)/,
+  },
+  {
+    case: 'undefined store',
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    store: vault\n'),
+    at: '8:12',
+    message: /store 'vault' is not defined under stores \(stores defined: local\)/,
+  },
+  {
+    case: 'undefined notifier',
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    notify: [log, slack]\n'),
+    at: '8:19',
+    message: /notify\[1\]: notifier 'slack' is not defined under notifiers/,
+  },
+  {
+    case: 'unset environment variable',
+    text: policy('    provider: { type: random }\n    schedule:\n      every: ${env:ROTATE_EVERY}\n'),
+    at: '8:14',
+    message: /environment variable ROTATE_EVERY is not set/,
+  },
+  {
+    case: 'bad policy name',
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n').replace('name: p1', 'name: Prod Token'),
+    at: '5:11',
+    message: /expected a name of lowercase letters/,
+  },
+  {
+    case: 'an API token given in the YAML',
+    text: `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ci, token: abc, scopes: [read] }\n${STORE}policies: []\n`,
+    at: '5:21',
+    message: /daemon\.api\.tokens\[0\]\.token: unknown key 'token'/,
+  },
+  {
+    case: 'an API token with neither file nor env',
+    text: `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ci, scopes: [read] }\n${STORE}policies: []\n`,
+    at: '5:9',
+    message: /set exactly one of file or env \(the token itself never goes in the YAML\)/,
+  },
+  {
+    case: 'an unknown API scope',
+    text: `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ci, env: CI_TOKEN, scopes: [admin] }\n${STORE}policies: []\n`,
+    at: '5:45',
+    message: /daemon\.api\.tokens\[0\]\.scopes\[0\]/,
+  },
+  {
+    case: 'a publicUrl that is not http(s)',
+    text: `version: 1\ndaemon:\n  api: { publicUrl: "ftp://rotad.example" }\n${STORE}policies: []\n`,
+    at: '3:21',
+    message: /daemon\.api\.publicUrl: expected an http:\/\/ or https:\/\/ address/,
+  },
   { case: 'wrong version', text: `version: 2\n${STORE}policies: []\n`, at: '1:10', message: /expected version: 1/ },
-  { case: 'alias before its anchor', text: `version: 1\n${STORE}policies:\n  - name: p1\n    provider: *random\n    schedule: { every: 1d }\n  - name: p2\n    provider: &random { type: random }\n    schedule: { every: 1d }\n`, at: '6:15', message: /alias \*random names no anchor set before it/ },
-  { case: 'an alias bomb (billion laughs)', text: `version: 1\n${STORE}x0: &a [l, l, l, l, l, l, l, l, l]\nx1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nx2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nx3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nx4: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\npolicies: []\n`, at: '5:9', message: /aliases expand to too much data/ },
-  { case: 'a schedule far beyond any date', text: policy('    provider: { type: random }\n    schedule: { every: 300000000000w }\n'), at: '7:24', message: /schedule\.every: expected a duration .*at most 3650d/ },
-  { case: 'a grace period far beyond any date', text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    grace: 300000000000w\n'), at: '8:12', message: /grace: expected a duration .*at most 3650d/ },
-  { case: 'a secret where the name of its variable belongs', text: 'version: 1\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: "s.Abc/def+ghi==" } }\npolicies: []\n', at: '3:88', message: /tokenEnv: expected the name of an environment variable/ },
-  { case: 'file store key.env given the key itself', text: 'version: 1\nstores:\n  s: { type: file, path: x, key: { env: "q83v+Zb0cUPCy2mWkLB5aJ/jX1bYtqPuQ1fDL0zN3Xk=" } }\npolicies: []\n', at: '3:41', message: /key\.env: expected the name of an environment variable/ },
-  { case: 'file store key with both sources', text: 'version: 1\nstores:\n  s: { type: file, path: x, key: { env: A, file: b } }\npolicies: []\n', at: '3:34', message: /set exactly one of key\.file and key\.env/ },
+  {
+    case: 'alias before its anchor',
+    text: `version: 1\n${STORE}policies:\n  - name: p1\n    provider: *random\n    schedule: { every: 1d }\n  - name: p2\n    provider: &random { type: random }\n    schedule: { every: 1d }\n`,
+    at: '6:15',
+    message: /alias \*random names no anchor set before it/,
+  },
+  {
+    case: 'an alias bomb (billion laughs)',
+    text: `version: 1\n${STORE}x0: &a [l, l, l, l, l, l, l, l, l]\nx1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nx2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nx3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\nx4: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\npolicies: []\n`,
+    at: '5:9',
+    message: /aliases expand to too much data/,
+  },
+  {
+    case: 'a schedule far beyond any date',
+    text: policy('    provider: { type: random }\n    schedule: { every: 300000000000w }\n'),
+    at: '7:24',
+    message: /schedule\.every: expected a duration .*at most 3650d/,
+  },
+  {
+    case: 'a grace period far beyond any date',
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    grace: 300000000000w\n'),
+    at: '8:12',
+    message: /grace: expected a duration .*at most 3650d/,
+  },
+  {
+    case: 'a secret where the name of its variable belongs',
+    text: 'version: 1\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: "s.Abc/def+ghi==" } }\npolicies: []\n',
+    at: '3:88',
+    message: /tokenEnv: expected the name of an environment variable/,
+  },
+  {
+    case: 'file store key.env given the key itself',
+    text: 'version: 1\nstores:\n  s: { type: file, path: x, key: { env: "q83v+Zb0cUPCy2mWkLB5aJ/jX1bYtqPuQ1fDL0zN3Xk=" } }\npolicies: []\n',
+    at: '3:41',
+    message: /key\.env: expected the name of an environment variable/,
+  },
+  {
+    case: 'file store key with both sources',
+    text: 'version: 1\nstores:\n  s: { type: file, path: x, key: { env: A, file: b } }\npolicies: []\n',
+    at: '3:34',
+    message: /set exactly one of key\.file and key\.env/,
+  },
 ];
 
 describe('rotad validate: bad files are refused with file:line:col and an actionable message', () => {
@@ -98,7 +248,15 @@ policies:
       'rotad.yaml:10:9: notifiers.mail.passwordEnv: environment variable ROTAD_SMTP_PASSWORD is not set (the SMTP password of rotad)',
       'rotad.yaml:17:17: policies[0].consumers[0].apiKeyEnv: environment variable STACKONE_API_KEY is not set (the StackOne API key)',
     ]);
-    const all = { ROTAD_KEY: 'k', VAULT_TOKEN: 't', MY_SECRET_ID: 's', SLACK_WEBHOOK_URL: 'u', ROTAD_WEBHOOK_SECRET: 'w', ROTAD_SMTP_PASSWORD: 'p', STACKONE_API_KEY: 'a' };
+    const all = {
+      ROTAD_KEY: 'k',
+      VAULT_TOKEN: 't',
+      MY_SECRET_ID: 's',
+      SLACK_WEBHOOK_URL: 'u',
+      ROTAD_WEBHOOK_SECRET: 'w',
+      ROTAD_SMTP_PASSWORD: 'p',
+      STACKONE_API_KEY: 'a',
+    };
     expect(problemsOf(text, all)).toEqual([]);
   });
 
@@ -139,7 +297,13 @@ policies:
   });
 
   it('schedule: manual, rotateBefore and suspend are read as the scheduler uses them', () => {
-    const config = parseConfig(policy('    provider: { type: cutover, userId: 42, userName: bot }\n    schedule: manual\n    rotateBefore: 14d\n    suspend: true\n    assist: { deadline: 2d, remindEvery: 12h }\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
+    const config = parseConfig(
+      policy(
+        '    provider: { type: cutover, userId: 42, userName: bot }\n    schedule: manual\n    rotateBefore: 14d\n    suspend: true\n    assist: { deadline: 2d, remindEvery: 12h }\n',
+      ),
+      'rotad.yaml',
+      { ROTAD_KEY: 'set' },
+    );
     expect(config.policies[0]).toMatchObject({
       suspended: true,
       timing: { schedule: { kind: 'manual' }, rotateBefore: { kind: 'span', ms: 14 * 86_400_000, text: '14d' }, assistLeadMs: 2.5 * 86_400_000 },
@@ -149,10 +313,20 @@ policies:
   });
 
   it('secret.fields becomes the field that holds the secret and the facts written beside it', () => {
-    const config = parseConfig(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { path: apps/x, fields: { api_key: value, username: credentialId, expires_at: expiresAt } }\n'), 'rotad.yaml', { ROTAD_KEY: 'set' });
+    const config = parseConfig(
+      policy(
+        '    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { path: apps/x, fields: { api_key: value, username: credentialId, expires_at: expiresAt } }\n',
+      ),
+      'rotad.yaml',
+      { ROTAD_KEY: 'set' },
+    );
     expect(config.policies[0]?.secret).toEqual({ path: 'apps/x', field: 'api_key', facts: { username: 'credentialId', expires_at: 'expiresAt' } });
-    expect(problemsOf(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { fields: { a: value, b: value } }\n')).join('\n')).toMatch(/secret: fields must name exactly one field as value/);
-    expect(problemsOf(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { field: a, fields: { b: value } }\n')).join('\n')).toMatch(/secret: set field or fields, not both/);
+    expect(
+      problemsOf(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { fields: { a: value, b: value } }\n')).join('\n'),
+    ).toMatch(/secret: fields must name exactly one field as value/);
+    expect(
+      problemsOf(policy('    provider: { type: random }\n    schedule: { every: 1d }\n    secret: { field: a, fields: { b: value } }\n')).join('\n'),
+    ).toMatch(/secret: set field or fields, not both/);
   });
 
   it('accepts a good file and applies the defaults', () => {

@@ -23,22 +23,37 @@ describe('exec consumer', () => {
   it('passes the secret on stdin, never in argv or environment; runs in the config directory', async () => {
     const dir = await tempDir();
     process.env.VAULT_TOKEN = 'daemon-own-token-must-not-leak';
-    const consumer = execConsumer.create({ type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: { APP: 'demo' } }, deps(dir));
+    const consumer = execConsumer.create(
+      { type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: { APP: 'demo' } },
+      deps(dir),
+    );
     await consumer.update(ctx, credential);
     delete process.env.VAULT_TOKEN;
     const seen = JSON.parse(await readFile(join(dir, 'seen.json'), 'utf8'));
     expect(seen.stdin).toBe(SECRET);
     expect(JSON.stringify(seen.argv)).not.toContain(SECRET);
     expect(JSON.stringify(seen.env)).not.toContain(SECRET);
-    expect(seen.env).toMatchObject({ APP: 'demo', ROTAD_POLICY: 'p', ROTAD_ROTATION_ID: 'rot-1', ROTAD_CREDENTIAL_ID: 'cred-7', ROTAD_SECRET_BYTES: String(SECRET.length) });
+    expect(seen.env).toMatchObject({
+      APP: 'demo',
+      ROTAD_POLICY: 'p',
+      ROTAD_ROTATION_ID: 'rot-1',
+      ROTAD_CREDENTIAL_ID: 'cred-7',
+      ROTAD_SECRET_BYTES: String(SECRET.length),
+    });
     expect(seen.env.VAULT_TOKEN, "the daemon's own environment is not passed on").toBeUndefined();
     expect(seen.cwd).toBe(dir);
   });
 
   it('hands on the facts the policy stores beside the secret (secret.fields), under the same names', async () => {
     const dir = await tempDir();
-    const consumer = execConsumer.create({ type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: {} }, deps(dir));
-    await consumer.update({ ...ctx, facts: { username: 'credentialId', expires_at: 'expiresAt' } }, { ...credential, id: 'api-b@acme.example', expiresAt: Date.parse('2027-02-01T00:00:00Z') });
+    const consumer = execConsumer.create(
+      { type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: {} },
+      deps(dir),
+    );
+    await consumer.update(
+      { ...ctx, facts: { username: 'credentialId', expires_at: 'expiresAt' } },
+      { ...credential, id: 'api-b@acme.example', expiresAt: Date.parse('2027-02-01T00:00:00Z') },
+    );
     const seen = JSON.parse(await readFile(join(dir, 'seen.json'), 'utf8'));
     expect(JSON.parse(seen.env.ROTAD_SECRET_FIELDS)).toEqual({ username: 'api-b@acme.example', expires_at: '2027-02-01T00:00:00.000Z' });
     expect(seen.env.ROTAD_SECRET_FIELDS).not.toContain(SECRET);
@@ -47,7 +62,12 @@ describe('exec consumer', () => {
   it('the shipped write-secret-file consumer installs only a complete value: cut short or empty input is refused', async () => {
     const dir = await tempDir();
     const target = join(dir, 'app/secret');
-    const run = (input: string, bytes?: string) => spawnSync('node', [WRITE_SECRET_FILE, target], { input, env: { ...process.env, ...(bytes === undefined ? {} : { ROTAD_SECRET_BYTES: bytes }) }, encoding: 'utf8' });
+    const run = (input: string, bytes?: string) =>
+      spawnSync('node', [WRITE_SECRET_FILE, target], {
+        input,
+        env: { ...process.env, ...(bytes === undefined ? {} : { ROTAD_SECRET_BYTES: bytes }) },
+        encoding: 'utf8',
+      });
     expect(run(SECRET, String(SECRET.length)).status).toBe(0);
     expect(await readFile(target, 'utf8')).toBe(SECRET);
     // rotad killed after spawning the command, before (or while) writing stdin: EOF, or a prefix.
@@ -64,7 +84,10 @@ describe('exec consumer', () => {
 
   it('with secretVia: file, hands over a 0600 temp file and deletes it afterwards', async () => {
     const dir = await tempDir();
-    const consumer = execConsumer.create({ type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'file', timeout: '10s', env: {} }, deps(dir));
+    const consumer = execConsumer.create(
+      { type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'file', timeout: '10s', env: {} },
+      deps(dir),
+    );
     await consumer.update(ctx, credential);
     const seen = JSON.parse(await readFile(join(dir, 'seen.json'), 'utf8'));
     expect(seen.fileContent).toBe(SECRET);
@@ -75,7 +98,10 @@ describe('exec consumer', () => {
 
   it('a failing command is a retryable CONSUMER_FAILED with its stderr, secrets scrubbed', async () => {
     const dir = await tempDir();
-    const consumer = execConsumer.create({ type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: { FAIL_WITH: `bad credential ${SECRET}` } }, deps(dir));
+    const consumer = execConsumer.create(
+      { type: 'exec', command: ['node', INSPECT, join(dir, 'seen.json')], secretVia: 'stdin', timeout: '10s', env: { FAIL_WITH: `bad credential ${SECRET}` } },
+      deps(dir),
+    );
     const error = await consumer.update(ctx, credential).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CONSUMER_FAILED', retryable: true });
     expect((error as Error).message).toMatch(/exited with code 3: bad credential \[REDACTED\]/);
@@ -93,7 +119,11 @@ describe('exec consumer', () => {
   it('a missing command is not retried', async () => {
     const dir = await tempDir();
     const consumer = execConsumer.create({ type: 'exec', command: ['/nonexistent/reload'], secretVia: 'stdin', timeout: '1s', env: {} }, deps(dir));
-    await expect(consumer.update(ctx, credential)).rejects.toMatchObject({ code: 'CONSUMER_FAILED', retryable: false, message: expect.stringMatching(/ENOENT/) });
+    await expect(consumer.update(ctx, credential)).rejects.toMatchObject({
+      code: 'CONSUMER_FAILED',
+      retryable: false,
+      message: expect.stringMatching(/ENOENT/),
+    });
   });
 });
 
@@ -102,7 +132,9 @@ describe('http consumer (a real local server)', () => {
   let answer = { status: 204, headers: {} as Record<string, string>, delayMs: 0 };
   const server = createServer((request, response) => {
     let body = '';
-    request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
     request.on('end', () => {
       received.push({ method: request.method, url: request.url, headers: request.headers, body });
       setTimeout(() => response.writeHead(answer.status, answer.headers).end(), answer.delayMs);
@@ -113,8 +145,12 @@ describe('http consumer (a real local server)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => { server.closeAllConnections(); server.close(); });
-  const consumer = (includeSecret = false, timeout = '2s') => httpConsumer.create({ type: 'http', url: `${base}/reload?token=abc`, method: 'POST', headers: { 'x-app': 'demo' }, timeout, includeSecret });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const consumer = (includeSecret = false, timeout = '2s') =>
+    httpConsumer.create({ type: 'http', url: `${base}/reload?token=abc`, method: 'POST', headers: { 'x-app': 'demo' }, timeout, includeSecret });
 
   it('calls the endpoint with the policy and rotation id, and no secret unless asked', async () => {
     answer = { status: 204, headers: {}, delayMs: 0 };
@@ -130,7 +166,11 @@ describe('http consumer (a real local server)', () => {
 
   it('500 and 429 are retryable (with Retry-After); 400 is not', async () => {
     answer = { status: 500, headers: {}, delayMs: 0 };
-    await expect(consumer().update(ctx, credential)).rejects.toMatchObject({ code: 'CONSUMER_FAILED', retryable: true, message: expect.stringMatching(/answered 500/) });
+    await expect(consumer().update(ctx, credential)).rejects.toMatchObject({
+      code: 'CONSUMER_FAILED',
+      retryable: true,
+      message: expect.stringMatching(/answered 500/),
+    });
     answer = { status: 429, headers: { 'retry-after': '7' }, delayMs: 0 };
     await expect(consumer().update(ctx, credential)).rejects.toMatchObject({ retryable: true, retryAfterMs: 7000 });
     answer = { status: 400, headers: {}, delayMs: 0 };
@@ -139,11 +179,17 @@ describe('http consumer (a real local server)', () => {
 
   it('gives up after the timeout with a retryable error', async () => {
     answer = { status: 204, headers: {}, delayMs: 1500 };
-    await expect(consumer(false, '200ms').update(ctx, credential)).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/no answer within 200 ms/) });
+    await expect(consumer(false, '200ms').update(ctx, credential)).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringMatching(/no answer within 200 ms/),
+    });
   });
 
   it('an unreachable endpoint is a retryable error that names it', async () => {
     const closed = httpConsumer.create({ type: 'http', url: 'http://127.0.0.1:1/reload', method: 'POST', headers: {}, timeout: '1s', includeSecret: false });
-    await expect(closed.update(ctx, credential)).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/127\.0\.0\.1:1\/reload: connection failed/) });
+    await expect(closed.update(ctx, credential)).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringMatching(/127\.0\.0\.1:1\/reload: connection failed/),
+    });
   });
 });

@@ -5,7 +5,8 @@ import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { FakeClock, MemoryStore, policyRuntime, recordingConsumer, recordingProvider, type Call } from '../helpers/engine-doubles.js';
 
-const run = (runtime: Parameters<typeof runRotation>[0], trigger: Parameters<typeof runRotation>[1] = 'schedule') => runRotation(runtime, trigger, new AbortController().signal);
+const run = (runtime: Parameters<typeof runRotation>[0], trigger: Parameters<typeof runRotation>[1] = 'schedule') =>
+  runRotation(runtime, trigger, new AbortController().signal);
 
 /** A policy that has completed one rotation, so there is an old credential to protect. */
 async function rotatedOnce(options: Parameters<typeof recordingProvider>[1] = {}, graceMs = 60_000) {
@@ -53,7 +54,11 @@ describe('engine invariants (docs/design.md)', () => {
     const events: RotationEvent[] = [];
     const clock = new FakeClock();
     const store = new MemoryStore(calls);
-    const broken = recordingConsumer(calls, 'app', Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 400')));
+    const broken = recordingConsumer(
+      calls,
+      'app',
+      Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 400')),
+    );
     const runtime = policyRuntime({ store, provider: recordingProvider(calls), clock, consumers: [broken], events });
     expect(await run(runtime, 'initial')).toMatchObject({ status: 'needs-attention', code: 'CONSUMER_FAILED' });
     const message = events.find((e) => e.type === 'needs-attention')?.message;
@@ -92,7 +97,11 @@ describe('engine invariants (docs/design.md)', () => {
     const clock = new FakeClock();
     const store = new MemoryStore(calls);
     const provider = recordingProvider(calls);
-    const broken = recordingConsumer(calls, 'app', Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 500', { retryable: true })));
+    const broken = recordingConsumer(
+      calls,
+      'app',
+      Array.from({ length: 10 }, () => new RotadError('CONSUMER_FAILED', 'reload hook answered 500', { retryable: true })),
+    );
     const runtime = policyRuntime({ store, provider, clock, consumers: [broken] });
     store.current = { value: (await provider.obtain!({} as never, undefined)).value, rotationId: 'seed', createdAt: 0 };
     const old = store.current.value.reveal();
@@ -105,7 +114,9 @@ describe('engine invariants (docs/design.md)', () => {
 
   it('5. bounded failure: retries back off exponentially, honour Retry-After, then stop in needs-attention', async () => {
     const rateLimited = (ms?: number) => new RotadError('PROVIDER_RATE_LIMITED', '429', { retryable: true, retryAfterMs: ms });
-    const { runtime, clock, store, old } = await rotatedOnce({ verifyErrors: [rateLimited(), rateLimited(20_000), rateLimited(), rateLimited(), rateLimited()] });
+    const { runtime, clock, store, old } = await rotatedOnce({
+      verifyErrors: [rateLimited(), rateLimited(20_000), rateLimited(), rateLimited(), rateLimited()],
+    });
     const outcome = await run(runtime);
     expect(outcome).toMatchObject({ status: 'needs-attention', code: 'PROVIDER_RATE_LIMITED' });
     expect(clock.sleeps).toHaveLength(3); // 4 attempts

@@ -11,9 +11,14 @@ import { withFileLock } from '../../src/stores/file/lock.js';
 import { ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/workspace.js';
 
-const open = (dir: string) => fileStore.create({ type: 'file', path: 'secrets.enc', key: { file: 'store.key', generate: true } }, { logger: silentLogger(), clock: systemClock, configDir: dir });
+const open = (dir: string) =>
+  fileStore.create(
+    { type: 'file', path: 'secrets.enc', key: { file: 'store.key', generate: true } },
+    { logger: silentLogger(), clock: systemClock, configDir: dir },
+  );
 const credential = (value: string, rotationId: string) => ({ value: new Secret(value), rotationId, createdAt: 0 });
-const quickly = <T>(work: Promise<T>): Promise<T> => Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('still waiting on the lock after 3s')), 3_000))]);
+const quickly = <T>(work: Promise<T>): Promise<T> =>
+  Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('still waiting on the lock after 3s')), 3_000))]);
 
 describe('file store lock', () => {
   it('a lock with this pid and a token it never issued (a restarted container, pid 1 again) is taken over at once', async () => {

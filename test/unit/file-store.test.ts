@@ -57,7 +57,10 @@ describe('file store: reads from memory while the file is unchanged', () => {
     const restored = await store.read({ name: 'p' });
     expect(restored.current).toBeUndefined();
     expect(restored.pending?.rotationId).toBe('r1');
-    await writeFile(join(dir, 'secrets.enc'), backup.replace(/"data":"(.)/, (_, c: string) => `"data":"${c === 'A' ? 'B' : 'A'}`));
+    await writeFile(
+      join(dir, 'secrets.enc'),
+      backup.replace(/"data":"(.)/, (_, c: string) => `"data":"${c === 'A' ? 'B' : 'A'}`),
+    );
     await expect(store.read({ name: 'p' })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   });
 });
@@ -114,7 +117,10 @@ describe('file store', () => {
     await writeFile(join(dir, 'moved.key'), await readFile(join(dir, 'store.key')));
     const { unlink } = await import('node:fs/promises');
     await unlink(join(dir, 'store.key'));
-    await expect(open(dir).read({ name: 'p' })).rejects.toMatchObject({ code: 'STORE_KEY_MISSING', message: expect.stringMatching(/must be restored, not replaced/) });
+    await expect(open(dir).read({ name: 'p' })).rejects.toMatchObject({
+      code: 'STORE_KEY_MISSING',
+      message: expect.stringMatching(/must be restored, not replaced/),
+    });
     expect((await open(dir, { file: 'moved.key', generate: false }).read({ name: 'p' })).pending?.value.reveal()).toBe('secret-under-key-1');
   });
 
@@ -150,7 +156,11 @@ describe('file store', () => {
     for (let round = 0; round < 10; round += 1) {
       const dir = await tempDir();
       const runtimes = [0, 1].map(() => ({
-        ...policyRuntime({ store: open(dir), provider: randomProvider.create({ type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }), clock: new FakeClock() }),
+        ...policyRuntime({
+          store: open(dir),
+          provider: randomProvider.create({ type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }),
+          clock: new FakeClock(),
+        }),
         clock: systemClock,
       }));
       const outcomes = await Promise.all(runtimes.map((r) => runRotation(r, 'schedule', new AbortController().signal)));

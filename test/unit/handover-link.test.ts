@@ -31,7 +31,10 @@ describe('hand-over links', () => {
     const events: RotationEvent[] = [];
     const clock = new FakeClock();
     const store = new MemoryStore([]);
-    const runtime = { ...policyRuntime({ store, provider: assistedProvider(new Set()), clock, events, assist: { remindMs: 4 * HOUR, deadlineMs: 10 * HOUR, checkMs: 60_000 } }), handoverUrl: 'https://rotad.example' };
+    const runtime = {
+      ...policyRuntime({ store, provider: assistedProvider(new Set()), clock, events, assist: { remindMs: 4 * HOUR, deadlineMs: 10 * HOUR, checkMs: 60_000 } }),
+      handoverUrl: 'https://rotad.example',
+    };
     const signal = new AbortController().signal;
     const start = clock.now();
     await runRotation(runtime, 'schedule', signal);
@@ -59,10 +62,18 @@ describe('hand-over links', () => {
     let asked = 0;
     const provider = assistedProvider(live);
     const accept = provider.assisted!.accept;
-    provider.assisted!.accept = async (...args) => { asked += 1; return accept(...args); };
-    const runtime = { ...policyRuntime({ store, provider, clock, assist: { remindMs: 4 * HOUR, deadlineMs: 10 * HOUR, checkMs: 60_000 } }), handoverUrl: 'https://rotad.example' };
+    provider.assisted!.accept = async (...args) => {
+      asked += 1;
+      return accept(...args);
+    };
+    const runtime = {
+      ...policyRuntime({ store, provider, clock, assist: { remindMs: 4 * HOUR, deadlineMs: 10 * HOUR, checkMs: 60_000 } }),
+      handoverUrl: 'https://rotad.example',
+    };
     const events: RotationEvent[] = [];
-    runtime.notify = async (event) => { events.push({ ...event, policy: 'p', at: clock.now() }); };
+    runtime.notify = async (event) => {
+      events.push({ ...event, policy: 'p', at: clock.now() });
+    };
     await runRotation(runtime, 'schedule', new AbortController().signal);
     const [address, secret] = events.find((e) => e.type === 'action-required')!.handoverUrl!.split('#');
     const use = { id: address!.split('/handover/')[1]!, secret: secret!, maxTries: 2 };
@@ -82,7 +93,10 @@ describe('hand-over links', () => {
     // The next reminder brings a new link, which works; after the deadline it would not have.
     clock.time += 4 * HOUR;
     await runRotation(runtime, 'resume', new AbortController().signal);
-    const [address2, secret2] = events.filter((e) => e.type === 'action-required').at(-1)!.handoverUrl!.split('#');
+    const [address2, secret2] = events
+      .filter((e) => e.type === 'action-required')
+      .at(-1)!
+      .handoverUrl!.split('#');
     const fresh = { id: address2!.split('/handover/')[1]!, secret: secret2!, maxTries: 2 };
     const snapshot = await store.read();
     expect(() => honouredLink(runtime, snapshot, fresh, clock.now() + 7 * HOUR)).toThrow(/this link expired/);

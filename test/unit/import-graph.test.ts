@@ -10,7 +10,10 @@ async function importGraph(): Promise<Map<string, string[]>> {
   for (const file of files) {
     const text = await readFile(file, 'utf8');
     const targets = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)\.js'/gms)].map((m) => resolve(dirname(file), `${m[1]}.ts`));
-    graph.set(relative(ROOT, file), targets.map((t) => relative(ROOT, t)));
+    graph.set(
+      relative(ROOT, file),
+      targets.map((t) => relative(ROOT, t)),
+    );
   }
   return graph;
 }
@@ -42,12 +45,20 @@ describe('the import graph of src', () => {
   it('has no cycle, type-only imports included', async () => {
     const graph = await importGraph();
     expect(graph.size).toBeGreaterThan(100);
-    expect([...graph.values()].flat().every((target) => graph.has(target)), 'every relative import resolves to a module of src').toBe(true);
+    expect(
+      [...graph.values()].flat().every((target) => graph.has(target)),
+      'every relative import resolves to a module of src',
+    ).toBe(true);
     expect(cycles(graph).map((cycle) => cycle.join(' → '))).toEqual([]);
   });
 
   it('finds a cycle when there is one (the check can fail)', () => {
-    const graph = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
     expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
   });
 });

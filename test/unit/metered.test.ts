@@ -17,9 +17,15 @@ class SlotStore extends MemoryStore {
 class ClassProvider implements Provider {
   readonly steps = { obtain: 'make', verify: 'check', revoke: 'drop' };
   rejected = true;
-  async obtain() { return { value: new Secret('made-by-class') }; }
-  async verify() { throw new RotadError('VERIFY_FAILED', 'no'); }
-  async isRejected() { return this.rejected; }
+  async obtain() {
+    return { value: new Secret('made-by-class') };
+  }
+  async verify() {
+    throw new RotadError('VERIFY_FAILED', 'no');
+  }
+  async isRejected() {
+    return this.rejected;
+  }
 }
 
 describe('metering keeps an adapter whole', () => {

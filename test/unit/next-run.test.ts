@@ -5,17 +5,34 @@ import { expiryRotation, nextDue, upcomingRuns, windowOffset, type PolicyTiming 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const t = (iso: string): number => Date.parse(iso);
-const idle = (lastRotatedAt?: string, extra: Partial<PolicyState> = {}): PolicyState => ({ ...IDLE_STATE, lastRotatedAt: lastRotatedAt === undefined ? undefined : t(lastRotatedAt), ...extra });
-const cron = (expression: string, timezone = 'UTC', windowMs = 0, maxAgeMs?: number): PolicyTiming => ({ name: 'p', schedule: { kind: 'cron', expression, timezone }, windowMs, maxAgeMs });
+const idle = (lastRotatedAt?: string, extra: Partial<PolicyState> = {}): PolicyState => ({
+  ...IDLE_STATE,
+  lastRotatedAt: lastRotatedAt === undefined ? undefined : t(lastRotatedAt),
+  ...extra,
+});
+const cron = (expression: string, timezone = 'UTC', windowMs = 0, maxAgeMs?: number): PolicyTiming => ({
+  name: 'p',
+  schedule: { kind: 'cron', expression, timezone },
+  windowMs,
+  maxAgeMs,
+});
 const every = (intervalMs: number, maxAgeMs?: number): PolicyTiming => ({ name: 'p', schedule: { kind: 'every', intervalMs }, windowMs: 0, maxAgeMs });
 
 describe('nextDue: a pure function of (timing, persisted state, now)', () => {
   it('rotates a policy that has never rotated right away', () => {
-    expect(nextDue(every(30 * DAY), idle(), t('2026-01-01T00:00:00Z'))).toEqual({ at: t('2026-01-01T00:00:00Z'), reason: 'initial', overdue: false, scheduledAt: t('2026-01-01T00:00:00Z') });
+    expect(nextDue(every(30 * DAY), idle(), t('2026-01-01T00:00:00Z'))).toEqual({
+      at: t('2026-01-01T00:00:00Z'),
+      reason: 'initial',
+      overdue: false,
+      scheduledAt: t('2026-01-01T00:00:00Z'),
+    });
   });
 
   it('every: counts from the last rotation recorded in the store', () => {
-    expect(nextDue(every(30 * DAY), idle('2026-01-01T10:00:00Z'), t('2026-01-05T00:00:00Z'))).toMatchObject({ at: t('2026-01-31T10:00:00Z'), reason: 'schedule' });
+    expect(nextDue(every(30 * DAY), idle('2026-01-01T10:00:00Z'), t('2026-01-05T00:00:00Z'))).toMatchObject({
+      at: t('2026-01-31T10:00:00Z'),
+      reason: 'schedule',
+    });
   });
 
   it('cron: the first slot after the last rotation, in the policy timezone', () => {
@@ -39,9 +56,13 @@ describe('nextDue: a pure function of (timing, persisted state, now)', () => {
 
   it('day-of-month and day-of-week combine with OR, as crontab(5) says', () => {
     // "the 13th, and every Friday": from Thu 2026-02-05 the next are Fri 6th, Fri 13th, Fri 20th…
-    const runs = upcomingRuns(cron('0 0 13 * 5'), idle('2026-02-05T00:00:00Z'), t('2026-02-05T00:00:00Z'), 3).map((r) => new Date(r.at).toISOString().slice(0, 10));
+    const runs = upcomingRuns(cron('0 0 13 * 5'), idle('2026-02-05T00:00:00Z'), t('2026-02-05T00:00:00Z'), 3).map((r) =>
+      new Date(r.at).toISOString().slice(0, 10),
+    );
     expect(runs).toEqual(['2026-02-06', '2026-02-13', '2026-02-20']);
-    const march = upcomingRuns(cron('0 0 13 * 5'), idle('2026-03-07T00:00:00Z'), t('2026-03-07T00:00:00Z'), 2).map((r) => new Date(r.at).toISOString().slice(0, 10));
+    const march = upcomingRuns(cron('0 0 13 * 5'), idle('2026-03-07T00:00:00Z'), t('2026-03-07T00:00:00Z'), 2).map((r) =>
+      new Date(r.at).toISOString().slice(0, 10),
+    );
     expect(march).toEqual(['2026-03-13', '2026-03-20']);
   });
 
@@ -67,18 +88,28 @@ describe('nextDue: a pure function of (timing, persisted state, now)', () => {
   });
 
   it('maxAge earlier than the next slot wins', () => {
-    expect(nextDue(cron('0 0 1 1 *', 'UTC', 0, 10 * DAY), idle('2026-02-01T00:00:00Z'), t('2026-02-02T00:00:00Z'))).toMatchObject({ at: t('2026-02-11T00:00:00Z'), reason: 'max-age' });
+    expect(nextDue(cron('0 0 1 1 *', 'UTC', 0, 10 * DAY), idle('2026-02-01T00:00:00Z'), t('2026-02-02T00:00:00Z'))).toMatchObject({
+      at: t('2026-02-11T00:00:00Z'),
+      reason: 'max-age',
+    });
   });
 
   it('a rotation in progress resumes now; one in grace resumes at the end of the grace period', () => {
     const now = t('2026-01-01T00:00:00Z');
     expect(nextDue(every(DAY), idle(undefined, { phase: 'verify', rotationId: 'r' }), now)).toMatchObject({ at: now, reason: 'resume' });
-    expect(nextDue(every(DAY), idle(undefined, { phase: 'grace', rotationId: 'r', graceUntil: now + 5000 }), now)).toMatchObject({ at: now + 5000, reason: 'grace' });
+    expect(nextDue(every(DAY), idle(undefined, { phase: 'grace', rotationId: 'r', graceUntil: now + 5000 }), now)).toMatchObject({
+      at: now + 5000,
+      reason: 'grace',
+    });
   });
 
   it('needs-attention waits for a person: nothing runs until a request newer than the failure', () => {
     const now = t('2026-01-01T00:00:00Z');
-    const stuck = idle('2025-01-01T00:00:00Z', { phase: 'consumers', rotationId: 'r', attention: { code: 'CONSUMER_FAILED', message: 'x', phase: 'consumers', at: now - 1000 } });
+    const stuck = idle('2025-01-01T00:00:00Z', {
+      phase: 'consumers',
+      rotationId: 'r',
+      attention: { code: 'CONSUMER_FAILED', message: 'x', phase: 'consumers', at: now - 1000 },
+    });
     expect(nextDue(every(DAY), stuck, now)).toBeUndefined();
     expect(nextDue(every(DAY), { ...stuck, requestedAt: now - 2000 }, now)).toBeUndefined();
     expect(nextDue(every(DAY), { ...stuck, requestedAt: now }, now)).toMatchObject({ at: now, reason: 'requested' });
@@ -108,7 +139,10 @@ describe('expiry drives rotation: the due time is the earliest of schedule, maxA
   });
 
   it('the schedule or maxAge still win when they come first', () => {
-    expect(nextDue(timing({ schedule: { kind: 'every', intervalMs: 30 * DAY } }), last, now, lived(90))).toMatchObject({ at: made + 30 * DAY, reason: 'schedule' });
+    expect(nextDue(timing({ schedule: { kind: 'every', intervalMs: 30 * DAY } }), last, now, lived(90))).toMatchObject({
+      at: made + 30 * DAY,
+      reason: 'schedule',
+    });
     expect(nextDue(timing({ maxAgeMs: 20 * DAY }), last, now, lived(90))).toMatchObject({ at: made + 20 * DAY, reason: 'max-age' });
   });
 
@@ -141,7 +175,12 @@ describe('schedule: manual', () => {
     expect(nextDue(manual, idle('2026-01-01T00:00:00Z'), now)).toBeUndefined();
     expect(nextDue(manual, idle('2026-01-01T00:00:00Z', { requestedAt: now }), now)).toMatchObject({ reason: 'requested' });
     expect(nextDue({ ...manual, maxAgeMs: 90 * DAY }, idle('2026-01-01T00:00:00Z'), now)).toMatchObject({ at: t('2026-04-01T00:00:00Z'), reason: 'max-age' });
-    expect(nextDue({ ...manual, rotateBefore: { kind: 'span', ms: 7 * DAY, text: '7d' } }, idle('2026-01-01T00:00:00Z'), now, { createdAt: t('2026-01-01T00:00:00Z'), expiresAt: t('2026-03-31T00:00:00Z') })).toMatchObject({ at: t('2026-03-24T00:00:00Z'), reason: 'expiry' });
+    expect(
+      nextDue({ ...manual, rotateBefore: { kind: 'span', ms: 7 * DAY, text: '7d' } }, idle('2026-01-01T00:00:00Z'), now, {
+        createdAt: t('2026-01-01T00:00:00Z'),
+        expiresAt: t('2026-03-31T00:00:00Z'),
+      }),
+    ).toMatchObject({ at: t('2026-03-24T00:00:00Z'), reason: 'expiry' });
     expect(nextDue(manual, idle(), now)).toMatchObject({ reason: 'initial' });
   });
 });

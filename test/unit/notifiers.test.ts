@@ -11,7 +11,15 @@ import { FakeClock } from '../helpers/engine-doubles.js';
 import { eventually, HttpSink, SmtpSink } from '../helpers/sinks.js';
 
 const deps = { logger: silentLogger(), clock: systemClock, configDir: '/' };
-const EVENT: RotationEvent = { type: 'needs-attention', policy: 'gladly-prod', rotationId: 'rot-9', phase: 'consumers', code: 'CONSUMER_FAILED', message: 'reload hook answered 500; the old credential is still valid', at: Date.parse('2026-11-22T10:00:00Z') };
+const EVENT: RotationEvent = {
+  type: 'needs-attention',
+  policy: 'gladly-prod',
+  rotationId: 'rot-9',
+  phase: 'consumers',
+  code: 'CONSUMER_FAILED',
+  message: 'reload hook answered 500; the old credential is still valid',
+  at: Date.parse('2026-11-22T10:00:00Z'),
+};
 const SECRET = 'webhook-signing-secret-7b3e';
 
 describe('notifiers against local sinks', () => {
@@ -39,8 +47,15 @@ describe('notifiers against local sinks', () => {
     expect(verify('another-secret', ts!, request.body, sig!, now)).toBe(false);
     expect(verify(SECRET, ts!, request.body, sig!, now + 3600), 'a replay an hour later').toBe(false);
     expect(JSON.parse(request.body)).toEqual({
-      version: 1, id, type: 'needs-attention', policy: 'gladly-prod', rotationId: 'rot-9', phase: 'consumers', code: 'CONSUMER_FAILED',
-      message: EVENT.message, at: '2026-11-22T10:00:00.000Z',
+      version: 1,
+      id,
+      type: 'needs-attention',
+      policy: 'gladly-prod',
+      rotationId: 'rot-9',
+      phase: 'consumers',
+      code: 'CONSUMER_FAILED',
+      message: EVENT.message,
+      at: '2026-11-22T10:00:00.000Z',
     });
     expect(request.body).not.toContain(SECRET);
   });
@@ -61,7 +76,16 @@ describe('notifiers against local sinks', () => {
   });
 
   it('email: a plain-text mail over SMTP', async () => {
-    const notifier = emailNotifier.create({ type: 'email', host: '127.0.0.1', port: smtp.port, secure: false, passwordEnv: 'X', from: 'rotad@example.com', to: ['oncall@example.com'], timeout: '5s' });
+    const notifier = emailNotifier.create({
+      type: 'email',
+      host: '127.0.0.1',
+      port: smtp.port,
+      secure: false,
+      passwordEnv: 'X',
+      from: 'rotad@example.com',
+      to: ['oncall@example.com'],
+      timeout: '5s',
+    });
     await notifier.notify(EVENT);
     const mail = smtp.messages.at(-1)!;
     expect(mail).toMatch(/Subject: \[rotad\] Rotation needs attention: gladly-prod/);
@@ -72,7 +96,13 @@ describe('notifiers against local sinks', () => {
   it('a failing receiver is retried with backoff until it accepts; send() never waits', async () => {
     const clock = new FakeClock();
     const outcomes: string[] = [];
-    const queue = new DeliveryQueue({ name: 'hook', notifier: webhookNotifier.create({ type: 'webhook', url: `${sink.url}/flaky`, secretEnv: 'ROTAD_TEST_WEBHOOK_SECRET', timeout: '5s' }, deps), clock, logger: silentLogger(), onOutcome: (_, o) => outcomes.push(o) });
+    const queue = new DeliveryQueue({
+      name: 'hook',
+      notifier: webhookNotifier.create({ type: 'webhook', url: `${sink.url}/flaky`, secretEnv: 'ROTAD_TEST_WEBHOOK_SECRET', timeout: '5s' }, deps),
+      clock,
+      logger: silentLogger(),
+      onOutcome: (_, o) => outcomes.push(o),
+    });
     sink.statuses = [500, 503];
     const before = sink.received.filter((r) => r.path === '/flaky').length;
     const started = Date.now();
@@ -86,7 +116,14 @@ describe('notifiers against local sinks', () => {
 
   it('a dead receiver gives up after the attempts, without blocking anything', async () => {
     const outcomes: string[] = [];
-    const queue = new DeliveryQueue({ name: 'dead', notifier: webhookNotifier.create({ type: 'webhook', url: 'http://127.0.0.1:1/x', secretEnv: 'ROTAD_TEST_WEBHOOK_SECRET', timeout: '1s' }, deps), clock: new FakeClock(), logger: silentLogger(), attempts: 3, onOutcome: (_, o) => outcomes.push(o) });
+    const queue = new DeliveryQueue({
+      name: 'dead',
+      notifier: webhookNotifier.create({ type: 'webhook', url: 'http://127.0.0.1:1/x', secretEnv: 'ROTAD_TEST_WEBHOOK_SECRET', timeout: '1s' }, deps),
+      clock: new FakeClock(),
+      logger: silentLogger(),
+      attempts: 3,
+      onOutcome: (_, o) => outcomes.push(o),
+    });
     queue.send(EVENT);
     await eventually(() => outcomes.length > 0);
     expect(outcomes).toEqual(['failed']);
@@ -94,7 +131,17 @@ describe('notifiers against local sinks', () => {
 
   it('event filters: a notifier only gets the types it asked for', async () => {
     const got: string[] = [];
-    const queue = new DeliveryQueue({ name: 'f', notifier: { notify: async (e) => { got.push(e.type); } }, events: ['needs-attention'], clock: systemClock, logger: silentLogger() });
+    const queue = new DeliveryQueue({
+      name: 'f',
+      notifier: {
+        notify: async (e) => {
+          got.push(e.type);
+        },
+      },
+      events: ['needs-attention'],
+      clock: systemClock,
+      logger: silentLogger(),
+    });
     queue.send({ ...EVENT, type: 'rotation-succeeded' });
     queue.send(EVENT);
     await eventually(() => got.length > 0);

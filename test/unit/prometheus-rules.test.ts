@@ -5,20 +5,40 @@ import { parse } from 'yaml';
 import { Metrics, METRIC_NAMES } from '../../src/observability/metrics.js';
 import { ROOT } from '../helpers/paths.js';
 
-interface Rule { alert: string; expr: string; for?: string; labels: { severity: string }; annotations: { summary: string; description: string } }
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: { severity: string };
+  annotations: { summary: string; description: string };
+}
 
 describe('config/prometheus/rotad-alerts.yaml', () => {
   it('parses, and every rule has an expression, a severity and a summary', async () => {
     const file = parse(await readFile(join(ROOT, 'config/prometheus/rotad-alerts.yaml'), 'utf8')) as { groups: Array<{ name: string; rules: Rule[] }> };
     const rules = file.groups.flatMap((g) => g.rules);
-    expect(rules.map((r) => r.alert)).toEqual(['RotadCredentialExpiresSoon', 'RotadCredentialExpired', 'RotadRotationNeedsAttention', 'RotadRotationFailed', 'RotadPolicyNotReady', 'RotadDown', 'RotadConfigReloadFailed', 'RotadReplicasRunDifferentConfigs']);
+    expect(rules.map((r) => r.alert)).toEqual([
+      'RotadCredentialExpiresSoon',
+      'RotadCredentialExpired',
+      'RotadRotationNeedsAttention',
+      'RotadRotationFailed',
+      'RotadPolicyNotReady',
+      'RotadDown',
+      'RotadConfigReloadFailed',
+      'RotadReplicasRunDifferentConfigs',
+    ]);
     for (const rule of rules) {
       expect(rule.expr.trim().length).toBeGreaterThan(0);
       expect(['warning', 'critical']).toContain(rule.labels.severity);
       expect(rule.annotations.summary.length).toBeGreaterThan(0);
       if (rule.for) expect(rule.for).toMatch(/^\d+[smh]$/);
       // Balanced parentheses and braces: a cheap guard against a broken PromQL edit.
-      for (const [open, close] of [['(', ')'], ['{', '}'], ['[', ']']] as const) expect(rule.expr.split(open).length).toBe(rule.expr.split(close).length);
+      for (const [open, close] of [
+        ['(', ')'],
+        ['{', '}'],
+        ['[', ']'],
+      ] as const)
+        expect(rule.expr.split(open).length).toBe(rule.expr.split(close).length);
     }
   });
 

@@ -6,7 +6,13 @@ import { RotadError } from '../../src/errors.js';
 
 function capture(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
-  const logger = createLogger({ destination: { write: (line: string) => { lines.push(line); } } });
+  const logger = createLogger({
+    destination: {
+      write: (line: string) => {
+        lines.push(line);
+      },
+    },
+  });
   return { lines, logger };
 }
 

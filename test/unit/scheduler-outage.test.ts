@@ -16,7 +16,16 @@ function outage(seconds: number) {
   check.violation = () => undefined;
   check.recorded = () => false;
   const shared: Shared = {
-    world, store, check, ledger: new Ledger(), deliveries: [], notifications: [], policies: ['p'], consumers: 1, graceMs: 0, leaseMs: 60_000,
+    world,
+    store,
+    check,
+    ledger: new Ledger(),
+    deliveries: [],
+    notifications: [],
+    policies: ['p'],
+    consumers: 1,
+    graceMs: 0,
+    leaseMs: 60_000,
     faults: { store: 0, provider: 0, consumer: 0 },
   };
   store.down = true;
@@ -27,7 +36,9 @@ function outage(seconds: number) {
     return read(ref);
   };
   const start = world.now;
-  world.at(start + seconds * 1000, 'test', 'store up', () => { store.down = false; });
+  world.at(start + seconds * 1000, 'test', 'store up', () => {
+    store.down = false;
+  });
   return { world, store, shared, reads, start };
 }
 

@@ -29,16 +29,38 @@ function slowConsumer(ms: number, gauge: { now: number; max: number; perPolicy: 
 function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], rotateOnSignal: boolean): Runtime {
   const calls: Call[] = [];
   const policies = names.map((name): ResolvedPolicy => ({
-    name, provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' }, storeName: 's', graceMs: 0, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 }, rotateOnSignal, suspended: false,
-    consumers: [], notify: [], escalate: [], expiryWarnings: [], overdueAfterMs: 3_600_000, timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
+    name,
+    provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' },
+    storeName: 's',
+    graceMs: 0,
+    assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 },
+    rotateOnSignal,
+    suspended: false,
+    consumers: [],
+    notify: [],
+    escalate: [],
+    expiryWarnings: [],
+    overdueAfterMs: 3_600_000,
+    timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
   }));
   return {
     config: { policies } as unknown as ResolvedConfig,
     stores: new Map(),
-    policies: new Map(names.map((name) => [name, {
-      ...policyRuntime({ store: new MemoryStore(calls), provider: recordingProvider(calls), clock: new FakeClock(), consumers: [slowConsumer(60, gauge, name)] }),
-      name, clock: systemClock,
-    }])),
+    policies: new Map(
+      names.map((name) => [
+        name,
+        {
+          ...policyRuntime({
+            store: new MemoryStore(calls),
+            provider: recordingProvider(calls),
+            clock: new FakeClock(),
+            consumers: [slowConsumer(60, gauge, name)],
+          }),
+          name,
+          clock: systemClock,
+        },
+      ]),
+    ),
     close: async () => undefined,
   };
 }
@@ -51,7 +73,12 @@ describe('scheduler', () => {
     // The scheduler's clock can be moved ahead of the engines' (which stay on the system clock).
     let ahead = 0;
     const clock = { now: () => Date.now() + ahead, sleep: systemClock.sleep };
-    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    const scheduler = new Scheduler(runtimeOf(names, gauge, true), {
+      concurrency: 2,
+      clock,
+      logger: silentLogger(),
+      onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`),
+    });
     scheduler.start();
     const waitUntil = async (done: () => boolean): Promise<void> => {
       const deadline = Date.now() + 10_000;
@@ -90,7 +117,12 @@ describe('scheduler: requests for more policies than there are slots', () => {
     const outcomes: string[] = [];
     const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const runtime = runtimeOf(names, gauge, false);
-    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    const scheduler = new Scheduler(runtime, {
+      concurrency: 2,
+      clock: systemClock,
+      logger: silentLogger(),
+      onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`),
+    });
     const waitUntil = async (done: () => boolean): Promise<void> => {
       const deadline = Date.now() + 10_000;
       while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -121,10 +153,18 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
       store.current = { value: new Secret(`seed-value-${name}`), rotationId: `seed-${name}`, createdAt: Date.now() - 60_000 };
       store.state = { ...store.state, lastRotatedAt: Date.now() - 60_000, lastRotationId: `seed-${name}` };
       const read = store.read.bind(store);
-      store.read = async () => { reads.push(name); return read(); };
+      store.read = async () => {
+        reads.push(name);
+        return read();
+      };
     }
     const outcomes: string[] = [];
-    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`) });
+    const scheduler = new Scheduler(runtime, {
+      concurrency: 2,
+      clock: systemClock,
+      logger: silentLogger(),
+      onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`),
+    });
     scheduler.start();
     const until = async (done: () => boolean): Promise<void> => {
       const deadline = Date.now() + 10_000;
@@ -152,7 +192,10 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
       store.current = { value: new Secret(`seed-value-${name}`), rotationId: `seed-${name}`, createdAt: Date.now() - 60_000 };
       store.state = { ...store.state, lastRotatedAt: Date.now() - 60_000, lastRotationId: `seed-${name}` };
       const read = store.read.bind(store);
-      store.read = async () => { reads.push({ name, at: Date.now() }); return read(); };
+      store.read = async () => {
+        reads.push({ name, at: Date.now() });
+        return read();
+      };
     }
     const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), rescanMs: 1_000 });
     const started = Date.now();

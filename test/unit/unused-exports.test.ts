@@ -13,12 +13,21 @@ describe('the exports of src', () => {
     const root = await mkdtemp(join(tmpdir(), 'rotad-exports-'));
     await mkdir(join(root, 'src'));
     await mkdir(join(root, 'test'));
-    await writeFile(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true }, include: ['src', 'test'] }));
+    await writeFile(
+      join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true }, include: ['src', 'test'] }),
+    );
     await writeFile(join(root, 'package.json'), JSON.stringify({ type: 'module' }));
-    await writeFile(join(root, 'src/a.ts'), 'export const used = 1;\nexport const onlyHere = 2;\nexport type Shape = { n: number };\nexport const all = onlyHere + used;\n');
+    await writeFile(
+      join(root, 'src/a.ts'),
+      'export const used = 1;\nexport const onlyHere = 2;\nexport type Shape = { n: number };\nexport const all = onlyHere + used;\n',
+    );
     await writeFile(join(root, 'src/b.ts'), "export * from './c.js';\n");
     await writeFile(join(root, 'src/c.ts'), 'export const reExported = 3;\n');
-    await writeFile(join(root, 'test/t.ts'), "import { used, type Shape } from '../src/a.js';\nimport * as b from '../src/b.js';\nexport const x: Shape = { n: used + b.reExported };\n");
+    await writeFile(
+      join(root, 'test/t.ts'),
+      "import { used, type Shape } from '../src/a.js';\nimport * as b from '../src/b.js';\nexport const x: Shape = { n: used + b.reExported };\n",
+    );
     expect(unusedExports(`${root}/`)).toEqual(['src/a.ts: all', 'src/a.ts: onlyHere']);
   });
 });

@@ -37,8 +37,12 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (chunk: Buffer) => { stdout = (stdout + chunk.toString()).slice(-OUTPUT_LIMIT); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-OUTPUT_LIMIT); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout = (stdout + chunk.toString()).slice(-OUTPUT_LIMIT);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-OUTPUT_LIMIT);
+    });
     child.stdin.on('error', () => undefined); // a command that does not read stdin closes it early
     const timer = setTimeout(() => {
       timedOut = true;

@@ -13,7 +13,8 @@ async function gladlyAuth(ctx: ConsumerContext, policy: string) {
   const parsed = GladlyProviderOptions.safeParse(options);
   if (!parsed.success) throw new RotadError('CONSUMER_FAILED', `auth.policy ${policy} is not a gladly policy`);
   const provider = parsed.data;
-  if (!credential) throw new RotadError('CONSUMER_FAILED', `policy ${policy} has no current Gladly token yet; rotate it first (rotad rotate ${policy})`, { retryable: true });
+  if (!credential)
+    throw new RotadError('CONSUMER_FAILED', `policy ${policy} has no current Gladly token yet; rotate it first (rotad rotate ${policy})`, { retryable: true });
   return { provider, credential };
 }
 
@@ -30,20 +31,28 @@ function createGladlyWebhookConsumer(options: GladlyWebhookConsumerOptions, deps
     async update(ctx, credential) {
       const { provider, credential: auth } = await gladlyAuth(ctx, options.auth.policy);
       const api = new GladlyApi({ ...provider, baseUrl: options.baseUrl ?? provider.baseUrl }, deps.clock);
-      const patch = options.set === 'password'
-        ? { credentials: { username: options.username!, password: credential.value.reveal() } }
-        : { headers: { [options.header!]: credential.value.reveal() } };
+      const patch =
+        options.set === 'password'
+          ? { credentials: { username: options.username!, password: credential.value.reveal() } }
+          : { headers: { [options.header!]: credential.value.reveal() } };
       // Write-only fields: Gladly never returns them, so the write is confirmed by its 204 and the flags it reports.
       const patchRequest = api.request('PATCH', path, provider.email, auth.value, patch);
       const patched = await call(api.target('PATCH', 'consumer'), patchRequest);
-      if (patched.status !== 204 && patched.status !== 200) throw new RotadError('CONSUMER_FAILED', `Gladly PATCH ${path} answered ${patched.status}, expected 204`, { retryable: true });
+      if (patched.status !== 204 && patched.status !== 200)
+        throw new RotadError('CONSUMER_FAILED', `Gladly PATCH ${path} answered ${patched.status}, expected 204`, { retryable: true });
       const readRequest = api.request('GET', path, provider.email, auth.value);
       const { body } = await call(api.target('GET', 'consumer'), readRequest);
       const hook = body as { hasCredentials?: unknown; headerKeys?: unknown } | undefined;
-      const confirmed = options.set === 'password'
-        ? hook?.hasCredentials === true
-        : Array.isArray(hook?.headerKeys) && hook.headerKeys.some((k) => typeof k === 'string' && k.toLowerCase() === options.header!.toLowerCase());
-      if (!confirmed) throw badShape(api.target('GET', 'consumer'), readRequest, options.set === 'password' ? 'hasCredentials: true' : `headerKeys containing ${options.header}`);
+      const confirmed =
+        options.set === 'password'
+          ? hook?.hasCredentials === true
+          : Array.isArray(hook?.headerKeys) && hook.headerKeys.some((k) => typeof k === 'string' && k.toLowerCase() === options.header!.toLowerCase());
+      if (!confirmed)
+        throw badShape(
+          api.target('GET', 'consumer'),
+          readRequest,
+          options.set === 'password' ? 'hasCredentials: true' : `headerKeys containing ${options.header}`,
+        );
       ctx.logger.info({ webhook: options.webhookId }, 'Gladly webhook updated');
     },
   };

@@ -15,14 +15,19 @@ export const GladlyWebhookConsumerOptions = z
     /** Basic-auth username sent with the password (set: password). */
     username: z.string().min(1).optional(),
     /** Header whose value is the secret (set: header), e.g. X-Webhook-Secret. */
-    header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'expected an HTTP header name' }).optional(),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'expected an HTTP header name' })
+      .optional(),
     /** Where the API is called (tests, proxies). Default: the auth policy's Gladly host or baseUrl. */
     baseUrl: BaseUrl.optional(),
     /** Per request. Default: 10s. */
     timeout: DurationText.default('10s'),
   })
   .superRefine((options, ctx) => {
-    if (options.set === 'password' && options.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'set: password needs username (the webhook\'s basic-auth user)' });
-    if (options.set === 'header' && options.header === undefined) ctx.addIssue({ code: 'custom', path: ['header'], message: 'set: header needs header (the header name)' });
+    if (options.set === 'password' && options.username === undefined)
+      ctx.addIssue({ code: 'custom', path: ['username'], message: "set: password needs username (the webhook's basic-auth user)" });
+    if (options.set === 'header' && options.header === undefined)
+      ctx.addIssue({ code: 'custom', path: ['header'], message: 'set: header needs header (the header name)' });
   });
 export type GladlyWebhookConsumerOptions = z.infer<typeof GladlyWebhookConsumerOptions>;

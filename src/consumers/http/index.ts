@@ -22,7 +22,8 @@ function createHttpConsumer(options: HttpConsumerOptions): Consumer {
         const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
         throw new RotadError('CONSUMER_FAILED', `HEAD ${shown}: ${reason}`, { retryable: true });
       }
-      if (response.status === 401 || response.status === 403) throw new RotadError('CONSUMER_FAILED', `HEAD ${shown} answered ${response.status}: the configured headers are refused`);
+      if (response.status === 401 || response.status === 403)
+        throw new RotadError('CONSUMER_FAILED', `HEAD ${shown} answered ${response.status}: the configured headers are refused`);
       return `${shown} reachable (HEAD answered ${response.status})`;
     },
     async update(ctx, credential) {

@@ -28,14 +28,23 @@ function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, 
     },
     async update(ctx, credential) {
       const headers = authHeaders();
-      const patch: ApiRequest = { method: 'PATCH', url: endpoint(options.baseUrl, path), headers, body: { credentials: { ...options.credentials, [options.secretField]: credential.value.reveal() } } };
+      const patch: ApiRequest = {
+        method: 'PATCH',
+        url: endpoint(options.baseUrl, path),
+        headers,
+        body: { credentials: { ...options.credentials, [options.secretField]: credential.value.reveal() } },
+      };
       await call(target, patch);
       const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers };
       const { body } = await call(target, read);
       const status = (body as { status?: unknown } | undefined)?.status;
       if (typeof status !== 'string') throw badShape(target, read, 'status');
       if (status !== 'active') {
-        throw new RotadError('CONSUMER_FAILED', `StackOne account ${options.accountId} is ${status} after the update, not active: StackOne could not use the new credential`, { retryable: true });
+        throw new RotadError(
+          'CONSUMER_FAILED',
+          `StackOne account ${options.accountId} is ${status} after the update, not active: StackOne could not use the new credential`,
+          { retryable: true },
+        );
       }
       ctx.logger.info({ account: options.accountId }, 'StackOne account updated and active');
     },

@@ -35,11 +35,21 @@ function createEmailNotifier(options: EmailNotifierOptions): Notifier {
         registerSecretValue(pass);
         auth = { user: options.username, pass };
       }
-      const transport = nodemailer.createTransport({ host: options.host, port: options.port, secure: options.secure, auth, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+      const transport = nodemailer.createTransport({
+        host: options.host,
+        port: options.port,
+        secure: options.secure,
+        auth,
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      });
       try {
         await transport.sendMail({ from: options.from, to: options.to, ...emailText(event) });
       } catch (error) {
-        throw new RotadError('CONSUMER_FAILED', `SMTP ${options.host}:${options.port}: ${(error as { code?: string }).code ?? (error as Error).message}`, { retryable: true });
+        throw new RotadError('CONSUMER_FAILED', `SMTP ${options.host}:${options.port}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
+          retryable: true,
+        });
       } finally {
         transport.close();
       }
@@ -51,5 +61,6 @@ export const emailNotifier = {
   type: 'email',
   schema: EmailNotifierOptions,
   create: createEmailNotifier,
-  requiredEnv: (options) => (options.username === undefined ? [] : [{ key: ['passwordEnv'], name: options.passwordEnv, what: `the SMTP password of ${options.username}` }]),
+  requiredEnv: (options) =>
+    options.username === undefined ? [] : [{ key: ['passwordEnv'], name: options.passwordEnv, what: `the SMTP password of ${options.username}` }],
 } satisfies AdapterDefinition<typeof EmailNotifierOptions, Notifier>;

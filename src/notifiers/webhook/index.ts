@@ -34,11 +34,16 @@ function createWebhookNotifier(options: WebhookNotifierOptions, deps: AdapterDep
       const id = randomUUID();
       const body = JSON.stringify(webhookBody(event, id));
       const timestamp = Math.floor(deps.clock.now() / 1000);
-      await postJson(options.url, body, {
-        'x-rotad-event-id': id,
-        'x-rotad-timestamp': String(timestamp),
-        'x-rotad-signature': sign(secret, timestamp, body),
-      }, timeoutMs);
+      await postJson(
+        options.url,
+        body,
+        {
+          'x-rotad-event-id': id,
+          'x-rotad-timestamp': String(timestamp),
+          'x-rotad-signature': sign(secret, timestamp, body),
+        },
+        timeoutMs,
+      );
     },
   };
 }

@@ -28,7 +28,12 @@ function parseTokens(body: unknown): AppToken[] | undefined {
     const created = typeof a.created_at === 'string' ? Date.parse(a.created_at) : NaN;
     if ((typeof item.id !== 'string' && typeof item.id !== 'number') || Number.isNaN(created)) return undefined;
     const expires = typeof a.expires_at === 'string' ? Date.parse(a.expires_at) : undefined;
-    tokens.push({ id: String(item.id), label: typeof a.label === 'string' ? a.label : '', createdAt: created, expiresAt: Number.isNaN(expires) ? undefined : expires });
+    tokens.push({
+      id: String(item.id),
+      label: typeof a.label === 'string' ? a.label : '',
+      createdAt: created,
+      expiresAt: Number.isNaN(expires) ? undefined : expires,
+    });
   }
   return tokens;
 }
@@ -85,7 +90,10 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
       }),
       accept: async (ctx, value, current) => {
         checkTokenShape(value, current, TOKEN_FORMAT);
-        const tokens = await refusedUnless(() => listTokens(value), `check that the token was created for ${options.userName} (user ${options.userId}) on ${ui}`);
+        const tokens = await refusedUnless(
+          () => listTokens(value),
+          `check that the token was created for ${options.userName} (user ${options.userId}) on ${ui}`,
+        );
         const mine = identify(tokens, tokenLabel(ctx.policy, ctx.rotationId), current);
         if (!mine) throw refuse(`the token works, but no new token of ${options.userName} is listed; was it created for user ${options.userId}?`);
         if (mine.expiresAt !== undefined && mine.expiresAt <= ctx.clock.now()) throw refuse(`the token expired at ${isoDay(mine.expiresAt)}`);

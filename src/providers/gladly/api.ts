@@ -18,13 +18,23 @@ export function gladlyHost(options: Pick<GladlyProviderOptions, 'organization' |
 /** A small client for the Gladly calls rotad makes, as the API user `email` with `token`. */
 export class GladlyApi {
   readonly base: string;
-  constructor(readonly options: Pick<GladlyProviderOptions, 'organization' | 'environment' | 'baseUrl' | 'timeout'>, private readonly clock: Clock) {
+  constructor(
+    readonly options: Pick<GladlyProviderOptions, 'organization' | 'environment' | 'baseUrl' | 'timeout'>,
+    private readonly clock: Clock,
+  ) {
     this.base = options.baseUrl ?? gladlyHost(options);
   }
 
   target(method: string, role: ApiTarget['role'] = 'provider'): ApiTarget {
     const key = `gladly:${this.base}:${method}`;
-    return { name: 'Gladly', role, timeoutMs: durationMs(this.options.timeout), clock: this.clock, limiter: sharedLimiter(key, REQUESTS_PER_SECOND, WINDOW_MS, this.clock), rateLimitBackoffMs: 1000 };
+    return {
+      name: 'Gladly',
+      role,
+      timeoutMs: durationMs(this.options.timeout),
+      clock: this.clock,
+      limiter: sharedLimiter(key, REQUESTS_PER_SECOND, WINDOW_MS, this.clock),
+      rateLimitBackoffMs: 1000,
+    };
   }
 
   request(method: string, path: string, email: string, token: Secret, body?: unknown) {

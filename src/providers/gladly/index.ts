@@ -17,7 +17,10 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
   const verify = async (credential: Pick<StoredCredential, 'value'>): Promise<void> => {
     const answered = await api.organizationUrl(options.email, credential.value);
     if (!sameOrigin(answered, host)) {
-      throw new RotadError('VERIFY_FAILED', `the token belongs to ${answered}, not ${host}: a token from another organization or environment (sandbox/production)`);
+      throw new RotadError(
+        'VERIFY_FAILED',
+        `the token belongs to ${answered}, not ${host}: a token from another organization or environment (sandbox/production)`,
+      );
     }
   };
 

@@ -10,7 +10,7 @@ export const GladlyProviderOptions = z.strictObject({
   /** Default: production. A token works only in the environment it was made in. */
   environment: z.enum(['production', 'sandbox']).default('production'),
   /** The API user's email (the Basic-auth username); the person signs in as this user. */
-  email: z.email({ error: 'expected the API user\'s email address' }),
+  email: z.email({ error: "expected the API user's email address" }),
   /** Where the API is called (tests, proxies). Default: the organization's host. */
   baseUrl: BaseUrl.optional(),
   /** Per request. Default: 10s. */

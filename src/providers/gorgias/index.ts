@@ -19,10 +19,17 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
   const host = `https://${options.domain.toLowerCase()}.gorgias.com`;
   const users = options.strategy === 'single-user' ? [options.email!] : options.users!;
   const target: ApiTarget = {
-    name: 'Gorgias', role: 'provider', timeoutMs: durationMs(options.timeout), clock: deps.clock,
+    name: 'Gorgias',
+    role: 'provider',
+    timeoutMs: durationMs(options.timeout),
+    clock: deps.clock,
     limiter: sharedLimiter(`gorgias:${base}`, BUCKET.limit, BUCKET.windowMs, deps.clock),
   };
-  const accountRequest = (email: string, key: Secret): ApiRequest => ({ method: 'GET', url: endpoint(base, '/api/account'), headers: { authorization: basicAuth(email, key.reveal()) } });
+  const accountRequest = (email: string, key: Secret): ApiRequest => ({
+    method: 'GET',
+    url: endpoint(base, '/api/account'),
+    headers: { authorization: basicAuth(email, key.reveal()) },
+  });
 
   /** The user whose key this rotation resets: the one not in use (alternating), else the only one. */
   const nextUser = (current: StoredCredential | undefined): string => {
@@ -50,7 +57,7 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
       verify: `GET /api/account as the key's user; domain must be ${options.domain}`,
       revoke: single
         ? 'the reset already invalidated the old key: confirm Gorgias rejects it'
-        : 'ask a person to reset the old user\'s key again and discard it, then confirm Gorgias rejects the old key',
+        : "ask a person to reset the old user's key again and discard it, then confirm Gorgias rejects the old key",
     },
     assisted: {
       createRequest: (ctx, current) => {
@@ -59,11 +66,7 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
           summary: `Reset the Gorgias REST API key of ${user} for policy ${ctx.policy} (${options.domain}).`,
           account: user,
           url: host,
-          steps: [
-            `Sign in to ${host} as ${user}.`,
-            `Open ${KEYS_PAGE}.`,
-            'Reset the API key and copy the new key.',
-          ],
+          steps: [`Sign in to ${host} as ${user}.`, `Open ${KEYS_PAGE}.`, 'Reset the API key and copy the new key.'],
           warning: single
             ? `Resetting invalidates the key in use at once: every consumer of ${ctx.policy} fails until the new key is handed over. Run rotad submit ${ctx.policy} right after the reset; rotad pushes the key to every consumer the moment it arrives.`
             : undefined,

@@ -25,14 +25,17 @@ export const GorgiasProviderOptions = z
   })
   .superRefine((options, ctx) => {
     if (options.strategy === 'single-user') {
-      if (options.email === undefined) ctx.addIssue({ code: 'custom', path: ['email'], message: 'strategy single-user needs email (the user whose key is reset)' });
-      if (options.users !== undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: 'users is for strategy alternating-users; single-user takes email' });
+      if (options.email === undefined)
+        ctx.addIssue({ code: 'custom', path: ['email'], message: 'strategy single-user needs email (the user whose key is reset)' });
+      if (options.users !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['users'], message: 'users is for strategy alternating-users; single-user takes email' });
     } else {
       const users = options.users ?? [];
       if (users.length !== 2 || users[0]!.toLowerCase() === users[1]!.toLowerCase()) {
         ctx.addIssue({ code: 'custom', path: ['users'], message: 'strategy alternating-users needs users: two different email addresses' });
       }
-      if (options.email !== undefined) ctx.addIssue({ code: 'custom', path: ['email'], message: 'email is for strategy single-user; alternating-users takes users' });
+      if (options.email !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['email'], message: 'email is for strategy single-user; alternating-users takes users' });
     }
   });
 export type GorgiasProviderOptions = z.infer<typeof GorgiasProviderOptions>;

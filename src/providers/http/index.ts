@@ -18,7 +18,12 @@ function expiryOf(value: unknown): number | undefined {
 }
 
 function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Provider {
-  const target: ApiTarget = { name: options.name ?? new URL(options.baseUrl).host, role: 'provider', timeoutMs: durationMs(options.timeout), clock: deps.clock };
+  const target: ApiTarget = {
+    name: options.name ?? new URL(options.baseUrl).host,
+    role: 'provider',
+    timeoutMs: durationMs(options.timeout),
+    clock: deps.clock,
+  };
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
 
   const build = (template: RequestTemplate, method: string, values: TemplateValues): ApiRequest => {
@@ -33,7 +38,12 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
       throw new RotadError('PROVIDER_BAD_RESPONSE', `${target.name}: cannot build the request: ${(error as Error).message}`);
     }
   };
-  const values = (ctx: ProviderContext, extra: Partial<TemplateValues>): TemplateValues => ({ policy: ctx.policy, rotationId: ctx.rotationId, vars: options.vars, ...extra });
+  const values = (ctx: ProviderContext, extra: Partial<TemplateValues>): TemplateValues => ({
+    policy: ctx.policy,
+    rotationId: ctx.rotationId,
+    vars: options.vars,
+    ...extra,
+  });
   const currentOrBootstrap = (current: StoredCredential | undefined): Secret | undefined => {
     if (current) return current.value;
     const bootstrap = options.bootstrapEnv === undefined ? undefined : process.env[options.bootstrapEnv];
@@ -46,7 +56,9 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
     steps: {
       obtain: `${options.create.method ?? 'POST'} ${options.create.url}, new token from '${options.create.response.token}'`,
       verify: `${options.verify.method ?? 'GET'} ${options.verify.url} with the new token`,
-      revoke: options.revoke ? `${options.revoke.method ?? 'DELETE'} ${options.revoke.url}, then confirm the old token is rejected` : 'no revoke request configured: the old token stays valid until it expires',
+      revoke: options.revoke
+        ? `${options.revoke.method ?? 'DELETE'} ${options.revoke.url}, then confirm the old token is rejected`
+        : 'no revoke request configured: the old token stays valid until it expires',
     },
     obtain: async (ctx, current) => {
       const request = build(options.create, 'POST', values(ctx, { current: currentOrBootstrap(current), credentialId: current?.id }));
@@ -63,14 +75,20 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
     verify: async (ctx, credential) => {
       await call(target, verifyRequest(ctx, credential));
     },
-    ...(options.revoke ? {
-      revoke: async (ctx: ProviderContext, credential: StoredCredential, current: StoredCredential | undefined) => {
-        const request = build(options.revoke!, 'DELETE', values(ctx, { current: current?.value ?? credential.value, credential: credential.value, credentialId: credential.id }));
-        const response = await send(target, request);
-        if (response.status === 404) return;
-        if (response.status < 200 || response.status > 299) throw failure(target, request, response);
-      },
-    } : {}),
+    ...(options.revoke
+      ? {
+          revoke: async (ctx: ProviderContext, credential: StoredCredential, current: StoredCredential | undefined) => {
+            const request = build(
+              options.revoke!,
+              'DELETE',
+              values(ctx, { current: current?.value ?? credential.value, credential: credential.value, credentialId: credential.id }),
+            );
+            const response = await send(target, request);
+            if (response.status === 404) return;
+            if (response.status < 200 || response.status > 299) throw failure(target, request, response);
+          },
+        }
+      : {}),
     isRejected: (ctx, credential) => isRefused(target, verifyRequest(ctx, credential), options.rejectedStatuses),
   };
 }

@@ -42,12 +42,18 @@ export function fill(text: string, values: TemplateValues): string {
 
 function lookup(name: string, values: TemplateValues): string | Secret | undefined {
   switch (name) {
-    case 'policy': return values.policy;
-    case 'rotationId': return values.rotationId;
-    case 'current': return values.current;
-    case 'credential': return values.credential;
-    case 'credential.id': return values.credentialId;
-    default: return name.startsWith('vars.') ? values.vars[name.slice(5)] : undefined;
+    case 'policy':
+      return values.policy;
+    case 'rotationId':
+      return values.rotationId;
+    case 'current':
+      return values.current;
+    case 'credential':
+      return values.credential;
+    case 'credential.id':
+      return values.credentialId;
+    default:
+      return name.startsWith('vars.') ? values.vars[name.slice(5)] : undefined;
   }
 }
 

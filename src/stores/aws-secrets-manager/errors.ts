@@ -1,6 +1,15 @@
 import { RotadError, StoreConflictError } from '../../errors.js';
 
-const DENIED = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'InvalidClientTokenId', 'CredentialsProviderError', 'IncompleteSignature', 'MissingAuthenticationToken']);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'CredentialsProviderError',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+]);
 const TRANSIENT = new Set(['ThrottlingException', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
 
 interface AwsErrorShape {
@@ -34,7 +43,10 @@ export function awsError(operation: string, error: unknown, conflict = false): R
   const status = shape.$metadata?.httpStatusCode ?? shape.$response?.statusCode;
   // Some endpoints answer 401/403 with a body the SDK cannot parse; the status still says it.
   if (DENIED.has(name) || /credential/i.test(name) || status === 401 || status === 403) {
-    return new RotadError('STORE_ACCESS_DENIED', `AWS Secrets Manager refused ${operation} (${detail}); check the credentials and the IAM policy in src/stores/aws-secrets-manager/readme.md`);
+    return new RotadError(
+      'STORE_ACCESS_DENIED',
+      `AWS Secrets Manager refused ${operation} (${detail}); check the credentials and the IAM policy in src/stores/aws-secrets-manager/readme.md`,
+    );
   }
   const network = shape.code !== undefined || status === undefined;
   if (TRANSIENT.has(name) || (status !== undefined && status >= 500) || (network && !isStageConflict(error))) {

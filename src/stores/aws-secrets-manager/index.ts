@@ -11,7 +11,6 @@ import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
 
-
 /** The version labelled AWSPENDING, unless that is the current one (where a finished rotation may leave the label). */
 function pendingVersion(versions: Map<string, string[]> | undefined): string | undefined {
   const pending = versionWith(versions, 'AWSPENDING');
@@ -35,7 +34,11 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     maxAttempts: options.maxAttempts,
     requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
   });
-  const secrets = new Secrets(client, { kmsKeyId: options.kmsKeyId, description: options.description, tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) });
+  const secrets = new Secrets(client, {
+    kmsKeyId: options.kmsKeyId,
+    description: options.description,
+    tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
+  });
   const secretName = (ref: PolicyRef): string => ref.path ?? options.name.replaceAll('{policy}', ref.name);
   const stateName = (ref: PolicyRef): string => options.stateName.replaceAll('{policy}', ref.name);
   const handoverName = (ref: PolicyRef): string => options.handoverName.replaceAll('{policy}', ref.name);
@@ -97,7 +100,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     const name = stateName(ref);
     for (let attempt = 1; ; attempt += 1) {
       const seen = attempt === 1 ? lastSeen.take(name) : undefined;
-      const { record, kvVersion: versionId } = seen ?? await readRecord(ref);
+      const { record, kvVersion: versionId } = seen ?? (await readRecord(ref));
       const decided = decideChange(record, change, seen !== undefined);
       if (decided === 'read-again') continue;
       const { next } = decided;
@@ -118,8 +121,16 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     }
   }
 
-  const externalFacts = (version: SecretVersion): VersionFacts => ({ versionId: version.versionId, rotationId: `external-${version.versionId}`, createdAt: version.createdAt });
-  const credential = (ref: PolicyRef, version: SecretVersion | undefined, facts: (v: SecretVersion) => Omit<VersionFacts, 'versionId'>): StoredCredential | undefined => {
+  const externalFacts = (version: SecretVersion): VersionFacts => ({
+    versionId: version.versionId,
+    rotationId: `external-${version.versionId}`,
+    createdAt: version.createdAt,
+  });
+  const credential = (
+    ref: PolicyRef,
+    version: SecretVersion | undefined,
+    facts: (v: SecretVersion) => Omit<VersionFacts, 'versionId'>,
+  ): StoredCredential | undefined => {
     const value = decode(ref, version);
     if (version === undefined || value === undefined) return undefined;
     const { versionId: _versionId, ...rest } = { versionId: '', ...facts(version) };
@@ -131,7 +142,11 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
     const name = secretName(ref);
     const versions = await secrets.versions(name);
     const get = async (id: string | undefined) => (id === undefined ? undefined : secrets.get(name, { versionId: id }));
-    const [current, previous, pending] = await Promise.all([get(versionWith(versions, 'AWSCURRENT')), get(versionWith(versions, 'AWSPREVIOUS')), get(pendingVersion(versions))]);
+    const [current, previous, pending] = await Promise.all([
+      get(versionWith(versions, 'AWSCURRENT')),
+      get(versionWith(versions, 'AWSPREVIOUS')),
+      get(pendingVersion(versions)),
+    ]);
     const known = (v: SecretVersion): VersionFacts => [record.current, record.previous].find((f) => f?.versionId === v.versionId) ?? externalFacts(v);
     return {
       current: credential(ref, current, known),
@@ -140,7 +155,9 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       // did not put is reported under its own id, so the engine discards it instead of being blocked.
       pending: pending
         ? credential(ref, pending, (v) => (record.pending?.rotationId === v.versionId ? record.pending : { rotationId: v.versionId, createdAt: v.createdAt }))
-        : record.pending && record.firstValue !== undefined ? { ...record.pending, value: new Secret(record.firstValue) } : undefined,
+        : record.pending && record.firstValue !== undefined
+          ? { ...record.pending, value: new Secret(record.firstValue) }
+          : undefined,
       state: record.state,
       revision: String(record.stateRevision),
     };
@@ -185,7 +202,12 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       if (record.current?.versionId === rotationId) return undefined;
       const facts = record.pending?.rotationId === rotationId ? record.pending : { rotationId, createdAt: Date.now() };
       promoted = { ...facts, versionId: rotationId };
-      const replaced = record.current?.versionId === replacedId ? record.current : replacedId ? { versionId: replacedId, rotationId: `external-${replacedId}`, createdAt: 0 } : undefined;
+      const replaced =
+        record.current?.versionId === replacedId
+          ? record.current
+          : replacedId
+            ? { versionId: replacedId, rotationId: `external-${replacedId}`, createdAt: 0 }
+            : undefined;
       return { ...record, previous: replaced, current: promoted, pending: undefined, firstValue: undefined };
     });
     if (promoted) await tagFacts(ref, promoted);
@@ -240,7 +262,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       const guessed = stagedVersions.get(name);
       stagedVersions.delete(name);
       try {
-        await promoteWith(ref, rotationId, guessed ?? await secrets.versions(name));
+        await promoteWith(ref, rotationId, guessed ?? (await secrets.versions(name)));
       } catch (error) {
         if (guessed === undefined || !(error instanceof StoreConflictError)) throw error;
         await promoteWith(ref, rotationId, await secrets.versions(name));

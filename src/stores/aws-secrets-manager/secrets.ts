@@ -1,6 +1,13 @@
 import {
-  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, TagResourceCommand,
-  UpdateSecretVersionStageCommand, type SecretsManagerClient, type Tag,
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  TagResourceCommand,
+  UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
+  type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { awsError, isNotFound } from './errors.js';
 
@@ -14,7 +21,10 @@ export interface SecretVersion {
 
 /** The Secrets Manager calls rotad makes, with "not found" as a value and errors mapped to store errors. */
 export class Secrets {
-  constructor(private readonly client: SecretsManagerClient, private readonly create: { kmsKeyId?: string | undefined; description?: string | undefined; tags: Tag[] }) {}
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly create: { kmsKeyId?: string | undefined; description?: string | undefined; tags: Tag[] },
+  ) {}
 
   /** Version id → staging labels, or undefined when the secret does not exist. */
   async versions(name: string): Promise<Map<string, string[]> | undefined> {
@@ -29,7 +39,9 @@ export class Secrets {
 
   async get(name: string, selector: { versionId: string } | { label: Label }): Promise<SecretVersion | undefined> {
     try {
-      const answer = await this.client.send(new GetSecretValueCommand({ SecretId: name, ...('versionId' in selector ? { VersionId: selector.versionId } : { VersionStage: selector.label }) }));
+      const answer = await this.client.send(
+        new GetSecretValueCommand({ SecretId: name, ...('versionId' in selector ? { VersionId: selector.versionId } : { VersionStage: selector.label }) }),
+      );
       if (answer.SecretString === undefined || answer.VersionId === undefined) return undefined;
       return { versionId: answer.VersionId, value: answer.SecretString, createdAt: answer.CreatedDate?.getTime() ?? 0 };
     } catch (error) {
@@ -51,7 +63,16 @@ export class Secrets {
   /** Creates the secret (with a first value under `token`, or empty); false when it already exists. */
   async createIfMissing(name: string, value?: string, token?: string): Promise<boolean> {
     try {
-      await this.client.send(new CreateSecretCommand({ Name: name, SecretString: value, ClientRequestToken: token, KmsKeyId: this.create.kmsKeyId, Description: this.create.description, Tags: this.create.tags.length > 0 ? this.create.tags : undefined }));
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: value,
+          ClientRequestToken: token,
+          KmsKeyId: this.create.kmsKeyId,
+          Description: this.create.description,
+          Tags: this.create.tags.length > 0 ? this.create.tags : undefined,
+        }),
+      );
       return true;
     } catch (error) {
       if ((error as { name?: string }).name === 'ResourceExistsException') return false;
@@ -62,7 +83,9 @@ export class Secrets {
   /** Puts a version under `token` (idempotent for the same token and value) with the given labels. */
   async put(name: string, token: string, value: string, labels: string[]): Promise<string> {
     try {
-      const answer = await this.client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value, VersionStages: labels }));
+      const answer = await this.client.send(
+        new PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value, VersionStages: labels }),
+      );
       return answer.VersionId ?? token;
     } catch (error) {
       throw awsError(`PutSecretValue of ${name}`, error, true);

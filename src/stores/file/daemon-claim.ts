@@ -7,7 +7,12 @@ import { isAlive } from './lock.js';
 export const CLAIM_RENEW_MS = 10_000;
 export const CLAIM_STALE_MS = 3 * CLAIM_RENEW_MS;
 
-interface Claim { owner: string; host: string; pid: number; renewedAt: number }
+interface Claim {
+  owner: string;
+  host: string;
+  pid: number;
+  renewedAt: number;
+}
 
 export function claimPath(storePath: string): string {
   return `${storePath}.daemon`;
@@ -44,9 +49,13 @@ export async function claimFileStore(storePath: string, owner: string): Promise<
   const now = Date.now();
   const existing = await readClaim(path);
   if (existing && heldByOther(existing, owner, now)) {
-    throw new RotadError('STORE_BUSY', `file store ${storePath} is used by another rotad daemon (${existing.host}, pid ${existing.pid}, renewed ${Math.round((now - existing.renewedAt) / 1000)} s ago): the file store serves one daemon. Stop the other one, or for several replicas use a vault or aws-secrets-manager store`);
+    throw new RotadError(
+      'STORE_BUSY',
+      `file store ${storePath} is used by another rotad daemon (${existing.host}, pid ${existing.pid}, renewed ${Math.round((now - existing.renewedAt) / 1000)} s ago): the file store serves one daemon. Stop the other one, or for several replicas use a vault or aws-secrets-manager store`,
+    );
   }
-  const write = (): Promise<void> => writeFile(path, JSON.stringify({ owner, host: hostname(), pid: process.pid, renewedAt: Date.now() } satisfies Claim), { mode: 0o600 });
+  const write = (): Promise<void> =>
+    writeFile(path, JSON.stringify({ owner, host: hostname(), pid: process.pid, renewedAt: Date.now() } satisfies Claim), { mode: 0o600 });
   await write();
   const timer = setInterval(() => void write().catch(() => undefined), CLAIM_RENEW_MS);
   timer.unref();

@@ -17,12 +17,18 @@ const EMPTY_ENTRY: PolicyEntry = { state: IDLE_STATE, revision: 0 };
 const IDENTITY_BYTES = 256;
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function unreachable(path: string, error: unknown): RotadError {
   const reason = (error as NodeJS.ErrnoException).code ?? 'error';
-  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, { cause: error, retryable: true });
+  return new RotadError('STORE_UNREACHABLE', `file store ${path} cannot be used (${reason}); check that the directory exists and is writable`, {
+    cause: error,
+    retryable: true,
+  });
 }
 
 /** Writes `content` so that readers see either the old or the new file, never a torn one. */
@@ -84,9 +90,10 @@ function envelopeBytes(envelope: Envelope): Buffer {
 function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
   const path = resolve(deps.configDir, options.path);
   const lockPath = `${path}.lock`;
-  const keySource: KeySource = options.key.file !== undefined
-    ? { kind: 'file', path: resolve(deps.configDir, options.key.file), generate: options.key.generate }
-    : { kind: 'env', name: options.key.env ?? '' };
+  const keySource: KeySource =
+    options.key.file !== undefined
+      ? { kind: 'file', path: resolve(deps.configDir, options.key.file), generate: options.key.generate }
+      : { kind: 'env', name: options.key.env ?? '' };
   let key: Buffer | undefined;
   let leftovers: Promise<void> | undefined;
   /**
@@ -133,19 +140,24 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
     if (parsing?.identity !== identity) {
       const document = parseDocument();
       parsing = { identity, document };
-      void document.then(async (parsed) => {
-        // Kept only if the file did not change while it was read.
-        if ((await fileIdentity()) !== identity) return;
-        const entry: NonNullable<typeof cached> = { identity, document: parsed };
-        cached = entry;
-        // The members a write reuses, made while the process is idle rather than by the first write
-        // (at 10,000 policies that is tens of milliseconds off the first rotation after a start).
-        setTimeout(() => {
-          if (cached === entry) entry.entryJson ??= entriesAsJson(parsed);
-        }, 200).unref();
-      }, () => undefined).finally(() => {
-        if (parsing?.document === document) parsing = undefined;
-      });
+      void document
+        .then(
+          async (parsed) => {
+            // Kept only if the file did not change while it was read.
+            if ((await fileIdentity()) !== identity) return;
+            const entry: NonNullable<typeof cached> = { identity, document: parsed };
+            cached = entry;
+            // The members a write reuses, made while the process is idle rather than by the first write
+            // (at 10,000 policies that is tens of milliseconds off the first rotation after a start).
+            setTimeout(() => {
+              if (cached === entry) entry.entryJson ??= entriesAsJson(parsed);
+            }, 200).unref();
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          if (parsing?.document === document) parsing = undefined;
+        });
     }
     return parsing.document;
   }

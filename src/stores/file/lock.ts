@@ -40,7 +40,10 @@ async function readHolder(lockPath: string): Promise<{ text: string; holder?: Ho
 async function staleReason(lockPath: string, found: { text: string; holder?: Holder | undefined }, clock: Clock): Promise<string | undefined> {
   const { holder } = found;
   if (!holder) {
-    const age = await stat(lockPath).then((s) => clock.now() - s.mtimeMs, () => 0);
+    const age = await stat(lockPath).then(
+      (s) => clock.now() - s.mtimeMs,
+      () => 0,
+    );
     return age > UNREADABLE_STALE_MS ? 'unreadable and old' : undefined;
   }
   if (holder.host !== hostname()) return undefined; // another machine: its processes cannot be checked from here
@@ -81,7 +84,10 @@ async function tryAcquire(lockPath: string, holder: Holder): Promise<boolean> {
  */
 export async function withFileLock<T>(lockPath: string, clock: Clock, work: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   const before = queues.get(lockPath) ?? Promise.resolve();
-  const turn = before.then(() => lockedRun(lockPath, clock, work, timeoutMs), () => lockedRun(lockPath, clock, work, timeoutMs));
+  const turn = before.then(
+    () => lockedRun(lockPath, clock, work, timeoutMs),
+    () => lockedRun(lockPath, clock, work, timeoutMs),
+  );
   const settled = turn.catch(() => undefined);
   queues.set(lockPath, settled);
   void settled.then(() => {

@@ -68,7 +68,14 @@ export class VaultClient {
     // Vault's PATCH endpoints take a JSON merge patch (RFC 7386) and refuse other types.
     if (method === 'PATCH') headers['content-type'] = 'application/merge-patch+json';
     try {
-      return await jsonRequest({ method, url: new URL(`/v1/${path}`, this.#options.address), headers, body, timeoutMs: this.#options.timeoutMs, ca: this.#options.ca });
+      return await jsonRequest({
+        method,
+        url: new URL(`/v1/${path}`, this.#options.address),
+        headers,
+        body,
+        timeoutMs: this.#options.timeoutMs,
+        ca: this.#options.ca,
+      });
     } catch (error) {
       if (error instanceof NetworkError) throw unreachable(this.#options.address, error);
       throw error;
@@ -90,9 +97,15 @@ export class VaultClient {
       const data = (lookup.body as { data?: { ttl?: number; renewable?: boolean } }).data ?? {};
       return this.#leaseFrom({ client_token: token, lease_duration: Number(data.ttl ?? 0), renewable: data.renewable === true });
     }
-    const body = auth.method === 'approle'
-      ? { role_id: auth.roleId, secret_id: auth.secretIdFile ? await readSecretFile(resolvePath(auth.secretIdFile), 'the AppRole secret id') : fromEnv(auth.secretIdEnv, 'the AppRole secret id') }
-      : { role: auth.role, jwt: await readSecretFile(resolvePath(auth.jwtFile), 'the Kubernetes service-account token') };
+    const body =
+      auth.method === 'approle'
+        ? {
+            role_id: auth.roleId,
+            secret_id: auth.secretIdFile
+              ? await readSecretFile(resolvePath(auth.secretIdFile), 'the AppRole secret id')
+              : fromEnv(auth.secretIdEnv, 'the AppRole secret id'),
+          }
+        : { role: auth.role, jwt: await readSecretFile(resolvePath(auth.jwtFile), 'the Kubernetes service-account token') };
     const response = await this.#raw('POST', `auth/${auth.mount}/login`, body, undefined);
     const answer = response.status === 200 ? AuthAnswer(response.body) : undefined;
     if (!answer) throw vaultError(`${auth.method} login (auth/${auth.mount}/login)`, response);

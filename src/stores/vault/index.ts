@@ -12,7 +12,6 @@ import { KvV2, type KvVersion } from './kv.js';
 import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { VaultStoreOptions } from './schema.js';
 
-
 function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store {
   const resolvePath = (path: string): string => resolve(deps.configDir, path);
   let ca: string | undefined;
@@ -23,7 +22,15 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       throw new RotadError('STORE_UNREACHABLE', `cannot read Vault CA bundle ${options.caFile} (${(error as NodeJS.ErrnoException).code})`);
     }
   }
-  const client = new VaultClient({ address: options.address, namespace: options.namespace, auth: options.auth, resolvePath, ca, timeoutMs: durationMs(options.timeout), clock: deps.clock });
+  const client = new VaultClient({
+    address: options.address,
+    namespace: options.namespace,
+    auth: options.auth,
+    resolvePath,
+    ca,
+    timeoutMs: durationMs(options.timeout),
+    clock: deps.clock,
+  });
   const kv = new KvV2(client, options.mount);
   const appPath = (ref: PolicyRef): string => ref.path ?? options.path.replaceAll('{policy}', ref.name);
   const statePath = (ref: PolicyRef): string => options.statePath.replaceAll('{policy}', ref.name);
@@ -36,7 +43,8 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
     const found = await kv.read(statePath(ref));
     if (!found) return lastSeen.remember(statePath(ref), { record: EMPTY_RECORD, kvVersion: 0 });
     const parsed = StateRecord.safeParse(found.data);
-    if (!parsed.success) throw new RotadError('STORE_CORRUPT', `rotad's state record at ${options.mount}/${statePath(ref)} is not in rotad's format; was it edited by hand?`);
+    if (!parsed.success)
+      throw new RotadError('STORE_CORRUPT', `rotad's state record at ${options.mount}/${statePath(ref)} is not in rotad's format; was it edited by hand?`);
     return lastSeen.remember(statePath(ref), { record: parsed.data, kvVersion: found.version });
   }
 
@@ -50,7 +58,7 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
     const path = statePath(ref);
     for (let attempt = 1; ; attempt += 1) {
       const seen = attempt === 1 ? lastSeen.take(path) : undefined;
-      const { record, kvVersion } = seen ?? await readRecord(ref);
+      const { record, kvVersion } = seen ?? (await readRecord(ref));
       const decided = decideChange(record, change, seen !== undefined);
       if (decided === 'read-again') continue;
       if (decided.next === undefined) return record;
@@ -71,7 +79,11 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
     return typeof value === 'string' ? { ...facts, value: new Secret(value) } : undefined;
   };
   /** Facts for a version rotad did not write (an existing secret it adopted, or a write by someone else). */
-  const externalFacts = (version: KvVersion): VersionFacts => ({ version: version.version, rotationId: `external-v${version.version}`, createdAt: version.createdAt });
+  const externalFacts = (version: KvVersion): VersionFacts => ({
+    version: version.version,
+    rotationId: `external-v${version.version}`,
+    createdAt: version.createdAt,
+  });
 
   async function writeFacts(ref: PolicyRef, facts: VersionFacts): Promise<void> {
     await kv.mergeCustomMetadata(appPath(ref), {
@@ -147,10 +159,9 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       // 3. Record the move: the replaced version becomes previous (adopted if rotad did not write it).
       const { value: _value, ...facts } = pending;
       const current: VersionFacts = { ...facts, version };
-      const replacedVersion = async (): Promise<KvVersion> => (latest?.version === fromVersion ? latest : await kv.read(appPath(ref), fromVersion)) ?? { data: {}, version: fromVersion, createdAt: 0 };
-      const replaced = record.current?.version === fromVersion
-        ? record.current
-        : fromVersion > 0 ? externalFacts(await replacedVersion()) : undefined;
+      const replacedVersion = async (): Promise<KvVersion> =>
+        (latest?.version === fromVersion ? latest : await kv.read(appPath(ref), fromVersion)) ?? { data: {}, version: fromVersion, createdAt: 0 };
+      const replaced = record.current?.version === fromVersion ? record.current : fromVersion > 0 ? externalFacts(await replacedVersion()) : undefined;
       await updateRecord(ref, (r) => ({ ...r, previous: replaced, current, pending: undefined, promoting: undefined }));
       await writeFacts(ref, current);
     },
@@ -160,8 +171,16 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       const snapshot = await read(ref);
       const { record } = await readRecord(ref);
       const latest = await kv.read(appPath(ref));
-      if (!snapshot.previous || !record.current || !latest) throw new RotadError('ROLLBACK_UNSAFE', `policy ${ref.name} has no readable previous version at ${options.mount}/${appPath(ref)} (kept versions: see max_versions)`);
-      const version = await kv.write(appPath(ref), { ...latest.data, [field]: snapshot.previous.value.reveal(), ...factFields(ref, snapshot.previous) }, latest.version);
+      if (!snapshot.previous || !record.current || !latest)
+        throw new RotadError(
+          'ROLLBACK_UNSAFE',
+          `policy ${ref.name} has no readable previous version at ${options.mount}/${appPath(ref)} (kept versions: see max_versions)`,
+        );
+      const version = await kv.write(
+        appPath(ref),
+        { ...latest.data, [field]: snapshot.previous.value.reveal(), ...factFields(ref, snapshot.previous) },
+        latest.version,
+      );
       const { value: _value, ...previousFacts } = snapshot.previous;
       const restored: VersionFacts = { ...previousFacts, version };
       await updateRecord(ref, (r) => ({ ...r, current: restored, previous: r.current && { ...r.current, version: latest.version } }));
@@ -198,8 +217,10 @@ export const vaultStore = {
   schema: VaultStoreOptions,
   create: createVaultStore,
   requiredEnv: ({ auth }) => {
-    if (auth.method === 'token' && auth.tokenFile === undefined) return [{ key: ['auth', 'tokenEnv'], name: auth.tokenEnv, what: 'the Vault token; or give auth.tokenFile' }];
-    if (auth.method === 'approle' && auth.secretIdFile === undefined) return [{ key: ['auth', 'secretIdEnv'], name: auth.secretIdEnv, what: 'the AppRole secret id; or give auth.secretIdFile' }];
+    if (auth.method === 'token' && auth.tokenFile === undefined)
+      return [{ key: ['auth', 'tokenEnv'], name: auth.tokenEnv, what: 'the Vault token; or give auth.tokenFile' }];
+    if (auth.method === 'approle' && auth.secretIdFile === undefined)
+      return [{ key: ['auth', 'secretIdEnv'], name: auth.secretIdEnv, what: 'the AppRole secret id; or give auth.secretIdFile' }];
     return [];
   },
 } satisfies AdapterDefinition<typeof VaultStoreOptions, Store>;

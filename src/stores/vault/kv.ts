@@ -16,7 +16,10 @@ function encodePath(path: string): string {
 export class KvV2 {
   #patchWorks = true;
 
-  constructor(private readonly client: VaultClient, private readonly mount: string) {}
+  constructor(
+    private readonly client: VaultClient,
+    private readonly mount: string,
+  ) {}
 
   /** A version of a secret (latest when `version` is unset); undefined when absent, deleted or destroyed. */
   async read(path: string, version?: number): Promise<KvVersion | undefined> {

@@ -156,7 +156,10 @@ export abstract class SaasServer {
 /** A sliding one-window limiter for servers: true when the call is over the limit. */
 export class WindowLimit {
   readonly #starts = new Map<string, number[]>();
-  constructor(readonly limit: number, readonly windowMs: number) {}
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
   over(key: string, now = Date.now()): { over: boolean; used: number; resetMs: number } {
     const starts = (this.#starts.get(key) ?? []).filter((t) => t > now - this.windowMs);
     const over = starts.length >= this.limit;

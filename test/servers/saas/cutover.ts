@@ -1,6 +1,13 @@
 import { newToken, notFound, SaasServer, type Reply, type Request } from './base.js';
 
-interface AppToken { id: string; value: string; label: string; created_at: string; expires_at: string | null; last_accessed_at: string | null }
+interface AppToken {
+  id: string;
+  value: string;
+  label: string;
+  created_at: string;
+  expires_at: string | null;
+  last_accessed_at: string | null;
+}
 
 /**
  * Cutover as src/providers/cutover/readme.md describes it: Bearer user app tokens (48 hex characters), several per
@@ -19,7 +26,9 @@ export class CutoverServer extends SaasServer {
   createToken(userId: string, label: string, expiresInDays?: number): AppToken {
     const tokens = this.users.get(userId) ?? [];
     const token: AppToken = {
-      id: String(++this.#counter), value: newToken(24), label,
+      id: String(++this.#counter),
+      value: newToken(24),
+      label,
       created_at: new Date().toISOString(),
       expires_at: expiresInDays === undefined ? null : new Date(Date.now() + expiresInDays * 86_400_000).toISOString(),
       last_accessed_at: null,
@@ -43,7 +52,8 @@ export class CutoverServer extends SaasServer {
       const token = this.createToken(userId, label, expiresInDays);
       return { status: 201, body: { id: token.id, token: token.value, expires_at: token.expires_at } };
     }
-    if (kind === 'users' && userId && sub === 'tokens' && request.method === 'GET') return { status: 200, body: (this.users.get(userId) ?? []).map(({ value: _v, ...rest }) => rest) };
+    if (kind === 'users' && userId && sub === 'tokens' && request.method === 'GET')
+      return { status: 200, body: (this.users.get(userId) ?? []).map(({ value: _v, ...rest }) => rest) };
     return notFound;
   }
 
@@ -60,13 +70,23 @@ export class CutoverServer extends SaasServer {
     const tokens = this.users.get(userId) ?? [];
     if (request.method === 'GET' && tokenId === undefined) {
       return {
-        status: 200, as: owner.token.id,
-        body: { data: tokens.map((t) => ({ id: t.id, type: 'user_app_token', attributes: { label: t.label, created_at: t.created_at, expires_at: t.expires_at, last_accessed_at: t.last_accessed_at } })) },
+        status: 200,
+        as: owner.token.id,
+        body: {
+          data: tokens.map((t) => ({
+            id: t.id,
+            type: 'user_app_token',
+            attributes: { label: t.label, created_at: t.created_at, expires_at: t.expires_at, last_accessed_at: t.last_accessed_at },
+          })),
+        },
       };
     }
     if (request.method === 'DELETE' && tokenId !== undefined) {
       if (!tokens.some((t) => t.id === tokenId)) return { ...notFound, as: owner.token.id };
-      this.users.set(userId, tokens.filter((t) => t.id !== tokenId));
+      this.users.set(
+        userId,
+        tokens.filter((t) => t.id !== tokenId),
+      );
       return { status: 204, as: owner.token.id };
     }
     return { ...notFound, as: owner.token.id };

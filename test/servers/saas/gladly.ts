@@ -1,7 +1,18 @@
 import { basicCredentials, newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from './base.js';
 
-interface Token { id: string; name: string; value: string; createdAt: string }
-interface Webhook { id: string; url: string; enabled: boolean; credentials?: { username: string; password: string }; headers?: Record<string, string> }
+interface Token {
+  id: string;
+  name: string;
+  value: string;
+  createdAt: string;
+}
+interface Webhook {
+  id: string;
+  url: string;
+  enabled: boolean;
+  credentials?: { username: string; password: string };
+  headers?: Record<string, string>;
+}
 
 /**
  * Gladly as src/providers/gladly/readme.md describes it: Basic auth (API user email + token), several live tokens per
@@ -14,7 +25,10 @@ export class GladlyServer extends SaasServer {
   readonly #limit = new WindowLimit(10, 1000);
   #counter = 0;
 
-  constructor(readonly organization: string, readonly environment: 'production' | 'sandbox' = 'production') {
+  constructor(
+    readonly organization: string,
+    readonly environment: 'production' | 'sandbox' = 'production',
+  ) {
     super();
   }
 
@@ -30,7 +44,12 @@ export class GladlyServer extends SaasServer {
   createToken(email: string): Token {
     const user = this.users.get(email);
     if (!user) throw new Error(`no Gladly user ${email}`);
-    const token = { id: `tok-${++this.#counter}`, name: user.tokens.length === 0 ? 'New Token' : `New Token ${user.tokens.length + 1}`, value: newToken(20), createdAt: new Date().toISOString() };
+    const token = {
+      id: `tok-${++this.#counter}`,
+      name: user.tokens.length === 0 ? 'New Token' : `New Token ${user.tokens.length + 1}`,
+      value: newToken(20),
+      createdAt: new Date().toISOString(),
+    };
     user.tokens.push(token);
     return token;
   }
@@ -53,7 +72,8 @@ export class GladlyServer extends SaasServer {
         if (user) user.tokens = user.tokens.filter((t) => t.id !== id);
         return { status: before === (user?.tokens.length ?? 0) ? 404 : 204 };
       }
-      if (request.method === 'GET') return { status: 200, body: (this.users.get(email)?.tokens ?? []).map(({ id: tid, name, createdAt }) => ({ id: tid, name, createdAt })) };
+      if (request.method === 'GET')
+        return { status: 200, body: (this.users.get(email)?.tokens ?? []).map(({ id: tid, name, createdAt }) => ({ id: tid, name, createdAt })) };
     }
     if (kind === 'webhooks' && email && request.method === 'GET') {
       const hook = this.webhooks.get(email);
@@ -65,14 +85,19 @@ export class GladlyServer extends SaasServer {
   protected handle(request: Request): Reply {
     const limit = this.#limit.over(request.method);
     if (limit.over) {
-      return { status: 429, body: { errors: [{ code: 'rate_limited', detail: 'Too many requests' }] }, headers: { 'ratelimit-limit-second': '10', 'ratelimit-remaining-second': '0' } };
+      return {
+        status: 429,
+        body: { errors: [{ code: 'rate_limited', detail: 'Too many requests' }] },
+        headers: { 'ratelimit-limit-second': '10', 'ratelimit-remaining-second': '0' },
+      };
     }
     const rate = { 'ratelimit-limit-second': '10', 'ratelimit-remaining-second': String(Math.max(0, 10 - limit.used)) };
     const auth = basicCredentials(request.headers);
     const user = auth && this.users.get(auth.user);
     const token = user?.tokens.find((t) => t.value === auth?.password);
     if (!auth || !user || !token) return { status: 401, headers: rate, body: { errors: [{ code: 'unauthorized', detail: 'Invalid credentials' }] } };
-    if (!user.apiUser) return { status: 403, headers: rate, as: token.id, body: { errors: [{ code: 'forbidden', detail: 'User lacks the API User permission' }] } };
+    if (!user.apiUser)
+      return { status: 403, headers: rate, as: token.id, body: { errors: [{ code: 'forbidden', detail: 'User lacks the API User permission' }] } };
     const reply = this.#route(request);
     return { ...reply, headers: { ...rate, ...reply.headers }, as: token.id };
   }
@@ -81,18 +106,31 @@ export class GladlyServer extends SaasServer {
     const [api, v1, resource, id] = request.segments;
     if (api !== 'api' || v1 !== 'v1') return notFound;
     if (resource === 'organization' && request.method === 'GET') {
-      return { status: 200, body: { id: `org-${this.organization}`, loginDomain: this.organization, name: this.organization, timezone: 'UTC', gladlyUrl: this.gladlyUrl } };
+      return {
+        status: 200,
+        body: { id: `org-${this.organization}`, loginDomain: this.organization, name: this.organization, timezone: 'UTC', gladlyUrl: this.gladlyUrl },
+      };
     }
     if (resource === 'webhooks' && id !== undefined) {
       const hook = this.webhooks.get(id);
       if (!hook) return notFound;
       if (request.method === 'GET') {
-        return { status: 200, body: { id: hook.id, url: hook.url, enabled: hook.enabled, hasCredentials: hook.credentials !== undefined, headerKeys: Object.keys(hook.headers ?? {}) } };
+        return {
+          status: 200,
+          body: {
+            id: hook.id,
+            url: hook.url,
+            enabled: hook.enabled,
+            hasCredentials: hook.credentials !== undefined,
+            headerKeys: Object.keys(hook.headers ?? {}),
+          },
+        };
       }
       if (request.method === 'PATCH') {
         const patch = (request.body ?? {}) as Partial<Webhook>;
         if (patch.credentials !== undefined) {
-          if (typeof patch.credentials.username !== 'string' || typeof patch.credentials.password !== 'string') return { status: 400, body: { errors: [{ code: 'invalid', detail: 'credentials need username and password' }] } };
+          if (typeof patch.credentials.username !== 'string' || typeof patch.credentials.password !== 'string')
+            return { status: 400, body: { errors: [{ code: 'invalid', detail: 'credentials need username and password' }] } };
           hook.credentials = { username: patch.credentials.username, password: patch.credentials.password };
         }
         if (patch.headers !== undefined) hook.headers = patch.headers;

@@ -9,7 +9,10 @@ export class GorgiasServer extends SaasServer {
   readonly keys = new Map<string, string>();
   readonly #bucket: WindowLimit;
 
-  constructor(readonly domain: string, bucket = { limit: 40, windowMs: 20_000 }) {
+  constructor(
+    readonly domain: string,
+    bucket = { limit: 40, windowMs: 20_000 },
+  ) {
     super();
     this.#bucket = new WindowLimit(bucket.limit, bucket.windowMs);
   }
@@ -30,13 +33,23 @@ export class GorgiasServer extends SaasServer {
   protected handle(request: Request): Reply {
     const bucket = this.#bucket.over(this.domain);
     const limitHeader = { 'x-gorgias-account-api-call-limit': `${bucket.used}/${this.#bucket.limit}` };
-    if (bucket.over) return { status: 429, headers: { ...limitHeader, 'retry-after': String(Math.max(1, Math.ceil(bucket.resetMs / 1000))) }, body: { error: { msg: 'Too many requests' } } };
+    if (bucket.over)
+      return {
+        status: 429,
+        headers: { ...limitHeader, 'retry-after': String(Math.max(1, Math.ceil(bucket.resetMs / 1000))) },
+        body: { error: { msg: 'Too many requests' } },
+      };
     const auth = basicCredentials(request.headers);
     if (!auth || this.keys.get(auth.user) === undefined || this.keys.get(auth.user) !== auth.password) {
       return { status: 401, headers: limitHeader, body: { error: { msg: 'Invalid or expired API key' } } };
     }
     if (request.path === '/api/account' && request.method === 'GET') {
-      return { status: 200, headers: limitHeader, as: auth.user, body: { domain: this.domain, status: { status: 'active' }, created_datetime: '2024-01-01T00:00:00Z' } };
+      return {
+        status: 200,
+        headers: limitHeader,
+        as: auth.user,
+        body: { domain: this.domain, status: { status: 'active' }, created_datetime: '2024-01-01T00:00:00Z' },
+      };
     }
     return { ...notFound, as: auth.user };
   }

@@ -1,6 +1,11 @@
 import { basicCredentials, notFound, SaasServer, WindowLimit, type Reply, type Request } from './base.js';
 
-interface Account { id: string; provider: string; credentials: Record<string, string>; status: 'active' | 'inactive' | 'error' }
+interface Account {
+  id: string;
+  provider: string;
+  credentials: Record<string, string>;
+  status: 'active' | 'inactive' | 'error';
+}
 
 /**
  * StackOne as src/consumers/stackone-account/readme.md describes it: Basic auth with the API key as username and an empty
@@ -12,7 +17,10 @@ export class StackOneServer extends SaasServer {
   readonly accounts = new Map<string, Account>();
   readonly #limit = new WindowLimit(1000, 60_000);
 
-  constructor(readonly apiKey: string, private readonly check: (credentials: Record<string, string>) => boolean = () => true) {
+  constructor(
+    readonly apiKey: string,
+    private readonly check: (credentials: Record<string, string>) => boolean = () => true,
+  ) {
     super();
   }
 
