@@ -7,9 +7,9 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   try {
     const response = await jsonRequest({ method: 'POST', url: target, ...(typeof body === 'string' ? { rawBody: body } : { body }), headers, timeoutMs });
     if (response.status < 200 || response.status >= 300)
-      throw new RotadError('CONSUMER_FAILED', `${target.origin} answered ${response.status}`, { retryable: true });
+      throw new RotadError('NOTIFIER_FAILED', `${target.origin} answered ${response.status}`, { retryable: true });
   } catch (error) {
-    if (error instanceof NetworkError) throw new RotadError('CONSUMER_FAILED', `${target.origin}: ${error.reason}`, { retryable: true });
+    if (error instanceof NetworkError) throw new RotadError('NOTIFIER_FAILED', `${target.origin}: ${error.reason}`, { retryable: true });
     throw error;
   }
 }

@@ -19,7 +19,7 @@ function providerContext(ctx: StepContext): ProviderContext {
 
 function lost(ctx: StepContext, what: string): RotadError {
   return new RotadError(
-    'STORE_CONFLICT',
+    'STORE_RECORD_LOST',
     `${what} of rotation ${ctx.rotationId} is no longer in the store of policy ${ctx.runtime.name}; another writer changed it`,
   );
 }

@@ -81,7 +81,8 @@ describe('alerts, metrics and audit trail of the running daemon', () => {
     expect(value(metrics, 'rotad_provider_requests_total{policy="watched",provider="random",operation="obtain",outcome="ok"}')).toBe(1);
     expect(value(metrics, 'rotad_rotation_duration_seconds_count{policy="watched"}')).toBe(1);
     expect(value(metrics, 'rotad_notifications_total{notifier="hook",outcome="delivered"}')).toBeGreaterThanOrEqual(3);
-    await daemon.waitFor((e) => e.msg === 'Notification failed, retrying' && e.notifier === 'dead');
+    const failed = await daemon.waitFor((e) => e.msg === 'Notification failed, retrying' && e.notifier === 'dead');
+    expect(failed.error).toMatchObject({ code: 'NOTIFIER_FAILED' });
     expect((await daemon.stop()).code).toBe(0);
 
     // Restart: the threshold was recorded in the store, so it does not fire again.

@@ -54,7 +54,7 @@ export class MemoryStore implements Store {
   }
   async promote(_p: PolicyRef, rotationId: string): Promise<void> {
     if (this.current?.rotationId === rotationId) return;
-    if (this.pending?.rotationId !== rotationId) throw new RotadError('STORE_CONFLICT', 'nothing pending');
+    if (this.pending?.rotationId !== rotationId) throw new RotadError('STORE_RECORD_LOST', 'nothing pending');
     [this.previous, this.current, this.pending] = [this.current, this.pending, undefined];
     this.calls.push({ op: 'store.promote', value: this.current?.value.reveal() });
   }

@@ -41,6 +41,8 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     await store.promote(p, 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa');
     await store.promote(p, 'rotation-0001-aaaaaaaaaaaaaaaaaaaaaaaa');
     expect(await values(store, 'cycle')).toEqual({ current: 'contract-value-one', previous: undefined, pending: undefined });
+    // Promoting a rotation whose staged credential is not there is a lost record, not a lost race.
+    await expect(store.promote(p, 'rotation-0077-aaaaaaaaaaaaaaaaaaaaaaaa')).rejects.toMatchObject({ code: 'STORE_RECORD_LOST' });
     await store.stagePending(p, credential('contract-value-two', 'rotation-0002-aaaaaaaaaaaaaaaaaaaaaaaa'));
     expect((await values(store, 'cycle')).current, 'pending is invisible as current').toBe('contract-value-one');
     await store.promote(p, 'rotation-0002-aaaaaaaaaaaaaaaaaaaaaaaa');

@@ -127,6 +127,8 @@ describe('notifiers against local sinks', () => {
     queue.send(EVENT);
     await eventually(() => outcomes.length > 0);
     expect(outcomes).toEqual(['failed']);
+    const dead = webhookNotifier.create({ type: 'webhook', url: 'http://127.0.0.1:1/x', secretEnv: 'ROTAD_TEST_WEBHOOK_SECRET', timeout: '1s' }, deps);
+    await expect(dead.notify(EVENT)).rejects.toMatchObject({ code: 'NOTIFIER_FAILED', retryable: true });
   });
 
   it('event filters: a notifier only gets the types it asked for', async () => {

@@ -47,7 +47,7 @@ function createEmailNotifier(options: EmailNotifierOptions): Notifier {
       try {
         await transport.sendMail({ from: options.from, to: options.to, ...emailText(event) });
       } catch (error) {
-        throw new RotadError('CONSUMER_FAILED', `SMTP ${options.host}:${options.port}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
+        throw new RotadError('NOTIFIER_FAILED', `SMTP ${options.host}:${options.port}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
           retryable: true,
         });
       } finally {

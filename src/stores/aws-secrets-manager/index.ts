@@ -181,7 +181,7 @@ function createAwsStore(options: AwsSecretsManagerStoreOptions, deps: AdapterDep
       // Not put as a version yet: staged in the record only (killed before the put), or the secret's first value.
       const { record } = await readRecord(ref);
       const staged = record.pending?.rotationId === rotationId ? record.firstValue : undefined;
-      if (staged === undefined) throw new RotadError('STORE_CONFLICT', `secret ${name} has no pending version for rotation ${rotationId}`);
+      if (staged === undefined) throw new RotadError('STORE_RECORD_LOST', `secret ${name} has no pending version for rotation ${rotationId}`);
       const encoded = await encode(ref, staged, record.pending);
       if (currentId !== undefined) {
         await secrets.put(name, rotationId, encoded, ['AWSPENDING']);

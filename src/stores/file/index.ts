@@ -260,7 +260,7 @@ function createFileStore(options: FileStoreOptions, deps: AdapterDeps): Store {
       await mutate(policy, (entry) => {
         if (entry.current?.rotationId === rotationId) return undefined;
         if (entry.pending?.rotationId !== rotationId) {
-          throw new RotadError('STORE_CONFLICT', `policy ${policy.name} has no pending credential for rotation ${rotationId}`);
+          throw new RotadError('STORE_RECORD_LOST', `policy ${policy.name} has no pending credential for rotation ${rotationId}`);
         }
         return { ...entry, previous: entry.current, current: entry.pending, pending: undefined };
       });
