@@ -78,7 +78,8 @@ export class MemoryStore implements Store {
     this.#gate();
     const e = this.entry(ref.name);
     if (e.current?.rotationId === rotationId) return;
-    if (e.pending?.rotationId !== rotationId) throw new RotadError('STORE_RECORD_LOST', `policy ${ref.name} has no pending credential for rotation ${rotationId}`);
+    if (e.pending?.rotationId !== rotationId)
+      throw new RotadError('STORE_RECORD_LOST', `policy ${ref.name} has no pending credential for rotation ${rotationId}`);
     [e.previous, e.current, e.pending] = [e.current, e.pending, undefined];
   }
 

@@ -139,7 +139,8 @@ function createVaultStore(options: VaultStoreOptions, deps: AdapterDeps): Store 
       let { record } = await readRecord(ref);
       if (record.current?.rotationId === rotationId && !record.promoting) return;
       const pending = record.pending;
-      if (pending?.rotationId !== rotationId) throw new RotadError('STORE_RECORD_LOST', `policy ${ref.name} has no pending credential for rotation ${rotationId}`);
+      if (pending?.rotationId !== rotationId)
+        throw new RotadError('STORE_RECORD_LOST', `policy ${ref.name} has no pending credential for rotation ${rotationId}`);
       const latest = await kv.read(appPath(ref));
       // 1. Remember which version the new one replaces, so a crash between 2 and 3 can tell.
       if (record.promoting?.rotationId !== rotationId) {
