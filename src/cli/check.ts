@@ -1,4 +1,4 @@
-import { systemClock } from '../clock.js';
+import { consumerContext, providerContext } from '../rotation/call-context.js';
 import type { ResolvedConfig, ResolvedPolicy } from '../config/normalize.js';
 import { describeError, StoreConflictError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
@@ -58,7 +58,7 @@ async function checkProvider(policy: PolicyRuntime, snapshot: PolicySnapshot | u
   if (snapshot === undefined) return { result: 'skipped', detail: 'the store could not be read, so there is no credential to check' };
   const { current } = snapshot;
   if (!current) return { result: 'skipped', detail: 'no credential yet: the first rotation obtains one' };
-  const ctx = { policy: policy.name, rotationId: current.rotationId, logger: silentLogger(), clock: systemClock, signal: AbortSignal.timeout(60_000) };
+  const ctx = providerContext(policy, current.rotationId, AbortSignal.timeout(60_000), silentLogger());
   return attempt(async () => {
     await policy.provider.verify(ctx, current);
     return `the current credential (rotation ${current.rotationId}${current.id ? `, id ${current.id}` : ''}) is accepted`;
@@ -71,15 +71,7 @@ async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Pro
   const store = await checkStore(policy);
   const results = [row('store', resolved.storeName, store.part), row('provider', resolved.provider.type, await checkProvider(policy, store.snapshot))];
   for (const { consumer } of policy.consumers) {
-    const ctx = {
-      policy: policy.name,
-      rotationId: 'check',
-      logger: silentLogger(),
-      clock: systemClock,
-      signal: AbortSignal.timeout(60_000),
-      peers: policy.peers,
-      facts: policy.ref.facts,
-    };
+    const ctx = consumerContext(policy, 'check', AbortSignal.timeout(60_000), silentLogger());
     const found: Part = consumer.check
       ? await attempt(() => consumer.check!(ctx))
       : { result: 'skipped', detail: 'this consumer has no check that changes nothing' };

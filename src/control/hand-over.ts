@@ -1,3 +1,4 @@
+import { providerContext } from '../rotation/call-context.js';
 import { RotadError } from '../errors.js';
 import { secretMatches } from '../handover/link.js';
 import { silentLogger } from '../observability/logger.js';
@@ -85,7 +86,7 @@ export async function handOver(policy: PolicyRuntime, value: Secret, retry: Retr
   const snapshot = await store.read(ref);
   const link = use && honouredLink(policy, snapshot, use, clock.now());
   const rotationId = openRequest(policy, snapshot);
-  const ctx = { policy: policy.name, rotationId, logger: silentLogger(), clock, signal: new AbortController().signal };
+  const ctx = providerContext(policy, rotationId, new AbortController().signal, silentLogger());
   const bounded = { ...retry, attempts: Math.min(3, retry.attempts), maxDelayMs: Math.min(10_000, retry.maxDelayMs) };
   let fresh;
   try {

@@ -1,3 +1,4 @@
+import { consumerContext, providerContext } from './call-context.js';
 import { RotadError, StoreConflictError } from '../errors.js';
 import { recordRetryDelay } from '../stores/state-record.js';
 import type { PolicySnapshot } from '../stores/types.js';
@@ -85,7 +86,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
     await finish({}, 'aborted', rotationId, message, false);
     if (pending?.rotationId === rotationId && runtime.provider.revoke) {
       await ownership.ensureHeld();
-      await runtime.provider.revoke({ policy: name, rotationId, logger: runtime.logger, clock, signal }, pending, snapshot.current);
+      await runtime.provider.revoke(providerContext(runtime, rotationId, signal), pending, snapshot.current);
     }
     await ownership.ensureHeld();
     await store.discardPending(ref, rotationId);
@@ -105,7 +106,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   await store.rollback(ref);
   for (const { consumer } of runtime.consumers) {
     await ownership.ensureHeld();
-    await consumer.update({ policy: name, rotationId: previous.rotationId, logger: runtime.logger, clock, signal, peers: runtime.peers }, previous);
+    await consumer.update(consumerContext(runtime, previous.rotationId, signal), previous);
   }
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
   const message = `previous credential (rotation ${previous.rotationId}) is current again`;

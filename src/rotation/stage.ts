@@ -1,11 +1,10 @@
-import type { NewCredential, ProviderContext } from '../providers/types.js';
+import type { NewCredential } from '../providers/types.js';
+import { providerContext } from './call-context.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext } from './context.js';
 import { withRetry } from './retry.js';
 
-function providerContext(ctx: StepContext): ProviderContext {
-  return { policy: ctx.runtime.name, rotationId: ctx.rotationId, logger: ctx.logger, clock: ctx.runtime.clock, signal: ctx.signal };
-}
+const providerContextOf = (ctx: StepContext) => providerContext(ctx.runtime, ctx.rotationId, ctx.signal, ctx.logger);
 
 /**
  * Stages a new credential before anything else happens (docs/design.md, invariant 1). A failed stage is
@@ -63,7 +62,7 @@ export async function revokeUnstaged(ctx: StepContext): Promise<boolean> {
   // From here on it is never staged: a retry after a failed revoke repeats the revoke (idempotent).
   ctx.unstaged.revoking = true;
   const { retry, clock, random } = ctx.runtime;
-  await withRetry(() => provider.revoke!(providerContext(ctx), credential, undefined), retry, { clock, signal: ctx.signal, random });
+  await withRetry(() => provider.revoke!(providerContextOf(ctx), credential, undefined), retry, { clock, signal: ctx.signal, random });
   ctx.unstaged.credential = undefined;
   ctx.unstaged.revoking = false;
   ctx.logger.warn({ credentialId: credential.id }, 'Revoked a new credential that could not be staged');

@@ -1,5 +1,5 @@
 import { RotadError } from '../errors.js';
-import type { ProviderContext } from '../providers/types.js';
+import { consumerContext, providerContext } from './call-context.js';
 import { askPerson } from './ask-person.js';
 import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
@@ -13,9 +13,7 @@ interface Step {
   undo: string;
 }
 
-function providerContext(ctx: StepContext): ProviderContext {
-  return { policy: ctx.runtime.name, rotationId: ctx.rotationId, logger: ctx.logger, clock: ctx.runtime.clock, signal: ctx.signal };
-}
+const providerContextOf = (ctx: StepContext) => providerContext(ctx.runtime, ctx.rotationId, ctx.signal, ctx.logger);
 
 function lost(ctx: StepContext, what: string): RotadError {
   return new RotadError(
@@ -46,7 +44,7 @@ async function takeHandover(ctx: StepContext, current: StoredCredential | undefi
   const value = await store.takeHandover?.(ref);
   if (value === undefined || !provider.assisted) return undefined;
   try {
-    const fresh = await provider.assisted.accept(providerContext(ctx), value, current);
+    const fresh = await provider.assisted.accept(providerContextOf(ctx), value, current);
     const credential = await stage(ctx, fresh);
     await store.clearHandover?.(ref);
     return { staged: credential };
@@ -72,7 +70,7 @@ async function takeHandover(ctx: StepContext, current: StoredCredential | undefi
  */
 async function discardOrphan(ctx: StepContext, orphan: StoredCredential, current: StoredCredential | undefined): Promise<void> {
   const { store, provider, ref } = ctx.runtime;
-  if (provider.revoke) await provider.revoke({ ...providerContext(ctx), rotationId: orphan.rotationId }, orphan, current);
+  if (provider.revoke) await provider.revoke({ ...providerContextOf(ctx), rotationId: orphan.rotationId }, orphan, current);
   await store.discardPending(ref, orphan.rotationId);
   ctx.known.pending = undefined;
   ctx.logger.warn({ orphan: orphan.rotationId }, 'Discarded a pending credential left by an earlier rotation');
@@ -118,13 +116,19 @@ const obtain: Step = {
     if (unstaged?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined }, await stage(ctx, unstaged));
     if (provider.obtain) {
       if (provider.revoke) await recordObtainIntent(ctx);
-      return next('verify', { obtainStartedAt: undefined }, await stage(ctx, await provider.obtain(providerContext(ctx), snapshot.current)));
+      return next('verify', { obtainStartedAt: undefined }, await stage(ctx, await provider.obtain(providerContextOf(ctx), snapshot.current)));
     }
     if (!provider.assisted)
       throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
     const handed = await takeHandover(ctx, snapshot.current);
     if (handed && 'staged' in handed) return next('verify', { assist: undefined }, handed.staged);
-    return askPerson(ctx, 'create', provider.assisted.createRequest(providerContext(ctx), snapshot.current), expiryOf(ctx, snapshot.current), handed?.refusal);
+    return askPerson(
+      ctx,
+      'create',
+      provider.assisted.createRequest(providerContextOf(ctx), snapshot.current),
+      expiryOf(ctx, snapshot.current),
+      handed?.refusal,
+    );
   },
 };
 
@@ -134,7 +138,7 @@ const verify: Step = {
     const snapshot = ctx.known;
     if (snapshot.current?.rotationId === ctx.rotationId) return next('promote');
     if (snapshot.pending?.rotationId !== ctx.rotationId) throw lost(ctx, 'the pending credential');
-    await ctx.runtime.provider.verify(providerContext(ctx), snapshot.pending);
+    await ctx.runtime.provider.verify(providerContextOf(ctx), snapshot.pending);
     ctx.logger.info('New credential verified');
     return next('promote', {}, snapshot.pending);
   },
@@ -154,7 +158,7 @@ async function retirePushedOut(ctx: StepContext): Promise<void> {
   const current = known.current;
   if (old === undefined || old.revokedAt !== undefined || current === undefined || current.rotationId === ctx.rotationId) return;
   if (!provider.revoke) return;
-  await provider.revoke({ ...providerContext(ctx), rotationId: old.rotationId }, old, current);
+  await provider.revoke({ ...providerContextOf(ctx), rotationId: old.rotationId }, old, current);
   const at = clock.now();
   await store.markPreviousRevoked(ref, current.rotationId, at);
   known.previous = { ...old, revokedAt: at };
@@ -187,10 +191,7 @@ const consumers: Step = {
     let done = ctx.state.consumersDone;
     for (const { key, consumer } of runtime.consumers) {
       if (done.includes(key)) continue;
-      await consumer.update(
-        { ...providerContext(ctx), logger: ctx.logger.child({ consumer: consumer.label }), peers: runtime.peers, facts: runtime.ref.facts },
-        credential,
-      );
+      await consumer.update(consumerContext(runtime, ctx.rotationId, ctx.signal, ctx.logger.child({ consumer: consumer.label })), credential);
       done = [...done, key];
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
@@ -221,7 +222,7 @@ const revoke: Step = {
     const snapshot = ctx.known;
     const old = snapshot.previous;
     if (old === undefined || old.revokedAt !== undefined || old.rotationId === ctx.rotationId) return next('complete', { assist: undefined });
-    const pctx = providerContext(ctx);
+    const pctx = providerContextOf(ctx);
     const confirmed = async (how: string): Promise<StepResult> => {
       const at = clock.now();
       await store.markPreviousRevoked(ref, ctx.rotationId, at);

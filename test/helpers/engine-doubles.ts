@@ -21,7 +21,7 @@ export class FakeClock implements Clock {
 }
 
 /** One list of everything that happened, in order, across provider, store and consumers. */
-export type Call = { op: string; value?: string };
+export type Call = { op: string; value?: string; facts?: unknown };
 
 /** An in-memory store with the file store's semantics, and a switch to make staging fail. */
 export class MemoryStore implements Store {
@@ -111,10 +111,10 @@ export function recordingProvider(calls: Call[], options: RecordingProviderOptio
 export function recordingConsumer(calls: Call[], name: string, failures: unknown[] = []): Consumer {
   return {
     label: name,
-    async update(_ctx, credential) {
+    async update(ctx, credential) {
       const error = failures.shift();
       if (error) throw error;
-      calls.push({ op: `consumer.${name}`, value: credential.value.reveal() });
+      calls.push({ op: `consumer.${name}`, value: credential.value.reveal(), ...(ctx.facts ? { facts: ctx.facts } : {}) });
     },
   };
 }

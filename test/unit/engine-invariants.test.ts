@@ -157,6 +157,16 @@ describe('rollback', () => {
     expect(store.state.history.at(-1)?.outcome).toBe('rolled-back');
   });
 
+  it('hands consumers the facts the policy stores beside its secret, as a rotation does', async () => {
+    const { runtime, calls } = await rotatedOnce({ revokes: false });
+    runtime.ref = { name: 'p', facts: { username: 'credentialId' } };
+    await run(runtime);
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
+    const updates = calls.filter((c) => c.op.startsWith('consumer.'));
+    expect(updates.length).toBe(4); // two consumers: the rotation, then the rollback
+    expect(updates.map((c) => c.facts)).toEqual(Array(4).fill({ username: 'credentialId' }));
+  });
+
   it('a credential rolled back from (in grace) is revoked by the next rotation before its promote pushes it out of the store', async () => {
     const { runtime, store, provider, old, clock } = await rotatedOnce();
     expect(await run(runtime)).toMatchObject({ status: 'waiting' }); // promoted, consumers updated, grace running
