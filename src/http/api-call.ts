@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { z } from 'zod';
 import { RotadError, type ErrorCode } from '../errors.js';
 import { jsonRequest, NetworkError, type JsonResponse } from './json-request.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -76,6 +77,18 @@ export async function call(target: ApiTarget, request: ApiRequest): Promise<Json
   if (response.status < 200 || response.status > 299) throw failure(target, request, response);
   if (response.malformed) throw badShape(target, request, 'a JSON body');
   return response;
+}
+
+/**
+ * Sends, insists on a 2xx answer, and parses its body with `schema`: every adapter reads answers
+ * through a schema, never a cast. A body that does not match is a bad shape (retried), described
+ * to the person as `expected`; only field paths reach the message, never the body's values.
+ */
+export async function callFor<T>(target: ApiTarget, request: ApiRequest, schema: z.ZodType<T>, expected: string): Promise<{ response: JsonResponse; body: T }> {
+  const response = await call(target, request);
+  const parsed = schema.safeParse(response.body);
+  if (!parsed.success) throw badShape(target, request, expected);
+  return { response, body: parsed.data };
 }
 
 /**

@@ -1,10 +1,14 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { badShape, call } from '../../http/api-call.js';
+import { z } from 'zod';
+import { badShape, call, callFor } from '../../http/api-call.js';
 import { RotadError } from '../../errors.js';
 import { GladlyApi } from '../../providers/gladly/api.js';
 import { GladlyProviderOptions } from '../../providers/gladly/schema.js';
 import type { Consumer, ConsumerContext } from '../types.js';
 import { GladlyWebhookConsumerOptions } from './schema.js';
+
+/** The part of `GET /api/v1/webhooks/{id}` rotad reads: Gladly never returns the secrets, only these flags. */
+const Webhook = z.object({ hasCredentials: z.boolean().optional(), headerKeys: z.array(z.string()).optional() });
 
 /** The Gladly API user to call as: the auth policy's email and current token. */
 async function gladlyAuth(ctx: ConsumerContext, policy: string) {
@@ -41,18 +45,11 @@ function createGladlyWebhookConsumer(options: GladlyWebhookConsumerOptions, deps
       if (patched.status !== 204 && patched.status !== 200)
         throw new RotadError('CONSUMER_FAILED', `Gladly PATCH ${path} answered ${patched.status}, expected 204`, { retryable: true });
       const readRequest = api.request('GET', path, provider.email, auth.value);
-      const { body } = await call(api.target('GET', 'consumer'), readRequest);
-      const hook = body as { hasCredentials?: unknown; headerKeys?: unknown } | undefined;
+      const expected = options.set === 'password' ? 'hasCredentials: true' : `headerKeys containing ${options.header}`;
+      const { body: hook } = await callFor(api.target('GET', 'consumer'), readRequest, Webhook, expected);
       const confirmed =
-        options.set === 'password'
-          ? hook?.hasCredentials === true
-          : Array.isArray(hook?.headerKeys) && hook.headerKeys.some((k) => typeof k === 'string' && k.toLowerCase() === options.header!.toLowerCase());
-      if (!confirmed)
-        throw badShape(
-          api.target('GET', 'consumer'),
-          readRequest,
-          options.set === 'password' ? 'hasCredentials: true' : `headerKeys containing ${options.header}`,
-        );
+        options.set === 'password' ? hook.hasCredentials === true : hook.headerKeys?.some((k) => k.toLowerCase() === options.header!.toLowerCase());
+      if (!confirmed) throw badShape(api.target('GET', 'consumer'), readRequest, expected);
       ctx.logger.info({ webhook: options.webhookId }, 'Gladly webhook updated');
     },
   };

@@ -1,11 +1,15 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
-import { badShape, basicAuth, call, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
+import { z } from 'zod';
+import { basicAuth, call, callFor, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import { endpoint } from '../../providers/dns-label.js';
 import { registerSecretValue } from '../../secret.js';
 import type { Consumer } from '../types.js';
 import { StackOneAccountConsumerOptions } from './schema.js';
+
+/** The part of `GET /accounts/{id}` rotad reads. */
+const Account = z.object({ status: z.string() });
 
 function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, deps: AdapterDeps): Consumer {
   const target: ApiTarget = { name: 'StackOne', role: 'consumer', timeoutMs: durationMs(options.timeout), clock: deps.clock };
@@ -21,9 +25,9 @@ function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, 
     label: `stackone-account ${options.accountId}`,
     async check() {
       const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers: authHeaders() };
-      const { body } = await call(target, read);
-      const status = (body as { status?: unknown } | undefined)?.status;
-      if (typeof status !== 'string') throw badShape(target, read, 'status');
+      const {
+        body: { status },
+      } = await callFor(target, read, Account, 'status');
       return `account ${options.accountId} readable with the API key, status ${status}`;
     },
     async update(ctx, credential) {
@@ -36,9 +40,9 @@ function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, 
       };
       await call(target, patch);
       const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers };
-      const { body } = await call(target, read);
-      const status = (body as { status?: unknown } | undefined)?.status;
-      if (typeof status !== 'string') throw badShape(target, read, 'status');
+      const {
+        body: { status },
+      } = await callFor(target, read, Account, 'status');
       if (status !== 'active') {
         throw new RotadError(
           'CONSUMER_FAILED',

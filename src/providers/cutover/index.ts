@@ -1,7 +1,8 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
-import { badShape, call, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
+import { z } from 'zod';
+import { callFor, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import type { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { endpoint } from '../dns-label.js';
@@ -19,23 +20,25 @@ interface AppToken {
   expiresAt: number | undefined;
 }
 
-function parseTokens(body: unknown): AppToken[] | undefined {
-  const data = (body as { data?: unknown } | undefined)?.data;
-  if (!Array.isArray(data)) return undefined;
-  const tokens: AppToken[] = [];
-  for (const item of data as Array<Record<string, unknown>>) {
-    const a = (item.attributes ?? {}) as Record<string, unknown>;
-    const created = typeof a.created_at === 'string' ? Date.parse(a.created_at) : NaN;
-    if ((typeof item.id !== 'string' && typeof item.id !== 'number') || Number.isNaN(created)) return undefined;
-    const expires = typeof a.expires_at === 'string' ? Date.parse(a.expires_at) : undefined;
-    tokens.push({
-      id: String(item.id),
-      label: typeof a.label === 'string' ? a.label : '',
-      createdAt: created,
-      expiresAt: Number.isNaN(expires) ? undefined : expires,
-    });
-  }
-  return tokens;
+/** `GET …/user_app_tokens`: a JSON:API list; ids may be numbers; a token without a readable creation date makes the list unusable. */
+const TokenList = z.object({
+  data: z.array(
+    z.object({
+      id: z.union([z.string(), z.number()]),
+      attributes: z.object({
+        label: z.string().nullish(),
+        created_at: z.string().refine((text) => !Number.isNaN(Date.parse(text))),
+        expires_at: z.string().nullish(),
+      }),
+    }),
+  ),
+});
+
+function appTokens(list: z.infer<typeof TokenList>): AppToken[] {
+  return list.data.map(({ id, attributes: a }) => {
+    const expires = typeof a.expires_at === 'string' ? Date.parse(a.expires_at) : NaN;
+    return { id: String(id), label: a.label ?? '', createdAt: Date.parse(a.created_at), expiresAt: Number.isNaN(expires) ? undefined : expires };
+  });
 }
 
 /** The label the person is asked to give the new token, so rotad can find its id. */
@@ -59,10 +62,8 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
 
   const listTokens = async (token: Secret): Promise<AppToken[]> => {
     const req = request('GET', tokensPath, token);
-    const { body } = await call(target, req);
-    const tokens = parseTokens(body);
-    if (!tokens) throw badShape(target, req, 'a JSON:API list of user app tokens (data[].id, attributes.created_at)');
-    return tokens;
+    const { body } = await callFor(target, req, TokenList, 'a JSON:API list of user app tokens (data[].id, attributes.created_at)');
+    return appTokens(body);
   };
 
   /** The token's own entry: by its recorded id, else by the label rotad asked for, else the newest one not in use. */

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import { durationMs } from '../../duration-text.js';
-import { badShape, basicAuth, call, isRefused, type ApiTarget } from '../../http/api-call.js';
+import { z } from 'zod';
+import { basicAuth, callFor, isRefused, type ApiTarget } from '../../http/api-call.js';
 import { sharedLimiter } from '../../http/rate-limit.js';
 import type { Secret } from '../../secret.js';
 import { endpoint } from '../dns-label.js';
@@ -14,6 +15,9 @@ const WINDOW_MS = 1100;
 export function gladlyHost(options: Pick<GladlyProviderOptions, 'organization' | 'environment'>): string {
   return `https://${options.organization.toLowerCase()}.gladly.${options.environment === 'sandbox' ? 'qa' : 'com'}`;
 }
+
+/** The part of `GET /api/v1/organization` rotad reads. */
+const Organization = z.object({ gladlyUrl: z.string() });
 
 /** A small client for the Gladly calls rotad makes, as the API user `email` with `token`. */
 export class GladlyApi {
@@ -44,10 +48,8 @@ export class GladlyApi {
   /** `GET /api/v1/organization`; resolves with the answering organization's `gladlyUrl`. */
   async organizationUrl(email: string, token: Secret): Promise<string> {
     const request = this.request('GET', '/organization', email, token);
-    const { body } = await call(this.target('GET'), request);
-    const url = (body as { gladlyUrl?: unknown } | undefined)?.gladlyUrl;
-    if (typeof url !== 'string') throw badShape(this.target('GET'), request, 'gladlyUrl');
-    return url;
+    const { body } = await callFor(this.target('GET'), request, Organization, 'gladlyUrl');
+    return body.gladlyUrl;
   }
 
   /** True when Gladly refuses `token` (401 or 403: which one a deleted token gets is not documented). */

@@ -1,7 +1,8 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
-import { badShape, basicAuth, call, isRefused, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
+import { z } from 'zod';
+import { basicAuth, callFor, isRefused, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import { sharedLimiter } from '../../http/rate-limit.js';
 import type { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
@@ -13,6 +14,8 @@ import { GorgiasProviderOptions } from './schema.js';
 /** Gorgias's leaky bucket for API keys: 40 requests per 20 seconds (rotad keeps a margin for network jitter). */
 const BUCKET = { limit: 40, windowMs: 21_000 };
 const KEYS_PAGE = 'Settings → REST API';
+/** The part of `GET /api/account` rotad reads. */
+const Account = z.object({ domain: z.string() });
 
 function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDeps): Provider {
   const base = options.baseUrl ?? `https://${options.domain.toLowerCase()}.gorgias.com`;
@@ -40,9 +43,9 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
 
   const verify = async (email: string, key: Secret): Promise<void> => {
     const request = accountRequest(email, key);
-    const { body } = await call(target, request);
-    const domain = (body as { domain?: unknown } | undefined)?.domain;
-    if (typeof domain !== 'string') throw badShape(target, request, 'domain');
+    const {
+      body: { domain },
+    } = await callFor(target, request, Account, 'domain');
     if (domain.toLowerCase() !== options.domain.toLowerCase()) {
       throw new RotadError('VERIFY_FAILED', `the key belongs to Gorgias account ${domain}, not ${options.domain}`);
     }
