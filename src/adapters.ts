@@ -20,6 +20,33 @@ export interface AdapterDefinition<Schema extends z.ZodType, Instance> {
   create(options: z.infer<Schema>, deps: AdapterDeps): Instance;
   /** The environment variables these options need set (secrets named by `*Env` keys), checked at load. */
   requiredEnv?(options: z.infer<Schema>): RequiredEnv[];
+  /**
+   * Rules that need more of the config than these options (another policy, the stores), checked at
+   * load with the config's own rules. Each problem names the key of these options it is about.
+   */
+  rules?(options: z.infer<Schema>, config: ConfigView): OptionProblem[];
+}
+
+/**
+ * What an adapter's rules may see of the whole config: names and types, never the config's own
+ * types (adapters do not depend on the config layer).
+ */
+export interface ConfigView {
+  /** The policy these options belong to; its store as chosen (own, default, or the only one). */
+  policy: { name: string; store: string | undefined; secretPath: string | undefined };
+  policies: ReadonlyArray<{ name: string; providerType: string }>;
+  stores: readonly string[];
+}
+
+/** A problem with one key of an adapter's options: `key` is its path inside them, e.g. ['auth', 'policy']. */
+interface OptionProblem {
+  key: (string | number)[];
+  message: string;
+}
+
+/** "stores defined: a, b" or "no stores is defined": what a message about a missing name offers instead. */
+export function namesDefined(kind: string, names: readonly string[]): string {
+  return names.length > 0 ? `${kind} defined: ${names.join(', ')}` : `no ${kind} is defined`;
 }
 
 /** An environment variable an adapter's options name and need, with the key that names it. */

@@ -1,13 +1,12 @@
+import type { z } from 'zod';
+import { namesDefined, type AdapterDefinition, type ConfigView } from '../adapters.js';
 import { parseAskWindow } from '../ask-window.js';
+import { consumerRegistry } from '../consumers/registry.js';
 import { cronProblem, isValidTimezone } from '../scheduler/schedule.js';
 import type { Problem } from './issues.js';
 import type { RotadConfig } from './schema.js';
 
 type Rule = (config: RotadConfig) => Problem[];
-
-function defined(kind: string, names: string[]): string {
-  return names.length > 0 ? `${kind} defined: ${names.join(', ')}` : `no ${kind} is defined`;
-}
 
 const uniquePolicyNames: Rule = (config) => {
   const seen = new Map<string, number>();
@@ -30,17 +29,20 @@ const storesExist: Rule = (config) => {
   if (config.defaults.store !== undefined && !stores.includes(config.defaults.store)) {
     problems.push({
       path: ['defaults', 'store'],
-      message: `defaults.store: store '${config.defaults.store}' is not defined under stores (${defined('stores', stores)})`,
+      message: `defaults.store: store '${config.defaults.store}' is not defined under stores (${namesDefined('stores', stores)})`,
     });
   }
   config.policies.forEach((policy, index) => {
     if (policy.store !== undefined && !stores.includes(policy.store)) {
       problems.push({
         path: ['policies', index, 'store'],
-        message: `policies[${index}].store: store '${policy.store}' is not defined under stores (${defined('stores', stores)})`,
+        message: `policies[${index}].store: store '${policy.store}' is not defined under stores (${namesDefined('stores', stores)})`,
       });
     } else if (policy.store === undefined && config.defaults.store === undefined && stores.length > 1) {
-      problems.push({ path: ['policies', index], message: `policies[${index}]: no store chosen; set store or defaults.store (${defined('stores', stores)})` });
+      problems.push({
+        path: ['policies', index],
+        message: `policies[${index}]: no store chosen; set store or defaults.store (${namesDefined('stores', stores)})`,
+      });
     }
   });
   return problems;
@@ -55,7 +57,7 @@ const notifiersExist: Rule = (config) => {
         : [
             {
               path: [...path, i],
-              message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${i}]: notifier '${name}' is not defined under notifiers (${defined('notifiers', notifiers)})`,
+              message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}[${i}]: notifier '${name}' is not defined under notifiers (${namesDefined('notifiers', notifiers)})`,
             },
           ],
     );
@@ -89,37 +91,29 @@ const schedulesValid: Rule = (config) =>
     return problem === undefined ? [] : [{ path: [...at, 'cron'], message: `${where}.cron: ${problem}` }];
   });
 
-/** Consumers that name another policy or store must name one that exists and fits. */
-const consumerReferences: Rule = (config) =>
-  config.policies.flatMap((policy, index) =>
-    policy.consumers.flatMap((consumer, c): Problem[] => {
-      const at = ['policies', index, 'consumers', c];
-      const where = `policies[${index}].consumers[${c}]`;
-      if (consumer.type === 'gladly-webhook') {
-        const auth = config.policies.find((p) => p.name === consumer.auth.policy);
-        if (!auth) return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: no policy named '${consumer.auth.policy}'` }];
-        if (auth.provider.type !== 'gladly')
-          return [
-            {
-              path: [...at, 'auth', 'policy'],
-              message: `${where}.auth.policy: policy '${auth.name}' has provider ${auth.provider.type}; it must be a gladly policy (its token calls Gladly)`,
-            },
-          ];
-        if (auth.name === policy.name)
-          return [{ path: [...at, 'auth', 'policy'], message: `${where}.auth.policy: a policy cannot authenticate its own consumer` }];
-      }
-      if (consumer.type === 'store') {
-        const stores = Object.keys(config.stores);
-        if (!stores.includes(consumer.store))
-          return [{ path: [...at, 'store'], message: `${where}.store: store '${consumer.store}' is not defined under stores (${defined('stores', stores)})` }];
-        const own = policy.store ?? config.defaults.store ?? (stores.length === 1 ? stores[0] : undefined);
-        if (consumer.store === own && (consumer.path ?? policy.secret?.path) === policy.secret?.path) {
-          return [{ path: [...at, 'store'], message: `${where}.store: this is the policy's own store and path; name another store or path` }];
-        }
-      }
-      return [];
-    }),
-  );
+/** Each adapter's own rules about the rest of the config (a consumer naming another policy or store). */
+const adapterRules: Rule = (config) => {
+  const stores = Object.keys(config.stores);
+  const policies = config.policies.map((p) => ({ name: p.name, providerType: p.provider.type }));
+  return config.policies.flatMap((policy, index) => {
+    const view: ConfigView = {
+      policy: {
+        name: policy.name,
+        store: policy.store ?? config.defaults.store ?? (stores.length === 1 ? stores[0] : undefined),
+        secretPath: policy.secret?.path,
+      },
+      policies,
+      stores,
+    };
+    return policy.consumers.flatMap((consumer, c) => {
+      const definition: AdapterDefinition<z.ZodType, unknown> = consumerRegistry[consumer.type];
+      return (definition.rules?.(consumer, view) ?? []).map(({ key, message }): Problem => ({
+        path: ['policies', index, 'consumers', c, ...key],
+        message: `policies[${index}].consumers[${c}].${key.join('.')}: ${message}`,
+      }));
+    });
+  });
+};
 
 /** `assist.askWithin` names days, hours and a timezone that exist. */
 const askWindowsValid: Rule = (config) => {
@@ -135,7 +129,7 @@ const askWindowsValid: Rule = (config) => {
 };
 
 /** Cross-field rules, each returning `path: message` problems (changesets' style). */
-const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, consumerReferences, askWindowsValid];
+const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, adapterRules, askWindowsValid];
 
 export function checkRules(config: RotadConfig): Problem[] {
   return CONFIG_RULES.flatMap((rule) => rule(config));

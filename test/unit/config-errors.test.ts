@@ -125,6 +125,26 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     message: /store 'vault' is not defined under stores \(stores defined: local\)/,
   },
   {
+    case: "a store consumer naming a store that does not exist (the consumer's own rule)",
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    consumers:\n      - { type: store, store: aws }\n'),
+    at: '9:31',
+    message: /policies\[0\]\.consumers\[0\]\.store: store 'aws' is not defined under stores \(stores defined: local\)/,
+  },
+  {
+    case: "a store consumer writing to the policy's own store and path",
+    text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    consumers:\n      - { type: store, store: local }\n'),
+    at: '9:31',
+    message: /policies\[0\]\.consumers\[0\]\.store: this is the policy's own store and path/,
+  },
+  {
+    case: 'a gladly-webhook consumer authenticated by a policy that is not a gladly one',
+    text: policy(
+      '    provider: { type: random }\n    schedule: { every: 1d }\n    consumers:\n      - { type: gladly-webhook, webhookId: w1, auth: { policy: p1 }, set: header, header: X-Secret }\n',
+    ),
+    at: '9:64',
+    message: /policies\[0\]\.consumers\[0\]\.auth\.policy: policy 'p1' has provider random; it must be a gladly policy/,
+  },
+  {
     case: 'undefined notifier',
     text: policy('    provider: { type: random }\n    schedule: { every: 1d }\n    notify: [log, slack]\n'),
     at: '8:19',

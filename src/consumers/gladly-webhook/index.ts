@@ -59,4 +59,13 @@ export const gladlyWebhookConsumer = {
   type: 'gladly-webhook',
   schema: GladlyWebhookConsumerOptions,
   create: createGladlyWebhookConsumer,
+  rules: (options, config) => {
+    const key = ['auth', 'policy'];
+    const auth = config.policies.find((p) => p.name === options.auth.policy);
+    if (!auth) return [{ key, message: `no policy named '${options.auth.policy}'` }];
+    if (auth.providerType !== 'gladly')
+      return [{ key, message: `policy '${auth.name}' has provider ${auth.providerType}; it must be a gladly policy (its token calls Gladly)` }];
+    if (auth.name === config.policy.name) return [{ key, message: 'a policy cannot authenticate its own consumer' }];
+    return [];
+  },
 } satisfies AdapterDefinition<typeof GladlyWebhookConsumerOptions, Consumer>;

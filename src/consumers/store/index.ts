@@ -1,4 +1,4 @@
-import type { AdapterDefinition } from '../../adapters.js';
+import { namesDefined, type AdapterDefinition } from '../../adapters.js';
 import { RotadError } from '../../errors.js';
 import type { Consumer } from '../types.js';
 import { StoreConsumerOptions } from './schema.js';
@@ -35,4 +35,11 @@ export const storeConsumer = {
   type: 'store',
   schema: StoreConsumerOptions,
   create: createStoreConsumer,
+  rules: (options, { policy, stores }) => {
+    if (!stores.includes(options.store))
+      return [{ key: ['store'], message: `store '${options.store}' is not defined under stores (${namesDefined('stores', stores)})` }];
+    if (options.store === policy.store && (options.path ?? policy.secretPath) === policy.secretPath)
+      return [{ key: ['store'], message: "this is the policy's own store and path; name another store or path" }];
+    return [];
+  },
 } satisfies AdapterDefinition<typeof StoreConsumerOptions, Consumer>;
