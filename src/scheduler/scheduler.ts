@@ -39,16 +39,23 @@ const TRIGGER_BY_REASON: Record<DueReason, Trigger> = {
   'waiting-for-person': 'resume',
 };
 
-/** The scheduler's timer, injectable so that the simulation runs it on virtual time. */
+/** The scheduler's timer. By default it runs on the scheduler's clock (`clock.sleep`); the simulation brings its own. */
 export interface SchedulerTimers {
   set(callback: () => void, ms: number): unknown;
   clear(handle: unknown): void;
 }
 
-const realTimers: SchedulerTimers = {
-  set: (callback, ms) => setTimeout(callback, ms),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
-};
+/** Timers made of a clock's sleep, so that a test clock drives the scheduler without real time passing. */
+function timersOf(clock: Clock): SchedulerTimers {
+  return {
+    set: (callback, ms) => {
+      const cancel = new AbortController();
+      clock.sleep(ms, cancel.signal).then(callback, () => undefined);
+      return cancel;
+    },
+    clear: (handle) => (handle as AbortController | undefined)?.abort(),
+  };
+}
 
 interface SchedulerOptions {
   concurrency: number;
@@ -57,7 +64,7 @@ interface SchedulerOptions {
   metrics?: Metrics | undefined;
   /** Called after each run, for tests and metrics. */
   onOutcome?: (policy: string, outcome: RunOutcome | { status: 'error'; code: string }) => void;
-  /** Default: the process's own timers. */
+  /** Default: timers on `clock`. */
   timers?: SchedulerTimers | undefined;
   /** `daemon.rescanEvery`: a policy that is not due is read at least this often (default 15 min, at least 1 s). */
   rescanMs?: number | undefined;
@@ -87,6 +94,8 @@ export class Scheduler {
   #again = false;
   #stopped = false;
   #lookAtWaiting = false;
+  /** Callers of `settled()` waiting for the scheduler to have nothing to do until its timer fires. */
+  #settledWaiters: Array<() => void> = [];
   /** Policies the next pass looks at first (signalled, or requested through the API): they start without waiting for the rest. */
   readonly #first = new Set<string>();
   /** The next pass reads every policy, due or not. */
@@ -104,7 +113,7 @@ export class Scheduler {
   constructor(runtime: Runtime, options: SchedulerOptions) {
     this.#runtime = runtime;
     this.#options = options;
-    this.#timers = options.timers ?? realTimers;
+    this.#timers = options.timers ?? timersOf(options.clock);
     this.#errors = new PolicyErrors(options);
     this.#rescanMs = Math.max(1_000, options.rescanMs ?? DEFAULT_RESCAN_MS);
   }
@@ -162,7 +171,26 @@ export class Scheduler {
       } while (this.#again && !this.#stopped);
     } finally {
       this.#ticking = false;
+      this.#notifyIfSettled();
     }
+  }
+
+  /**
+   * Resolves once no pass is running and no rotation is in flight: what happens next waits for the
+   * timer (or a signal). Tests wait on this instead of sleeping for a fixed time.
+   */
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#settledWaiters.push(resolve);
+      this.#notifyIfSettled();
+    });
+  }
+
+  #notifyIfSettled(): void {
+    if (this.#ticking || this.#running.size > 0) return;
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   async #pass(): Promise<void> {
@@ -385,6 +413,7 @@ export class Scheduler {
         this.#running.delete(name);
         this.#nextLook.delete(name);
         void this.wake([]);
+        this.#notifyIfSettled();
       });
     this.#running.set(name, { done, abort });
   }

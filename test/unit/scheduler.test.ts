@@ -8,6 +8,24 @@ import { requestRotations } from '../../src/control/request-rotation.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { Secret } from '../../src/secret.js';
 import { MemoryStore, policyRuntime, recordingProvider, FakeClock, type Call } from '../helpers/engine-doubles.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+/** The outcomes of a scheduler's runs, and a wait for a condition on them (checked at each outcome, never by sleeping). */
+function outcomeLog() {
+  const outcomes: string[] = [];
+  const waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
+  return {
+    outcomes,
+    onOutcome: (policy: string, outcome: { status: string }): void => {
+      outcomes.push(`${policy}:${outcome.status}`);
+      for (const waiter of waiters.filter((w) => w.done())) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    },
+    until: (done: () => boolean): Promise<void> => (done() ? Promise.resolve() : new Promise((resolve) => waiters.push({ done, resolve }))),
+  };
+}
 
 /** A consumer that takes `ms` and records how many updates ran at the same time. */
 function slowConsumer(ms: number, gauge: { now: number; max: number; perPolicy: Map<string, number> }, policy: string): Consumer {
@@ -68,72 +86,62 @@ function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], r
 describe('scheduler', () => {
   it('runs at most `concurrency` rotations at once, and never two of one policy', async () => {
     const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
-    const outcomes: string[] = [];
+    const log = outcomeLog();
     const names = ['a', 'b', 'c', 'd', 'e'];
-    // The scheduler's clock can be moved ahead of the engines' (which stay on the system clock).
-    let ahead = 0;
-    const clock = { now: () => Date.now() + ahead, sleep: systemClock.sleep };
-    const scheduler = new Scheduler(runtimeOf(names, gauge, true), {
-      concurrency: 2,
-      clock,
-      logger: silentLogger(),
-      onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`),
+    // The scheduler's clock moves only when the test says (the engines stay on the system clock).
+    const clock = new ManualClock();
+    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock, logger: silentLogger(), onOutcome: log.onOutcome });
+    const inFlight = new Promise<void>((resolve) => {
+      const check = (): void => (gauge.now === 2 ? resolve() : void setImmediate(check));
+      check();
     });
     scheduler.start();
-    const waitUntil = async (done: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    };
-    await waitUntil(() => gauge.now === 2);
+    await inFlight;
     // a and b are in flight: a signal now is served by their runs in flight (never a second run
     // alongside); c, d, e have not started, so the signal merges with their first run.
     scheduler.signalRotation();
     scheduler.signalRotation();
-    await waitUntil(() => outcomes.length >= 5);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(outcomes.filter((o) => o.startsWith('a:'))).toHaveLength(1);
+    await log.until(() => log.outcomes.length >= 5);
+    await scheduler.settled();
+    expect(log.outcomes).toHaveLength(5);
+    expect(log.outcomes.filter((o) => o.startsWith('a:'))).toHaveLength(1);
     // A signal right after rotations that a request started is served by them (one request reaching
     // several replicas); a and b ran for their first start, not for a request, so they run again.
     scheduler.signalRotation();
-    await waitUntil(() => outcomes.length >= 7);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(outcomes).toHaveLength(7);
+    await log.until(() => log.outcomes.length >= 7);
+    await scheduler.settled();
+    expect(log.outcomes).toHaveLength(7);
     // Later than 10 s, with nothing in flight, a signal rotates every policy once more.
-    ahead = 11_000;
+    await clock.advance(11_000);
     scheduler.signalRotation();
-    await waitUntil(() => outcomes.length >= 12);
-    await new Promise((r) => setTimeout(r, 200));
+    await log.until(() => log.outcomes.length >= 12);
+    await scheduler.settled();
     await scheduler.stop(1000);
+    expect(log.outcomes).toHaveLength(12);
     expect(gauge.max).toBe(2);
-    expect(outcomes.every((o) => o.endsWith(':completed'))).toBe(true);
-    for (const name of ['a', 'b']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(3);
-    for (const name of ['c', 'd', 'e']) expect(outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(2);
+    expect(log.outcomes.every((o) => o.endsWith(':completed'))).toBe(true);
+    for (const name of ['a', 'b']) expect(log.outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(3);
+    for (const name of ['c', 'd', 'e']) expect(log.outcomes.filter((o) => o.startsWith(`${name}:`))).toHaveLength(2);
   });
 });
 
 describe('scheduler: requests for more policies than there are slots', () => {
   it('serves `rotad rotate --all` for every policy, though a pass stops reading once every slot is taken', async () => {
     const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
-    const outcomes: string[] = [];
+    const log = outcomeLog();
+    const { outcomes } = log;
     const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const runtime = runtimeOf(names, gauge, false);
-    const scheduler = new Scheduler(runtime, {
-      concurrency: 2,
-      clock: systemClock,
-      logger: silentLogger(),
-      onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`),
-    });
-    const waitUntil = async (done: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    };
+    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
     scheduler.start();
-    await waitUntil(() => outcomes.length >= names.length);
+    await log.until(() => outcomes.length >= names.length);
     // Every policy rotated once and is not due for a day; each one's next look is far off.
     await requestRotations(runtime.config, [...runtime.policies.values()], false, Date.now());
     void scheduler.wake();
-    await waitUntil(() => outcomes.length >= 2 * names.length);
+    await log.until(() => outcomes.length >= 2 * names.length);
+    await scheduler.settled();
     await scheduler.stop(1000);
+    expect(outcomes).toHaveLength(2 * names.length);
     for (const name of names) expect(outcomes.filter((o) => o === `${name}:completed`)).toHaveLength(2);
     expect(gauge.max).toBe(2);
   });
@@ -158,26 +166,17 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
         return read();
       };
     }
-    const outcomes: string[] = [];
-    const scheduler = new Scheduler(runtime, {
-      concurrency: 2,
-      clock: systemClock,
-      logger: silentLogger(),
-      onOutcome: (p, o) => outcomes.push(`${p}:${o.status}`),
-    });
+    const log = outcomeLog();
+    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
     scheduler.start();
-    const until = async (done: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    };
-    await until(() => names.every((n) => reads.includes(n)));
-    expect(reads.slice(0, 50)).toEqual(names);
+    await scheduler.settled();
+    expect(reads).toEqual(names);
     reads.length = 0;
     expect(scheduler.signalRotation()).toEqual([signalled]);
-    await until(() => outcomes.includes(`${signalled}:completed`));
+    await log.until(() => log.outcomes.includes(`${signalled}:completed`));
     expect(reads[0]).toBe(signalled);
     // The rest are not due and were read at the start: the signal does not read them again.
-    await new Promise((r) => setTimeout(r, 300));
+    await scheduler.settled();
     expect(new Set(reads)).toEqual(new Set([signalled]));
     await scheduler.stop(1000);
   });
@@ -187,29 +186,33 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
     const names = ['a', 'b', 'c'];
     const runtime = runtimeOf(names, gauge, false);
     const reads: Array<{ name: string; at: number }> = [];
+    const clock = new ManualClock();
     for (const [name, policy] of runtime.policies) {
       const store = policy.store as MemoryStore;
       store.current = { value: new Secret(`seed-value-${name}`), rotationId: `seed-${name}`, createdAt: Date.now() - 60_000 };
       store.state = { ...store.state, lastRotatedAt: Date.now() - 60_000, lastRotationId: `seed-${name}` };
       const read = store.read.bind(store);
       store.read = async () => {
-        reads.push({ name, at: Date.now() });
+        reads.push({ name, at: clock.now() });
         return read();
       };
     }
-    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: systemClock, logger: silentLogger(), rescanMs: 1_000 });
-    const started = Date.now();
+    const started = clock.now();
+    const scheduler = new Scheduler(runtime, { concurrency: 2, clock, logger: silentLogger(), rescanMs: 1_000 });
     scheduler.start();
-    await new Promise((r) => setTimeout(r, 400));
+    await scheduler.settled();
     void scheduler.wake([]); // a pass with nothing due reads nothing
-    await new Promise((r) => setTimeout(r, 400));
+    await scheduler.settled();
     expect(reads.map((r) => r.name).sort()).toEqual(names);
-    const deadline = Date.now() + 5_000;
-    while (reads.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Each one's rescan falls in the last half of rescanEvery (a fixed offset per name), not before.
+    await clock.advance(499);
+    await scheduler.settled();
+    expect(reads).toHaveLength(3);
+    await clock.advance(501);
+    await scheduler.settled();
     await scheduler.stop(1000);
-    // Read again once rescanEvery had passed (timers may fire a millisecond early), and not before.
     const again = reads.slice(3);
     expect(again.map((r) => r.name).sort()).toEqual(names);
-    for (const read of again) expect(read.at - started).toBeGreaterThanOrEqual(990);
+    for (const read of again) expect(read.at - started).toBeGreaterThan(500);
   });
 });
