@@ -11,8 +11,9 @@ export async function readToken(input: Readable & { isTTY?: boolean; setRawMode?
     for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     return Buffer.concat(chunks).toString('utf8').trim();
   }
-  process.stderr.write(prompt);
+  // Echo goes off before the prompt shows: whatever is typed once it is visible never echoes.
   input.setRawMode(true);
+  process.stderr.write(prompt);
   input.resume();
   return new Promise((resolve, reject) => {
     let typed = '';

@@ -154,7 +154,7 @@ describe('every provider and consumer maps each answer as docs/errors.md classif
         );
         if (row.answer === '429') expect(error, c.name).toMatchObject({ retryAfterMs: 7000 });
         if (row.answer === '401') expect((error as Error).message).toContain('credential not accepted');
-        await new Promise((resolve) => setTimeout(resolve, injected.delayMs ? 800 : 0)); // let the held answer drain
+        await c.server().drained(); // a held answer finishes before the next call
         c.server().faults.length = 0;
         await expect(c.call(), `${c.name} after the fault`).resolves.toBeUndefined();
       }

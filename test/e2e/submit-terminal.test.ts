@@ -17,8 +17,8 @@ function submitOnTerminal(config: string, policy: string, token: string): Promis
       screen += chunk.toString();
       if (!typed && screen.includes('input hidden')) {
         typed = true;
-        // Typed after the prompt, as a person would: by then the terminal's echo is off.
-        setTimeout(() => child.stdin.write(`${token}\r`), 100);
+        // Typed as soon as the prompt shows: rotad turns the terminal's echo off before printing it.
+        child.stdin.write(`${token}\r`);
       }
     };
     child.stdout.on('data', onData);

@@ -9,6 +9,7 @@ import { runRotation } from '../../src/rotation/engine.js';
 import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';
 import { ROOT } from '../helpers/paths.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { tempDir } from '../helpers/workspace.js';
 
@@ -77,9 +78,9 @@ describe('vault store on a real OpenBao', () => {
     expect(facts.rotad_rotation_id).not.toBe((first as { rotationId: string }).rotationId);
   });
 
-  it('AppRole: logs in with role id and secret id, and logs in again after its token expired', async () => {
+  it('AppRole: logs in with role id and secret id, and logs in again once its token has ended', async () => {
     await root('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedPolicy() });
-    await root('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '2s', token_max_ttl: '2s' });
+    await root('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '10m', token_max_ttl: '10m' });
     const roleId = (await root('GET', 'auth/approle/role/rotad/role-id')).data.role_id as string;
     const secretId = (await root('POST', 'auth/approle/role/rotad/secret-id', {})).data.secret_id as string;
     const dir = await tempDir();
@@ -89,18 +90,34 @@ describe('vault store on a real OpenBao', () => {
     const name = `approle-${Date.now()}`;
     expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
     await store.read({ name });
-    await new Promise((r) => setTimeout(r, 2500)); // the first token is now expired
+    // The token it logged in with ends (as at the end of its TTL): every AppRole token is revoked.
+    const accessors = (await root('LIST', 'auth/token/accessors')).data.keys as string[];
+    let revoked = 0;
+    for (const accessor of accessors) {
+      const { data } = await root('POST', 'auth/token/lookup-accessor', { accessor });
+      if (!(data.policies as string[]).includes('rotad-approle')) continue;
+      await root('POST', 'auth/token/revoke-accessor', { accessor });
+      revoked += 1;
+    }
+    expect(revoked).toBeGreaterThan(0);
     await expect(store.read({ name })).resolves.toMatchObject({ state: { phase: 'idle' } });
   });
 
-  it('renews a renewable token before its TTL ends (a static token cannot log in again)', async () => {
-    const token = (await root('POST', 'auth/token/create', { policies: ['root'], ttl: '3s', renewable: true })).auth.client_token as string;
+  it('renews a renewable token once two thirds of its TTL have passed (a static token cannot log in again)', async () => {
+    // The store's clock is a manual one: its TTL arithmetic is driven by the test, the renewal is
+    // seen by the server (its last_renewal_time), and nothing waits on real time.
+    const token = (await root('POST', 'auth/token/create', { policies: ['root'], ttl: '1h', renewable: true })).auth.client_token as string;
+    const renewedAt = async (): Promise<number> => Number((await root('POST', 'auth/token/lookup', { token })).data.last_renewal_time ?? 0);
     process.env.ROTAD_TEST_SHORT_TOKEN = token;
-    const store = openStore({ type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_SHORT_TOKEN' } });
+    const clock = new ManualClock();
+    const store = openStore({ type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_SHORT_TOKEN' } }, clock);
     await store.ping();
-    await new Promise((r) => setTimeout(r, 2200));
-    await store.ping(); // past two thirds of the TTL: renewed here
-    await new Promise((r) => setTimeout(r, 2200)); // 4.4 s after creation: alive only if renewed
+    await clock.advance(39 * 60_000);
+    await store.ping(); // before two thirds of the TTL: not renewed
+    expect(await renewedAt()).toBe(0);
+    await clock.advance(2 * 60_000);
+    await store.ping(); // past two thirds: renewed here
+    expect(await renewedAt()).toBeGreaterThan(0);
     await expect(store.ping()).resolves.toBeUndefined();
   });
 

@@ -68,6 +68,8 @@ export abstract class SaasServer {
   readonly faults: Fault[] = [];
   url = '';
   #server: Server | undefined;
+  #inFlight = 0;
+  #drainWaiters: Array<() => void> = [];
 
   protected abstract handle(request: Request): Reply | Promise<Reply>;
   /** Test-only routes, reached as /_admin/...; segments exclude "_admin". */
@@ -75,7 +77,7 @@ export abstract class SaasServer {
 
   /** Listens on 127.0.0.1, on `port` (the sandbox's fixed ports) or a free one. */
   async start(port = 0): Promise<this> {
-    this.#server = createServer((req, res) => void this.#serve(req, res));
+    this.#server = createServer((req, res) => void this.#counted(req, res));
     this.url = await listenLocal(this.#server, port);
     return this;
   }
@@ -87,6 +89,21 @@ export abstract class SaasServer {
   /** Calls of one method whose path contains `path`, in order. */
   seen(method: string, path: string): SeenCall[] {
     return this.calls.filter((c) => c.method === method && c.path.includes(path));
+  }
+
+  /** Resolves once no request is being answered (a held answer included): tests wait on this, not on time. */
+  drained(): Promise<void> {
+    return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  async #counted(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#inFlight += 1;
+    try {
+      await this.#serve(req, res);
+    } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    }
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
