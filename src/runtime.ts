@@ -60,13 +60,13 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
   );
 
   const owner = options.owner ?? newLeaseOwner();
+  const policies = new Map<string, PolicyRuntime>();
   const peers: Peers = {
     policy: async (name) => {
-      const other = config.policies.find((p) => p.name === name);
-      const store = other && stores.get(other.storeName);
-      if (!other || !store) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
-      const snapshot = await store.read({ name, ...other.secret });
-      return { credential: snapshot.current, provider: other.provider };
+      const other = policies.get(name);
+      if (!other) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
+      const snapshot = await other.store.read(other.ref);
+      return { credential: snapshot.current, provider: other.settings.provider };
     },
     store: (name) => {
       const store = stores.get(name);
@@ -82,9 +82,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     return {
       name: policy.name,
       ref: { name: policy.name, ...policy.secret },
-      graceMs: policy.graceMs,
-      maxAgeMs: policy.timing.maxAgeMs,
-      assist: policy.assist,
+      settings: policy,
       store,
       provider: metered(build<Provider>(providerRegistry, policy.provider, { ...deps, logger }), policy),
       consumers: policy.consumers.map((o, index) => ({ key: `${index}:${o.type}`, consumer: build(consumerRegistry, o, { ...deps, logger }) })),
@@ -104,11 +102,12 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
   const metered = (provider: Provider, policy: ResolvedPolicy): Provider =>
     metrics ? meteredProvider(provider, (op, outcome) => metrics.providerRequest(policy.name, policy.provider.type, op, outcome)) : provider;
 
+  for (const policy of config.policies) policies.set(policy.name, policyRuntime(policy));
   let closed: Promise<void> | undefined;
   return {
     config,
     stores,
-    policies: new Map(config.policies.map((p) => [p.name, policyRuntime(p)])),
+    policies,
     close: () => {
       closed ??= Promise.allSettled([router.close(2000), ...[...stores.values()].map((s) => s.close())]).then(() => undefined);
       return closed;

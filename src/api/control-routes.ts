@@ -35,17 +35,17 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     if (!policy) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
     return policy;
   };
-  const suspended = (name: string): boolean => control.config().policies.find((p) => p.name === name)?.suspended === true;
+  const suspended = (name: string): boolean => control.runtime().policies.get(name)?.settings.suspended === true;
 
   app.get('/v1/policies', async (request) => {
     callerFor(request, 'read');
-    return { policies: await policyStatuses(control.config(), control.runtime()) };
+    return { policies: await policyStatuses(control.runtime()) };
   });
 
   app.get('/v1/policies/:name', async (request) => {
     callerFor(request, 'read');
     const policy = policyNamed(request);
-    const [status] = await policyStatuses(control.config(), control.runtime(), [policy.name]);
+    const [status] = await policyStatuses(control.runtime(), [policy.name]);
     return status;
   });
 

@@ -78,7 +78,7 @@ export function registerHandoverRoutes(app: FastifyInstance, api: ResolvedApi, c
     async (request, reply) => {
       const { id, policy } = policyOf(request);
       const { secret, token } = parseBody(HandOverBody, request.body);
-      if (control.config().policies.find((p) => p.name === policy.name)?.suspended)
+      if (policy.settings.suspended)
         throw new RotadError('POLICY_SUSPENDED', `policy ${policy.name} is suspended: no rotation goes on, so no token is taken now`);
       const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry, { id, secret, maxTries: api.handoverTries });
       control.audit.record({

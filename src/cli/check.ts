@@ -1,5 +1,5 @@
 import { consumerContext, providerContext } from '../rotation/call-context.js';
-import type { ResolvedConfig, ResolvedPolicy } from '../config/normalize.js';
+import type { ResolvedConfig } from '../config/normalize.js';
 import { describeError, StoreConflictError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import type { PolicyRuntime } from '../rotation/context.js';
@@ -65,7 +65,8 @@ async function checkProvider(policy: PolicyRuntime, snapshot: PolicySnapshot | u
   });
 }
 
-async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Promise<CheckResult[]> {
+async function checkPolicy(policy: PolicyRuntime): Promise<CheckResult[]> {
+  const resolved = policy.settings;
   const row = (part: CheckResult['part'], name: string, found: Part): CheckResult => ({ policy: policy.name, part, name, ...found });
   // The record the store check read is the one whose credential the provider check verifies.
   const store = await checkStore(policy);
@@ -104,12 +105,7 @@ export async function checkCommand(path: string, names: string[], json: boolean)
   const results: CheckResult[] = [];
   try {
     for (const policy of selectPolicies(runtime, names, names.length === 0)) {
-      results.push(
-        ...(await checkPolicy(
-          policy,
-          config.policies.find((p) => p.name === policy.name)!,
-        )),
-      );
+      results.push(...(await checkPolicy(policy)));
     }
   } finally {
     await runtime.close();

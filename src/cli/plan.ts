@@ -63,7 +63,8 @@ interface PlannedPolicy {
   error?: string | undefined;
 }
 
-async function planPolicy(policy: ResolvedPolicy, runtime: PolicyRuntime, now: number): Promise<PlannedPolicy> {
+async function planPolicy(runtime: PolicyRuntime, now: number): Promise<PlannedPolicy> {
+  const policy = runtime.settings;
   const planned: PlannedPolicy = { name: policy.name, provider: policy.provider.type, store: policy.storeName, next: [], steps: plannedSteps(policy, runtime) };
   try {
     const snapshot = await runtime.store.read(runtime.ref);
@@ -90,7 +91,7 @@ export async function planCommand(path: string, json: boolean): Promise<number> 
   const now = Date.now();
   const plans: PlannedPolicy[] = [];
   try {
-    for (const policy of config.policies) plans.push(await planPolicy(policy, runtime.policies.get(policy.name)!, now));
+    for (const policy of runtime.policies.values()) plans.push(await planPolicy(policy, now));
   } finally {
     await runtime.close();
   }

@@ -27,7 +27,7 @@ export async function statusCommand(path: string, json: boolean): Promise<number
   const runtime = openRuntime(config);
   let rows: PolicyStatus[];
   try {
-    rows = await policyStatuses(config, runtime);
+    rows = await policyStatuses(runtime);
   } finally {
     await runtime.close();
   }

@@ -19,7 +19,7 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
   const runtime = openRuntime(config);
   try {
     const policy = selectPolicies(runtime, [name], false)[0]!;
-    if (config.policies.find((p) => p.name === name)?.suspended) throw suspendedError([name], config.path);
+    if (policy.settings.suspended) throw suspendedError([name], config.path);
     if (!policy.provider.assisted) throw refuse(`policy ${name} does not take tokens from a person: its provider creates them itself`);
     // Nothing is read from stdin when no token is asked for.
     openRequest(policy, await policy.store.read(policy.ref));

@@ -22,7 +22,7 @@ export async function requestRotations(
   named: boolean,
   now: number,
 ): Promise<Array<{ policy: string; requested: boolean }>> {
-  const suspended = new Set(config.policies.filter((p) => p.suspended).map((p) => p.name));
+  const suspended = new Set(policies.filter((p) => p.settings.suspended).map((p) => p.name));
   const refused = named ? policies.filter((p) => suspended.has(p.name)).map((p) => p.name) : [];
   if (refused.length > 0) throw suspendedError(refused, config.path);
   const outcomes: Array<{ policy: string; requested: boolean }> = [];

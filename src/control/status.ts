@@ -1,5 +1,4 @@
-import { systemClock } from '../clock.js';
-import type { ResolvedConfig } from '../config/normalize.js';
+import { providerContext } from '../rotation/call-context.js';
 import { isoSeconds as iso } from '../duration.js';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
@@ -44,24 +43,17 @@ export interface PolicyStatus {
  * person, read from its store: what `rotad status --json` prints and the control API serves. A
  * policy whose store cannot be read is reported with the error, not left out.
  */
-export async function policyStatuses(config: ResolvedConfig, runtime: Runtime, only?: readonly string[], now = Date.now()): Promise<PolicyStatus[]> {
+export async function policyStatuses(runtime: Runtime, only?: readonly string[], now = Date.now()): Promise<PolicyStatus[]> {
   const rows: PolicyStatus[] = [];
-  for (const policy of config.policies.filter((p) => only === undefined || only.includes(p.name))) {
+  for (const policyRuntime of [...runtime.policies.values()].filter((p) => only === undefined || only.includes(p.name))) {
+    const { settings: policy, store, ref, provider } = policyRuntime;
     try {
-      const { store, ref } = runtime.policies.get(policy.name)!;
       const snapshot = await store.read(ref);
       const { state } = snapshot;
       const due = policy.suspended ? undefined : nextDue(policy.timing, state, now, snapshot.current);
-      const { provider } = runtime.policies.get(policy.name)!;
       let waitingFor: PolicyStatus['waitingFor'];
       if (state.assist && provider.assisted) {
-        const ctx = {
-          policy: policy.name,
-          rotationId: state.rotationId ?? '',
-          logger: silentLogger(),
-          clock: systemClock,
-          signal: new AbortController().signal,
-        };
+        const ctx = providerContext(policyRuntime, state.rotationId ?? '', new AbortController().signal, silentLogger());
         const request =
           state.assist.action === 'create'
             ? provider.assisted.createRequest(ctx, snapshot.current)

@@ -13,7 +13,7 @@ import { LINKS_KEPT, mintLink, type MintedLink } from '../handover/link.js';
 function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadline: number): MintedLink | undefined {
   const { runtime } = ctx;
   if (action !== 'create' || runtime.handoverUrl === undefined) return undefined;
-  return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.assist.remindMs);
+  return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.settings.assist.remindMs);
 }
 
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
@@ -46,7 +46,7 @@ export async function askPerson(
   refusal?: string,
 ): Promise<{ waitUntil: number }> {
   const { runtime } = ctx;
-  const timing = runtime.assist;
+  const timing = runtime.settings.assist;
   const now = runtime.clock.now();
   const open = ctx.state.assist?.action === action ? ctx.state.assist : undefined;
   // Requests and reminders go out only within `askWithin`; an escalation does not wait.

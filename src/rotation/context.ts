@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../providers/types.js';
 import type { PolicyRef, Store, StoredCredential } from '../stores/types.js';
 import type { AuditTrail } from '../observability/audit.js';
-import type { AssistTiming } from '../ask-window.js';
+import type { ResolvedPolicy } from '../config/normalize.js';
 import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from '../policy-state.js';
 
@@ -30,11 +30,12 @@ export interface PolicyRuntime {
   name: string;
   /** The policy as its store knows it (name, path, field). */
   ref: PolicyRef;
-  graceMs: number;
-  /** Age limit of a credential, when the policy has one (for deadlines of assisted rotations). */
-  maxAgeMs?: number | undefined;
-  /** Pacing of requests to a person (assisted rotations). */
-  assist: AssistTiming;
+  /**
+   * The policy's settings as loaded: the one object per policy that the scheduler, status and plan
+   * read too. The engine reads `graceMs`, `assist` (pacing of requests to a person) and
+   * `timing.maxAgeMs` (age limit of a credential, for deadlines of assisted rotations).
+   */
+  settings: ResolvedPolicy;
   store: Store;
   provider: Provider;
   consumers: readonly KeyedConsumer[];

@@ -30,7 +30,7 @@ const next = (phase: Phase | 'idle', extra: Partial<StepContext['state']> = {}, 
 /** When the current credential stops working: the provider's expiry, else its age limit. */
 function expiryOf(ctx: StepContext, credential: StoredCredential | undefined): number | undefined {
   if (!credential) return undefined;
-  const { maxAgeMs } = ctx.runtime;
+  const { maxAgeMs } = ctx.runtime.settings.timing;
   return credential.expiresAt ?? (maxAgeMs === undefined ? undefined : credential.createdAt + maxAgeMs);
 }
 
@@ -198,7 +198,7 @@ const consumers: Step = {
     }
     // Grace protects readers of the old credential; with none left alive there is nothing to wait for.
     const oldAlive = snapshot.previous !== undefined && snapshot.previous.revokedAt === undefined;
-    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? runtime.graceMs : 0) }, credential);
+    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? runtime.settings.graceMs : 0) }, credential);
   },
 };
 

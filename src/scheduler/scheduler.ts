@@ -107,8 +107,6 @@ export class Scheduler {
   /** Policies whose last look found a rotation waiting for a person (SIGUSR2 makes them look for a hand-over). */
   readonly #waitingForPerson = new Set<string>();
   readonly #rescanMs: number;
-  /** Each runtime's policies by name (a pass looks each one up). */
-  readonly #configs = new WeakMap<Runtime, Map<string, ResolvedPolicy>>();
 
   constructor(runtime: Runtime, options: SchedulerOptions) {
     this.#runtime = runtime;
@@ -134,7 +132,7 @@ export class Scheduler {
    * waiting for a person look at once for a token written to the store's handover slot.
    */
   signalRotation(): string[] {
-    const names = this.#runtime.config.policies.filter((p) => p.rotateOnSignal && !p.suspended).map((p) => p.name);
+    const names = [...this.#runtime.policies.values()].filter(({ settings }) => settings.rotateOnSignal && !settings.suspended).map((p) => p.name);
     for (const name of names) {
       // A rotation of this replica in flight serves the signal.
       if (!this.#running.has(name)) this.#signalled.set(name, this.#options.clock.now());
@@ -202,7 +200,6 @@ export class Scheduler {
     const full = this.#full;
     this.#full = false;
     const policies = this.#runtime.policies;
-    const configs = this.#configsOf(this.#runtime);
     const first = new Set([...this.#first].filter((name) => policies.has(name)));
     this.#first.clear();
     const order = first.size === 0 ? policies.keys() : new Set([...first, ...policies.keys()]);
@@ -226,11 +223,9 @@ export class Scheduler {
         continue;
       }
       this.#notBefore.delete(name);
-      const config = configs.get(name);
-      if (!config) continue;
       let look: Look;
       try {
-        look = await this.#look(policy, config, lookAtWaiting);
+        look = await this.#look(policy, lookAtWaiting);
         this.#errors.clear(name);
       } catch (error) {
         const retryAt = this.#errors.record(policy, error);
@@ -254,17 +249,9 @@ export class Scheduler {
     if (!this.#stopped) this.#timer = this.#timers.set(() => void this.wake(), Math.max(0, earliest - clock.now()));
   }
 
-  #configsOf(runtime: Runtime): Map<string, ResolvedPolicy> {
-    let configs = this.#configs.get(runtime);
-    if (!configs) {
-      configs = new Map(runtime.config.policies.map((p) => [p.name, p]));
-      this.#configs.set(runtime, configs);
-    }
-    return configs;
-  }
-
   /** Reads one policy, exports its metrics, sends due alerts, and decides whether it runs now. */
-  async #look(policy: PolicyRuntime, config: ResolvedPolicy, lookAtWaiting: boolean): Promise<Look> {
+  async #look(policy: PolicyRuntime, lookAtWaiting: boolean): Promise<Look> {
+    const config = policy.settings;
     const now = this.#options.clock.now();
     const left = this.#leftBy.get(policy.name);
     this.#leftBy.delete(policy.name);

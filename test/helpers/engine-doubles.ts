@@ -3,6 +3,7 @@ import type { Clock } from '../../src/clock.js';
 import type { Consumer } from '../../src/consumers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Provider } from '../../src/providers/types.js';
+import type { ResolvedPolicy } from '../../src/config/normalize.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
@@ -119,21 +120,40 @@ export function recordingConsumer(calls: Call[], name: string, failures: unknown
   };
 }
 
+/** A policy's settings as the config loader would give them: a random-provider policy rotated daily, with `overrides`. */
+export function resolvedPolicy(name: string, overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
+  return {
+    name,
+    provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' },
+    storeName: 's',
+    graceMs: 0,
+    assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
+    rotateOnSignal: true,
+    suspended: false,
+    consumers: [],
+    notify: [],
+    escalate: [],
+    expiryWarnings: [],
+    overdueAfterMs: 3_600_000,
+    timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
+    ...overrides,
+  };
+}
+
 export function policyRuntime(parts: {
   store: Store;
   provider: Provider;
   clock: FakeClock;
   consumers?: Consumer[];
   graceMs?: number;
-  assist?: PolicyRuntime['assist'];
+  assist?: ResolvedPolicy['assist'];
   events?: RotationEvent[];
   calls?: Call[];
 }): PolicyRuntime {
   return {
     name: 'p',
     ref: { name: 'p' },
-    graceMs: parts.graceMs ?? 0,
-    assist: parts.assist ?? { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
+    settings: resolvedPolicy('p', { graceMs: parts.graceMs ?? 0, ...(parts.assist ? { assist: parts.assist } : {}) }),
     store: parts.store,
     provider: parts.provider,
     consumers: (parts.consumers ?? []).map((consumer, i) => ({ key: `${i}:${consumer.label}`, consumer })),

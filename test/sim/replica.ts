@@ -1,4 +1,5 @@
 import type { ResolvedConfig, ResolvedPolicy } from '../../src/config/normalize.js';
+import { resolvedPolicy } from '../helpers/engine-doubles.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
@@ -24,31 +25,13 @@ export interface Shared {
   faults: { store: number; provider: number; consumer: number };
 }
 
-export function resolvedPolicy(name: string, graceMs: number): ResolvedPolicy {
-  return {
-    name,
-    provider: { type: 'http' },
-    storeName: 'sim',
-    graceMs,
-    rotateOnSignal: true,
-    assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
-    consumers: [],
-    notify: [],
-    escalate: [],
-    expiryWarnings: [],
-    overdueAfterMs: 3_600_000,
-    timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
-  } as unknown as ResolvedPolicy;
-}
-
 /** One actor's view of one policy: the engine's real runtime, with every outside call on the world's network. */
 export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): PolicyRuntime {
   const { world } = shared;
   return {
     name,
     ref: { name },
-    graceMs: shared.graceMs,
-    assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
+    settings: resolvedPolicy(name, { provider: { type: 'http' } as ResolvedPolicy['provider'], graceMs: shared.graceMs }),
     store: storeOver(world, caller, shared.store, () => shared.faults.store, shared.check),
     provider: simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check),
     consumers: Array.from({ length: shared.consumers }, (_, i) => ({
@@ -72,7 +55,7 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
 export function startReplica(shared: Shared, actor: string): Scheduler {
   const caller = { actor, owner: `sim-${actor}` };
   const runtime: Runtime = {
-    config: { policies: shared.policies.map((name) => resolvedPolicy(name, shared.graceMs)) } as unknown as ResolvedConfig,
+    config: {} as ResolvedConfig,
     stores: new Map(),
     policies: new Map(shared.policies.map((name) => [name, simPolicyRuntime(shared, caller, name)])),
     close: async () => undefined,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedConfig, ResolvedPolicy } from '../../src/config/normalize.js';
+import type { ResolvedConfig } from '../../src/config/normalize.js';
 import { systemClock } from '../../src/clock.js';
 import type { Consumer } from '../../src/consumers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -7,7 +7,7 @@ import type { Runtime } from '../../src/runtime.js';
 import { requestRotations } from '../../src/control/request-rotation.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { Secret } from '../../src/secret.js';
-import { MemoryStore, policyRuntime, recordingProvider, FakeClock, type Call } from '../helpers/engine-doubles.js';
+import { MemoryStore, policyRuntime, recordingProvider, resolvedPolicy, FakeClock, type Call } from '../helpers/engine-doubles.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 /** The outcomes of a scheduler's runs, and a wait for a condition on them (checked at each outcome, never by sleeping). */
@@ -46,21 +46,7 @@ function slowConsumer(ms: number, gauge: { now: number; max: number; perPolicy: 
 
 function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], rotateOnSignal: boolean): Runtime {
   const calls: Call[] = [];
-  const policies = names.map((name): ResolvedPolicy => ({
-    name,
-    provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' },
-    storeName: 's',
-    graceMs: 0,
-    assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 },
-    rotateOnSignal,
-    suspended: false,
-    consumers: [],
-    notify: [],
-    escalate: [],
-    expiryWarnings: [],
-    overdueAfterMs: 3_600_000,
-    timing: { name, schedule: { kind: 'every', intervalMs: 86_400_000 }, windowMs: 0 },
-  }));
+  const policies = names.map((name) => resolvedPolicy(name, { rotateOnSignal, assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 } }));
   return {
     config: { policies } as unknown as ResolvedConfig,
     stores: new Map(),
@@ -75,6 +61,7 @@ function runtimeOf(names: string[], gauge: Parameters<typeof slowConsumer>[1], r
             consumers: [slowConsumer(60, gauge, name)],
           }),
           name,
+          settings: policies.find((p) => p.name === name)!,
           clock: systemClock,
         },
       ]),
@@ -153,7 +140,7 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
     const names = Array.from({ length: 50 }, (_, i) => `p${String(i).padStart(2, '0')}`);
     const runtime = runtimeOf(names, gauge, false);
     const signalled = 'p49';
-    (runtime.config.policies.find((p) => p.name === signalled) as { rotateOnSignal: boolean }).rotateOnSignal = true;
+    runtime.policies.get(signalled)!.settings.rotateOnSignal = true;
     const reads: string[] = [];
     for (const [name, policy] of runtime.policies) {
       const store = policy.store as MemoryStore;
