@@ -4,13 +4,13 @@ import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import type { PolicyState } from '../../policy-state.js';
-import { previousRevoked, replaceState } from '../state-record.js';
+import { CasRecords, previousRevoked, replaceState } from '../state-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { awsError } from './errors.js';
 import type { StateRecord, VersionFacts } from './record.js';
 import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
-import { StateSecrets } from './state-secret.js';
+import { stateSecretIo } from './state-secret.js';
 
 /** The version labelled AWSPENDING, unless that is the current one (where a finished rotation may leave the label). */
 function pendingVersion(versions: Map<string, string[]> | undefined): string | undefined {
@@ -37,7 +37,7 @@ class AwsSecretsManagerStore implements Store {
   readonly #options: AwsSecretsManagerStoreOptions;
   readonly #client: SecretsManagerClient;
   readonly #secrets: Secrets;
-  readonly #states: StateSecrets;
+  readonly #states: CasRecords<StateRecord, string | undefined>;
   /** Secret name → its versions as this process's last stage left them (taken by the next promote). */
   readonly #stagedVersions = new Map<string, Map<string, string[]>>();
 
@@ -57,7 +57,7 @@ class AwsSecretsManagerStore implements Store {
       description: options.description,
       tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
     });
-    this.#states = new StateSecrets(this.#secrets, deps.clock);
+    this.#states = new CasRecords(stateSecretIo(this.#secrets), (ms) => deps.clock.sleep(ms));
   }
 
   #secretName(ref: PolicyRef): string {
