@@ -51,9 +51,236 @@ async function consumeWakeMarker(stateDir: string): Promise<boolean> {
   );
 }
 
+/** What a failed start undoes, last first: it leaves no pid file and no claim behind. */
+class StartUndo {
+  readonly #steps: Array<() => Promise<unknown>> = [];
+  constructor(private readonly logger: Logger) {}
+
+  push(step: () => Promise<unknown>): void {
+    this.#steps.push(step);
+  }
+
+  /** Logs why the start failed, undoes what it did, and gives the exit code. */
+  async fail(error: unknown, message?: string): Promise<number> {
+    this.logger.fatal({ error: message === undefined ? describeError(error) : { message } }, 'Cannot start');
+    for (const step of this.#steps.reverse()) await step().catch(() => undefined);
+    return 1;
+  }
+}
+
+/** Everything the daemon holds while it runs: built by `runDaemon`, torn down by `stop`. */
+interface DaemonParts {
+  configPath: string;
+  config: ResolvedConfig;
+  runtime: Runtime;
+  scheduler: Scheduler;
+  logger: Logger;
+  metrics: Metrics;
+  audit: AuditTrail;
+  owner: string;
+  faults: ReturnType<typeof faultHookFromEnv>;
+  health: Server | undefined;
+  api: { close(): Promise<void> } | undefined;
+  releaseClaims: () => Promise<void>;
+}
+
+/**
+ * The file store must be usable (it is on this machine: if not, a person must act), the pid file is
+ * written, each file store is claimed (it serves one daemon), and network stores are pinged: one
+ * that is down for now is waited for (not ready, retried with backoff; a crash loop helps nobody),
+ * one that needs a person (wrong credentials, no permission, corrupt) stops the start.
+ * Returns how to release the claims, or the exit code of a failed start.
+ */
+async function openStores(config: ResolvedConfig, runtime: Runtime, owner: string, undo: StartUndo, logger: Logger): Promise<(() => Promise<void>) | number> {
+  try {
+    await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
+    await writePidFile(config.daemon.stateDir);
+  } catch (error) {
+    return undo.fail(error);
+  }
+  undo.push(() => removePidFile(config.daemon.stateDir));
+  const claims: Array<{ release(): Promise<void> }> = [];
+  const releaseClaims = async (): Promise<void> => {
+    await Promise.all(claims.splice(0).map((c) => c.release()));
+  };
+  undo.push(releaseClaims);
+  try {
+    for (const options of Object.values(config.stores)) {
+      if (options.type === 'file') claims.push(await claimFileStore(resolve(config.dir, options.path), owner));
+    }
+    await pingAll(runtime, (name) => config.stores[name]?.type !== 'file');
+  } catch (error) {
+    if (!isRetryable(error)) return undo.fail(error);
+    logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
+  }
+  return releaseClaims;
+}
+
+/** The health port, when enabled: readiness pings the stores of the moment. Returns the server, or the exit code of a failed start. */
+async function openHealth(
+  config: ResolvedConfig,
+  scheduler: Scheduler,
+  metrics: Metrics,
+  undo: StartUndo,
+  logger: Logger,
+): Promise<Server | undefined | number> {
+  if (!config.daemon.health.enabled) return undefined;
+  const { host, port } = config.daemon.health;
+  try {
+    const started = await startHealthServer(host, port, {
+      ready: () => pingAll(scheduler.runtime),
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+    });
+    logger.info({ port: started.port }, 'Health endpoints listening');
+    undo.push(async () => started.server.close());
+    return started.server;
+  } catch (error) {
+    return undo.fail(error, listenFailure('daemon.health', host, port, error));
+  }
+}
+
+/** The control API and hand-over page, when configured: they serve the config and adapters of the moment (a reload swaps them). */
+async function openApi(
+  config: () => ResolvedConfig,
+  scheduler: Scheduler,
+  audit: AuditTrail,
+  undo: StartUndo,
+  logger: Logger,
+): Promise<{ close(): Promise<void> } | undefined | number> {
+  const options = config().daemon.api;
+  if (!options) return undefined;
+  const { host, port } = options;
+  try {
+    const started = await startApiServer(options, { config, runtime: () => scheduler.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
+    undo.push(() => started.close());
+    logger.info(
+      { port: started.port, tls: options.tls !== undefined, tokens: options.tokens.map((t) => t.name), handoverLinks: options.publicUrl !== undefined },
+      'Control API listening',
+    );
+    return started;
+  } catch (error) {
+    return undo.fail(error, error instanceof RotadError ? undefined : listenFailure('daemon.api', host, port, error));
+  }
+}
+
+/** The daemon once started: signals, reloads (SIGHUP, a changed file) and the orderly stop. */
+class RunningDaemon {
+  readonly #parts: DaemonParts;
+  #watcher: { stop(): void } | undefined;
+  #stopping: Promise<number> | undefined;
+  #reloading = Promise.resolve();
+  #finished: (code: number) => void = () => undefined;
+  /** Resolves with the exit code once the daemon has stopped. */
+  readonly exited = new Promise<number>((resolve) => {
+    this.#finished = resolve;
+  });
+
+  constructor(parts: DaemonParts) {
+    this.#parts = parts;
+  }
+
+  get config(): ResolvedConfig {
+    return this.#parts.config;
+  }
+
+  handle(signal: string): void {
+    const { logger, scheduler } = this.#parts;
+    if (signal === 'SIGTERM' || signal === 'SIGINT') {
+      if (this.#stopping) {
+        logger.warn({ signal }, 'Second stop signal, exiting now');
+        this.#finished(1);
+        return;
+      }
+      this.#stopping = this.#stop(signal);
+      void this.#stopping.then(this.#finished);
+    } else if (this.#stopping) {
+      return;
+    } else if (signal === 'SIGHUP') {
+      void this.reload('SIGHUP');
+    } else if (signal === 'SIGUSR2') {
+      void consumeWakeMarker(this.config.daemon.stateDir).then((requestsOnly) => {
+        if (requestsOnly) {
+          logger.info('Rotation requests received');
+          void scheduler.wake();
+        } else {
+          logger.info({ policies: scheduler.signalRotation() }, 'Rotation triggered by signal');
+        }
+      });
+    }
+  }
+
+  /** Watches the config file for changes (`daemon.watchConfig`), replacing an earlier watch. */
+  watch(): void {
+    this.#watcher?.stop();
+    const { configPath } = this.#parts;
+    const every = this.config.daemon.watchConfigMs;
+    this.#watcher =
+      every > 0
+        ? watchConfigFile(
+            configPath,
+            every,
+            () => this.config.hash,
+            () => void this.reload('config file changed'),
+          )
+        : undefined;
+  }
+
+  /** Loads the config again; a valid one replaces the running one, an invalid one is refused and the running one kept. */
+  reload(cause: string): Promise<void> {
+    this.#reloading = this.#reloading.then(() => this.#reloadNow(cause));
+    return this.#reloading;
+  }
+
+  async #reloadNow(cause: string): Promise<void> {
+    const { logger, metrics, audit, owner, faults, configPath, scheduler } = this.#parts;
+    const config = this.config;
+    logger.info({ cause }, 'Reloading configuration');
+    try {
+      const next = await loadConfig(configPath);
+      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner });
+      await pingAll(nextRuntime);
+      const old = this.#parts.runtime;
+      this.#parts.runtime = nextRuntime;
+      const watchChanged = next.daemon.watchConfigMs !== config.daemon.watchConfigMs;
+      // The API's listener, tokens and certificates are set up once, at start.
+      if (JSON.stringify(next.daemon.api) !== JSON.stringify(config.daemon.api))
+        logger.warn('daemon.api changed: the control API keeps its listener, tokens and certificates until the next start');
+      this.#parts.config = next;
+      logger.level = next.daemon.logLevel;
+      metrics.resetPolicies();
+      metrics.configLoaded({ ok: true, hash: next.hash, at: Date.now() });
+      scheduler.replaceRuntime(nextRuntime);
+      void old.close();
+      if (watchChanged) this.watch();
+      logger.info({ hash: next.hash, policies: next.policies.length }, 'Configuration reloaded');
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems : [describeError(error).message];
+      metrics.configLoaded({ ok: false });
+      logger.error({ problems, runningHash: config.hash }, 'Configuration reload rejected, keeping the running configuration');
+    }
+  }
+
+  async #stop(signal: string): Promise<number> {
+    const { logger, scheduler, health, api, audit, releaseClaims } = this.#parts;
+    logger.info({ signal, inFlight: scheduler.inFlight }, 'Shutting down');
+    this.#watcher?.stop();
+    const drained = await scheduler.stop(this.config.daemon.shutdownTimeoutMs);
+    if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
+    health?.close();
+    await api?.close();
+    await scheduler.runtime.close();
+    await audit.flush();
+    await releaseClaims();
+    await removePidFile(this.config.daemon.stateDir);
+    logger.info('Stopped');
+    return 0;
+  }
+}
+
 /**
  * `rotad run`: the long-running daemon. Signal handlers are installed before anything else
- * (an unhandled SIGUSR2 would kill node). Returns the exit code once it has stopped.
+ * (an unhandled SIGUSR2 would kill node); signals that come during the start are handled once it
+ * has started. Returns the exit code once it has stopped.
  */
 export async function runDaemon(configPath: string, logger: Logger): Promise<number> {
   const events: string[] = [];
@@ -81,180 +308,25 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   }
   // One lease holder name for the whole process: a reload keeps working on what it holds.
   const owner = newLeaseOwner();
-  let runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner });
-  // What a failed start undoes, last first: it leaves no pid file and no claim behind (a later
-  // `rotad rotate` must not signal whatever reuses the pid; another daemon must not wait on a claim).
-  const undo: Array<() => Promise<unknown>> = [() => runtime.close()];
-  const cannotStart = async (error: unknown, message?: string): Promise<number> => {
-    logger.fatal({ error: message === undefined ? describeError(error) : { message } }, 'Cannot start');
-    for (const step of undo.reverse()) await step().catch(() => undefined);
-    return 1;
-  };
-  try {
-    // The file store is on this machine: if it cannot be used, a person must act, so the start fails.
-    await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
-    await writePidFile(config.daemon.stateDir);
-  } catch (error) {
-    return cannotStart(error);
-  }
-  undo.push(() => removePidFile(config.daemon.stateDir));
-  // The file store serves one daemon: a second one (a replica on a shared volume) is refused here.
-  const claims: Array<{ release(): Promise<void> }> = [];
-  const releaseClaims = async (): Promise<void> => {
-    await Promise.all(claims.splice(0).map((c) => c.release()));
-  };
-  undo.push(releaseClaims);
-  try {
-    for (const options of Object.values(config.stores)) {
-      if (options.type === 'file') claims.push(await claimFileStore(resolve(config.dir, options.path), owner));
-    }
-    await pingAll(runtime, (name) => config.stores[name]?.type !== 'file');
-  } catch (error) {
-    // A network store that is down for now is waited for: not ready, retried with backoff (a crash
-    // loop helps nobody). One that needs a person (wrong credentials, no permission, corrupt) stops the start.
-    if (!isRetryable(error)) return cannotStart(error);
-    logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
-  }
-
+  const runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner });
+  const undo = new StartUndo(logger);
+  undo.push(() => runtime.close());
+  const releaseClaims = await openStores(config, runtime, owner, undo, logger);
+  if (typeof releaseClaims === 'number') return releaseClaims;
   const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics, rescanMs: config.daemon.rescanMs });
-  let health: Server | undefined;
-  if (config.daemon.health.enabled) {
-    const { host, port } = config.daemon.health;
-    try {
-      const started = await startHealthServer(host, port, {
-        ready: () => pingAll(scheduler.runtime),
-        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-      });
-      health = started.server;
-      logger.info({ port: started.port }, 'Health endpoints listening');
-    } catch (error) {
-      return cannotStart(error, listenFailure('daemon.health', host, port, error));
-    }
-  }
+  const health = await openHealth(config, scheduler, metrics, undo, logger);
+  if (typeof health === 'number') return health;
+  const parts: DaemonParts = { configPath, config, runtime, scheduler, logger, metrics, audit, owner, faults, health, api: undefined, releaseClaims };
+  const api = await openApi(() => parts.config, scheduler, audit, undo, logger);
+  if (typeof api === 'number') return api;
+  parts.api = api;
 
-  // The control API and hand-over page serve the config and adapters of the moment (a reload swaps them).
-  let api: { close(): Promise<void> } | undefined;
-  if (config.daemon.api) {
-    const { host, port } = config.daemon.api;
-    try {
-      const started = await startApiServer(config.daemon.api, {
-        config: () => config,
-        runtime: () => scheduler.runtime,
-        wake: (first) => void scheduler.wake(first),
-        audit,
-        logger,
-      });
-      api = started;
-      undo.push(() => started.close());
-      logger.info(
-        {
-          port: started.port,
-          tls: config.daemon.api.tls !== undefined,
-          tokens: config.daemon.api.tokens.map((t) => t.name),
-          handoverLinks: config.daemon.api.publicUrl !== undefined,
-        },
-        'Control API listening',
-      );
-    } catch (error) {
-      health?.close();
-      return cannotStart(error, error instanceof RotadError ? undefined : listenFailure('daemon.api', host, port, error));
-    }
-  }
-
-  let stopping: Promise<number> | undefined;
-  const stop = async (signal: string): Promise<number> => {
-    logger.info({ signal, inFlight: scheduler.inFlight }, 'Shutting down');
-    watcher?.stop();
-    const drained = await scheduler.stop(config.daemon.shutdownTimeoutMs);
-    if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
-    health?.close();
-    await api?.close();
-    await scheduler.runtime.close();
-    await audit.flush();
-    await releaseClaims();
-    await removePidFile(config.daemon.stateDir);
-    logger.info('Stopped');
-    return 0;
-  };
-
-  let watcher: { stop(): void } | undefined;
-  const watch = (): void => {
-    watcher?.stop();
-    watcher =
-      config.daemon.watchConfigMs > 0
-        ? watchConfigFile(
-            configPath,
-            config.daemon.watchConfigMs,
-            () => config.hash,
-            () => void reload('config file changed'),
-          )
-        : undefined;
-  };
-
-  let reloading = Promise.resolve();
-  const reload = (cause: string): Promise<void> => {
-    reloading = reloading.then(async () => {
-      logger.info({ cause }, 'Reloading configuration');
-      try {
-        const next = await loadConfig(configPath);
-        const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner });
-        await pingAll(nextRuntime);
-        const old = runtime;
-        runtime = nextRuntime;
-        const watchChanged = next.daemon.watchConfigMs !== config.daemon.watchConfigMs;
-        // The API's listener, tokens and certificates are set up once, at start.
-        if (JSON.stringify(next.daemon.api) !== JSON.stringify(config.daemon.api))
-          logger.warn('daemon.api changed: the control API keeps its listener, tokens and certificates until the next start');
-        config = next;
-        logger.level = next.daemon.logLevel;
-        metrics.resetPolicies();
-        metrics.configLoaded({ ok: true, hash: next.hash, at: Date.now() });
-        scheduler.replaceRuntime(nextRuntime);
-        void old.close();
-        if (watchChanged) watch();
-        logger.info({ hash: next.hash, policies: next.policies.length }, 'Configuration reloaded');
-      } catch (error) {
-        const problems = error instanceof ConfigError ? error.problems : [describeError(error).message];
-        metrics.configLoaded({ ok: false });
-        logger.error({ problems, runningHash: config.hash }, 'Configuration reload rejected, keeping the running configuration');
-      }
-    });
-    return reloading;
-  };
-
-  let finished: (code: number) => void = () => undefined;
-  const exited = new Promise<number>((resolve) => {
-    finished = resolve;
-  });
-  handle = (signal) => {
-    if (signal === 'SIGTERM' || signal === 'SIGINT') {
-      if (stopping) {
-        logger.warn({ signal }, 'Second stop signal, exiting now');
-        finished(1);
-        return;
-      }
-      stopping = stop(signal);
-      void stopping.then(finished);
-    } else if (stopping) {
-      return;
-    } else if (signal === 'SIGHUP') {
-      void reload('SIGHUP');
-    } else if (signal === 'SIGUSR2') {
-      void consumeWakeMarker(config.daemon.stateDir).then((requestsOnly) => {
-        if (requestsOnly) {
-          logger.info('Rotation requests received');
-          void scheduler.wake();
-        } else {
-          logger.info({ policies: scheduler.signalRotation() }, 'Rotation triggered by signal');
-        }
-      });
-    }
-  };
-
+  const daemon = new RunningDaemon(parts);
+  handle = (signal) => daemon.handle(signal);
   logger.info({ config: config.path, hash: config.hash, policies: config.policies.length, pid: process.pid, owner }, 'rotad started');
   metrics.configLoaded({ ok: true, hash: config.hash, at: Date.now() });
-  watch();
+  daemon.watch();
   scheduler.start();
   for (const signal of events.splice(0)) handle(signal);
-  return exited;
+  return daemon.exited;
 }
