@@ -1,5 +1,6 @@
 import { describeError, StoreConflictError } from '../errors.js';
 import type { AuditEvent } from '../observability/audit.js';
+import type { Logger } from '../observability/logger.js';
 import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
 import type { KnownCredentials, PolicyRuntime, StepContext } from './context.js';
 import { guardedRuntime } from './guarded.js';
@@ -7,7 +8,7 @@ import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
 import { revokeUnstaged } from './stage.js';
-import { ROTATION_ENDED, type PolicyState, type Trigger } from '../policy-state.js';
+import { ROTATION_ENDED, type Phase, type PolicyState, type Trigger } from '../policy-state.js';
 import { STEPS } from './steps.js';
 
 /** Who a rotation acts for, in the audit trail. */
@@ -77,41 +78,133 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
  * a crash (it finds its work done in the store), so the phases in between ride on the next write:
  * a wait, the end, a failure, a stop, or a lease renewal.
  */
-async function drive(
+function drive(
   runtime: PolicyRuntime,
   ownership: Ownership,
   run: { rotationId: string; known: KnownCredentials },
   shutdown: AbortSignal,
   hasOlder: boolean,
 ): Promise<RunOutcome> {
-  const { rotationId, known } = run;
-  const { clock } = runtime;
-  const startedAt = ownership.state.startedAt ?? clock.now();
-  const logger = runtime.logger.child({ rotation: rotationId });
-  const actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
-  const signal = AbortSignal.any([shutdown, ownership.lost]);
-  const guarded = guardedRuntime(runtime, () => ownership.ensureHeld());
-  const audit = (phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void => {
-    runtime.audit?.record({
+  return new RotationRun(runtime, ownership, run.rotationId, run.known, shutdown, hasOlder).drive();
+}
+
+/** One run of the engine over one rotation, from the phase the store holds to the end, a wait, a stop or a failure. */
+class RotationRun {
+  readonly #startedAt: number;
+  readonly #logger: Logger;
+  readonly #actor: string;
+  /** Stops a step when the daemon shuts down or the lease is lost. */
+  readonly #signal: AbortSignal;
+  readonly #guarded: PolicyRuntime;
+  readonly #unstaged: NonNullable<PolicyRuntime['unstaged']>;
+
+  constructor(
+    private readonly runtime: PolicyRuntime,
+    private readonly ownership: Ownership,
+    private readonly rotationId: string,
+    private readonly known: KnownCredentials,
+    private readonly shutdown: AbortSignal,
+    private readonly hasOlder: boolean,
+  ) {
+    this.#startedAt = ownership.state.startedAt ?? runtime.clock.now();
+    this.#logger = runtime.logger.child({ rotation: rotationId });
+    this.#actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
+    this.#signal = AbortSignal.any([shutdown, ownership.lost]);
+    this.#guarded = guardedRuntime(runtime, () => ownership.ensureHeld());
+    this.#unstaged = runtime.unstaged ?? {};
+  }
+
+  async drive(): Promise<RunOutcome> {
+    const { ownership, runtime, rotationId, known } = this;
+    while (ownership.state.phase !== 'idle') {
+      const phase = ownership.state.phase as Exclude<PolicyState['phase'], 'idle'>;
+      if (this.shutdown.aborted) {
+        this.#logger.info({ phase }, 'Rotation paused at a safe point');
+        await this.#release();
+        return { status: 'stopped', rotationId };
+      }
+      const ended = await this.#step(phase);
+      if (ended) return ended;
+    }
+    const durationMs = runtime.clock.now() - this.#startedAt;
+    this.#logger.info({ durationMs }, 'Rotation completed');
+    await runtime.notify({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
+    return { status: 'completed', rotationId, durationMs, after: { ...known, state: ownership.state, revision: ownership.revision } };
+  }
+
+  /** Runs one step (with retries) and records its outcome; returns an outcome when the run ends here. */
+  async #step(phase: Exclude<PolicyState['phase'], 'idle'>): Promise<RunOutcome | undefined> {
+    const { ownership, runtime, rotationId } = this;
+    const state = ownership.state;
+    runtime.faults?.('before', phase);
+    const logger = this.#logger;
+    const ctx: StepContext = {
+      runtime: this.#guarded,
+      state,
+      known: this.known,
       rotationId,
-      policy: runtime.name,
-      phase,
-      outcome,
-      actor,
-      durationMs: clock.now() - since,
-      ...(subject ? { credentialId: subject.id, fingerprint: runtime.audit.fingerprint(subject.value) } : {}),
-      ...extra,
-    });
-  };
-  const unstaged = runtime.unstaged ?? {};
-  const release = (): Promise<unknown> => ownership.write((s) => s, true).catch(() => undefined);
-  const busy = async (error: unknown, ctx: StepContext): Promise<RunOutcome | undefined> => {
+      signal: this.#signal,
+      logger: logger.child({ phase }),
+      unstaged: this.#unstaged,
+      save: (patch) => ownership.write((s) => ({ ...s, ...patch })),
+    };
+    let result;
+    const stepStarted = runtime.clock.now();
+    try {
+      result = await withRetry(() => STEPS[phase].run({ ...ctx, state: ownership.state }), runtime.retry, {
+        clock: runtime.clock,
+        signal: this.#signal,
+        random: runtime.random,
+        onRetry: (error, attempt, delayMs) => logger.warn({ phase, attempt, delayMs, error: describeError(error) }, 'Step failed, retrying'),
+      });
+    } catch (error) {
+      return this.#failed(error, ctx, phase, stepStarted);
+    }
+    if ('waitUntil' in result) {
+      // A person's request is logged and audited when it opens; each later look only at debug level.
+      const stillWaiting = state.assist !== undefined && ownership.state.assist?.action === state.assist.action;
+      logger[stillWaiting ? 'debug' : 'info']({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
+      if (!stillWaiting) this.#audit(phase, 'waiting', stepStarted);
+      await this.#release();
+      return { status: 'waiting', rotationId, until: result.waitUntil };
+    }
+    runtime.faults?.('after', phase);
+    const { patch } = result;
+    try {
+      if (patch.phase === 'idle') await ownership.write((s) => ({ ...s, ...patch }), true);
+      else await ownership.defer((s) => ({ ...s, ...patch }));
+      this.#audit(phase, 'completed', stepStarted, {}, result.subject);
+    } catch (error) {
+      const lost = await this.#busy(error, ctx);
+      if (lost) return lost;
+      throw error;
+    }
+    return undefined;
+  }
+
+  /** A step that failed after its retries: another writer took over, the daemon stops, or the rotation needs attention. */
+  async #failed(error: unknown, ctx: StepContext, phase: Phase, stepStarted: number): Promise<RunOutcome> {
+    const lost = await this.#busy(error, ctx);
+    if (lost) return lost;
+    if (this.shutdown.aborted) {
+      this.#audit(phase, 'stopped', stepStarted);
+      await this.#release();
+      return { status: 'stopped', rotationId: this.rotationId };
+    }
+    this.#audit(phase, 'failed', stepStarted, { code: describeError(error).code });
+    const leftAlive = !(await revokeUnstaged(ctx).catch(() => false));
+    return markNeedsAttention(this.runtime, this.ownership, error, { leftAlive, hasOlder: this.hasOlder });
+  }
+
+  /** When another writer holds the policy now: leaves it to them (revoking what this run created and never staged). */
+  async #busy(error: unknown, ctx: StepContext): Promise<RunOutcome | undefined> {
+    const { ownership, runtime, rotationId } = this;
     if (!(error instanceof StoreConflictError) && !ownership.lost.aborted) return undefined;
-    logger.info({ phase: ownership.state.phase }, 'Another writer holds this policy; leaving it to them');
+    this.#logger.info({ phase: ownership.state.phase }, 'Another writer holds this policy; leaving it to them');
     // A credential this run created and never staged is known to nobody else: revoke it even
     // without the lease (it touches nothing of the policy), or say that it is left alive.
-    if (!(await revokeUnstaged({ ...ctx, runtime, signal: shutdown }).catch(() => false))) {
-      logger.warn('A credential created by this run could not be stored nor revoked');
+    if (!(await revokeUnstaged({ ...ctx, runtime, signal: this.shutdown }).catch(() => false))) {
+      this.#logger.warn('A credential created by this run could not be stored nor revoked');
       await runtime.notify({
         type: 'action-required',
         rotationId,
@@ -121,72 +214,26 @@ async function drive(
       });
     }
     return { status: 'busy' };
-  };
-
-  while (ownership.state.phase !== 'idle') {
-    const state = ownership.state;
-    const phase = state.phase as Exclude<PolicyState['phase'], 'idle'>;
-    if (shutdown.aborted) {
-      logger.info({ phase }, 'Rotation paused at a safe point');
-      await release();
-      return { status: 'stopped', rotationId };
-    }
-    runtime.faults?.('before', phase);
-    const ctx: StepContext = {
-      runtime: guarded,
-      state,
-      known,
-      rotationId,
-      signal,
-      logger: logger.child({ phase }),
-      unstaged,
-      save: (patch) => ownership.write((s) => ({ ...s, ...patch })),
-    };
-    let result;
-    const stepStarted = clock.now();
-    try {
-      result = await withRetry(() => STEPS[phase].run({ ...ctx, state: ownership.state }), runtime.retry, {
-        clock,
-        signal,
-        random: runtime.random,
-        onRetry: (error, attempt, delayMs) => logger.warn({ phase, attempt, delayMs, error: describeError(error) }, 'Step failed, retrying'),
-      });
-    } catch (error) {
-      const lost = await busy(error, ctx);
-      if (lost) return lost;
-      if (shutdown.aborted) {
-        audit(phase, 'stopped', stepStarted);
-        await release();
-        return { status: 'stopped', rotationId };
-      }
-      audit(phase, 'failed', stepStarted, { code: describeError(error).code });
-      const leftAlive = !(await revokeUnstaged(ctx).catch(() => false));
-      return markNeedsAttention(runtime, ownership, error, { leftAlive, hasOlder });
-    }
-    if ('waitUntil' in result) {
-      // A person's request is logged and audited when it opens; each later look only at debug level.
-      const stillWaiting = state.assist !== undefined && ownership.state.assist?.action === state.assist.action;
-      logger[stillWaiting ? 'debug' : 'info']({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
-      if (!stillWaiting) audit(phase, 'waiting', stepStarted);
-      await release();
-      return { status: 'waiting', rotationId, until: result.waitUntil };
-    }
-    runtime.faults?.('after', phase);
-    const { patch } = result;
-    try {
-      if (patch.phase === 'idle') await ownership.write((s) => ({ ...s, ...patch }), true);
-      else await ownership.defer((s) => ({ ...s, ...patch }));
-      audit(phase, 'completed', stepStarted, {}, result.subject);
-    } catch (error) {
-      const lost = await busy(error, ctx);
-      if (lost) return lost;
-      throw error;
-    }
   }
-  const durationMs = clock.now() - startedAt;
-  logger.info({ durationMs }, 'Rotation completed');
-  await runtime.notify({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
-  return { status: 'completed', rotationId, durationMs, after: { ...known, state: ownership.state, revision: ownership.revision } };
+
+  /** Writes what is deferred and gives the lease up. */
+  #release(): Promise<unknown> {
+    return this.ownership.write((s) => s, true).catch(() => undefined);
+  }
+
+  #audit(phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void {
+    const { runtime } = this;
+    runtime.audit?.record({
+      rotationId: this.rotationId,
+      policy: runtime.name,
+      phase,
+      outcome,
+      actor: this.#actor,
+      durationMs: runtime.clock.now() - since,
+      ...(subject ? { credentialId: subject.id, fingerprint: runtime.audit.fingerprint(subject.value) } : {}),
+      ...extra,
+    });
+  }
 }
 
 async function markNeedsAttention(
