@@ -45,64 +45,90 @@ export async function askPerson(
   expiresAt: number | undefined,
   refusal?: string,
 ): Promise<{ waitUntil: number }> {
-  const { runtime } = ctx;
-  const timing = runtime.settings.assist;
-  const now = runtime.clock.now();
+  const pacing = pacingOf(ctx);
   const open = ctx.state.assist?.action === action ? ctx.state.assist : undefined;
-  // Requests and reminders go out only within `askWithin`; an escalation does not wait.
+  if (open !== undefined && open.asked) return followUp(ctx, { action, request, refusal }, open, pacing);
+  const askAt = pacing.askable(pacing.now);
+  if (askAt > pacing.now) {
+    // Outside the hours a person may be asked: the request is recorded now and made at askAt.
+    if (open === undefined) await recordForLater(ctx, action, askAt, refusal, pacing);
+    return { waitUntil: askAt };
+  }
+  return ask(ctx, { action, request, refusal }, expiresAt, pacing);
+}
+
+interface Pacing {
+  timing: StepContext['runtime']['settings']['assist'];
+  now: number;
+  /** The first moment from `at` on when a person may be asked (`askWithin`); an escalation does not wait. */
+  askable: (at: number) => number;
+  /** When to look again at a request: its next reminder, its deadline, or the next check for a hand-over. */
+  nextLook: (assist: Omit<Assist, 'nextLookAt'>) => number;
+}
+
+function pacingOf(ctx: StepContext): Pacing {
+  const timing = ctx.runtime.settings.assist;
+  const now = ctx.runtime.clock.now();
   const askable = (at: number): number => (timing.window ? nextAskTime(timing.window, at) : at);
   const nextLook = (a: Omit<Assist, 'nextLookAt'>): number =>
     Math.min(askable(a.remindedAt + timing.remindMs), a.escalated ? Infinity : a.deadline, now + timing.checkMs);
+  return { timing, now, askable, nextLook };
+}
 
-  if (open === undefined || !open.asked) {
-    const askAt = askable(now);
-    if (askAt > now) {
-      // Outside the hours a person may be asked: the request is recorded now and made at askAt.
-      if (open === undefined) {
-        const waiting = {
-          action,
-          requestedAt: askAt,
-          deadline: askAt + timing.deadlineMs,
-          remindedAt: askAt,
-          reminders: 0,
-          escalated: false,
-          asked: false,
-          refusal,
-          links: [],
-        };
-        await ctx.save({ assist: { ...waiting, nextLookAt: askAt } });
-        ctx.logger.info({ action, askAt: new Date(askAt).toISOString(), askWithin: timing.window?.text }, 'Request to a person waits for the ask window');
-      }
-      return { waitUntil: askAt };
-    }
-    const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
-    const minted = linkFor(ctx, action, now, deadline);
-    const base = {
-      action,
-      requestedAt: now,
-      deadline,
-      remindedAt: now,
-      reminders: 0,
-      escalated: false,
-      asked: true,
-      refusal,
-      links: minted ? [minted.link] : [],
-    };
-    const assist: Assist = { ...base, nextLookAt: nextLook(base) };
-    // The link's hash is stored before the link is sent: a link in a message always works.
-    await ctx.save({ assist });
-    ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
-    await runtime.notify({
-      type: 'action-required',
-      rotationId: ctx.rotationId,
-      phase: action === 'create' ? 'obtain' : 'revoke',
-      deadline,
-      handoverUrl: minted?.url,
-      message: describeRequest(runtime.name, request, action, deadline, minted !== undefined),
-    });
-    return { waitUntil: assist.nextLookAt };
-  }
+type Asking = { action: Assist['action']; request: PersonRequest; refusal: string | undefined };
 
+/** A request recorded now, to be made when the ask window opens. */
+async function recordForLater(ctx: StepContext, action: Assist['action'], askAt: number, refusal: string | undefined, { timing }: Pacing): Promise<void> {
+  const waiting = {
+    action,
+    requestedAt: askAt,
+    deadline: askAt + timing.deadlineMs,
+    remindedAt: askAt,
+    reminders: 0,
+    escalated: false,
+    asked: false,
+    refusal,
+    links: [],
+  };
+  await ctx.save({ assist: { ...waiting, nextLookAt: askAt } });
+  ctx.logger.info({ action, askAt: new Date(askAt).toISOString(), askWithin: timing.window?.text }, 'Request to a person waits for the ask window');
+}
+
+/** Opens the request: recorded (with its link's hash) before the message goes out, so a link in a message always works. */
+async function ask(ctx: StepContext, { action, request, refusal }: Asking, expiresAt: number | undefined, pacing: Pacing): Promise<{ waitUntil: number }> {
+  const { runtime } = ctx;
+  const { now, timing } = pacing;
+  const deadline = Math.min(now + timing.deadlineMs, expiresAt ?? Infinity);
+  const minted = linkFor(ctx, action, now, deadline);
+  const base = {
+    action,
+    requestedAt: now,
+    deadline,
+    remindedAt: now,
+    reminders: 0,
+    escalated: false,
+    asked: true,
+    refusal,
+    links: minted ? [minted.link] : [],
+  };
+  const assist: Assist = { ...base, nextLookAt: pacing.nextLook(base) };
+  await ctx.save({ assist });
+  ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
+  await runtime.notify({
+    type: 'action-required',
+    rotationId: ctx.rotationId,
+    phase: action === 'create' ? 'obtain' : 'revoke',
+    deadline,
+    handoverUrl: minted?.url,
+    message: describeRequest(runtime.name, request, action, deadline, minted !== undefined),
+  });
+  return { waitUntil: assist.nextLookAt };
+}
+
+/** An open request: escalated once its deadline passes, reminded on its pace (each reminder with a new link). */
+async function followUp(ctx: StepContext, { action, request, refusal }: Asking, open: Assist, pacing: Pacing): Promise<{ waitUntil: number }> {
+  const { runtime } = ctx;
+  const { now, timing } = pacing;
   const events: Array<Parameters<typeof runtime.notify>[0]> = [];
   let next: Omit<Assist, 'nextLookAt'> = refusal === undefined ? open : { ...open, refusal };
   if (!open.escalated && now >= open.deadline) {
@@ -114,7 +140,7 @@ export async function askPerson(
       message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}`,
     });
   }
-  if (now >= askable(open.remindedAt + timing.remindMs)) {
+  if (now >= pacing.askable(open.remindedAt + timing.remindMs)) {
     const minted = linkFor(ctx, action, now, open.deadline);
     next = { ...next, remindedAt: now, reminders: open.reminders + 1, links: minted ? [...open.links, minted.link].slice(-LINKS_KEPT) : open.links };
     events.push({
@@ -125,7 +151,7 @@ export async function askPerson(
       message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline, minted !== undefined)}`,
     });
   }
-  const assist: Assist = { ...next, nextLookAt: nextLook(next) };
+  const assist: Assist = { ...next, nextLookAt: pacing.nextLook(next) };
   await ctx.save({ assist });
   for (const event of events) await runtime.notify(event);
   return { waitUntil: assist.nextLookAt };
