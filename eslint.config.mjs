@@ -16,6 +16,11 @@ const layers = [
     message: 'adapters depend on their contracts and the shared vocabulary in src/*.ts only',
   },
   {
+    files: ['src/vendors/**', 'src/http/**', 'src/observability/**'],
+    forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config', 'providers', 'stores', 'consumers', 'notifiers'],
+    message: 'vendor clients, the HTTP helper and observability sit below the adapters: they know no adapter kind',
+  },
+  {
     files: ['src/rotation/**'],
     forbidden: [...upper, 'control', 'scheduler'],
     message: 'the engine does not reach up into the scheduler, the services or the front ends',

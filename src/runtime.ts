@@ -8,15 +8,15 @@ import { notifierRegistry } from './notifiers/registry.js';
 import type { Notifier } from './notifiers/types.js';
 import type { Logger } from './observability/logger.js';
 import { providerRegistry } from './providers/registry.js';
-import type { Provider } from './providers/types.js';
+import { PROVIDER_OPERATIONS, type Provider } from './providers/types.js';
 import type { FaultHook, PolicyRuntime } from './rotation/context.js';
 import { newLeaseOwner } from './rotation/lease.js';
 import type { AuditTrail } from './observability/audit.js';
-import { meteredProvider, meteredStore } from './observability/metered.js';
+import { meter } from './observability/metered.js';
 import type { Metrics } from './observability/metrics.js';
 import { NotificationRouter } from './notifiers/router.js';
 import { storeRegistry } from './stores/registry.js';
-import type { Store } from './stores/types.js';
+import { STORE_OPERATIONS, type Store } from './stores/types.js';
 
 /** Looks up `type` in a registry and builds the adapter; the config schema already checked both. */
 function build<I>(registry: Record<string, { create(options: never, deps: AdapterDeps): I }>, options: { type: string }, deps: AdapterDeps): I {
@@ -51,7 +51,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
   const stores = new Map<string, Store>(
     Object.entries(config.stores).map(([name, o]) => {
       const store = build<Store>(storeRegistry, o, deps);
-      return [name, metrics ? meteredStore(store, (op, outcome) => metrics.storeRequest(name, op, outcome)) : store];
+      return [name, metrics ? meter(store, STORE_OPERATIONS, (op, outcome) => metrics.storeRequest(name, op, outcome)) : store];
     }),
   );
   const router = new NotificationRouter(
@@ -100,7 +100,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
     };
   };
   const metered = (provider: Provider, policy: ResolvedPolicy): Provider =>
-    metrics ? meteredProvider(provider, (op, outcome) => metrics.providerRequest(policy.name, policy.provider.type, op, outcome)) : provider;
+    metrics ? meter(provider, PROVIDER_OPERATIONS, (op, outcome) => metrics.providerRequest(policy.name, policy.provider.type, op, outcome)) : provider;
 
   for (const policy of config.policies) policies.set(policy.name, policyRuntime(policy));
   let closed: Promise<void> | undefined;

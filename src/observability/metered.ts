@@ -1,15 +1,15 @@
 import { describeError } from '../errors.js';
-import type { Provider } from '../providers/types.js';
-import type { Store } from '../stores/types.js';
 
 type Count = (operation: string, outcome: string) => void;
+
+// Knows no adapter kind: each contract names its own operations (STORE_OPERATIONS, PROVIDER_OPERATIONS).
 
 /**
  * Wraps each named async method so that every call is counted as `ok` or by its error code. A
  * proxy, not a copy: an adapter written as a class keeps its prototype's methods (`takeHandover`,
  * `isRejected`, `close`), and every other member reads through to the adapter itself.
  */
-function meter<T extends object>(target: T, methods: readonly (keyof T & string)[], count: Count): T {
+export function meter<T extends object>(target: T, methods: readonly (keyof T & string)[], count: Count): T {
   const wrapped: Record<string, unknown> = {};
   for (const name of methods) {
     const method = target[name];
@@ -32,15 +32,4 @@ function meter<T extends object>(target: T, methods: readonly (keyof T & string)
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(object) : value;
     },
   });
-}
-
-const STORE_METHODS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
-const PROVIDER_METHODS = ['obtain', 'verify', 'revoke'] as const;
-
-export function meteredStore(store: Store, count: Count): Store {
-  return meter(store, [...STORE_METHODS], count);
-}
-
-export function meteredProvider(provider: Provider, count: Count): Provider {
-  return meter(provider, [...PROVIDER_METHODS], count);
 }

@@ -59,6 +59,9 @@ interface AssistedSteps {
  * engine adapts the protocol to them (docs/design.md); a flag that could disagree with the
  * methods, and silently skip a revocation, does not exist.
  */
+/** The provider calls the daemon counts in its metrics (rotad_provider_requests_total). */
+export const PROVIDER_OPERATIONS = ['obtain', 'verify', 'revoke'] as const;
+
 export interface Provider {
   readonly steps: ProviderStepText;
   /** Creates (or generates) a new credential. */

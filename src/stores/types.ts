@@ -58,6 +58,9 @@ interface StoreCapabilities {
  * so the engine may repeat any step after a crash. "Not found" is a value (an empty snapshot),
  * not an exception; failures are RotadErrors with stable codes.
  */
+/** The store calls the daemon counts in its metrics (rotad_store_requests_total). */
+export const STORE_OPERATIONS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
+
 export interface Store {
   readonly capabilities: StoreCapabilities;
   /** Reads one policy. A policy never seen yields an idle state and no credentials. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RotadError } from '../../src/errors.js';
-import { meteredProvider, meteredStore } from '../../src/observability/metered.js';
-import type { Provider } from '../../src/providers/types.js';
+import { meter } from '../../src/observability/metered.js';
+import { PROVIDER_OPERATIONS, type Provider } from '../../src/providers/types.js';
+import { STORE_OPERATIONS, type Store } from '../../src/stores/types.js';
 import { Secret } from '../../src/secret.js';
 import { MemoryStore } from '../sim/memory-store.js';
 
@@ -32,12 +33,12 @@ describe('metering keeps an adapter whole', () => {
   it('a class-based store and provider keep their prototype methods and state; calls are counted', async () => {
     const counted: string[] = [];
     const count = (op: string, outcome: string) => counted.push(`${op}:${outcome}`);
-    const store = meteredStore(new SlotStore(), count);
+    const store = meter<Store>(new SlotStore(), STORE_OPERATIONS, count);
     expect((await store.takeHandover!({ name: 'p' }))?.reveal()).toBe('handed-over-value');
     await store.read({ name: 'p' });
     expect(store.capabilities).toEqual({ rollback: true });
 
-    const provider = meteredProvider(new ClassProvider(), count);
+    const provider = meter<Provider>(new ClassProvider(), PROVIDER_OPERATIONS, count);
     expect(await provider.isRejected!({} as never, {} as never)).toBe(true);
     expect((await provider.obtain!({} as never, undefined)).value.reveal()).toBe('made-by-class');
     await expect(provider.verify({} as never, {} as never)).rejects.toMatchObject({ code: 'VERIFY_FAILED' });

@@ -2,8 +2,7 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { z } from 'zod';
 import { badShape, call, callFor } from '../../http/api-call.js';
 import { RotadError } from '../../errors.js';
-import { GladlyApi } from '../../providers/gladly/api.js';
-import { GladlyProviderOptions } from '../../providers/gladly/schema.js';
+import { GladlyAccount, GladlyApi } from '../../vendors/gladly.js';
 import type { Consumer, ConsumerContext } from '../types.js';
 import { GladlyWebhookConsumerOptions } from './schema.js';
 
@@ -14,7 +13,7 @@ const Webhook = z.object({ hasCredentials: z.boolean().optional(), headerKeys: z
 async function gladlyAuth(ctx: ConsumerContext, policy: string) {
   if (!ctx.peers) throw new RotadError('CONSUMER_FAILED', 'gladly-webhook needs the other policies of the config');
   const { credential, provider: options } = await ctx.peers.policy(policy);
-  const parsed = GladlyProviderOptions.safeParse(options);
+  const parsed = GladlyAccount.extend({ type: z.literal('gladly') }).safeParse(options);
   if (!parsed.success) throw new RotadError('CONSUMER_FAILED', `auth.policy ${policy} is not a gladly policy`);
   const provider = parsed.data;
   if (!credential)

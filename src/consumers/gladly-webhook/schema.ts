@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationText } from '../../duration-text.js';
-import { BaseUrl } from '../../providers/dns-label.js';
+import { BaseUrl } from '../../http/dns-label.js';
 
 /** Options of the `gladly-webhook` consumer: puts the new secret into a Gladly webhook. */
 export const GladlyWebhookConsumerOptions = z

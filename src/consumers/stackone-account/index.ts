@@ -3,7 +3,7 @@ import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { z } from 'zod';
 import { basicAuth, call, callFor, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
-import { endpoint } from '../../providers/dns-label.js';
+import { endpoint } from '../../http/dns-label.js';
 import { registerSecretValue } from '../../secret.js';
 import type { Consumer } from '../types.js';
 import { StackOneAccountConsumerOptions } from './schema.js';

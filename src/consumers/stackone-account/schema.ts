@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationText } from '../../duration-text.js';
-import { BaseUrl } from '../../providers/dns-label.js';
+import { BaseUrl } from '../../http/dns-label.js';
 import { EnvName } from '../../env-name.js';
 
 /** Options of the `stackone-account` consumer: updates a StackOne linked account's credentials. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { callFor, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import type { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
-import { endpoint } from '../dns-label.js';
+import { endpoint } from '../../http/dns-label.js';
 import { checkTokenShape, isoDay, refuse, refusedUnless } from '../submission.js';
 import type { Provider } from '../types.js';
 import { CutoverProviderOptions } from './schema.js';

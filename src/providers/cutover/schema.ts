@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationText } from '../../duration-text.js';
-import { BaseUrl } from '../dns-label.js';
+import { BaseUrl } from '../../http/dns-label.js';
 
 /** Options of the `cutover` provider: a user app token, created by a person, deleted by rotad. */
 export const CutoverProviderOptions = z.strictObject({

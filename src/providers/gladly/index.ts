@@ -3,7 +3,7 @@ import { RotadError } from '../../errors.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { checkTokenShape, isoDay, refusedUnless } from '../submission.js';
 import type { Provider } from '../types.js';
-import { GladlyApi, gladlyHost, sameOrigin } from './api.js';
+import { GladlyApi, gladlyHost, sameOrigin } from '../../vendors/gladly.js';
 import { GladlyProviderOptions } from './schema.js';
 
 const TOKENS_PAGE = 'Settings → App Developer Tools → API Tokens';

@@ -6,7 +6,7 @@ import { basicAuth, callFor, isRefused, type ApiRequest, type ApiTarget } from '
 import { sharedLimiter } from '../../http/rate-limit.js';
 import type { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
-import { endpoint } from '../dns-label.js';
+import { endpoint } from '../../http/dns-label.js';
 import { checkTokenShape, refusedUnless } from '../submission.js';
 import type { Provider } from '../types.js';
 import { GorgiasProviderOptions } from './schema.js';

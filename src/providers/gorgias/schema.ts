@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationText } from '../../duration-text.js';
-import { BaseUrl, DnsLabel } from '../dns-label.js';
+import { BaseUrl, DnsLabel } from '../../http/dns-label.js';
 
 /** Options of the `gorgias` provider: a REST API key, reset by a person in Gorgias's UI. */
 export const GorgiasProviderOptions = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationText } from '../../duration-text.js';
-import { BaseUrl } from '../dns-label.js';
+import { BaseUrl } from '../../http/dns-label.js';
 import { stringsOf, templateProblem } from './template.js';
 import { EnvName } from '../../env-name.js';
 

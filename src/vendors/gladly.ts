@@ -1,18 +1,35 @@
-import type { Clock } from '../../clock.js';
-import { durationMs } from '../../duration-text.js';
+import type { Clock } from '../clock.js';
+import { DurationText, durationMs } from '../duration-text.js';
 import { z } from 'zod';
-import { basicAuth, callFor, isRefused, type ApiTarget } from '../../http/api-call.js';
-import { sharedLimiter } from '../../http/rate-limit.js';
-import type { Secret } from '../../secret.js';
-import { endpoint } from '../dns-label.js';
-import type { GladlyProviderOptions } from './schema.js';
+import { basicAuth, callFor, isRefused, type ApiTarget } from '../http/api-call.js';
+import { sharedLimiter } from '../http/rate-limit.js';
+import type { Secret } from '../secret.js';
+import { BaseUrl, DnsLabel, endpoint } from '../http/dns-label.js';
+
+/**
+ * The Gladly account rotad acts for: what the `gladly` provider's options hold and what the
+ * `gladly-webhook` consumer reads from its auth policy (both call Gladly through GladlyApi).
+ */
+export const GladlyAccount = z.object({
+  /** The organization: `{organization}.gladly.com` (production) or `.gladly.qa` (sandbox). */
+  organization: DnsLabel,
+  /** Default: production. A token works only in the environment it was made in. */
+  environment: z.enum(['production', 'sandbox']).default('production'),
+  /** The API user's email (the Basic-auth username); the person signs in as this user. */
+  email: z.email({ error: "expected the API user's email address" }),
+  /** Where the API is called (tests, proxies). Default: the organization's host. */
+  baseUrl: BaseUrl.optional(),
+  /** Per request. Default: 10s. */
+  timeout: DurationText.default('10s'),
+});
+type GladlyAccount = z.infer<typeof GladlyAccount>;
 
 /** Gladly allows 10 requests per second per organization and method; rotad keeps a margin for network jitter. */
 const REQUESTS_PER_SECOND = 10;
 const WINDOW_MS = 1100;
 
 /** The organization's public host, e.g. https://acme.gladly.com: what `gladlyUrl` must say. */
-export function gladlyHost(options: Pick<GladlyProviderOptions, 'organization' | 'environment'>): string {
+export function gladlyHost(options: Pick<GladlyAccount, 'organization' | 'environment'>): string {
   return `https://${options.organization.toLowerCase()}.gladly.${options.environment === 'sandbox' ? 'qa' : 'com'}`;
 }
 
@@ -23,7 +40,7 @@ const Organization = z.object({ gladlyUrl: z.string() });
 export class GladlyApi {
   readonly base: string;
   constructor(
-    readonly options: Pick<GladlyProviderOptions, 'organization' | 'environment' | 'baseUrl' | 'timeout'>,
+    readonly options: Pick<GladlyAccount, 'organization' | 'environment' | 'baseUrl' | 'timeout'>,
     private readonly clock: Clock,
   ) {
     this.base = options.baseUrl ?? gladlyHost(options);
