@@ -17,25 +17,14 @@ export interface TestPki {
 }
 
 /** Makes a test CA with openssl, in `dir`. */
+/** openssl req: a new P-256 key, unencrypted. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 export async function makeTestPki(dir: string): Promise<TestPki> {
   const run = (...args: string[]): Promise<unknown> => openssl(args, dir);
   const leaf = async (name: string, subject: string, ext: string): Promise<void> => {
     await writeFile(join(dir, `${name}.ext`), ext);
-    await run(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      subject,
-    );
+    await run('req', '-new', ...NEW_EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
     await run(
       'x509',
       '-req',
@@ -55,23 +44,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     );
   };
   for (const ca of ['ca', 'other-ca']) {
-    await run(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.pem`,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=rotad test ${ca}`,
-    );
+    await run('req', '-x509', ...NEW_EC_KEY, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=rotad test ${ca}`);
   }
   await leaf('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   await leaf('client', '/CN=ops-laptop', 'extendedKeyUsage=clientAuth\n');

@@ -6,7 +6,7 @@ import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { Runtime } from '../../src/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { MemoryStore } from './memory-store.js';
-import { simConsumer, simProvider, storeOver, type Caller, type Delivery, type Ledger, type SideEffectCheck } from './parts.js';
+import { Ledger, simConsumer, simProvider, storeOver, type Caller, type Delivery, type SideEffectCheck } from './parts.js';
 import type { World } from './world.js';
 
 /** Everything the actors of one simulated run share: the outside world and its knobs. */
@@ -23,6 +23,16 @@ export interface Shared {
   leaseMs: number;
   /** Fault rates, changed by the run (zero once it heals). */
   faults: { store: number; provider: number; consumer: number };
+}
+
+/** A run's shared world with fresh ledgers, for the knobs given. */
+export function sharedRun(
+  world: World,
+  store: MemoryStore,
+  check: SideEffectCheck,
+  knobs: Pick<Shared, 'policies' | 'consumers' | 'graceMs' | 'leaseMs' | 'faults'>,
+): Shared {
+  return { world, store, check, ledger: new Ledger(), deliveries: [], notifications: [], ...knobs };
 }
 
 /** One actor's view of one policy: the engine's real runtime, with every outside call on the world's network. */

@@ -2,8 +2,8 @@ import { updateState } from '../../src/control/update-state.js';
 import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { MemoryStore } from './memory-store.js';
-import { Ledger, type SideEffectCheck } from './parts.js';
-import { simPolicyRuntime, startReplica, type Shared } from './replica.js';
+import type { SideEffectCheck } from './parts.js';
+import { sharedRun, simPolicyRuntime, startReplica, type Shared } from './replica.js';
 import { SimulationFailure, World } from './world.js';
 
 const MINUTE = 60_000;
@@ -57,20 +57,14 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     return [entry.pending, entry.current, entry.previous].some((c) => c?.value.reveal() === value);
   };
   const store = new MemoryStore();
-  const shared: Shared = {
-    world,
-    store,
-    check,
-    ledger: new Ledger(),
-    deliveries: [],
-    notifications: [],
+  const shared: Shared = sharedRun(world, store, check, {
     policies: Array.from({ length: world.between(1, 3) }, (_, i) => `p${i}`),
     consumers: world.between(0, 2),
     graceMs: world.chance(0.5) ? 0 : 30_000,
     // Every call's latency stays under half the shortest lease, as `daemon.lease` asks of real timeouts.
     leaseMs: [8_000, 15_000, 60_000][world.between(0, 2)]!,
     faults: { store: world.chance(0.3) ? 0 : world.random() * 0.08, provider: world.random() * 0.08, consumer: world.random() * 0.08 },
-  };
+  });
   const report: SeedReport = {
     seed,
     events: 0,

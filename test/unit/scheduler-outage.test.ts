@@ -4,8 +4,8 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { MemoryStore } from '../sim/memory-store.js';
-import { Ledger, type SideEffectCheck } from '../sim/parts.js';
-import { startReplica, type Shared } from '../sim/replica.js';
+import type { SideEffectCheck } from '../sim/parts.js';
+import { sharedRun, startReplica } from '../sim/replica.js';
 import { World } from '../sim/world.js';
 
 /** One replica on the simulation's world, its store down from the start: virtual time, no sleeps. */
@@ -15,19 +15,7 @@ function outage(seconds: number) {
   const check = (() => undefined) as unknown as SideEffectCheck;
   check.violation = () => undefined;
   check.recorded = () => false;
-  const shared: Shared = {
-    world,
-    store,
-    check,
-    ledger: new Ledger(),
-    deliveries: [],
-    notifications: [],
-    policies: ['p'],
-    consumers: 1,
-    graceMs: 0,
-    leaseMs: 60_000,
-    faults: { store: 0, provider: 0, consumer: 0 },
-  };
+  const shared = sharedRun(world, store, check, { policies: ['p'], consumers: 1, graceMs: 0, leaseMs: 60_000, faults: { store: 0, provider: 0, consumer: 0 } });
   store.down = true;
   const reads: number[] = [];
   const read = store.read.bind(store);
