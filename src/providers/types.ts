@@ -52,6 +52,9 @@ interface AssistedSteps {
   deleteRequest(ctx: ProviderContext, old: StoredCredential, current: StoredCredential | undefined): PersonRequest;
 }
 
+/** The provider calls the daemon counts in its metrics (rotad_provider_requests_total). */
+export const PROVIDER_OPERATIONS = ['obtain', 'verify', 'revoke'] as const;
+
 /**
  * A provider adapter. What it can do is the methods it has, nothing else: `obtain` (creates by
  * API) or `assisted` (a person creates), `revoke` (revokes by API; without it a person deletes,
@@ -59,9 +62,6 @@ interface AssistedSteps {
  * engine adapts the protocol to them (docs/design.md); a flag that could disagree with the
  * methods, and silently skip a revocation, does not exist.
  */
-/** The provider calls the daemon counts in its metrics (rotad_provider_requests_total). */
-export const PROVIDER_OPERATIONS = ['obtain', 'verify', 'revoke'] as const;
-
 export interface Provider {
   readonly steps: ProviderStepText;
   /** Creates (or generates) a new credential. */

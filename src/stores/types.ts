@@ -53,17 +53,21 @@ interface StoreCapabilities {
   rollback: boolean;
 }
 
+/** The store calls the daemon counts in its metrics (rotad_store_requests_total). */
+export const STORE_OPERATIONS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
+
 /**
  * Where credentials and rotation state live. Every method is idempotent for the same rotation id,
  * so the engine may repeat any step after a crash. "Not found" is a value (an empty snapshot),
  * not an exception; failures are RotadErrors with stable codes.
  */
-/** The store calls the daemon counts in its metrics (rotad_store_requests_total). */
-export const STORE_OPERATIONS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
-
 export interface Store {
   readonly capabilities: StoreCapabilities;
-  /** Reads one policy. A policy never seen yields an idle state and no credentials. */
+  /**
+   * Reads one policy. A policy never seen yields an idle state and no credentials. During a promote
+   * that was cut off (the new credential already where applications read it, the move not yet
+   * recorded) it shows the move as not done: the replaced credential current, the new one pending.
+   */
   read(policy: PolicyRef): Promise<PolicySnapshot>;
   /** Replaces the state if `expectedRevision` is still current; throws StoreConflictError otherwise. */
   writeState(policy: PolicyRef, state: PolicyState, expectedRevision: string): Promise<string>;

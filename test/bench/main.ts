@@ -5,7 +5,8 @@
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CountingProxy, replay } from './counting-proxy.js';
+import { CountingProxy } from '../helpers/store-proxy.js';
+import { replay } from './counting-proxy.js';
 import { writeIdleFleet } from './file-store-world.js';
 import { measureFileStoreWrites } from './file-store-writes.js';
 import { measureDaemon, timeCommand, type Run } from './measure.js';

@@ -118,10 +118,16 @@ class AwsSecretsManagerStore implements Store {
     const name = this.#secretName(ref);
     const versions = await this.#secrets.versions(name);
     const get = async (id: string | undefined) => (id === undefined ? undefined : this.#secrets.get(name, { versionId: id }));
+    const currentId = versionWith(versions, 'AWSCURRENT');
+    // A promote under way (AWSCURRENT moved to the new version, the record not yet): until the
+    // record says so, the version it replaced (now AWSPREVIOUS) is current and the new one pending,
+    // as the promote will record them. Reporting the new version as an unknown current would make
+    // the engine take the old one for a credential left alive, and the new one for the one to revoke.
+    const promoting = currentId !== undefined && currentId === record.pending?.rotationId && record.current?.versionId !== currentId;
     const [current, previous, pending] = await Promise.all([
-      get(versionWith(versions, 'AWSCURRENT')),
-      get(versionWith(versions, 'AWSPREVIOUS')),
-      get(pendingVersion(versions)),
+      get(promoting ? versionWith(versions, 'AWSPREVIOUS') : currentId),
+      get(promoting ? record.previous?.versionId : versionWith(versions, 'AWSPREVIOUS')),
+      get(promoting ? currentId : pendingVersion(versions)),
     ]);
     const known = (v: SecretVersion): VersionFacts => [record.current, record.previous].find((f) => f?.versionId === v.versionId) ?? externalFacts(v);
     return {

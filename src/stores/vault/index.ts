@@ -104,13 +104,19 @@ class VaultStore implements Store {
   async read(ref: PolicyRef): Promise<PolicySnapshot> {
     const field = this.#fieldOf(ref);
     const { record } = await this.#readRecord(ref);
-    const latest = await this.#kv.read(this.#appPath(ref));
+    const { pending, promoting } = record;
+    let latest = await this.#kv.read(this.#appPath(ref));
+    // A promote under way (the path applications read written, the record not yet): until the
+    // record says so, the credential it replaces is current and the new one pending, as the promote
+    // will record them. Reporting the new version as an unknown current would make the engine take
+    // the old one for a credential left alive, and the new one for the one to revoke.
+    if (promoting && pending?.rotationId === promoting.rotationId && latest && latest.version > promoting.fromVersion && latest.data[field] === pending.value)
+      latest = promoting.fromVersion > 0 ? await this.#kv.read(this.#appPath(ref), promoting.fromVersion) : undefined;
     // The path applications read is the truth for "current"; a version rotad did not write is adopted as is.
     const known = latest !== undefined && record.current?.version === latest.version;
     const currentFacts = latest === undefined ? undefined : known ? record.current : externalFacts(latest);
     const previousFacts = known ? record.previous : record.current;
     const previous = previousFacts && previousFacts.version !== latest?.version ? await this.#kv.read(this.#appPath(ref), previousFacts.version) : undefined;
-    const { pending } = record;
     return {
       current: currentFacts && credentialOf(latest, currentFacts, field),
       previous: previousFacts && credentialOf(previous, previousFacts, field),
