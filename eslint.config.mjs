@@ -10,11 +10,16 @@ const into = (dirs) => dirs.flatMap((dir) => [`**/${dir}/*`, `./${dir}/*`]);
 const upper = ['cli', 'daemon', 'api'];
 /** Each layer and what it may not import, with the reason a reader sees. */
 const layers = [
-  {
-    files: ['src/providers/**', 'src/stores/**', 'src/consumers/**', 'src/notifiers/**'],
-    forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config'],
-    message: 'adapters depend on their contracts and the shared vocabulary in src/*.ts only',
-  },
+  ...[
+    ['providers', ['consumers', 'notifiers']],
+    ['consumers', ['providers', 'notifiers']],
+    ['notifiers', ['providers', 'consumers']],
+    ['stores', ['providers', 'consumers', 'notifiers']],
+  ].map(([kind, others]) => ({
+    files: [`src/${kind}/**`],
+    forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config', ...others],
+    message: 'adapters depend on their contracts, the shared vocabulary in src/*.ts, src/http and src/vendors only (not on another kind of adapter)',
+  })),
   {
     files: ['src/vendors/**', 'src/http/**', 'src/observability/**'],
     forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config', 'providers', 'stores', 'consumers', 'notifiers'],
