@@ -1,9 +1,10 @@
 // Lint: typed rules that catch what the compiler does not (promises nobody awaits or handles,
 // promises where a callback is expected), and the direction of dependencies between layers
 // (docs/design.md): adapters and the engine never reach up into the daemon, the CLI or the API.
-// Import cycles are checked by test/unit/import-graph.test.ts.
+// Import cycles: rotad/no-import-cycle (eslint-rules/), tested by test/unit/import-graph.test.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { noImportCycle } from './eslint-rules/no-import-cycle.mjs';
 
 /** Imports whose path names one of `dirs` (relative specifiers: `../../cli/x.js`, `./control/y.js`). */
 const into = (dirs) => dirs.flatMap((dir) => [`**/${dir}/*`, `./${dir}/*`]);
@@ -53,6 +54,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { rotad: { rules: { 'no-import-cycle': noImportCycle } } },
+    rules: { 'rotad/no-import-cycle': 'error' },
   },
   ...layers.map(({ files, forbidden, message }) => ({
     files,
