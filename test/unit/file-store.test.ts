@@ -1,5 +1,5 @@
 import { StoreConflictError } from '../../src/errors.js';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
@@ -53,7 +53,10 @@ describe('file store: reads from memory while the file is unchanged', () => {
     const backup = await readFile(join(dir, 'secrets.enc'), 'utf8');
     await store.promote({ name: 'p' }, 'r1');
     expect((await store.read({ name: 'p' })).current?.rotationId).toBe('r1');
+    // A backup is the store file and its journal (none yet when it was taken).
+    expect(await readFile(join(dir, 'secrets.enc.journal')).then(() => true)).toBe(true);
     await writeFile(join(dir, 'secrets.enc'), backup);
+    await unlink(join(dir, 'secrets.enc.journal'));
     const restored = await store.read({ name: 'p' });
     expect(restored.current).toBeUndefined();
     expect(restored.pending?.rotationId).toBe('r1');
@@ -85,9 +88,11 @@ describe('file store', () => {
     expect(snapshot.current?.value.reveal()).toBe('first-secret-value');
 
     const raw = await readFile(join(dir, 'secrets.enc'), 'utf8');
-    expect(raw).not.toContain('secret-value');
+    const journal = await readFile(join(dir, 'secrets.enc.journal'), 'utf8');
+    expect(raw + journal).not.toContain('secret-value');
     expect(JSON.parse(raw)).toMatchObject({ format: 'rotad-file-store', version: 1 });
     expect((await stat(join(dir, 'secrets.enc'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'secrets.enc.journal'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'store.key'))).mode & 0o777).toBe(0o600);
   });
 
@@ -115,7 +120,6 @@ describe('file store', () => {
     const dir = await tempDir();
     await open(dir).stagePending({ name: 'p' }, credential('secret-under-key-1', 'r1'));
     await writeFile(join(dir, 'moved.key'), await readFile(join(dir, 'store.key')));
-    const { unlink } = await import('node:fs/promises');
     await unlink(join(dir, 'store.key'));
     await expect(open(dir).read({ name: 'p' })).rejects.toMatchObject({
       code: 'STORE_KEY_MISSING',

@@ -6,6 +6,7 @@ import type { Clock } from '../../clock.js';
 import { RotadError } from '../../errors.js';
 import { open, seal } from './cipher.js';
 import { Envelope, StoreDocument, type PolicyEntry } from './document.js';
+import { headerLine, newJournalHeader, readJournal, recordLine, type JournalState } from './journal.js';
 import { loadKey, type KeySource } from './key.js';
 import { isAlive, withFileLock } from './lock.js';
 
@@ -63,79 +64,100 @@ async function removeLeftovers(path: string): Promise<void> {
   }
 }
 
-/** Each policy's `"name":{…}` member of the document's JSON, in the document's order. */
-function entriesAsJson(document: StoreDocument): Map<string, string> {
-  return new Map(Object.entries(document.policies).map(([name, entry]) => [name, entryMember(name, entry)]));
-}
-
-function entryMember(name: string, entry: PolicyEntry): string {
-  return `${JSON.stringify(name)}:${JSON.stringify(entry)}`;
-}
-
-/** JSON.stringify(document), from the members of `entriesAsJson` (a Map keeps a key's place when it is set again, as an object does). */
-function documentJson(entryJson: ReadonlyMap<string, string>): string {
-  return `{"policies":{${[...entryJson.values()].join(',')}}}`;
-}
-
 /** JSON.stringify(envelope) without scanning the ciphertext for characters to escape (base64 has none). */
 function envelopeBytes(envelope: Envelope): Buffer {
   const { data, ...head } = envelope;
   return Buffer.concat([Buffer.from(JSON.stringify(head).slice(0, -1)), Buffer.from(',"data":"'), Buffer.from(data, 'latin1'), Buffer.from('"}')]);
 }
 
-interface CachedDocument {
-  identity: string;
+/** A journal longer than this is folded into the store file: the larger of the store file's size and this floor. */
+const COMPACT_FLOOR_BYTES = 256 * 1024;
+/** A read retries while the store file is replaced under it (a compaction of another process): this many times. */
+const READ_ATTEMPTS = 5;
+
+/**
+ * The identity of a file: its inode, size and times, and its first bytes (the envelope's random IV
+ * and tag; a journal's random id). Times alone are not enough: the kernel stamps files with a clock
+ * of a few milliseconds, and a freed inode is soon reused, so two quick writes of another process
+ * could look like none. Four small system calls, made synchronously: each takes microseconds, and
+ * going through the thread pool would cost more than the calls themselves on every read.
+ */
+function fileIdentity(path: string, headBytes: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const info = fstatSync(fd, { bigint: true });
+    const head = Buffer.alloc(headBytes);
+    const bytesRead = readSync(fd, head, 0, headBytes, 0);
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${head.subarray(0, bytesRead).toString('base64')}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreachable(path, error);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The store as this process last read or wrote it. */
+interface Loaded {
+  /** Identity of the store file and of the journal when this was read; undefined base: no store file yet. */
+  identity: { base: string | undefined; journal: string | undefined };
   document: StoreDocument;
-  entryJson?: Map<string, string>;
+  /** The store file's envelope IV (what a journal binds to) and size. */
+  base?: { iv: string; bytes: number };
+  /** The journal continuing that store file, if there is one. */
+  journal?: JournalState;
+}
+
+const sameIdentity = (a: Loaded['identity'], b: Loaded['identity']): boolean => a.base === b.base && a.journal === b.journal;
+
+/** Writes `bytes` at `offset` of an existing file, cutting off whatever follows it first (a write cut off by a crash), and syncs it. */
+async function writeAt(path: string, offset: number, bytes: Buffer): Promise<void> {
+  const handle = await openFile(path, 'r+');
+  try {
+    if ((await handle.stat()).size !== offset) await handle.truncate(offset);
+    await handle.write(bytes, 0, bytes.length, offset);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
- * The store file: one encrypted document of every policy's entry, replaced atomically under a lock.
- * The decrypted document is kept in memory while the file is unchanged (see `#cached`).
+ * The store: one encrypted document of every policy's entry (the store file, replaced atomically)
+ * and the journal of changes since it was written (`journal.ts`), all writes under a lock. A write
+ * appends one record to the journal; a journal grown past the store file's size is folded into a
+ * new store file. The document is kept in memory while neither file changes (see `#cached`).
  */
 export class DocumentFile {
   readonly path: string;
+  readonly journalPath: string;
   readonly lockPath: string;
   readonly #keySource: KeySource;
   readonly #clock: Clock;
   #key: Buffer | undefined;
   #leftovers: Promise<void> | undefined;
   /**
-   * The document as last read or written by this process, with the identity of the file it came
-   * from: its inode, size and times, and its first bytes, which hold the envelope's random IV and
-   * its authentication tag (new with every write). Times alone are not enough: the kernel stamps
-   * files with a clock of a few milliseconds, and a freed inode is soon reused, so two quick writes
-   * of another process can look like none. An unchanged identity means unchanged content: a read
-   * costs an open, a stat and a small read, not a decrypt and a parse of every policy. A write
-   * changes it in place, with the cache dropped until the file holds it.
+   * The store as last read or written by this process. An unchanged identity of both files means
+   * unchanged content: a read costs two opens, stats and small reads, not a decrypt and a parse of
+   * every policy. A write changes the document in place, with the cache dropped until the files hold it.
    */
-  #cached: CachedDocument | undefined;
-  /** A decrypt and parse under way, shared by the reads that come while it runs (a daemon starting reads every policy at once). */
-  #parsing: { identity: string; document: Promise<StoreDocument> } | undefined;
+  #cached: Loaded | undefined;
+  /** A read under way, shared by the reads that come while it runs (a daemon starting reads every policy at once). */
+  #parsing: { identity: Loaded['identity']; loaded: Promise<Loaded> } | undefined;
+  /** This process appended to the journal since it last folded it: `fold` has work to do. */
+  #appended = false;
 
   constructor(path: string, keySource: KeySource, clock: Clock) {
     this.path = path;
+    this.journalPath = `${path}.journal`;
     this.lockPath = `${path}.lock`;
     this.#keySource = keySource;
     this.#clock = clock;
   }
 
-  // Four small system calls, made synchronously: each takes microseconds, and going through the
-  // thread pool would cost more than the calls themselves on every read.
-  #fileIdentity(): string | undefined {
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.path, 'r');
-      const info = fstatSync(fd, { bigint: true });
-      const head = Buffer.alloc(IDENTITY_BYTES);
-      const bytesRead = readSync(fd, head, 0, IDENTITY_BYTES, 0);
-      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${head.subarray(0, bytesRead).toString('base64')}`;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw unreachable(this.path, error);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+  #identity(): Loaded['identity'] {
+    return { base: fileIdentity(this.path, IDENTITY_BYTES), journal: fileIdentity(this.journalPath, 128) };
   }
 
   async #getKey(): Promise<Buffer> {
@@ -144,49 +166,73 @@ export class DocumentFile {
   }
 
   async read(): Promise<StoreDocument> {
-    const identity = this.#fileIdentity();
-    if (identity === undefined) return { policies: {} };
-    if (this.#cached?.identity === identity) return this.#cached.document;
-    if (this.#parsing?.identity !== identity) {
-      const document = this.#parse();
-      this.#parsing = { identity, document };
-      void document
+    return (await this.#load()).document;
+  }
+
+  async #load(): Promise<Loaded> {
+    const identity = this.#identity();
+    if (identity.base === undefined) return { identity, document: { policies: {} } };
+    if (this.#cached && sameIdentity(this.#cached.identity, identity)) return this.#cached;
+    if (!this.#parsing || !sameIdentity(this.#parsing.identity, identity)) {
+      const loaded = this.#parse();
+      this.#parsing = { identity, loaded };
+      void loaded
         .then(
           (parsed) => {
-            // Kept only if the file did not change while it was read.
-            if (this.#fileIdentity() !== identity) return;
-            const entry: CachedDocument = { identity, document: parsed };
-            this.#cached = entry;
-            // The members a write reuses, made while the process is idle rather than by the first write
-            // (at 10,000 policies that is tens of milliseconds off the first rotation after a start).
-            setTimeout(() => {
-              if (this.#cached === entry) entry.entryJson ??= entriesAsJson(parsed);
-            }, 200).unref();
+            // Kept only if neither file changed while it was read, and the journal has no cut-off write.
+            if (parsed.journal?.torn !== true && sameIdentity(this.#identity(), parsed.identity)) this.#cached = parsed;
           },
           () => undefined,
         )
         .finally(() => {
-          if (this.#parsing?.document === document) this.#parsing = undefined;
+          if (this.#parsing?.loaded === loaded) this.#parsing = undefined;
         });
     }
-    return this.#parsing.document;
+    return this.#parsing.loaded;
   }
 
-  async #parse(): Promise<StoreDocument> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { policies: {} };
-      throw unreachable(this.path, error);
+  /**
+   * Reads the store file and applies the journal. If the store file was replaced meanwhile (the
+   * journal read may then be missing records the new file holds), reads again.
+   */
+  async #parse(): Promise<Loaded> {
+    for (let attempt = 1; ; attempt += 1) {
+      const identity = this.#identity();
+      const loaded = await this.#parseOnce(identity);
+      if (this.#identity().base === identity.base) return loaded;
+      if (attempt === READ_ATTEMPTS) {
+        throw new RotadError('STORE_BUSY', `${this.path} was replaced ${READ_ATTEMPTS} times while it was read; try again`, { retryable: true });
+      }
     }
+  }
+
+  async #parseOnce(identity: Loaded['identity']): Promise<Loaded> {
+    const bytes = await this.#readFile(this.path);
+    if (bytes === undefined) return { identity, document: { policies: {} } };
     let envelope: Envelope;
     try {
-      envelope = Envelope.parse(JSON.parse(text));
+      envelope = Envelope.parse(JSON.parse(bytes.toString('utf8')));
     } catch (error) {
       throw new RotadError('STORE_CORRUPT', `${this.path} is not a rotad file store; restore it from a backup`, { cause: error });
     }
-    return StoreDocument.parse(JSON.parse(open(envelope, await this.#getKey(), this.path)));
+    const key = await this.#getKey();
+    const document = StoreDocument.parse(JSON.parse(open(envelope, key, this.path)));
+    const journalBytes = await this.#readFile(this.journalPath);
+    const journal =
+      journalBytes &&
+      readJournal(journalBytes, envelope.iv, key, this.journalPath, (policy, entry) => {
+        document.policies[policy] = entry;
+      });
+    return { identity, document, base: { iv: envelope.iv, bytes: bytes.length }, ...(journal && { journal }) };
+  }
+
+  async #readFile(path: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw unreachable(path, error);
+    }
   }
 
   /**
@@ -199,36 +245,71 @@ export class DocumentFile {
     } catch (error) {
       throw unreachable(this.path, error);
     }
-    return withFileLock(this.lockPath, this.#clock, async () => {
-      this.#leftovers ??= removeLeftovers(this.path);
-      await this.#leftovers;
-      const document = await this.read();
-      const entry = document.policies[policy] ?? empty;
+    return this.#locked(async () => {
+      const loaded = await this.#load();
+      const entry = loaded.document.policies[policy] ?? empty;
       const next = change(entry);
       if (next === undefined) return entry;
-      await this.#write(document, policy, next);
+      // Changed in place (copying ten thousand entries per write costs more than the write): the
+      // cache is dropped until the files hold this document, and readers only ever get copies.
+      this.#cached = undefined;
+      this.#parsing = undefined;
+      loaded.document.policies[policy] = next;
+      await this.#persist(loaded, policy, next).catch((error: unknown) => {
+        throw error instanceof RotadError ? error : unreachable(this.path, error);
+      });
       return next;
     });
   }
 
-  /** Writes `document` with `policy`'s entry replaced by `next`. Called under the lock. */
-  async #write(document: StoreDocument, policy: string, next: PolicyEntry): Promise<void> {
-    // Each policy's JSON is kept from the last write: a write serialises the policy it changes,
-    // not every policy of the store (the document's text is their concatenation).
-    const entryJson = this.#cached?.document === document && this.#cached.entryJson ? this.#cached.entryJson : entriesAsJson(document);
-    // Changed in place (copying ten thousand entries per write costs more than the write): the
-    // cache is dropped until the file holds this document, and readers only ever get copies.
-    this.#cached = undefined;
-    this.#parsing = undefined;
-    document.policies[policy] = next;
-    entryJson.set(policy, entryMember(policy, next));
-    const sealed = seal(documentJson(entryJson), await this.#getKey());
-    await writeAtomically(this.path, envelopeBytes(sealed)).catch((error: unknown) => {
-      throw unreachable(this.path, error);
+  #locked<T>(work: () => Promise<T>): Promise<T> {
+    return withFileLock(this.lockPath, this.#clock, async () => {
+      this.#leftovers ??= removeLeftovers(this.path);
+      await this.#leftovers;
+      return work();
     });
-    // Under the lock nobody else writes: the file now holds exactly this document.
-    const identity = this.#fileIdentity();
-    if (identity !== undefined) this.#cached = { identity, document, entryJson };
+  }
+
+  /** Makes the files hold `loaded.document`, in which `policy`'s entry just became `entry`. Called under the lock. */
+  async #persist(loaded: Loaded, policy: string, entry: PolicyEntry): Promise<void> {
+    if (!loaded.base) return this.#writeBase(loaded.document);
+    const key = await this.#getKey();
+    let journal: JournalState;
+    if (loaded.journal) {
+      const line = recordLine(loaded.journal.header, loaded.journal.records, policy, entry, key);
+      await writeAt(this.journalPath, loaded.journal.validEnd, line);
+      journal = { ...loaded.journal, validEnd: loaded.journal.validEnd + line.length, records: loaded.journal.records + 1, torn: false };
+    } else {
+      const header = newJournalHeader(loaded.base.iv, key);
+      const content = Buffer.concat([headerLine(header), recordLine(header, 0, policy, entry, key)]);
+      await writeAtomically(this.journalPath, content);
+      journal = { header, validEnd: content.length, records: 1, torn: false };
+    }
+    this.#appended = true;
+    if (journal.validEnd > Math.max(loaded.base.bytes, COMPACT_FLOOR_BYTES)) return this.#writeBase(loaded.document);
+    // Under the lock nobody else writes: the files now hold exactly this document.
+    this.#cached = { identity: this.#identity(), document: loaded.document, base: loaded.base, journal };
+  }
+
+  /** Writes `document` as a new store file and drops the journal it replaces (a journal left by a crash here is bound to the old file, so ignored). */
+  async #writeBase(document: StoreDocument): Promise<void> {
+    const sealed = seal(JSON.stringify(document), await this.#getKey());
+    const bytes = envelopeBytes(sealed);
+    await writeAtomically(this.path, bytes);
+    await unlink(this.journalPath).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
+    this.#appended = false;
+    this.#cached = { identity: this.#identity(), document, base: { iv: sealed.iv, bytes: bytes.length } };
+  }
+
+  /** Folds the journal this process wrote into the store file, so that a stopped daemon leaves one file. */
+  async fold(): Promise<void> {
+    if (!this.#appended) return;
+    await this.#locked(async () => {
+      const loaded = await this.#load();
+      if (loaded.journal) await this.#writeBase(loaded.document);
+    });
   }
 
   /** Forgets the key and the document (the store is closed). */

@@ -25,7 +25,7 @@ const CredentialJson = z.object({
 });
 type CredentialJson = z.infer<typeof CredentialJson>;
 
-const PolicyEntry = z.object({
+export const PolicyEntry = z.object({
   current: CredentialJson.optional(),
   previous: CredentialJson.optional(),
   pending: CredentialJson.optional(),

@@ -18,6 +18,7 @@ class FileStore implements Store {
   readonly capabilities = { rollback: true };
   readonly #file: DocumentFile;
   readonly #clock: Clock;
+  readonly #logger: AdapterDeps['logger'];
 
   constructor(options: FileStoreOptions, deps: AdapterDeps) {
     const keySource: KeySource =
@@ -26,6 +27,7 @@ class FileStore implements Store {
         : { kind: 'env', name: options.key.env ?? '' };
     this.#file = new DocumentFile(resolve(deps.configDir, options.path), keySource, deps.clock);
     this.#clock = deps.clock;
+    this.#logger = deps.logger;
   }
 
   /**
@@ -111,7 +113,14 @@ class FileStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#file.forget();
+    try {
+      await this.#file.fold();
+    } catch (error) {
+      // Nothing is lost: the journal stays beside the store file and is read at the next start.
+      this.#logger.warn({ err: error, path: this.#file.journalPath }, 'File store journal not folded into the store file at close');
+    } finally {
+      this.#file.forget();
+    }
   }
 }
 
