@@ -14,6 +14,8 @@ import { runRotation } from '../../src/rotation/engine.js';
 import { Secret } from '../../src/secret.js';
 import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';
 import { openStore } from '../helpers/store-kinds.js';
+import { CountingProxy } from '../helpers/store-proxy.js';
+import { successorToken } from '../../src/stores/aws-secrets-manager/state-secret.js';
 
 const aws = () => inject('servers').aws;
 const random = () => randomProvider.create({ type: 'random', length: 24, alphabet: 'alphanumeric', encoding: 'raw' });
@@ -132,5 +134,38 @@ describe('aws-secrets-manager store on a real moto server', () => {
     );
     await expect(client.send(new DescribeSecretCommand({ SecretId: path }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     client.destroy();
+  });
+
+  it('a state write is one PutSecretValue; of two writers that read the same version one lands; a label moved back by hand still writes', async () => {
+    const proxy = new CountingProxy(new URL(aws().endpoint));
+    const options = { ...baseOptions(), endpoint: await proxy.start() };
+    const name = `cas-${randomUUID().slice(0, 8)}`;
+    const [first, second] = [openStore(options), openStore(options)];
+    const created = await first.read({ name });
+    await first.writeState({ name }, { ...created.state, requestedAt: 1 }, created.revision);
+    const [seenByFirst, seenBySecond] = [await first.read({ name }), await second.read({ name })];
+    const before = proxy.recorded.length;
+    await first.writeState({ name }, { ...seenByFirst.state, requestedAt: 2 }, seenByFirst.revision);
+    expect(proxy.recorded.slice(before).map((r) => r.headers['x-amz-target'])).toEqual(['secretsmanager.PutSecretValue']);
+    await expect(second.writeState({ name }, { ...seenBySecond.state, requestedAt: 3 }, seenBySecond.revision)).rejects.toMatchObject({
+      code: 'STORE_CONFLICT',
+    });
+    expect((await second.read({ name })).state.requestedAt).toBe(2);
+    // Someone puts AWSCURRENT of the state secret back on the version before: its successor exists already.
+    const client = sdk();
+    const stateSecret = `rotad-state/${name}`;
+    const labels = Object.entries((await client.send(new DescribeSecretCommand({ SecretId: stateSecret }))).VersionIdsToStages ?? {});
+    const [current, previous] = ['AWSCURRENT', 'AWSPREVIOUS'].map((label) => labels.find(([, stages]) => stages.includes(label))?.[0]);
+    expect(current).toBe(successorToken(previous!));
+    await client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: stateSecret, VersionStage: 'AWSCURRENT', MoveToVersionId: previous, RemoveFromVersionId: current }),
+    );
+    const third = openStore(options);
+    const movedBack = await third.read({ name });
+    expect(movedBack.state.requestedAt).toBe(1);
+    await third.writeState({ name }, { ...movedBack.state, requestedAt: 4 }, movedBack.revision);
+    expect((await openStore(options).read({ name })).state.requestedAt).toBe(4);
+    client.destroy();
+    await proxy.stop();
   });
 });

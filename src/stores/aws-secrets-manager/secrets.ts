@@ -93,6 +93,21 @@ export class Secrets {
   }
 
   /**
+   * Puts a version under `token` and makes it AWSCURRENT (AWS moves AWSPREVIOUS along). 'taken'
+   * when a version with that token already holds another value; the same value again succeeds
+   * without changing anything (AWS's idempotency).
+   */
+  async putCurrent(name: string, token: string, value: string): Promise<'written' | 'taken'> {
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value }));
+      return 'written';
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ResourceExistsException') return 'taken';
+      throw awsError(`PutSecretValue of ${name}`, error);
+    }
+  }
+
+  /**
    * Moves a label. With `from`, the move happens only if `from` still holds the label (AWS's own
    * compare-and-swap); a concurrent change becomes a StoreConflictError.
    */
