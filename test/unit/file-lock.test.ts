@@ -63,7 +63,9 @@ describe('file store lock', () => {
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));
       kills += 1;
-      await quickly(open(dir).stagePending({ name: `after-${round}` }, credential(`lock-value-after-${round}`, `r-${round}`)));
+      const store = open(dir);
+      await quickly(store.stagePending({ name: `after-${round}` }, credential(`lock-value-after-${round}`, `r-${round}`)));
+      await store.close();
     }
     expect(kills).toBe(25);
     const left = (await readdir(dir)).filter((name) => name.endsWith('.tmp') || name.endsWith('.lock') || name.endsWith('.draft'));

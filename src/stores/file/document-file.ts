@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { access, mkdir, open as openFile, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { access, mkdir, open as openFile, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../clock.js';
 import { RotadError } from '../../errors.js';
@@ -8,7 +8,7 @@ import { open, seal } from './cipher.js';
 import { Envelope, StoreDocument, type PolicyEntry } from './document.js';
 import { headerLine, newJournalHeader, readJournal, recordLine, type JournalState } from './journal.js';
 import { loadKey, type KeySource } from './key.js';
-import { isAlive, withFileLock } from './lock.js';
+import { dropDraft, isLeftoverDraft, withFileLock } from './lock.js';
 
 /** Bytes at the start of the store file that hold the envelope's IV and tag (and the start of the data). */
 const IDENTITY_BYTES = 256;
@@ -57,10 +57,7 @@ async function removeLeftovers(path: string): Promise<void> {
   const base = basename(path);
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(`${base}.`)) continue;
-    const draftPid = /^.+\.lock\.(\d+)\.[0-9a-f-]+\.draft$/.exec(name)?.[1];
-    const orphan = name.endsWith('.tmp') || (draftPid !== undefined && !isAlive(Number(draftPid)));
-    if (orphan) await unlink(join(dir, name)).catch(() => undefined);
+    if (name.startsWith(`${base}.`) && (name.endsWith('.tmp') || isLeftoverDraft(name))) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 
@@ -82,14 +79,22 @@ const READ_ATTEMPTS = 5;
  * could look like none. Four small system calls, made synchronously: each takes microseconds, and
  * going through the thread pool would cost more than the calls themselves on every read.
  */
-function fileIdentity(path: string, headBytes: number): string | undefined {
+interface FileIdentity {
+  text: string;
+  /** Device and inode: the file, whatever its content. */
+  inode: string;
+  size: number;
+}
+
+function fileIdentity(path: string, headBytes: number): FileIdentity | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     const info = fstatSync(fd, { bigint: true });
     const head = Buffer.alloc(headBytes);
     const bytesRead = readSync(fd, head, 0, headBytes, 0);
-    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${head.subarray(0, bytesRead).toString('base64')}`;
+    const inode = `${info.dev}:${info.ino}`;
+    return { text: `${inode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}:${head.subarray(0, bytesRead).toString('base64')}`, inode, size: Number(info.size) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw unreachable(path, error);
@@ -101,7 +106,7 @@ function fileIdentity(path: string, headBytes: number): string | undefined {
 /** The store as this process last read or wrote it. */
 interface Loaded {
   /** Identity of the store file and of the journal when this was read; undefined base: no store file yet. */
-  identity: { base: string | undefined; journal: string | undefined };
+  identity: { base: FileIdentity | undefined; journal: FileIdentity | undefined };
   document: StoreDocument;
   /** The store file's envelope IV (what a journal binds to) and size. */
   base?: { iv: string; bytes: number };
@@ -109,19 +114,7 @@ interface Loaded {
   journal?: JournalState;
 }
 
-const sameIdentity = (a: Loaded['identity'], b: Loaded['identity']): boolean => a.base === b.base && a.journal === b.journal;
-
-/** Writes `bytes` at `offset` of an existing file, cutting off whatever follows it first (a write cut off by a crash), and syncs it. */
-async function writeAt(path: string, offset: number, bytes: Buffer): Promise<void> {
-  const handle = await openFile(path, 'r+');
-  try {
-    if ((await handle.stat()).size !== offset) await handle.truncate(offset);
-    await handle.write(bytes, 0, bytes.length, offset);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
+const sameIdentity = (a: Loaded['identity'], b: Loaded['identity']): boolean => a.base?.text === b.base?.text && a.journal?.text === b.journal?.text;
 
 /**
  * The store: one encrypted document of every policy's entry (the store file, replaced atomically)
@@ -147,6 +140,8 @@ export class DocumentFile {
   #parsing: { identity: Loaded['identity']; loaded: Promise<Loaded> } | undefined;
   /** This process appended to the journal since it last folded it: `fold` has work to do. */
   #appended = false;
+  /** The journal, open for appending, and its device and inode. */
+  #journalHandle: { handle: FileHandle; inode: string } | undefined;
 
   constructor(path: string, keySource: KeySource, clock: Clock) {
     this.path = path;
@@ -199,7 +194,7 @@ export class DocumentFile {
     for (let attempt = 1; ; attempt += 1) {
       const identity = this.#identity();
       const loaded = await this.#parseOnce(identity);
-      if (this.#identity().base === identity.base) return loaded;
+      if (this.#identity().base?.text === identity.base?.text) return loaded;
       if (attempt === READ_ATTEMPTS) {
         throw new RotadError('STORE_BUSY', `${this.path} was replaced ${READ_ATTEMPTS} times while it was read; try again`, { retryable: true });
       }
@@ -277,7 +272,7 @@ export class DocumentFile {
     let journal: JournalState;
     if (loaded.journal) {
       const line = recordLine(loaded.journal.header, loaded.journal.records, policy, entry, key);
-      await writeAt(this.journalPath, loaded.journal.validEnd, line);
+      await this.#writeJournalAt(loaded.identity.journal, loaded.journal.validEnd, line);
       journal = { ...loaded.journal, validEnd: loaded.journal.validEnd + line.length, records: loaded.journal.records + 1, torn: false };
     } else {
       const header = newJournalHeader(loaded.base.iv, key);
@@ -291,11 +286,39 @@ export class DocumentFile {
     this.#cached = { identity: this.#identity(), document: loaded.document, base: loaded.base, journal };
   }
 
+  /**
+   * Writes `bytes` at `offset` of the journal and syncs it, first cutting off whatever follows
+   * `offset` (a write cut off by a crash). The journal stays open between writes.
+   */
+  async #writeJournalAt(identity: FileIdentity | undefined, offset: number, bytes: Buffer): Promise<void> {
+    if (identity === undefined) throw new RotadError('STORE_UNREACHABLE', `${this.journalPath} disappeared while it was written`, { retryable: true });
+    if (this.#journalHandle?.inode !== identity.inode) {
+      await this.#closeJournal();
+      this.#journalHandle = { handle: await openFile(this.journalPath, 'r+'), inode: identity.inode };
+    }
+    const { handle } = this.#journalHandle;
+    try {
+      if (identity.size !== offset) await handle.truncate(offset);
+      await handle.write(bytes, 0, bytes.length, offset);
+      await handle.datasync();
+    } catch (error) {
+      await this.#closeJournal();
+      throw error;
+    }
+  }
+
+  async #closeJournal(): Promise<void> {
+    const open = this.#journalHandle;
+    this.#journalHandle = undefined;
+    await open?.handle.close().catch(() => undefined);
+  }
+
   /** Writes `document` as a new store file and drops the journal it replaces (a journal left by a crash here is bound to the old file, so ignored). */
   async #writeBase(document: StoreDocument): Promise<void> {
     const sealed = seal(JSON.stringify(document), await this.#getKey());
     const bytes = envelopeBytes(sealed);
     await writeAtomically(this.path, bytes);
+    await this.#closeJournal();
     await unlink(this.journalPath).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
@@ -312,9 +335,11 @@ export class DocumentFile {
     });
   }
 
-  /** Forgets the key and the document (the store is closed). */
-  forget(): void {
+  /** Forgets the key and the document, and removes this process's lock draft (the store is closed). */
+  async forget(): Promise<void> {
     this.#key = undefined;
     this.#cached = undefined;
+    await this.#closeJournal();
+    await dropDraft(this.lockPath);
   }
 }

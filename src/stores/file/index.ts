@@ -119,7 +119,7 @@ class FileStore implements Store {
       // Nothing is lost: the journal stays beside the store file and is read at the next start.
       this.#logger.warn({ err: error, path: this.#file.journalPath }, 'File store journal not folded into the store file at close');
     } finally {
-      this.#file.forget();
+      await this.#file.forget();
     }
   }
 }

@@ -4,13 +4,15 @@ import { hostname } from 'node:os';
 import { RotadError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 
-/** What a lock file says about its holder. Written whole before the lock exists (see acquire). */
+/** What a lock file says about its holder. Written whole before the lock exists (see tryAcquire). */
 interface Holder {
   pid: number;
   host: string;
-  /** Unique per acquisition: a lock naming this process's pid but another token was left by an earlier process with the same pid. */
+  /** Unique per process: a lock naming this process's pid but another token was left by an earlier process with the same pid. */
   token: string;
 }
+
+const PROCESS_TOKEN = randomUUID();
 
 /** A lock file that cannot be read as a holder (an older format, or damaged) is stale once this old. */
 const UNREADABLE_STALE_MS = 10_000;
@@ -47,31 +49,66 @@ async function staleReason(lockPath: string, found: { text: string; holder?: Hol
     return age > UNREADABLE_STALE_MS ? 'unreadable and old' : undefined;
   }
   if (holder.host !== hostname()) return undefined; // another machine: its processes cannot be checked from here
-  if (holder.pid === process.pid) return held.has(holder.token) ? undefined : 'left by an earlier process with this pid';
+  if (holder.pid === process.pid) return held.has(lockPath) ? undefined : 'left by an earlier process with this pid';
   return isAlive(holder.pid) ? undefined : `holder ${holder.pid} is gone`;
 }
 
-/** Tokens of the locks this process holds right now. */
+/** The lock paths this process holds right now. */
 const held = new Set<string>();
 /** One queue per lock path: this process's own writers take turns before they touch the file. */
 const queues = new Map<string, Promise<unknown>>();
 
+/** This process's lock content for one lock path, in a file of its own (`<lock>.<pid>.<token>.draft`). */
+interface Draft {
+  path: string;
+  ino: number;
+}
+const drafts = new Map<string, Promise<Draft>>();
+
+function draftFor(lockPath: string): Promise<Draft> {
+  let draft = drafts.get(lockPath);
+  if (draft === undefined) {
+    const path = `${lockPath}.${process.pid}.${PROCESS_TOKEN}.draft`;
+    const holder: Holder = { pid: process.pid, host: hostname(), token: PROCESS_TOKEN };
+    draft = writeFile(path, JSON.stringify(holder), { mode: 0o600 }).then(async () => ({ path, ino: (await stat(path)).ino }));
+    drafts.set(lockPath, draft);
+    draft.catch(() => drafts.delete(lockPath));
+  }
+  return draft;
+}
+
+/** Removes this process's draft for `lockPath` (the store is closed); the next lock writes it again. */
+export async function dropDraft(lockPath: string): Promise<void> {
+  const draft = drafts.get(lockPath);
+  drafts.delete(lockPath);
+  if (draft) await unlink((await draft).path).catch(() => undefined);
+}
+
+/** Whether `name` (in the lock's directory) is a draft no running process will use: its pid is gone, or it is this pid's from an earlier process. */
+export function isLeftoverDraft(name: string): boolean {
+  const found = /\.lock\.(\d+)\.([0-9a-f-]+)\.draft$/.exec(name);
+  if (!found) return false;
+  const pid = Number(found[1]);
+  return pid === process.pid ? found[2] !== PROCESS_TOKEN : !isAlive(pid);
+}
+
 /**
- * Creates the lock file with its content in one step: written to a private file first, then
+ * Creates the lock file with its content in one step: the process's draft, written once, is
  * hard-linked to the lock path (link fails if the lock exists). So a lock is never seen empty,
- * whatever instant the process is killed at.
+ * whatever instant the process is killed at, and taking it costs one system call.
  */
-async function tryAcquire(lockPath: string, holder: Holder): Promise<boolean> {
-  const draft = `${lockPath}.${holder.pid}.${holder.token}.draft`;
-  await writeFile(draft, JSON.stringify(holder), { mode: 0o600 });
+async function tryAcquire(lockPath: string): Promise<Draft | undefined> {
+  const draft = await draftFor(lockPath);
   try {
-    await link(draft, lockPath);
-    return true;
+    await link(draft.path, lockPath);
+    return draft;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return false;
-  } finally {
-    await unlink(draft).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return undefined;
+    if (code !== 'ENOENT' || drafts.get(lockPath) === undefined) throw error;
+    // The draft was removed (the store closed meanwhile, or a cleanup): written again.
+    drafts.delete(lockPath);
+    return tryAcquire(lockPath);
   }
 }
 
@@ -97,10 +134,11 @@ export async function withFileLock<T>(lockPath: string, clock: Clock, work: () =
 }
 
 async function lockedRun<T>(lockPath: string, clock: Clock, work: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const holder: Holder = { pid: process.pid, host: hostname(), token: randomUUID() };
   const deadline = clock.now() + timeoutMs;
+  let draft: Draft | undefined;
   for (;;) {
-    if (await tryAcquire(lockPath, holder)) break;
+    draft = await tryAcquire(lockPath);
+    if (draft) break;
     const found = await readHolder(lockPath);
     if (found === undefined) continue; // released meanwhile
     const stale = await staleReason(lockPath, found, clock);
@@ -116,12 +154,16 @@ async function lockedRun<T>(lockPath: string, clock: Clock, work: () => Promise<
     }
     await clock.sleep(15);
   }
-  held.add(holder.token);
+  held.add(lockPath);
   try {
     return await work();
   } finally {
-    held.delete(holder.token);
-    // Remove it only if it is still ours.
-    if ((await readHolder(lockPath))?.holder?.token === holder.token) await unlink(lockPath).catch(() => undefined);
+    held.delete(lockPath);
+    // Removed only if it is still ours: the same file as the draft it was linked from.
+    const ino = await stat(lockPath).then(
+      (found) => found.ino,
+      () => undefined,
+    );
+    if (ino === draft.ino) await unlink(lockPath).catch(() => undefined);
   }
 }
