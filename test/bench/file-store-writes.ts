@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -8,15 +8,21 @@ import { FileStoreOptions } from '../../src/stores/file/schema.js';
 import { writeIdleFleet } from './file-store-world.js';
 
 export interface WriteRates {
-  /** State writes per second through the file store (lock, change one policy, seal, write, fsync, rename). */
+  /** State writes per second through the file store (lock, change one policy, seal, append to the journal, fdatasync). */
   storePerS: number;
-  /** The same bytes written the plainest durable way (temp file, fsync, rename, directory fsync). */
-  rawPerS: number;
+  /** The same journal bytes appended the plainest durable way (write at the end, fdatasync): the floor of the journal layout. */
+  appendPerS: number;
+  /** The whole store file written as often the plainest durable way (temp file, fsync, rename, directory fsync): what a write cost before the journal. */
+  rewritePerS: number;
   fileMb: number;
+  /** Bytes of journal per write. */
+  recordBytes: number;
+  /** Folding the journal into a new store file (at close, or when the journal outgrows the file). */
+  foldMs: number;
 }
 
-/** Durable replacement of `path` with `bytes`, nothing else: the floor any file store pays per write. */
-async function rawWrite(path: string, bytes: Buffer): Promise<void> {
+/** Durable replacement of `path` with `bytes`, nothing else. */
+async function rawRewrite(path: string, bytes: Buffer): Promise<void> {
   const temp = `${path}.${randomUUID()}.raw`;
   const handle = await open(temp, 'wx', 0o600);
   await handle.writeFile(bytes);
@@ -28,28 +34,55 @@ async function rawWrite(path: string, bytes: Buffer): Promise<void> {
   await dir.close();
 }
 
+/** Durable append of `bytes` to `path`, nothing else. */
+async function rawAppend(path: string, bytes: Buffer): Promise<void> {
+  const handle = await open(path, 'a', 0o600);
+  await handle.write(bytes);
+  await handle.datasync();
+  await handle.close();
+}
+
+async function perSecond(times: number, work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < times; i += 1) await work();
+  return times / ((performance.now() - started) / 1000);
+}
+
 /**
  * Writes per second of the file store at `count` policies (state writes of different policies, one
- * after another, as the engine makes them), and the raw rate of writing the same file as often.
+ * after another, as the engine makes them), against the same bytes written raw.
  */
 export async function measureFileStoreWrites(dir: string, count: number, writes: number): Promise<WriteRates> {
   await writeIdleFleet(dir, count);
   const path = join(dir, 'state', 'secrets.enc');
+  const journal = `${path}.journal`;
   const options = FileStoreOptions.parse({ type: 'file', path, key: { file: join(dir, 'state', 'store.key') } });
   const store = fileStore.create(options, { logger: silentLogger(), clock: systemClock, configDir: dir });
   const names = Array.from({ length: writes }, (_, i) => `policy-${String((i * 7919) % count).padStart(5, '0')}`);
   const snapshots = new Map(await Promise.all(names.map(async (name) => [name, await store.read({ name })] as const)));
-  let started = performance.now();
-  for (const name of names) {
+  let next = 0;
+  const journalSize = () =>
+    stat(journal).then(
+      (s) => s.size,
+      () => 0,
+    );
+  let firstWriteEnd = 0;
+  let tenthWriteEnd = 0;
+  const storePerS = await perSecond(writes, async () => {
+    if (next === 1) firstWriteEnd = await journalSize();
+    if (next === 11) tenthWriteEnd = await journalSize();
+    const name = names[next++]!;
     const snapshot = snapshots.get(name)!;
     const revision = await store.writeState({ name }, { ...snapshot.state, requestedAt: Date.now() }, snapshot.revision);
     snapshots.set(name, { ...snapshot, revision });
-  }
-  const storePerS = writes / ((performance.now() - started) / 1000);
+  });
+  const recordBytes = (tenthWriteEnd - firstWriteEnd) / 10;
+  const folding = performance.now();
   await store.close();
+  const foldMs = performance.now() - folding;
   const bytes = await readFile(path);
-  started = performance.now();
-  for (let i = 0; i < writes; i += 1) await rawWrite(path, bytes);
-  const rawPerS = writes / ((performance.now() - started) / 1000);
-  return { storePerS, rawPerS, fileMb: bytes.length / 2 ** 20 };
+  const record = Buffer.alloc(Math.round(recordBytes), 'x');
+  const appendPerS = await perSecond(writes, () => rawAppend(`${path}.raw-journal`, record));
+  const rewritePerS = await perSecond(Math.min(writes, 100), () => rawRewrite(path, bytes));
+  return { storePerS, appendPerS, rewritePerS, fileMb: bytes.length / 2 ** 20, recordBytes, foldMs };
 }
