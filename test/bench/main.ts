@@ -62,7 +62,7 @@ if (parts.has('files')) {
   for (const n of sizes) {
     const dir = await temp(`writes-${n}`);
     try {
-      const rates = await measureFileStoreWrites(dir, n, 500);
+      const rates = await measureFileStoreWrites(dir, n, 502);
       const files = `${rates.fileMb.toFixed(1)} MB file, ${rates.recordBytes.toFixed(0)} B per write`;
       row({
         N: String(n),

@@ -3,8 +3,15 @@ import { RotadError } from '../../errors.js';
 import type { Envelope } from './document.js';
 
 /** A keyed fingerprint of the key: identifies it without revealing anything about it. */
+const keyIds = new WeakMap<Buffer, string>();
+
 export function keyId(key: Buffer): string {
-  return createHmac('sha256', key).update('rotad-file-store-key-id').digest('hex').slice(0, 16);
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = createHmac('sha256', key).update('rotad-file-store-key-id').digest('hex').slice(0, 16);
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 /** Encrypts `plaintext`; `context` (not stored) is authenticated with it: opening needs the same context. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { access, mkdir, open as openFile, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../clock.js';
@@ -89,6 +89,11 @@ interface FileIdentity {
 function fileIdentity(path: string, headBytes: number): FileIdentity | undefined {
   let fd: number | undefined;
   try {
+    if (headBytes === 0) {
+      const info = statSync(path, { bigint: true });
+      const inode = `${info.dev}:${info.ino}`;
+      return { text: `${inode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`, inode, size: Number(info.size) };
+    }
     fd = openSync(path, 'r');
     const info = fstatSync(fd, { bigint: true });
     const head = Buffer.alloc(headBytes);
@@ -130,6 +135,7 @@ export class DocumentFile {
   readonly #clock: Clock;
   #key: Buffer | undefined;
   #leftovers: Promise<void> | undefined;
+  #directory: Promise<void> | undefined;
   /**
    * The store as last read or written by this process. An unchanged identity of both files means
    * unchanged content: a read costs two opens, stats and small reads, not a decrypt and a parse of
@@ -152,7 +158,8 @@ export class DocumentFile {
   }
 
   #identity(): Loaded['identity'] {
-    return { base: fileIdentity(this.path, IDENTITY_BYTES), journal: fileIdentity(this.journalPath, 128) };
+    // The journal's first bytes are not needed: a new journal only ever follows a new store file.
+    return { base: fileIdentity(this.path, IDENTITY_BYTES), journal: fileIdentity(this.journalPath, 0) };
   }
 
   async #getKey(): Promise<Buffer> {
@@ -235,9 +242,12 @@ export class DocumentFile {
    * writes nothing. Returns the entry as it now stands.
    */
   async change(policy: string, empty: PolicyEntry, change: (entry: PolicyEntry) => PolicyEntry | undefined): Promise<PolicyEntry> {
+    // Made once per process; a directory removed later is made again after the write it fails.
+    this.#directory ??= mkdir(dirname(this.path), { recursive: true, mode: 0o700 }).then(() => undefined);
     try {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      await this.#directory;
     } catch (error) {
+      this.#directory = undefined;
       throw unreachable(this.path, error);
     }
     return this.#locked(async () => {
@@ -251,6 +261,7 @@ export class DocumentFile {
       this.#parsing = undefined;
       loaded.document.policies[policy] = next;
       await this.#persist(loaded, policy, next).catch((error: unknown) => {
+        this.#directory = undefined;
         throw error instanceof RotadError ? error : unreachable(this.path, error);
       });
       return next;
