@@ -5,6 +5,7 @@ import { claimFileStore } from '../stores/file/daemon-claim.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/normalize.js';
+import { compactHeap } from './compact-heap.js';
 import { ConfigError, describeError, isRetryable, RotadError } from '../errors.js';
 import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';
@@ -250,7 +251,10 @@ class RunningDaemon {
       metrics.resetPolicies();
       metrics.configLoaded({ ok: true, hash: next.hash, at: Date.now() });
       scheduler.replaceRuntime(nextRuntime);
-      void old.close();
+      void old
+        .close()
+        .then(() => scheduler.settled())
+        .then(compactHeap);
       if (watchChanged) this.watch();
       logger.info({ hash: next.hash, policies: next.policies.length }, 'Configuration reloaded');
     } catch (error) {
@@ -327,6 +331,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   metrics.configLoaded({ ok: true, hash: config.hash, at: Date.now() });
   daemon.watch();
   scheduler.start();
+  void scheduler.settled().then(compactHeap);
   for (const signal of events.splice(0)) handle(signal);
   return daemon.exited;
 }
