@@ -9,7 +9,6 @@ import { compactHeap } from './compact-heap.js';
 import { ConfigError, describeError, isRetryable, RotadError } from '../errors.js';
 import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';
-import { startApiServer } from '../api/server.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
@@ -152,6 +151,8 @@ async function openApi(
   if (!options) return undefined;
   const { host, port } = options;
   try {
+    // Loaded only when configured: the web framework is the largest part of the daemon's memory otherwise.
+    const { startApiServer } = await import('../api/server.js');
     const started = await startApiServer(options, { config, runtime: () => scheduler.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
     undo.push(() => started.close());
     logger.info(

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type { AdapterDefinition } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
@@ -35,6 +34,8 @@ function createEmailNotifier(options: EmailNotifierOptions): Notifier {
         registerSecretValue(pass);
         auth = { user: options.username, pass };
       }
+      // Loaded at the first mail: a daemon without an email notifier never needs it.
+      const { default: nodemailer } = await import('nodemailer');
       const transport = nodemailer.createTransport({
         host: options.host,
         port: options.port,

@@ -1,4 +1,3 @@
-import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
@@ -7,6 +6,7 @@ import type { PolicyState } from '../../policy-state.js';
 import { CasRecords, previousRevoked, replaceState } from '../state-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { awsError } from './errors.js';
+import { LazySdk } from './lazy-sdk.js';
 import type { StateRecord, VersionFacts } from './record.js';
 import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
@@ -35,7 +35,7 @@ const externalFacts = (version: SecretVersion): VersionFacts => ({
 class AwsSecretsManagerStore implements Store {
   readonly capabilities = { rollback: true };
   readonly #options: AwsSecretsManagerStoreOptions;
-  readonly #client: SecretsManagerClient;
+  readonly #aws: LazySdk;
   readonly #secrets: Secrets;
   readonly #states: CasRecords<StateRecord, string | undefined>;
   /** Secret name → its versions as this process's last stage left them (taken by the next promote). */
@@ -44,7 +44,7 @@ class AwsSecretsManagerStore implements Store {
   constructor(options: AwsSecretsManagerStoreOptions, deps: AdapterDeps) {
     this.#options = options;
     const timeoutMs = durationMs(options.timeout);
-    this.#client = new SecretsManagerClient({
+    this.#aws = new LazySdk({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.profile ? { profile: options.profile } : {}),
@@ -52,7 +52,7 @@ class AwsSecretsManagerStore implements Store {
       maxAttempts: options.maxAttempts,
       requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
     });
-    this.#secrets = new Secrets(this.#client, {
+    this.#secrets = new Secrets(this.#aws, {
       kmsKeyId: options.kmsKeyId,
       description: options.description,
       tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
@@ -286,14 +286,15 @@ class AwsSecretsManagerStore implements Store {
 
   async ping(): Promise<void> {
     try {
-      await this.#client.send(new ListSecretsCommand({ MaxResults: 1 }));
+      const { sdk, client } = await this.#aws.load();
+      await client.send(new sdk.ListSecretsCommand({ MaxResults: 1 }));
     } catch (error) {
       throw awsError('ListSecrets', error);
     }
   }
 
   async close(): Promise<void> {
-    this.#client.destroy();
+    await this.#aws.destroy();
   }
 }
 

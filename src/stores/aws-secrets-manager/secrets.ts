@@ -1,14 +1,5 @@
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  TagResourceCommand,
-  UpdateSecretVersionStageCommand,
-  type SecretsManagerClient,
-  type Tag,
-} from '@aws-sdk/client-secrets-manager';
+import type { Tag } from '@aws-sdk/client-secrets-manager';
+import type { LazySdk } from './lazy-sdk.js';
 import { awsError, isNotFound } from './errors.js';
 
 type Label = 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING';
@@ -22,14 +13,15 @@ export interface SecretVersion {
 /** The Secrets Manager calls rotad makes, with "not found" as a value and errors mapped to store errors. */
 export class Secrets {
   constructor(
-    private readonly client: SecretsManagerClient,
+    private readonly aws: LazySdk,
     private readonly create: { kmsKeyId?: string | undefined; description?: string | undefined; tags: Tag[] },
   ) {}
 
   /** Version id → staging labels, or undefined when the secret does not exist. */
   async versions(name: string): Promise<Map<string, string[]> | undefined> {
     try {
-      const described = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
+      const { sdk, client } = await this.aws.load();
+      const described = await client.send(new sdk.DescribeSecretCommand({ SecretId: name }));
       return new Map(Object.entries(described.VersionIdsToStages ?? {}));
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -39,8 +31,9 @@ export class Secrets {
 
   async get(name: string, selector: { versionId: string } | { label: Label }): Promise<SecretVersion | undefined> {
     try {
-      const answer = await this.client.send(
-        new GetSecretValueCommand({ SecretId: name, ...('versionId' in selector ? { VersionId: selector.versionId } : { VersionStage: selector.label }) }),
+      const { sdk, client } = await this.aws.load();
+      const answer = await client.send(
+        new sdk.GetSecretValueCommand({ SecretId: name, ...('versionId' in selector ? { VersionId: selector.versionId } : { VersionStage: selector.label }) }),
       );
       if (answer.SecretString === undefined || answer.VersionId === undefined) return undefined;
       return { versionId: answer.VersionId, value: answer.SecretString, createdAt: answer.CreatedDate?.getTime() ?? 0 };
@@ -53,7 +46,8 @@ export class Secrets {
   /** Deletes a secret at once (no recovery window); absent is success. */
   async deleteNow(name: string): Promise<void> {
     try {
-      await this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+      const { sdk, client } = await this.aws.load();
+      await client.send(new sdk.DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
     } catch (error) {
       if (isNotFound(error)) return;
       throw awsError(`DeleteSecret of ${name}`, error);
@@ -63,8 +57,9 @@ export class Secrets {
   /** Creates the secret (with a first value under `token`, or empty); false when it already exists. */
   async createIfMissing(name: string, value?: string, token?: string): Promise<boolean> {
     try {
-      await this.client.send(
-        new CreateSecretCommand({
+      const { sdk, client } = await this.aws.load();
+      await client.send(
+        new sdk.CreateSecretCommand({
           Name: name,
           SecretString: value,
           ClientRequestToken: token,
@@ -83,8 +78,9 @@ export class Secrets {
   /** Puts a version under `token` (idempotent for the same token and value) with the given labels. */
   async put(name: string, token: string, value: string, labels: string[]): Promise<string> {
     try {
-      const answer = await this.client.send(
-        new PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value, VersionStages: labels }),
+      const { sdk, client } = await this.aws.load();
+      const answer = await client.send(
+        new sdk.PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value, VersionStages: labels }),
       );
       return answer.VersionId ?? token;
     } catch (error) {
@@ -99,7 +95,8 @@ export class Secrets {
    */
   async putCurrent(name: string, token: string, value: string): Promise<'written' | 'taken'> {
     try {
-      await this.client.send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value }));
+      const { sdk, client } = await this.aws.load();
+      await client.send(new sdk.PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: value }));
       return 'written';
     } catch (error) {
       if ((error as { name?: string }).name === 'ResourceExistsException') return 'taken';
@@ -113,7 +110,8 @@ export class Secrets {
    */
   async moveLabel(name: string, label: string, to: string | undefined, from: string | undefined): Promise<void> {
     try {
-      await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: label, MoveToVersionId: to, RemoveFromVersionId: from }));
+      const { sdk, client } = await this.aws.load();
+      await client.send(new sdk.UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: label, MoveToVersionId: to, RemoveFromVersionId: from }));
     } catch (error) {
       throw awsError(`UpdateSecretVersionStage ${label} of ${name}`, error, true);
     }
@@ -121,7 +119,8 @@ export class Secrets {
 
   async tag(name: string, tags: Tag[]): Promise<void> {
     try {
-      await this.client.send(new TagResourceCommand({ SecretId: name, Tags: tags }));
+      const { sdk, client } = await this.aws.load();
+      await client.send(new sdk.TagResourceCommand({ SecretId: name, Tags: tags }));
     } catch (error) {
       throw awsError(`TagResource of ${name}`, error);
     }
