@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { access, mkdir, open as openFile, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { close, closeSync, fdatasync, fstatSync, ftruncate, open as openFd, openSync, readSync, statSync, write } from 'node:fs';
+import { promisify } from 'node:util';
+import { access, mkdir, open as openFile, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../clock.js';
 import { RotadError } from '../../errors.js';
@@ -9,6 +10,12 @@ import { Envelope, StoreDocument, type PolicyEntry } from './document.js';
 import { headerLine, newJournalHeader, readJournal, recordLine, type JournalState } from './journal.js';
 import { loadKey, type KeySource } from './key.js';
 import { dropDraft, isLeftoverDraft, withFileLock } from './lock.js';
+
+const openFdAsync = promisify(openFd);
+const ftruncateAsync = promisify(ftruncate);
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+const closeAsync = promisify(close);
 
 /** Bytes at the start of the store file that hold the envelope's IV and tag (and the start of the data). */
 const IDENTITY_BYTES = 256;
@@ -146,8 +153,11 @@ export class DocumentFile {
   #parsing: { identity: Loaded['identity']; loaded: Promise<Loaded> } | undefined;
   /** This process appended to the journal since it last folded it: `fold` has work to do. */
   #appended = false;
-  /** The journal, open for appending, and its device and inode. */
-  #journalHandle: { handle: FileHandle; inode: string } | undefined;
+  /**
+   * The journal, open for appending (a plain descriptor: a FileHandle left open by a store that is
+   * never closed would be closed by the garbage collector, with a warning), and its device and inode.
+   */
+  #journal: { fd: number; inode: string } | undefined;
 
   constructor(path: string, keySource: KeySource, clock: Clock) {
     this.path = path;
@@ -303,15 +313,15 @@ export class DocumentFile {
    */
   async #writeJournalAt(identity: FileIdentity | undefined, offset: number, bytes: Buffer): Promise<void> {
     if (identity === undefined) throw new RotadError('STORE_UNREACHABLE', `${this.journalPath} disappeared while it was written`, { retryable: true });
-    if (this.#journalHandle?.inode !== identity.inode) {
+    if (this.#journal?.inode !== identity.inode) {
       await this.#closeJournal();
-      this.#journalHandle = { handle: await openFile(this.journalPath, 'r+'), inode: identity.inode };
+      this.#journal = { fd: await openFdAsync(this.journalPath, 'r+'), inode: identity.inode };
     }
-    const { handle } = this.#journalHandle;
+    const { fd } = this.#journal;
     try {
-      if (identity.size !== offset) await handle.truncate(offset);
-      await handle.write(bytes, 0, bytes.length, offset);
-      await handle.datasync();
+      if (identity.size !== offset) await ftruncateAsync(fd, offset);
+      for (let done = 0; done < bytes.length;) done += (await writeAsync(fd, bytes, done, bytes.length - done, offset + done)).bytesWritten;
+      await fdatasyncAsync(fd);
     } catch (error) {
       await this.#closeJournal();
       throw error;
@@ -319,9 +329,9 @@ export class DocumentFile {
   }
 
   async #closeJournal(): Promise<void> {
-    const open = this.#journalHandle;
-    this.#journalHandle = undefined;
-    await open?.handle.close().catch(() => undefined);
+    const open = this.#journal;
+    this.#journal = undefined;
+    if (open) await closeAsync(open.fd).catch(() => undefined);
   }
 
   /** Writes `document` as a new store file and drops the journal it replaces (a journal left by a crash here is bound to the old file, so ignored). */
