@@ -5,7 +5,7 @@ import { claimFileStore } from '../stores/file/daemon-claim.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/normalize.js';
-import { compactHeap } from './compact-heap.js';
+import { compactHeap } from '../compact-heap.js';
 import { ConfigError, describeError, isRetryable, RotadError } from '../errors.js';
 import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactHeap } from '../../src/daemon/compact-heap.js';
+import { compactHeap } from '../../src/compact-heap.js';
 
 describe('compactHeap', () => {
   it('collects garbage at once, without --expose-gc on the command line, and leaves gc unexposed', () => {
