@@ -71,4 +71,34 @@ describe('file store lock', () => {
     const left = (await readdir(dir)).filter((name) => name.endsWith('.tmp') || name.endsWith('.lock') || name.endsWith('.draft'));
     expect(left).toEqual([]);
   }, 60_000);
+
+  it('a writer keeps the lock through back-to-back writes, lets go once idle or closed, and lets another process in during a long run', async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    await store.stagePending({ name: 'p' }, credential('lock-value-held', 'r1'));
+    // Still held right after the write (the caller's next write would take it over)…
+    expect(await readdir(dir)).toContain('secrets.enc.lock');
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // …and gone once nothing else came.
+    expect(await readdir(dir)).not.toContain('secrets.enc.lock');
+    await store.stagePending({ name: 'q' }, credential('lock-value-closed', 'r2'));
+    await store.close();
+    expect(await readdir(dir)).not.toContain('secrets.enc.lock');
+
+    // Another process writing without a pause: this one still gets its turns, each well within a second.
+    const writer = spawn('node', [join(ROOT, 'test/fixtures/file-store-writer.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => writer.stdout.once('data', resolve));
+    const other = open(dir);
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const started = Date.now();
+      await quickly(other.stagePending({ name: `beside-${i}` }, credential(`lock-value-beside-${i}`, `b-${i}`)));
+      waits.push(Date.now() - started);
+    }
+    writer.kill('SIGKILL');
+    await new Promise((resolve) => writer.on('exit', resolve));
+    await other.close();
+    expect(Math.max(...waits)).toBeLessThan(1_500);
+  }, 30_000);
 });

@@ -53,10 +53,34 @@ async function staleReason(lockPath: string, found: { text: string; holder?: Hol
   return isAlive(holder.pid) ? undefined : `holder ${holder.pid} is gone`;
 }
 
+/** How often a process waiting for the lock looks again. */
+const POLL_MS = 15;
+/**
+ * The longest this process keeps the lock through a run of its own writes: then it lets go for
+ * two poll intervals, so that a CLI command waiting beside a busy daemon gets its turn.
+ */
+const HOLD_LIMIT_MS = 500;
+
 /** The lock paths this process holds right now. */
 const held = new Set<string>();
-/** One queue per lock path: this process's own writers take turns before they touch the file. */
-const queues = new Map<string, Promise<unknown>>();
+
+/** This process's use of one lock path: its writers queue here before they touch the file. */
+interface LockUse {
+  /** The last turn queued; the next one starts when it settles. */
+  tail: Promise<unknown>;
+  /** Turns queued and not started. */
+  waiting: number;
+  /** A turn is running. */
+  active: boolean;
+  /** The draft the lock file was linked from, while this process holds it, and since when. */
+  owned: Draft | undefined;
+  ownedSince: number;
+  /** After a long hold, this process does not take the lock again before this time (see HOLD_LIMIT_MS). */
+  pauseUntil: number;
+  /** The lock file being removed. */
+  releasing: Promise<void> | undefined;
+}
+const uses = new Map<string, LockUse>();
 
 /** This process's lock content for one lock path, in a file of its own (`<lock>.<pid>.<token>.draft`). */
 interface Draft {
@@ -77,8 +101,9 @@ function draftFor(lockPath: string): Promise<Draft> {
   return draft;
 }
 
-/** Removes this process's draft for `lockPath` (the store is closed); the next lock writes it again. */
+/** Releases the lock if idle and removes this process's draft for `lockPath` (the store is closed); the next lock writes it again. */
 export async function dropDraft(lockPath: string): Promise<void> {
+  await releaseNow(lockPath);
   const draft = drafts.get(lockPath);
   drafts.delete(lockPath);
   if (draft) await unlink((await draft).path).catch(() => undefined);
@@ -115,30 +140,89 @@ async function tryAcquire(lockPath: string): Promise<Draft | undefined> {
 /**
  * Runs `work` while holding an exclusive lock file beside the store, so that the daemon and CLI
  * commands (`rotate`, `rollback`) never interleave their read-modify-write cycles. Writers of one
- * process queue in memory first. A lock whose holder cannot be running (its pid is gone, or it
- * names this process's pid with a token this process never issued: a restarted container) is
- * taken over, after checking that it is still the same stale lock.
+ * process queue in memory first, and a writer that comes while the lock is held by this process
+ * (queued, or arriving within the same turn of the event loop, as the next write of a caller that
+ * awaited the last one does) takes it over without releasing and taking it again. A lock whose
+ * holder cannot be running (its pid is gone, or it names this process's pid with a token this
+ * process never issued: a restarted container) is taken over, after checking that it is still the
+ * same stale lock.
  */
 export async function withFileLock<T>(lockPath: string, clock: Clock, work: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const before = queues.get(lockPath) ?? Promise.resolve();
-  const turn = before.then(
-    () => lockedRun(lockPath, clock, work, timeoutMs),
-    () => lockedRun(lockPath, clock, work, timeoutMs),
-  );
-  const settled = turn.catch(() => undefined);
-  queues.set(lockPath, settled);
-  void settled.then(() => {
-    if (queues.get(lockPath) === settled) queues.delete(lockPath);
-  });
+  let use = uses.get(lockPath);
+  if (use === undefined) {
+    use = { tail: Promise.resolve(), waiting: 0, active: false, owned: undefined, ownedSince: 0, pauseUntil: 0, releasing: undefined };
+    uses.set(lockPath, use);
+  }
+  const current = use;
+  current.waiting += 1;
+  const run = () => lockedRun(current, lockPath, clock, work, timeoutMs);
+  const turn = current.tail.then(run, run);
+  current.tail = turn.catch(() => undefined);
   return turn;
 }
 
-async function lockedRun<T>(lockPath: string, clock: Clock, work: () => Promise<T>, timeoutMs: number): Promise<T> {
+async function lockedRun<T>(use: LockUse, lockPath: string, clock: Clock, work: () => Promise<T>, timeoutMs: number): Promise<T> {
+  use.waiting -= 1;
+  use.active = true;
+  try {
+    if (use.releasing) await use.releasing;
+    if (!use.owned) {
+      // Real time: the pause is about other processes, whatever clock the store runs on.
+      if (use.pauseUntil > Date.now()) await new Promise((resolve) => setTimeout(resolve, use.pauseUntil - Date.now()));
+      use.owned = await acquire(lockPath, clock, timeoutMs);
+      use.ownedSince = Date.now();
+      held.add(lockPath);
+    }
+    return await work();
+  } finally {
+    use.active = false;
+    if (use.owned && Date.now() - use.ownedSince > HOLD_LIMIT_MS) {
+      // Held through a long run of writes: let go, and stay away longer than another process's poll interval.
+      use.pauseUntil = Date.now() + 2 * POLL_MS;
+      await release(use, lockPath);
+    } else {
+      // Released once this turn of the event loop is over, unless another writer has come by then.
+      setImmediate(() => releaseIfIdle(use, lockPath));
+    }
+  }
+}
+
+function releaseIfIdle(use: LockUse, lockPath: string): Promise<void> | undefined {
+  return use.waiting > 0 ? use.releasing : release(use, lockPath);
+}
+
+/** Removes the lock file if this process holds it and no turn is running. */
+function release(use: LockUse, lockPath: string): Promise<void> | undefined {
+  if (use.active || !use.owned || use.releasing) return use.releasing;
+  const draft = use.owned;
+  use.owned = undefined;
+  held.delete(lockPath);
+  use.releasing = removeIfOurs(lockPath, draft).finally(() => {
+    use.releasing = undefined;
+  });
+  return use.releasing;
+}
+
+/** Removes the lock file only if it is still ours: the same file as the draft it was linked from. */
+async function removeIfOurs(lockPath: string, draft: Draft): Promise<void> {
+  const ino = await stat(lockPath).then(
+    (found) => found.ino,
+    () => undefined,
+  );
+  if (ino === draft.ino) await unlink(lockPath).catch(() => undefined);
+}
+
+/** Releases the lock at once if this process holds it and nothing of it is running or queued (the store is closing). */
+async function releaseNow(lockPath: string): Promise<void> {
+  const use = uses.get(lockPath);
+  if (use) await releaseIfIdle(use, lockPath);
+}
+
+async function acquire(lockPath: string, clock: Clock, timeoutMs: number): Promise<Draft> {
   const deadline = clock.now() + timeoutMs;
-  let draft: Draft | undefined;
   for (;;) {
-    draft = await tryAcquire(lockPath);
-    if (draft) break;
+    const draft = await tryAcquire(lockPath);
+    if (draft) return draft;
     const found = await readHolder(lockPath);
     if (found === undefined) continue; // released meanwhile
     const stale = await staleReason(lockPath, found, clock);
@@ -152,18 +236,6 @@ async function lockedRun<T>(lockPath: string, clock: Clock, work: () => Promise<
       const who = found.holder ? `process ${found.holder.pid} on ${found.holder.host}` : 'an unknown process';
       throw new RotadError('STORE_BUSY', `store lock ${lockPath} is held by ${who}; if no rotad runs there, remove the lock file`, { retryable: true });
     }
-    await clock.sleep(15);
-  }
-  held.add(lockPath);
-  try {
-    return await work();
-  } finally {
-    held.delete(lockPath);
-    // Removed only if it is still ours: the same file as the draft it was linked from.
-    const ino = await stat(lockPath).then(
-      (found) => found.ino,
-      () => undefined,
-    );
-    if (ino === draft.ino) await unlink(lockPath).catch(() => undefined);
+    await clock.sleep(POLL_MS);
   }
 }
