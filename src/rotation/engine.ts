@@ -163,9 +163,10 @@ class RotationRun {
     if ('waitUntil' in result) {
       // A person's request is logged and audited when it opens; each later look only at debug level.
       const stillWaiting = state.assist !== undefined && ownership.state.assist?.action === state.assist.action;
+      await this.#release();
+      // Logged once the lease is given up: from this line on, a rollback or a hand-over is not refused as in progress.
       logger[stillWaiting ? 'debug' : 'info']({ phase, until: new Date(result.waitUntil).toISOString() }, 'Rotation waiting');
       if (!stillWaiting) this.#audit(phase, 'waiting', stepStarted);
-      await this.#release();
       return { status: 'waiting', rotationId, until: result.waitUntil };
     }
     runtime.faults?.('after', phase);
