@@ -123,4 +123,24 @@ describe('file store journal', () => {
     expect(await exists(join(dir, 'secrets.enc.journal'))).toBe(false);
     expect(await currentValues(open(dir), 3)).toEqual(expected(3));
   });
+
+  it('a read while this process writes sees the last durable state, and the write once it is durable', async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    await rotateEach(store, 1);
+    const before = await store.read({ name: 'p0' });
+    const writing = store.writeState({ name: 'p0' }, { ...before.state, requestedAt: 7 }, before.revision);
+    const reads = [];
+    // Reads while the write waits for the lock, seals and syncs.
+    for (let i = 0; i < 5; i += 1) {
+      reads.push((await store.read({ name: 'p0' })).state.requestedAt);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const revision = await writing;
+    expect(reads.filter((r) => r !== undefined && r !== 7)).toEqual([]);
+    expect(reads).toContain(undefined);
+    const after = await store.read({ name: 'p0' });
+    expect(after.state.requestedAt).toBe(7);
+    expect(after.revision).toBe(revision);
+  });
 });

@@ -145,12 +145,14 @@ export class DocumentFile {
   #directory: Promise<void> | undefined;
   /**
    * The store as last read or written by this process. An unchanged identity of both files means
-   * unchanged content: a read costs two opens, stats and small reads, not a decrypt and a parse of
-   * every policy. A write changes the document in place, with the cache dropped until the files hold it.
+   * unchanged content: a read costs an open, two stats and a small read, not a decrypt and a parse
+   * of every policy.
    */
   #cached: Loaded | undefined;
   /** A read under way, shared by the reads that come while it runs (a daemon starting reads every policy at once). */
   #parsing: { identity: Loaded['identity']; loaded: Promise<Loaded> } | undefined;
+  /** A write of this process is under way (under the lock). */
+  #writing = false;
   /** This process appended to the journal since it last folded it: `fold` has work to do. */
   #appended = false;
   /**
@@ -182,6 +184,9 @@ export class DocumentFile {
   }
 
   async #load(): Promise<Loaded> {
+    // While this process writes it holds the lock: the files differ from the cache only by that
+    // write, which readers see once it is durable.
+    if (this.#writing && this.#cached) return this.#cached;
     const identity = this.#identity();
     if (identity.base === undefined) return { identity, document: { policies: {} } };
     if (this.#cached && sameIdentity(this.#cached.identity, identity)) return this.#cached;
@@ -265,15 +270,18 @@ export class DocumentFile {
       const entry = loaded.document.policies[policy] ?? empty;
       const next = change(entry);
       if (next === undefined) return entry;
-      // Changed in place (copying ten thousand entries per write costs more than the write): the
-      // cache is dropped until the files hold this document, and readers only ever get copies.
-      this.#cached = undefined;
-      this.#parsing = undefined;
-      loaded.document.policies[policy] = next;
-      await this.#persist(loaded, policy, next).catch((error: unknown) => {
+      this.#writing = true;
+      try {
+        await this.#persist(loaded, policy, next);
+      } catch (error) {
+        // The files may hold part of the write: read them again.
+        this.#cached = undefined;
+        this.#parsing = undefined;
         this.#directory = undefined;
         throw error instanceof RotadError ? error : unreachable(this.path, error);
-      });
+      } finally {
+        this.#writing = false;
+      }
       return next;
     });
   }
@@ -286,9 +294,14 @@ export class DocumentFile {
     });
   }
 
-  /** Makes the files hold `loaded.document`, in which `policy`'s entry just became `entry`. Called under the lock. */
+  /**
+   * Makes the files hold `loaded.document` with `policy`'s entry replaced by `entry`, then the
+   * document in memory (changed in place: copying ten thousand entries per write costs more than
+   * the write; readers only ever get copies). Called under the lock.
+   */
   async #persist(loaded: Loaded, policy: string, entry: PolicyEntry): Promise<void> {
-    if (!loaded.base) return this.#writeBase(loaded.document);
+    const withEntry = (): StoreDocument => ({ policies: { ...loaded.document.policies, [policy]: entry } });
+    if (!loaded.base) return this.#writeBase(withEntry());
     const key = await this.#getKey();
     let journal: JournalState;
     if (loaded.journal) {
@@ -302,8 +315,9 @@ export class DocumentFile {
       journal = { header, validEnd: content.length, records: 1, torn: false };
     }
     this.#appended = true;
-    if (journal.validEnd > Math.max(loaded.base.bytes, COMPACT_FLOOR_BYTES)) return this.#writeBase(loaded.document);
+    if (journal.validEnd > Math.max(loaded.base.bytes, COMPACT_FLOOR_BYTES)) return this.#writeBase(withEntry());
     // Under the lock nobody else writes: the files now hold exactly this document.
+    loaded.document.policies[policy] = entry;
     this.#cached = { identity: this.#identity(), document: loaded.document, base: loaded.base, journal };
   }
 
