@@ -151,8 +151,8 @@ export class DocumentFile {
   #cached: Loaded | undefined;
   /** A read under way, shared by the reads that come while it runs (a daemon starting reads every policy at once). */
   #parsing: { identity: Loaded['identity']; loaded: Promise<Loaded> } | undefined;
-  /** A write of this process is under way (under the lock). */
-  #writing = false;
+  /** The store as read under the lock by a write of this process that is under way. */
+  #writing: Loaded | undefined;
   /** This process appended to the journal since it last folded it: `fold` has work to do. */
   #appended = false;
   /**
@@ -184,9 +184,9 @@ export class DocumentFile {
   }
 
   async #load(): Promise<Loaded> {
-    // While this process writes it holds the lock: the files differ from the cache only by that
-    // write, which readers see once it is durable.
-    if (this.#writing && this.#cached) return this.#cached;
+    // While this process writes it holds the lock: the files differ from what the write read only
+    // by that write, which readers see once it is durable.
+    if (this.#writing) return this.#writing;
     const identity = this.#identity();
     if (identity.base === undefined) return { identity, document: { policies: {} } };
     if (this.#cached && sameIdentity(this.#cached.identity, identity)) return this.#cached;
@@ -270,7 +270,7 @@ export class DocumentFile {
       const entry = loaded.document.policies[policy] ?? empty;
       const next = change(entry);
       if (next === undefined) return entry;
-      this.#writing = true;
+      this.#writing = loaded;
       try {
         await this.#persist(loaded, policy, next);
       } catch (error) {
@@ -280,7 +280,7 @@ export class DocumentFile {
         this.#directory = undefined;
         throw error instanceof RotadError ? error : unreachable(this.path, error);
       } finally {
-        this.#writing = false;
+        this.#writing = undefined;
       }
       return next;
     });
