@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { readdir, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,4 +101,17 @@ describe('file store lock', () => {
     await other.close();
     expect(Math.max(...waits)).toBeLessThan(1_500);
   }, 30_000);
+
+  it('a draft removed while the store is open (another handle on the path closed) is written again at the next lock', async () => {
+    const dir = await tempDir();
+    const store = open(dir);
+    await store.stagePending({ name: 'p' }, credential('lock-value-draft-1', 'r1'));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // released
+    const drafts = (await readdir(dir)).filter((name) => name.endsWith('.draft'));
+    expect(drafts).toHaveLength(1);
+    await unlink(join(dir, drafts[0]!));
+    await quickly(store.stagePending({ name: 'q' }, credential('lock-value-draft-2', 'r2')));
+    expect((await store.read({ name: 'q' })).pending?.value.reveal()).toBe('lock-value-draft-2');
+    await store.close();
+  });
 });

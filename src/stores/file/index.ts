@@ -1,7 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
-import { RotadError, StoreConflictError } from '../../errors.js';
+import { describeError, RotadError, StoreConflictError } from '../../errors.js';
 import { IDLE_STATE, type PolicyState } from '../../policy-state.js';
 import type { Clock } from '../../clock.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
@@ -117,7 +117,7 @@ class FileStore implements Store {
       await this.#file.fold();
     } catch (error) {
       // Nothing is lost: the journal stays beside the store file and is read at the next start.
-      this.#logger.warn({ err: error, path: this.#file.journalPath }, 'File store journal not folded into the store file at close');
+      this.#logger.warn({ error: describeError(error), path: this.#file.journalPath }, 'File store journal not folded into the store file at close');
     } finally {
       await this.#file.forget();
     }

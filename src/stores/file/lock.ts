@@ -49,7 +49,10 @@ async function staleReason(lockPath: string, found: { text: string; holder?: Hol
     return age > UNREADABLE_STALE_MS ? 'unreadable and old' : undefined;
   }
   if (holder.host !== hostname()) return undefined; // another machine: its processes cannot be checked from here
-  if (holder.pid === process.pid) return held.has(lockPath) ? undefined : 'left by an earlier process with this pid';
+  if (holder.pid === process.pid) {
+    if (held.has(lockPath)) return undefined;
+    return holder.token === PROCESS_TOKEN ? 'left by this process (a release that failed)' : 'left by an earlier process with this pid';
+  }
   return isAlive(holder.pid) ? undefined : `holder ${holder.pid} is gone`;
 }
 
@@ -122,18 +125,19 @@ export function isLeftoverDraft(name: string): boolean {
  * hard-linked to the lock path (link fails if the lock exists). So a lock is never seen empty,
  * whatever instant the process is killed at, and taking it costs one system call.
  */
-async function tryAcquire(lockPath: string): Promise<Draft | undefined> {
-  const draft = await draftFor(lockPath);
+async function tryAcquire(lockPath: string, retried = false): Promise<Draft | undefined> {
+  const pending = draftFor(lockPath);
+  const draft = await pending;
   try {
     await link(draft.path, lockPath);
     return draft;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return undefined;
-    if (code !== 'ENOENT' || drafts.get(lockPath) === undefined) throw error;
-    // The draft was removed (the store closed meanwhile, or a cleanup): written again.
-    drafts.delete(lockPath);
-    return tryAcquire(lockPath);
+    if (code !== 'ENOENT' || retried) throw error;
+    // The draft was removed meanwhile (a store on this path closed, as the old one does on a reload): written again.
+    if (drafts.get(lockPath) === pending) drafts.delete(lockPath);
+    return tryAcquire(lockPath, true);
   }
 }
 
