@@ -31,6 +31,11 @@ const layers = [
     forbidden: [...upper, 'control', 'scheduler'],
     message: 'the engine does not reach up into the scheduler, the services or the front ends',
   },
+  {
+    files: ['src/handover/**'],
+    forbidden: [...upper, 'control', 'scheduler'],
+    message: 'the hand-over service is shared by the page, the CLI, the API and the engine: it depends on none of them',
+  },
   { files: ['src/scheduler/**'], forbidden: [...upper, 'control'], message: 'the scheduler does not reach up into the services or the front ends' },
   { files: ['src/control/**'], forbidden: upper, message: 'the services are shared by the CLI and the API, and depend on neither' },
   { files: ['src/api/**'], forbidden: ['cli', 'daemon'], message: 'the API does not depend on the CLI or the daemon process' },

@@ -81,7 +81,7 @@ export type Lease = z.infer<typeof Lease>;
  * change itself, delivered by the daemon through its notifiers, audit trail and log, then removed.
  */
 const Notice = z.object({
-  type: z.enum(['rotation-rolled-back', 'rotation-aborted']),
+  type: z.enum(['rotation-rolled-back', 'rotation-aborted', 'request-withdrawn']),
   rotationId: z.string(),
   message: z.string(),
   /** Epoch ms of the change. */
@@ -90,6 +90,24 @@ const Notice = z.object({
   actor: z.string(),
 });
 type Notice = z.infer<typeof Notice>;
+
+/**
+ * A credential rotad stopped keeping that may still work at the provider: the one a rollback
+ * abandoned (now previous), or a pending one no rotation will use. The revoke phase retires it
+ * (by API, or by asking a person to delete exactly it and keep the current one, then confirming
+ * that the provider rejects it) before the rotation ends or goes on; see docs/design.md, invariant 1.
+ */
+export const Retire = z.object({
+  /** Where the store keeps it meanwhile. */
+  slot: z.enum(['previous', 'pending']),
+  /** The rotation that created it (its key in the store). */
+  rotationId: z.string(),
+  /** `rolled-back`: `rotad rollback` made the older credential current again; `abandoned`: a rollback before promote; `orphan`: left pending by an earlier rotation. */
+  reason: z.enum(['rolled-back', 'abandoned', 'orphan']),
+  /** What follows once it is gone: the rotation ends, or (an orphan) goes on asking for its own credential. */
+  then: z.enum(['idle', 'obtain']),
+});
+export type Retire = z.infer<typeof Retire>;
 
 /** Everything rotad remembers about one policy, apart from the credentials themselves. */
 export const PolicyState = z.object({
@@ -112,6 +130,8 @@ export const PolicyState = z.object({
   attention: Attention.optional(),
   /** Set while the rotation waits for a person (assisted rotation). */
   assist: Assist.optional(),
+  /** Set while a credential rotad no longer keeps is being retired (rollback, abandoned or orphaned). */
+  retire: Retire.optional(),
   /** A manual request (`rotad rotate`) not yet served. */
   requestedAt: z.number().optional(),
   lastRotatedAt: z.number().optional(),
@@ -141,6 +161,7 @@ export const ROTATION_ENDED = Object.freeze({
   requestedAt: undefined,
   graceUntil: undefined,
   assist: undefined,
+  retire: undefined,
   obtainStartedAt: undefined,
   consumersDone: [] as string[],
 } satisfies Partial<PolicyState>);

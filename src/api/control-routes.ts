@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiScope } from '../config/api-options.js';
-import { handOver } from '../control/hand-over.js';
+import { handOver } from '../handover/take-token.js';
 import { requestRotations, suspendedError } from '../control/request-rotation.js';
 import { policyStatuses } from '../control/status.js';
 import { RotadError } from '../errors.js';

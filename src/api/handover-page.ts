@@ -21,56 +21,67 @@ ${body}
 `;
 }
 
-/** The page a one-time link opens: what to do (as in the message), and a password field for the token. */
-export function requestPage(view: { linkId: string; policy: string; request: PersonRequest; deadline: number; expiresAt: number }): string {
-  const { request } = view;
-  const steps = request.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('\n');
-  const safeUrl = /^https:\/\//.test(request.url)
-    ? `<a href="${escapeHtml(request.url)}" rel="noreferrer noopener" target="_blank">${escapeHtml(request.url)}</a>`
-    : escapeHtml(request.url);
+/**
+ * What a link opens, the same for every link whatever its id: no policy, request or deadline is in
+ * it, so neither an id seen in a proxy log nor a guessed one tells anything. The page's script
+ * sends the fragment's secret to `POST /handover/<id>/request` and fills the request in only when
+ * the secret checks out; then the password field takes the token.
+ */
+export function linkPage(): string {
   return layout(
-    `New token for ${view.policy}`,
-    `<h1>A new token for <code>${escapeHtml(view.policy)}</code></h1>
-<p class="summary">${escapeHtml(request.summary)}</p>
+    'Hand-over',
+    `<h1 id="title">Opening the hand-over request…</h1>
+<section id="request" hidden>
+<p class="summary" id="summary"></p>
 <dl>
-<dt>Sign in as</dt><dd>${escapeHtml(request.account)}</dd>
-<dt>Where</dt><dd>${safeUrl}</dd>
-<dt>Please act by</dt><dd><time datetime="${new Date(view.deadline).toISOString()}">${new Date(view.deadline).toUTCString()}</time></dd>
+<dt>Sign in as</dt><dd id="account"></dd>
+<dt>Where</dt><dd id="where"></dd>
+<dt>Please act by</dt><dd><time id="deadline"></time></dd>
 </dl>
-<ol>
-${steps}
-</ol>
-${request.warning ? `<p class="warning"><strong>Warning:</strong> ${escapeHtml(request.warning)}</p>` : ''}
-<form id="handover" data-link="${escapeHtml(view.linkId)}" autocomplete="off" novalidate>
+<ol id="steps"></ol>
+<p class="warning" id="warning" hidden></p>
+<form id="handover" autocomplete="off" novalidate>
 <label for="token">Paste the new token</label>
 <input id="token" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" required>
 <button type="submit">Hand it over</button>
 </form>
+<p class="fine" id="fine"></p>
+</section>
 <p id="status" role="status" tabindex="-1" hidden></p>
-<p class="fine">rotad checks the token with the provider before it uses it; a wrong one is refused with the reason and this page stays usable. The token is never shown, logged or stored in your browser. This link works once, until ${escapeHtml(new Date(view.expiresAt).toUTCString())}.</p>
-<noscript><p class="refused">This page needs JavaScript to send the token (the link's secret never leaves your browser otherwise). Use rotad submit ${escapeHtml(view.policy)} instead.</p></noscript>
+<noscript><p class="refused">This page needs JavaScript (the link's secret never leaves your browser otherwise). Use rotad submit instead.</p></noscript>
 <script src="/handover/assets/page.js"></script>`,
   );
 }
 
-/** What a link rotad does not honour (used, expired, unknown) opens: why, and what to do instead. */
-export function refusedPage(reason: string): string {
-  return layout(
-    'Link not valid',
-    `<h1>This hand-over link cannot be used</h1>
-<p class="refused">${escapeHtml(reason)}</p>`,
-  );
+/** The request a link stands for, sent to the page once the link's secret checks out (never holds a secret). */
+export function requestView(view: { policy: string; request: PersonRequest; deadline: number; expiresAt: number }): Record<string, unknown> {
+  const { request } = view;
+  return {
+    policy: view.policy,
+    summary: request.summary,
+    account: request.account,
+    url: request.url,
+    steps: request.steps,
+    warning: request.warning,
+    deadline: new Date(view.deadline).toISOString(),
+    expiresAt: new Date(view.expiresAt).toISOString(),
+  };
 }
 
-/** The page's script: takes the secret from the fragment (never sent in a URL), posts it with the token, shows the outcome. */
+/**
+ * The page's script: takes the secret from the fragment (never sent in a URL), asks for the request
+ * with it, fills it in as text, then posts the secret with the token and shows the outcome.
+ */
 export const PAGE_SCRIPT = `'use strict';
 (function () {
-  var form = document.getElementById('handover');
+  var byId = function (id) { return document.getElementById(id); };
+  var section = byId('request');
+  var form = byId('handover');
   if (!form) return;
-  var status = document.getElementById('status');
-  var input = document.getElementById('token');
+  var status = byId('status');
+  var input = byId('token');
   var button = form.querySelector('button');
-  var key = 'rotad-handover:' + form.getAttribute('data-link');
+  var key = 'rotad-handover:' + location.pathname;
   var secret = location.hash.slice(1);
   if (secret) {
     // Kept for this tab only, and taken out of the address bar and the history entry.
@@ -89,27 +100,58 @@ export const PAGE_SCRIPT = `'use strict';
     sessionStorage.removeItem(key);
     form.hidden = true;
   }
+  function refuseLink(text) {
+    byId('title').textContent = 'This hand-over link cannot be used';
+    section.remove();
+    sessionStorage.removeItem(key);
+    show('refused', text);
+  }
+  function post(path, body) {
+    return fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      referrerPolicy: 'no-referrer'
+    }).then(function (answer) {
+      return answer.json().then(function (b) { return { ok: answer.ok, status: answer.status, body: b }; });
+    });
+  }
+  function fill(view) {
+    byId('title').textContent = 'A new token for ' + view.policy;
+    byId('summary').textContent = view.summary;
+    byId('account').textContent = view.account;
+    var where = byId('where');
+    if (String(view.url).indexOf('https://') === 0) {
+      var a = document.createElement('a');
+      a.href = view.url; a.rel = 'noreferrer noopener'; a.target = '_blank'; a.textContent = view.url;
+      where.appendChild(a);
+    } else { where.textContent = view.url; }
+    var deadline = byId('deadline');
+    deadline.dateTime = view.deadline;
+    deadline.textContent = new Date(view.deadline).toUTCString();
+    view.steps.forEach(function (step) { var li = document.createElement('li'); li.textContent = step; byId('steps').appendChild(li); });
+    if (view.warning) { var w = byId('warning'); w.textContent = 'Warning: ' + view.warning; w.hidden = false; }
+    byId('fine').textContent = 'rotad checks the token with the provider before it uses it; a wrong one is refused with the reason and this page stays usable. The token is never shown, logged or stored in your browser. This link works once, until ' + new Date(view.expiresAt).toUTCString() + '.';
+    section.hidden = false;
+  }
   if (!secret) {
-    button.disabled = true;
-    show('refused', 'This link is incomplete: open it exactly as it was sent, including the part after #.');
+    refuseLink('This link is incomplete: open it exactly as it was sent, including the part after #.');
     return;
   }
+  post(location.pathname + '/request', { secret: secret }).then(function (r) {
+    if (r.ok) fill(r.body); else refuseLink(String(r.body.message));
+  }, function () {
+    refuseLink('rotad could not be reached; reload the page in a minute.');
+  });
   form.addEventListener('submit', function (event) {
     event.preventDefault();
     var token = input.value.trim();
     if (!token) { show('refused', 'Paste the token first.'); return; }
     button.disabled = true;
     show('working', 'Checking the token with the provider…');
-    fetch(location.pathname, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ secret: secret, token: token }),
-      credentials: 'omit',
-      cache: 'no-store',
-      referrerPolicy: 'no-referrer'
-    }).then(function (answer) {
-      return answer.json().then(function (body) { return { ok: answer.ok, status: answer.status, body: body }; });
-    }).then(function (r) {
+    post(location.pathname, { secret: secret, token: token }).then(function (r) {
       input.value = '';
       if (r.ok && r.body.accepted) { finish(); show('accepted', r.body.message); return; }
       var left = typeof r.body.triesLeft === 'number' && r.body.triesLeft > 0 ? ' You can try ' + r.body.triesLeft + ' more time(s) with this link.' : '';

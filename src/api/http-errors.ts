@@ -19,7 +19,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 /** The HTTP status of an error code: 4xx for what the caller must change, 503 for a store that is down, else 500. */
-export function httpStatusOf(code: string): number {
+function httpStatusOf(code: string): number {
   return STATUS[code as ErrorCode] ?? 500;
 }
 

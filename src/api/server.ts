@@ -33,6 +33,16 @@ function requestError(error: FastifyError): { status: number; error: RotadError 
 }
 
 /**
+ * Which addresses to trust for `X-Forwarded-For`: the first `hops` from the connection (the
+ * ingress and proxies in front). fastify 5 treats a bare hop count as "trust nothing" (it cannot
+ * check the peer), so the count is given as a function of the hop's position. Sound only when the
+ * listener is reachable through those proxies alone (docs/api.md says so).
+ */
+function trustHops(hops: number): false | ((address: string, hop: number) => boolean) {
+  return hops > 0 ? (_address, hop) => hop < hops : false;
+}
+
+/**
  * Starts the control API and hand-over page (`daemon.api`): fastify with helmet's headers (a strict
  * Content-Security-Policy, no framing, no referrer), `Cache-Control: no-store` on every answer, a
  * body limit, a rate limit per client, bearer tokens for /v1 and TLS (optionally mutual) from files.
@@ -44,8 +54,8 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
     key: readPem(api.tls.key, 'key'),
     ...(api.tls.clientCa === undefined ? {} : { ca: readPem(api.tls.clientCa, 'clientCa'), requestCert: true, rejectUnauthorized: true }),
   };
-  // fastify takes a hop count for trustProxy (its types list only the other forms); https is one server type or the other at run time.
-  const options = { logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: api.trustedProxies > 0 ? api.trustedProxies : false, ...(https ? { https } : {}) };
+  // https is one server type or the other at run time.
+  const options = { logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustHops(api.trustedProxies), ...(https ? { https } : {}) };
   const app = Fastify(options as unknown as FastifyServerOptions) as unknown as FastifyInstance;
   await app.register(helmet, {
     global: true,

@@ -1,4 +1,5 @@
-import { handOver, openRequest } from '../control/hand-over.js';
+import { openRequest } from '../handover/request.js';
+import { handOver } from '../handover/take-token.js';
 import { suspendedError } from '../control/request-rotation.js';
 import { refuse } from '../providers/submission.js';
 import { Secret } from '../secret.js';

@@ -13,6 +13,7 @@ export const HEADLINES: Record<(typeof EVENT_TYPES)[number], string> = {
   'rotation-succeeded': 'Rotation succeeded',
   'action-required': 'Action required',
   'action-overdue': 'Action overdue',
+  'request-withdrawn': 'Request withdrawn: do not act on it',
   'revocation-confirmed': 'Old credential revoked',
   'needs-attention': 'Rotation needs attention',
   'rotation-rolled-back': 'Rotation rolled back',
@@ -23,4 +24,12 @@ export const HEADLINES: Record<(typeof EVENT_TYPES)[number], string> = {
 };
 
 /** Events a person must act on. */
-export const ACTION_EVENTS = new Set(['action-required', 'action-overdue', 'needs-attention', 'rotation-overdue', 'credential-expired', 'expiry-warning']);
+export const ACTION_EVENTS = new Set([
+  'action-required',
+  'action-overdue',
+  'request-withdrawn',
+  'needs-attention',
+  'rotation-overdue',
+  'credential-expired',
+  'expiry-warning',
+]);

@@ -22,6 +22,15 @@ const MAX_QUEUED = 500;
  * A notifier behind a queue: `send` returns at once, delivery happens in the background with
  * exponential backoff, so a notifier that is down never blocks or fails a rotation.
  */
+/**
+ * Whether a notifier with this `events` list gets an event. A withdrawal goes wherever requests
+ * go: a person who was asked in a channel learns there that the request no longer stands.
+ */
+function wants(events: readonly string[] | undefined, type: RotationEvent['type']): boolean {
+  if (events === undefined || events.includes(type)) return true;
+  return type === 'request-withdrawn' && (events.includes('action-required') || events.includes('action-overdue'));
+}
+
 export class DeliveryQueue {
   readonly #options: DeliveryOptions;
   readonly #queue: RotationEvent[] = [];
@@ -35,7 +44,7 @@ export class DeliveryQueue {
   }
 
   send(event: RotationEvent): void {
-    if (this.#options.events && !this.#options.events.includes(event.type)) return;
+    if (!wants(this.#options.events, event.type)) return;
     if (this.#queue.length >= MAX_QUEUED) {
       this.#queue.shift();
       this.#options.onOutcome?.(this.#options.name, 'dropped');

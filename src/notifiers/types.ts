@@ -4,6 +4,7 @@ export const EVENT_TYPES = [
   'rotation-succeeded',
   'action-required',
   'action-overdue',
+  'request-withdrawn',
   'revocation-confirmed',
   'needs-attention',
   'rotation-rolled-back',

@@ -28,6 +28,8 @@ export type RunOutcome =
   | { status: 'waiting'; rotationId: string; until: number }
   | { status: 'needs-attention'; rotationId: string; code: string }
   | { status: 'stopped'; rotationId: string }
+  /** A rolled-back or abandoned rotation ended once the credential it left was retired (nothing new became current). */
+  | { status: 'retired'; rotationId: string }
   /** Another writer holds the policy (until `until`, when its lease is known) or moved it on: look again later. */
   | { status: 'busy'; until?: number | undefined };
 
@@ -97,6 +99,8 @@ class RotationRun {
   readonly #signal: AbortSignal;
   readonly #guarded: PolicyRuntime;
   readonly #unstaged: NonNullable<PolicyRuntime['unstaged']>;
+  /** The last step retired an abandoned credential and ended the rotation: no success to announce. */
+  #endedByRetire = false;
 
   constructor(
     private readonly runtime: PolicyRuntime,
@@ -125,6 +129,10 @@ class RotationRun {
       }
       const ended = await this.#step(phase);
       if (ended) return ended;
+    }
+    if (this.#endedByRetire) {
+      this.#logger.info('Rotation ended: the credential it abandoned is retired');
+      return { status: 'retired', rotationId };
     }
     const durationMs = runtime.clock.now() - this.#startedAt;
     this.#logger.info({ durationMs }, 'Rotation completed');
@@ -171,6 +179,7 @@ class RotationRun {
     }
     runtime.faults?.('after', phase);
     const { patch } = result;
+    this.#endedByRetire = state.retire !== undefined && patch.phase === 'idle';
     try {
       if (patch.phase === 'idle') await ownership.write((s) => ({ ...s, ...patch }), true);
       else await ownership.defer((s) => ({ ...s, ...patch }));

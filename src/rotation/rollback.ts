@@ -5,6 +5,8 @@ import type { PolicySnapshot } from '../stores/types.js';
 import type { PolicyRuntime } from './context.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from '../policy-state.js';
+import { isoDay } from '../providers/submission.js';
+import { newRotationId } from './rotation-id.js';
 
 /** What rollback did; `message` is what the daemon will report through its notifiers. */
 type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
@@ -45,20 +47,44 @@ const OUTBOX_LIMIT = 10;
 
 const BEFORE_PROMOTE = new Set(['obtain', 'verify']);
 
+type Notice = PolicyState['outbox'][number];
+
 /**
- * `rotad rollback`. Before promote it abandons the rotation (the undo of obtain/verify: the pending
- * credential is revoked where possible and discarded). Otherwise it makes the previous credential
- * current again and hands it to every consumer (the undo of promote and consumers). It refuses
- * while another holder's lease on the policy runs (a daemon works on it), and when the previous
- * credential was already revoked. A rotation left by a daemon that died is not "being worked on"
- * once its lease has run out. `actor` is who asked (`cli`, or `api:<token name>`), for the audit trail.
+ * The notice that withdraws a request a person was sent, if one is open: it goes wherever requests
+ * go, so nobody follows an instruction that no longer stands (a deletion asked before a rollback
+ * would now delete the credential in use).
+ */
+function withdrawal(snapshot: PolicySnapshot, rotationId: string, at: number, actor: string): Notice[] {
+  const { assist } = snapshot.state;
+  if (assist === undefined || !assist.asked) return [];
+  const message =
+    assist.action === 'create'
+      ? `the request to create a new token (rotation ${rotationId}) is withdrawn by a rollback: do not create one, and its hand-over links no longer work. If you created one already and did not hand it over, delete it at the provider`
+      : `the request to delete the token created around ${isoDay(snapshot.previous?.createdAt ?? 0)} (rotation ${rotationId}) is withdrawn by a rollback: do NOT delete it, it is the credential in use again. If a new request follows, it names exactly which token to delete and which to keep`;
+  return [{ type: 'request-withdrawn', rotationId, message, at, actor }];
+}
+
+/**
+ * `rotad rollback`. Before promote it abandons the rotation (the undo of obtain/verify): the
+ * pending credential is revoked by API where possible and discarded; where only a person can
+ * delete it, the rotation stays open to retire it (ask for exactly that token, confirm it gone).
+ * Otherwise it makes the previous credential current again and hands it to every consumer (the
+ * undo of promote and consumers); the credential it abandons is then retired by the daemon after
+ * the grace period, like an old one. Every open request to a person is withdrawn first. It refuses
+ * while another holder's lease on the policy runs (a daemon works on it), when the previous
+ * credential was revoked or the provider no longer accepts it, and while an earlier rollback's
+ * credential is being retired. `actor` is who asked (`cli`, or `api:<token name>`), for the audit trail.
  */
 export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Promise<RollbackOutcome> {
-  const { store, name, ref, clock } = runtime;
+  const { store, name, ref, clock, provider } = runtime;
   const signal = new AbortController().signal;
   const now = clock.now();
   const { snapshot, ownership } = await takePolicy(runtime, now);
   const { state } = snapshot;
+  const refuse = async (message: string): Promise<never> => {
+    await ownership.write((s) => s, true).catch(() => undefined);
+    throw new RotadError('ROLLBACK_UNSAFE', message);
+  };
   // The rollback and the notice of it are one write: the daemon delivers the notice (notifiers,
   // audit trail, its log), so it reaches the same places as every other event, once.
   const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, message: string, release = true): Promise<PolicyState> =>
@@ -70,23 +96,35 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
         history: appendHistory(s.history, { rotationId, outcome, at: now }),
         outbox: [
           ...s.outbox,
+          ...withdrawal(snapshot, rotationId, now, actor),
           { type: outcome === 'aborted' ? ('rotation-aborted' as const) : ('rotation-rolled-back' as const), rotationId, message, at: now, actor },
         ].slice(-OUTBOX_LIMIT),
       }),
       release,
     );
 
+  if (state.retire) {
+    return refuse(
+      `rotation ${state.rotationId} of policy ${name} was ${state.retire.reason === 'rolled-back' ? 'rolled back' : 'abandoned'} already; rotad is retiring the credential it left (phase ${state.phase}), and there is nothing to roll back. See rotad status ${name}`,
+    );
+  }
   if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
     const rotationId = state.rotationId ?? '';
-    const pending = snapshot.pending;
-    const leftAlive = pending?.rotationId === rotationId && !runtime.provider.revoke && runtime.provider.assisted !== undefined;
+    const pending = snapshot.pending?.rotationId === rotationId ? snapshot.pending : undefined;
+    if (pending !== undefined && !provider.revoke && provider.assisted && provider.isRejected) {
+      const message =
+        'rotation abandoned by rollback; the current credential is unchanged. The token handed over for it is not used: rotad asks for its deletion (naming it, and the token to keep) and confirms it';
+      await finish({ phase: 'revoke', rotationId, retire: { slot: 'pending', rotationId, reason: 'abandoned', then: 'idle' } }, 'aborted', rotationId, message);
+      return { action: 'aborted', rotationId, message };
+    }
+    const leftAlive = pending !== undefined && !provider.revoke && provider.assisted !== undefined;
     const message = `rotation abandoned by rollback; the current credential is unchanged${leftAlive ? '. The token handed over for it is still valid at the provider: delete it in the provider UI (the newer one; keep the token in use)' : ''}`;
     // The rotation ends first: interrupted after this, its pending credential is an orphan that the
     // next rotation revokes and discards, never one a resumed rotation would try to verify.
     await finish({}, 'aborted', rotationId, message, false);
-    if (pending?.rotationId === rotationId && runtime.provider.revoke) {
+    if (pending !== undefined && provider.revoke) {
       await ownership.ensureHeld();
-      await runtime.provider.revoke(providerContext(runtime, rotationId, signal), pending, snapshot.current);
+      await provider.revoke(providerContext(runtime, rotationId, signal), pending, snapshot.current);
     }
     await ownership.ensureHeld();
     await store.discardPending(ref, rotationId);
@@ -95,21 +133,49 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   }
 
   const previous = snapshot.previous;
-  const refuse = async (message: string): Promise<never> => {
-    await ownership.write((s) => s, true).catch(() => undefined);
-    throw new RotadError('ROLLBACK_UNSAFE', message);
-  };
+  const abandoned = snapshot.current;
   if (!store.capabilities.rollback) return refuse(`the store of policy ${name} keeps no previous credential`);
   if (previous === undefined) return refuse(`policy ${name} has no previous credential to restore`);
   if (previous.revokedAt !== undefined)
     return refuse(`the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
-  await store.rollback(ref);
-  for (const { consumer } of runtime.consumers) {
-    await ownership.ensureHeld();
-    await consumer.update(consumerContext(runtime, previous.rotationId, signal), previous);
-  }
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
-  const message = `previous credential (rotation ${previous.rotationId}) is current again`;
-  await finish({ lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId }, 'rolled-back', rotationId, message);
+  try {
+    // A person may have deleted it already (asked to, before this rollback): restoring it would break every consumer.
+    if (provider.isRejected && (await provider.isRejected(providerContext(runtime, rotationId, signal), previous)))
+      return await refuse(`the previous credential of policy ${name} is no longer accepted by the provider (it was deleted); rotate instead`);
+    await store.rollback(ref);
+    for (const { consumer } of runtime.consumers) {
+      await ownership.ensureHeld();
+      await consumer.update(consumerContext(runtime, previous.rotationId, signal), previous);
+    }
+  } catch (error) {
+    if (!(error instanceof RotadError && error.code === 'ROLLBACK_UNSAFE')) await ownership.write((s) => s, true).catch(() => undefined);
+    throw error;
+  }
+  const restored = { lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId };
+  // The credential the rollback stepped back from may still work: it is retired like an old one.
+  const retires = abandoned !== undefined && (provider.revoke !== undefined || (provider.assisted !== undefined && provider.isRejected !== undefined));
+  if (!retires) {
+    const message = `previous credential (rotation ${previous.rotationId}) is current again`;
+    await finish(restored, 'rolled-back', rotationId, message);
+    return { action: 'rolled-back', restoredRotationId: previous.rotationId, message };
+  }
+  const how = provider.revoke ? 'revoked at the provider' : 'deleted by a person, who is asked for exactly that token (and told which one to keep)';
+  const message = `previous credential (rotation ${previous.rotationId}) is current again; the one of rotation ${abandoned.rotationId} is ${how} after the grace period`;
+  const retireRun = state.rotationId ?? newRotationId(now, runtime.random);
+  await finish(
+    {
+      ...restored,
+      phase: 'grace',
+      rotationId: retireRun,
+      trigger: 'cli',
+      startedAt: now,
+      graceUntil: now + runtime.settings.graceMs,
+      retire: { slot: 'previous', rotationId: abandoned.rotationId, reason: 'rolled-back', then: 'idle' },
+    },
+    'rolled-back',
+    rotationId,
+    message,
+  );
   return { action: 'rolled-back', restoredRotationId: previous.rotationId, message };
 }

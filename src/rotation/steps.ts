@@ -1,6 +1,8 @@
 import { RotadError } from '../errors.js';
 import { consumerContext, providerContext } from './call-context.js';
 import { askPerson } from './ask-person.js';
+import { acceptToken, isRefusal } from '../handover/accept.js';
+import { retireAbandoned } from './retire.js';
 import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
@@ -44,12 +46,12 @@ async function takeHandover(ctx: StepContext, current: StoredCredential | undefi
   const value = await store.takeHandover?.(ref);
   if (value === undefined || !provider.assisted) return undefined;
   try {
-    const fresh = await provider.assisted.accept(providerContextOf(ctx), value, current);
+    const fresh = await acceptToken(provider, providerContextOf(ctx), value, current);
     const credential = await stage(ctx, fresh);
     await store.clearHandover?.(ref);
     return { staged: credential };
   } catch (error) {
-    if (!(error instanceof RotadError) || error.code !== 'SUBMISSION_REFUSED') throw error;
+    if (!isRefusal(error)) throw error;
     await store.clearHandover?.(ref);
     ctx.logger.warn({ reason: error.message }, 'Handed-over token refused');
     await ctx.runtime.notify({
@@ -108,7 +110,12 @@ const obtain: Step = {
     const snapshot = ctx.known;
     if (snapshot.pending?.rotationId === ctx.rotationId || snapshot.current?.rotationId === ctx.rotationId)
       return next('verify', { assist: undefined, obtainStartedAt: undefined });
-    if (snapshot.pending !== undefined) await discardOrphan(ctx, snapshot.pending, snapshot.current);
+    if (snapshot.pending !== undefined) {
+      // Only a person can delete it: ask for exactly that (and confirm it) before asking for a new one.
+      if (!provider.revoke && provider.assisted && provider.isRejected)
+        return next('revoke', { retire: { slot: 'pending', rotationId: snapshot.pending.rotationId, reason: 'orphan', then: 'obtain' } });
+      await discardOrphan(ctx, snapshot.pending, snapshot.current);
+    }
     // A credential this run created but could not stage: stage that one, never create another.
     // Left by an earlier run of this process: revoke it if its rotation went on without it.
     if (ctx.unstaged.revoking || (ctx.unstaged.credential !== undefined && ctx.unstaged.credential.rotationId !== ctx.rotationId)) await revokeUnstaged(ctx);
@@ -218,6 +225,7 @@ const grace: Step = {
 const revoke: Step = {
   undo: 'none: a revoked credential cannot come back (rollback refuses)',
   async run(ctx) {
+    if (ctx.state.retire) return retireAbandoned(ctx, ctx.state.retire);
     const { store, provider, clock, ref } = ctx.runtime;
     const snapshot = ctx.known;
     const old = snapshot.previous;

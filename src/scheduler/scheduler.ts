@@ -79,6 +79,13 @@ interface SchedulerOptions {
  * only the policies whose time has come, so an idle daemon reads each policy about once per
  * `rescanEvery`, not once per pass. A full pass (start, reload, a CLI command's wake-up) reads all.
  */
+/** The log line of each notice a one-shot command left for the daemon. */
+const NOTICE_LOG: Record<PolicySnapshot['state']['outbox'][number]['type'], string> = {
+  'rotation-aborted': 'Rotation abandoned by rollback',
+  'rotation-rolled-back': 'Rotation rolled back',
+  'request-withdrawn': 'Request to a person withdrawn by rollback',
+};
+
 export class Scheduler {
   #runtime: Runtime;
   readonly #options: SchedulerOptions;
@@ -217,7 +224,8 @@ export class Scheduler {
         earliest = Math.min(earliest, lookAt);
         continue;
       }
-      const wait = this.#errors.backingOffUntil(name, clock.now()) ?? this.#notBefore.get(name);
+      // A wake-up that names the policy (a hand-over released its claim, a command) looks past another holder's lease at once.
+      const wait = this.#errors.backingOffUntil(name, clock.now()) ?? (first.has(name) ? undefined : this.#notBefore.get(name));
       if (wait !== undefined && wait > clock.now()) {
         earliest = Math.min(earliest, wait);
         continue;
@@ -341,17 +349,15 @@ export class Scheduler {
       throw error;
     }
     for (const notice of notices) {
-      policy.logger.info(
-        { rotation: notice.rotationId, actor: notice.actor, at: new Date(notice.at).toISOString() },
-        notice.type === 'rotation-aborted' ? 'Rotation abandoned by rollback' : 'Rotation rolled back',
-      );
-      policy.audit?.record({
-        rotationId: notice.rotationId,
-        policy: policy.name,
-        phase: 'rollback',
-        outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back',
-        actor: notice.actor,
-      });
+      policy.logger.info({ rotation: notice.rotationId, actor: notice.actor, at: new Date(notice.at).toISOString() }, NOTICE_LOG[notice.type]);
+      if (notice.type !== 'request-withdrawn')
+        policy.audit?.record({
+          rotationId: notice.rotationId,
+          policy: policy.name,
+          phase: 'rollback',
+          outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back',
+          actor: notice.actor,
+        });
       await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message });
     }
     return { ...snapshot, state, revision };

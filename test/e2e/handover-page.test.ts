@@ -28,6 +28,13 @@ async function nthLink(inbox: HttpSink, n: number): Promise<string> {
   return linksIn(inbox)[n]!;
 }
 
+/** Opens a link and waits until its page has asked for the request: shown, or refused. */
+async function openLinkPage(page: Page, link: string): ReturnType<Page['goto']> {
+  const response = await page.goto(link);
+  await page.waitForSelector('#request:not([hidden]), #status.refused', { timeout: 20_000 });
+  return response;
+}
+
 /** Pastes a token into the page and waits for the outcome it shows. */
 async function handOver(page: Page, token: string): Promise<{ kind: string; text: string }> {
   await page.fill('#token', token);
@@ -80,7 +87,7 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
     const link = await nthLink(inbox, 0);
     expect(link).toMatch(new RegExp(`^${setup.base}/handover/gladly-prod\\.[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]{43}$`));
     const page = await browser.newPage();
-    const response = await page.goto(link);
+    const response = await openLinkPage(page, link);
     // Headers of a page that takes a secret.
     const headers = response!.headers();
     expect(headers['content-security-policy']).toContain("default-src 'none'");
@@ -128,7 +135,7 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
 
     // Used: the page says so, and a direct post is refused.
     const again = await browser.newPage();
-    await again.goto(link);
+    await openLinkPage(again, link);
     expect(await again.textContent('h1')).toBe('This hand-over link cannot be used');
     expect(await again.$('#token')).toBeNull();
     const [path, secret] = link.slice(setup.base.length).split('#');
@@ -146,23 +153,28 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
     expect(second).not.toBe(first);
 
     const old = await browser.newPage();
-    await old.goto(first);
-    expect(await old.textContent('.refused')).toContain('no longer valid');
+    await openLinkPage(old, first);
+    expect(await old.textContent('.refused')).toContain('not valid (any more)');
     await old.close();
 
     // A tampered secret: refused before any token is looked at, and the real link still works.
     const [address, secret] = second.split('#');
     const callsBefore = gladly.calls.length;
     const tampered = await browser.newPage();
-    await tampered.goto(`${address}#${secret!.slice(0, -2)}${secret!.endsWith('AA') ? 'BB' : 'AA'}`);
-    const forged = await handOver(tampered, 'h'.repeat(40));
-    expect(forged.kind).toBe('refused');
-    expect(forged.text).toContain('open it exactly as it was sent');
+    await openLinkPage(tampered, `${address}#${secret!.slice(0, -2)}${secret!.endsWith('AA') ? 'BB' : 'AA'}`);
+    // Nothing of the request is shown, and there is no field to paste a token into.
+    expect(await tampered.textContent('.refused')).toContain('not opened exactly as it was sent');
+    expect(await tampered.textContent('main')).not.toContain(EMAIL);
+    expect(await tampered.$('#token')).toBeNull();
+    const forged = await apiCall(setup.base, 'POST', address!.slice(setup.base.length), {
+      body: JSON.stringify({ secret: `${secret!.slice(0, -1)}x`, token: 'h'.repeat(40) }),
+    });
+    expect(forged.status).toBe(410);
     await tampered.close();
     expect(gladly.calls.length, 'the provider was not asked about a token sent with a forged link').toBe(callsBefore);
 
     const page = await browser.newPage();
-    await page.goto(second);
+    await openLinkPage(page, second);
     for (let i = 1; i <= 3; i += 1) {
       const refused = await handOver(page, `${i}`.repeat(40));
       expect(refused.kind).toBe('refused');
@@ -175,7 +187,7 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
     expect(JSON.stringify(state)).not.toContain(secret!);
     await eventually(() => inbox.json().some((e) => String(e.message).includes('hand-over link was locked after 3 refused tokens')));
     const reopened = await browser.newPage();
-    await reopened.goto(second);
+    await openLinkPage(reopened, second);
     expect(await reopened.textContent('.refused')).toContain('locked after 3 refused tokens');
     await page.close();
     await reopened.close();
@@ -211,7 +223,7 @@ describe('an expired hand-over link', () => {
       // The deadline (2s) escalates the request; the link ends with it.
       await eventually(() => inbox.json().some((e) => e.type === 'action-overdue'), 20_000);
       const page = await browser.newPage();
-      await page.goto(link);
+      await openLinkPage(page, link);
       expect(await page.textContent('.refused')).toMatch(/this link expired at .*rotad submit gladly-prod/);
       const [path, secret] = link.slice(setup.base.length).split('#');
       const late = await apiCall(setup.base, 'POST', path!, { body: JSON.stringify({ secret, token: 'k'.repeat(40) }) });

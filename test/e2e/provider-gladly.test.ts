@@ -98,7 +98,7 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
       secrets.push(second);
       expect((await runCli(['submit', 'gladly-prod', '--config', config], env, second)).code).toBe(0);
       const deletion = await waitForEvent(daemon, 'action-required', 2);
-      expect(deletion.detail).toContain('Delete the older token');
+      expect(deletion.detail).toMatch(/Delete the token created around .*\. Keep the token created around/);
       expect(stackone.accounts.get('acc-1')).toMatchObject({ status: 'active', credentials: { api_token: second, organization_slug: 'acme' } });
 
       // The person deletes the old token; rotad sees it rejected and completes.

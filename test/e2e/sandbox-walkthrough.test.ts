@@ -75,7 +75,7 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
       if (line.includes('create-token')) await waitForEvent(daemon!, 'action-required', created++ === 0 ? 0 : 1, 30_000);
       if (line.includes('delete-older-tokens')) {
         const request = await waitForEvent(daemon!, 'action-required', 2, 30_000);
-        expect(request.detail).toMatch(/^Delete the old Gladly API token of api-user@acme\.example/);
+        expect(request.detail).toMatch(/^Delete the Gladly API token of api-user@acme\.example .* that rotad no longer uses/);
       }
       if (line.includes(' status ')) await daemon!.waitForMessage('Rotation completed', () => true, 30_000, created - 1);
       const result = await run('bash', ['-c', line], { cwd: ROOT, env: { ...process.env, ...env } });

@@ -178,7 +178,12 @@ export function assistedProvider(live: Set<string>): Provider {
         if (!live.has(value.reveal())) throw new RotadError('SUBMISSION_REFUSED', 'the provider does not know this token');
         return { value };
       },
-      deleteRequest: () => ({ summary: 'Delete the old token', account: 'api@acme.test', url: 'https://acme.example', steps: ['Delete it'] }),
+      deleteRequest: (_ctx, old, keep) => ({
+        summary: 'Delete the old token',
+        account: 'api@acme.test',
+        url: 'https://acme.example',
+        steps: [`Delete the token of rotation ${old.rotationId}; keep the one of rotation ${keep?.rotationId ?? 'none'}`],
+      }),
     },
     verify: async (_ctx, credential) => {
       if (!live.has(credential.value.reveal())) throw new RotadError('VERIFY_FAILED', 'unknown');

@@ -167,21 +167,25 @@ describe('rollback', () => {
     expect(updates.map((c) => c.facts)).toEqual(Array(4).fill({ username: 'credentialId' }));
   });
 
-  it('a credential rolled back from (in grace) is revoked by the next rotation before its promote pushes it out of the store', async () => {
-    const { runtime, store, provider, old, clock } = await rotatedOnce();
+  it('a credential rolled back from (in grace) is retired after its own grace period: revoked, and the rotation ends with the old one current', async () => {
+    const { runtime, store, provider, old, clock, events } = await rotatedOnce();
     expect(await run(runtime)).toMatchObject({ status: 'waiting' }); // promoted, consumers updated, grace running
     const abandoned = store.current!.value.reveal();
     expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
     expect(store.previous?.value.reveal()).toBe(abandoned);
+    expect(store.state).toMatchObject({ phase: 'grace', retire: { slot: 'previous', reason: 'rolled-back', then: 'idle' } });
+    // Readers that picked the abandoned one up from the store get the grace period too.
+    expect(await run(runtime, 'resume')).toMatchObject({ status: 'waiting' });
+    expect(provider.live.has(abandoned)).toBe(true);
+    await expect(rollbackPolicy(runtime)).rejects.toMatchObject({ code: 'ROLLBACK_UNSAFE', message: expect.stringMatching(/rolled back already/) });
     clock.time += 60_000;
-    expect(await run(runtime, 'cli')).toMatchObject({ status: 'waiting' });
-    // Pushed out of the store by this promote: revoked first, never left alive and unknown.
+    expect(await run(runtime, 'resume')).toMatchObject({ status: 'retired' });
     expect(provider.live.has(abandoned)).toBe(false);
-    expect(store.previous?.value.reveal()).toBe(old);
-    expect(provider.live.has(old)).toBe(true); // the usual previous: revoked after grace
-    clock.time += 60_000;
-    expect(await run(runtime, 'resume')).toMatchObject({ status: 'completed' });
-    expect(provider.live.has(old)).toBe(false);
+    expect(provider.live.has(old)).toBe(true);
+    expect(store.current?.value.reveal()).toBe(old);
+    expect(store.previous).toMatchObject({ revokedAt: clock.now() });
+    expect(store.state).toMatchObject({ phase: 'idle', retire: undefined, lease: undefined });
+    expect(events.map((e) => e.type)).not.toContain('rotation-succeeded');
   });
 
   it('is not refused when a daemon writes the state between its read and its take (a rotation waiting for a person looks every few seconds)', async () => {
@@ -229,6 +233,7 @@ describe('rollback', () => {
     await expect(rollbackPolicy(runtime)).rejects.toMatchObject({ code: 'ROTATION_IN_PROGRESS' });
     clock.time += 60_001; // that daemon died: its lease runs out unrenewed
     expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
-    expect(store.state).toMatchObject({ phase: 'idle', lease: undefined });
+    // Released; the credential it abandoned is retired next (after the grace period).
+    expect(store.state).toMatchObject({ phase: 'grace', lease: undefined, retire: { reason: 'rolled-back' } });
   });
 });

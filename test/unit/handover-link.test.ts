@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { handOver, honouredLink } from '../../src/control/hand-over.js';
+import { honouredLink } from '../../src/handover/request.js';
+import { handOver } from '../../src/handover/take-token.js';
 import { hashLinkSecret, mintLink, policyOfLink, secretMatches } from '../../src/handover/link.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
@@ -102,6 +103,11 @@ describe('hand-over links', () => {
     expect(() => honouredLink(runtime, snapshot, fresh, clock.now() + 7 * HOUR)).toThrow(/this link expired/);
     expect(await handOver(runtime, new Secret('right'), retry, fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
     expect(store.pending?.value.reveal()).toBe('right');
-    await expect(handOver(runtime, new Secret('right'), retry, fresh)).rejects.toThrow(/this link was used/);
+    // The same token again (a second click, a lost answer) is taken already; any other is refused before the provider is asked.
+    expect(await handOver(runtime, new Secret('right'), retry, fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
+    live.add('second');
+    await expect(handOver(runtime, new Secret('second'), retry, fresh)).rejects.toThrow(/this link was used/);
+    expect(asked).toBe(3);
+    expect(store.pending?.value.reveal()).toBe('right');
   });
 });

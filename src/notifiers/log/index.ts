@@ -6,6 +6,7 @@ import { LogNotifierOptions } from './schema.js';
 const WARN_EVENTS = new Set([
   'action-required',
   'action-overdue',
+  'request-withdrawn',
   'needs-attention',
   'rotation-aborted',
   'rotation-overdue',

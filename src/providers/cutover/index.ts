@@ -102,12 +102,12 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
         return { value, id: mine.id, expiresAt: mine.expiresAt };
       },
       deleteRequest: (_ctx, old, current) => ({
-        summary: `Delete the old Cutover user app token of ${options.userName}; rotad could not tell which one it is.`,
+        summary: `Delete the Cutover user app token of ${options.userName} that rotad no longer uses; rotad could not tell its id.`,
         account: 'a Cutover admin who manages users',
         url: ui,
         steps: [
           `Open Access Management → Users → ${options.userName} → User App Tokens.`,
-          `Delete the token created around ${isoDay(old.createdAt)}. Keep ${current?.id ? `token ${current.id}` : 'the newest one'}: it is in use now.`,
+          `Delete the token created around ${isoDay(old.createdAt)}. Keep ${current?.id ? `token ${current.id}` : current ? `the token created around ${isoDay(current.createdAt)}` : 'the token in use'}: it is in use now.`,
         ],
       }),
     },

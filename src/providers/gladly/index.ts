@@ -49,13 +49,14 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
         return { value };
       },
       deleteRequest: (_ctx, old, current) => ({
-        summary: `Delete the old Gladly API token of ${options.email} (${where}); every consumer has the new one.`,
+        summary: `Delete the Gladly API token of ${options.email} (${where}) that rotad no longer uses; every consumer has the one in use.`,
         account: options.email,
         url: host,
         steps: [
           `Sign in to ${host} as ${options.email}.`,
           `Open ${TOKENS_PAGE}.`,
-          `Delete the older token (created around ${isoDay(old.createdAt)}). Keep the newer one${current ? `, created around ${isoDay(current.createdAt)}` : ''}: it is the one in use now.`,
+          // Named by creation time, never "older"/"newer": after a rollback the token to delete is the newer one.
+          `Delete the token created around ${isoDay(old.createdAt)}. Keep the token${current ? ` created around ${isoDay(current.createdAt)}` : ' in use'}: it is the one in use now; deleting it breaks every consumer.`,
         ],
       }),
     },

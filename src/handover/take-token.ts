@@ -1,0 +1,148 @@
+import { RotadError, StoreConflictError } from '../errors.js';
+import { silentLogger } from '../observability/logger.js';
+import type { PolicyState } from '../policy-state.js';
+import { refuse } from '../providers/submission.js';
+import { providerContext } from '../rotation/call-context.js';
+import type { PolicyRuntime } from '../rotation/context.js';
+import { leaseOfOther, newLeaseOwner, Ownership } from '../rotation/lease.js';
+import { withRetry, type RetryPolicy } from '../rotation/retry.js';
+import type { Secret } from '../secret.js';
+import { recordRetryDelay } from '../stores/state-record.js';
+import type { PolicySnapshot } from '../stores/types.js';
+import { acceptToken, isRefusal } from './accept.js';
+import { honouredLink, openRequest } from './request.js';
+
+/** The link a token came through (the hand-over page), with the secret from its fragment. */
+interface LinkUse {
+  id: string;
+  secret: string;
+  /** Refused tokens a link takes before it is locked. */
+  maxTries: number;
+}
+
+type HandOverOutcome =
+  | { accepted: true; rotationId: string }
+  /** Refused: the reason, and for a link how many tries are left (0: it is now locked). */
+  | { accepted: false; rotationId: string; reason: string; triesLeft?: number | undefined };
+
+/**
+ * Tries to claim the request while the daemon looks at it or another token is being checked:
+ * about 15 s in all, longer than a provider check with its retries usually takes.
+ */
+const CLAIM_ATTEMPTS = 10;
+
+/** Is `value` the token this request already took (a second click, a retry after a lost answer)? */
+function alreadyTaken(snapshot: PolicySnapshot, value: Secret): string | undefined {
+  const { state, pending, current } = snapshot;
+  const token = value.reveal();
+  if (pending !== undefined && pending.rotationId === state.rotationId && pending.value.reveal() === token) return pending.rotationId;
+  if (current !== undefined && current.value.reveal() === token && current.rotationId === (state.rotationId ?? state.lastRotationId)) return current.rotationId;
+  return undefined;
+}
+
+type Claim = { taken: string } | { ownership: Ownership; snapshot: PolicySnapshot; rotationId: string; triesUsed: number };
+
+/**
+ * Claims the open request for one token: the checks (request open, link open and its own secret,
+ * tries left) and the claim are one compare-and-swap on the same read, which also takes the
+ * policy's lease. While it is held, the daemon does not move the rotation on and no other token
+ * is checked, so a link is used at most once and its tries are counted exactly. A claim held by
+ * someone else (the daemon's look, another token) is waited for, a few seconds at most.
+ */
+async function claim(policy: PolicyRuntime, value: Secret, use: LinkUse | undefined): Promise<Claim> {
+  const { store, ref, clock } = policy;
+  const owner = newLeaseOwner('handover');
+  for (let attempt = 1; ; attempt += 1) {
+    const snapshot = await store.read(ref);
+    const taken = alreadyTaken(snapshot, value);
+    if (taken !== undefined) return { taken };
+    const link = use && honouredLink(policy, snapshot, use, clock.now());
+    const rotationId = openRequest(policy, snapshot);
+    const held = leaseOfOther(snapshot.state, owner, clock.now());
+    if (held === undefined) {
+      const ownership = new Ownership({ store, ref, clock, owner, leaseMs: policy.leaseMs }, snapshot.state, snapshot.revision);
+      try {
+        await ownership.write((s) => s);
+        return { ownership, snapshot, rotationId, triesUsed: link?.refused ?? 0 };
+      } catch (error) {
+        if (!(error instanceof StoreConflictError)) throw error;
+      }
+    }
+    if (attempt >= CLAIM_ATTEMPTS) {
+      throw new RotadError(
+        'ROTATION_IN_PROGRESS',
+        `another token is being checked for policy ${policy.name}, or rotad is working on it right now; try again in a minute (rotad status ${policy.name} shows where it stands)`,
+      );
+    }
+    await clock.sleep(recordRetryDelay(attempt, policy.random));
+  }
+}
+
+/**
+ * A token turned away before the provider was asked (the link used, locked or not open, no request
+ * open, another token being checked): the person may have created it for this request, and
+ * nobody else will ever ask for it, so the answer says to delete it.
+ */
+function notTaken(error: unknown): unknown {
+  if (!(error instanceof RotadError) || !['HANDOVER_LINK_INVALID', 'SUBMISSION_REFUSED', 'ROTATION_IN_PROGRESS'].includes(error.code)) return error;
+  return new RotadError(
+    error.code,
+    `${error.message}. The token you handed over was not taken: if you created it for this request, delete it at the provider (it is not the one in use)`,
+    { cause: error },
+  );
+}
+
+/** The refusal recorded (for rotad status) and counted against the link, locking it at its last try. */
+function withRefusal(state: PolicyState, reason: string, use: LinkUse | undefined): PolicyState {
+  if (state.assist?.action !== 'create') return state;
+  const links = state.assist.links.map((l) => (l.id === use?.id ? { ...l, refused: l.refused + 1, locked: l.refused + 1 >= use.maxTries } : l));
+  return { ...state, assist: { ...state.assist, refusal: reason, links } };
+}
+
+/**
+ * A person hands over the token an assisted rotation asked for (the hand-over page, `rotad submit`,
+ * the control API): the request is claimed (see `claim`), the token checked with the provider,
+ * staged as pending under the rotation's id, and the request closed with the policy marked for
+ * the daemon to carry on, all under the claim. A refusal is recorded with its reason under the
+ * claim too, and the request stays open. Handing over the token already taken answers accepted
+ * again. The caller wakes the daemon.
+ */
+export async function handOver(policy: PolicyRuntime, value: Secret, retry: RetryPolicy, use?: LinkUse): Promise<HandOverOutcome> {
+  const { provider, store, ref, clock } = policy;
+  if (!provider.assisted) throw refuse(`policy ${policy.name} does not take tokens from a person: its provider creates them itself`);
+  const claimed = await claim(policy, value, use).catch((error: unknown) => {
+    throw notTaken(error);
+  });
+  if ('taken' in claimed) return { accepted: true, rotationId: claimed.taken };
+  const { ownership, snapshot, rotationId, triesUsed } = claimed;
+  const release = (change: (s: PolicyState) => PolicyState = (s) => s): Promise<unknown> => ownership.write(change, true);
+  const ctx = providerContext(policy, rotationId, ownership.lost, silentLogger());
+  const bounded = { ...retry, attempts: Math.min(3, retry.attempts), maxDelayMs: Math.min(10_000, retry.maxDelayMs) };
+  let fresh;
+  try {
+    fresh = await withRetry(() => acceptToken(provider, ctx, value, snapshot.current), bounded, { clock, signal: ctx.signal });
+  } catch (error) {
+    if (!isRefusal(error)) {
+      await release().catch(() => undefined);
+      throw error;
+    }
+    await release((s) => withRefusal(s, error.message, use));
+    const triesLeft = use ? Math.max(0, use.maxTries - triesUsed - 1) : undefined;
+    return { accepted: false, rotationId, reason: error.message, triesLeft };
+  }
+  const credential = { ...fresh, rotationId, createdAt: clock.now() };
+  try {
+    await ownership.ensureHeld();
+    await store.stagePending(ref, credential);
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw new RotadError(
+      'STORE_UNREACHABLE',
+      `the token was checked but could not be stored; hand the same token over again (it is still the one asked for), and do not delete it`,
+      { cause: error, retryable: true },
+    );
+  }
+  // Staged under the claim: from here on every link of the request reads as used, and the daemon carries on.
+  await release((s) => ({ ...s, requestedAt: clock.now(), assist: s.assist && { ...s.assist, refusal: undefined } })).catch(() => undefined);
+  return { accepted: true, rotationId };
+}
