@@ -105,6 +105,12 @@ export class Metrics {
     labelNames: ['policy', 'provider', 'operation', 'outcome'],
     registers: [this.registry],
   });
+  readonly #signalsAbsorbed = new Counter({
+    name: 'rotad_signals_absorbed_total',
+    help: 'SIGUSR2 signals that started no rotation of a policy, by why: in-progress, requested (a request is already recorded), served (a requested rotation started shortly before).',
+    labelNames: ['policy', 'reason'],
+    registers: [this.registry],
+  });
   readonly #notifications = new Counter({
     name: 'rotad_notifications_total',
     help: 'Notifications by outcome.',
@@ -170,6 +176,10 @@ export class Metrics {
   rotationOutcome(policy: string, outcome: string, durationMs?: number): void {
     this.#rotations.inc({ policy, outcome });
     if (durationMs !== undefined) this.#duration.observe({ policy }, seconds(durationMs));
+  }
+
+  signalAbsorbed(policy: string, reason: string): void {
+    this.#signalsAbsorbed.inc({ policy, reason });
   }
 
   storeRequest(store: string, operation: string, outcome: string): void {

@@ -296,7 +296,7 @@ export class Scheduler {
     }
     // Another writer works on it: its lease says when to look again; a signal is served by that rotation.
     if (held) {
-      this.#signalled.delete(policy.name);
+      if (this.#signalled.delete(policy.name)) this.#signalAbsorbed(policy, snapshot, false, now);
       return { wakeAt };
     }
     let trigger: Trigger | undefined;
@@ -310,6 +310,8 @@ export class Scheduler {
         snapshot = await this.#recordSignal(policy, snapshot, now);
         due = nextDue(config.timing, snapshot.state, now, snapshot.current);
         trigger = 'signal';
+      } else {
+        this.#signalAbsorbed(policy, snapshot, served, now);
       }
       this.#signalled.delete(policy.name);
     }
@@ -317,6 +319,17 @@ export class Scheduler {
     else if (lookAtWaiting && snapshot.state.assist && snapshot.state.attention === undefined) trigger = 'resume';
     if (trigger !== undefined) return { wakeAt, launch: { trigger, basis: snapshot } };
     return { wakeAt: Math.min(wakeAt, due?.at ?? Infinity) };
+  }
+
+  /** A signal that starts nothing, said and counted: a rotation runs, a request waits, or a requested rotation just started. */
+  #signalAbsorbed(policy: PolicyRuntime, snapshot: PolicySnapshot, served: boolean, now: number): void {
+    const { state } = snapshot;
+    const reason = state.phase !== 'idle' ? 'in-progress' : state.requestedAt !== undefined ? 'requested' : served ? 'served' : 'requested';
+    const startedAt = reason === 'in-progress' ? state.startedAt : reason === 'served' ? state.lastRequestedStartAt : state.requestedAt;
+    const rotation = reason === 'in-progress' ? state.rotationId : reason === 'served' ? state.lastRotationId : undefined;
+    const ago = startedAt === undefined ? undefined : `${((now - startedAt) / 1000).toFixed(1)}s`;
+    policy.logger.info({ reason, rotation, ago, windowMs: SIGNAL_COALESCE_MS }, 'Signal absorbed: not rotated again');
+    this.#options.metrics?.signalAbsorbed(policy.name, reason);
   }
 
   /** Records a signal as a request in the store, so that other replicas see it served once. */

@@ -1,3 +1,4 @@
+import { Metrics } from '../../src/observability/metrics.js';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/normalize.js';
 import { systemClock } from '../../src/clock.js';
@@ -77,7 +78,8 @@ describe('scheduler', () => {
     const names = ['a', 'b', 'c', 'd', 'e'];
     // The scheduler's clock moves only when the test says (the engines stay on the system clock).
     const clock = new ManualClock();
-    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock, logger: silentLogger(), onOutcome: log.onOutcome });
+    const metrics = new Metrics();
+    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock, logger: silentLogger(), onOutcome: log.onOutcome, metrics });
     const inFlight = new Promise<void>((resolve) => {
       const check = (): void => (gauge.now === 2 ? resolve() : void setImmediate(check));
       check();
@@ -98,6 +100,8 @@ describe('scheduler', () => {
     await log.until(() => log.outcomes.length >= 7);
     await scheduler.settled();
     expect(log.outcomes).toHaveLength(7);
+    // c, d and e did not rotate again, and that is counted (and logged), not passed off as a rotation.
+    expect(await metrics.render()).toMatch(/rotad_signals_absorbed_total\{policy="c",reason="served"\} 1/);
     // Later than 10 s, with nothing in flight, a signal rotates every policy once more.
     await clock.advance(11_000);
     scheduler.signalRotation();
