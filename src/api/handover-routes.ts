@@ -4,12 +4,13 @@ import type { ResolvedApi } from '../config/normalize.js';
 import { honouredLink, NOT_OPEN } from '../handover/request.js';
 import { handOver } from '../handover/take-token.js';
 import { RotadError } from '../errors.js';
-import { hashLinkSecret, policyOfLink } from '../handover/link.js';
+import { policyOfLink } from '../handover/link.js';
 import { silentLogger } from '../observability/logger.js';
 import { providerContext } from '../rotation/call-context.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { Secret } from '../secret.js';
 import { parseBody } from './body.js';
+import { limitPerSecret } from './secret-limit.js';
 import type { ControlPort } from './control-port.js';
 import { linkPage, PAGE_SCRIPT, PAGE_STYLE, requestView } from './handover-page.js';
 
@@ -35,20 +36,13 @@ const POSTS_PER_CLIENT_PER_MINUTE = 20;
 export function registerHandoverRoutes(app: FastifyInstance, api: ResolvedApi, control: ControlPort): void {
   const limits = {
     onRequest: app.rateLimit({ max: POSTS_PER_CLIENT_PER_MINUTE, timeWindow: 60_000, keyGenerator: (request) => `handover-client:${request.ip}` }),
-    preHandler: app.rateLimit({ max: POSTS_PER_SECRET_PER_MINUTE, timeWindow: 60_000, keyGenerator: secretKey }),
+    preHandler: limitPerSecret(POSTS_PER_SECRET_PER_MINUTE, 60_000, () => Date.now()),
   };
   app.get('/handover/assets/page.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(PAGE_SCRIPT));
   app.get('/handover/assets/page.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(PAGE_STYLE));
   app.get('/handover/:id', async (_request, reply) => reply.type('text/html; charset=utf-8').send(linkPage()));
   app.post('/handover/:id/request', limits, (request) => showRequest(control, request));
   app.post('/handover/:id', limits, (request, reply) => takeToken(api, control, request, reply));
-}
-
-/** The rate-limit key of a post: its link and a digest of the secret it carries (the secret itself is never a key). */
-function secretKey(request: FastifyRequest): string {
-  const { id } = request.params as { id: string };
-  const secret = (request.body as { secret?: unknown } | undefined)?.secret;
-  return `handover-secret:${id}:${hashLinkSecret(typeof secret === 'string' ? secret : '')}`;
 }
 
 /** The policy a link belongs to, if it is an assisted one the daemon runs; any other answers as a link that is not open. */

@@ -195,8 +195,10 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
     expect(rolled.code, rolled.stderr).toBe(0);
     expect(rolled.stdout).toMatch(/^gladly-prod: previous credential \(rotation \S+\) is current again/);
     await daemon.waitFor((e) => e.msg === 'Rotation rolled back' && e.policy === 'gladly-prod');
+    // The person is told not to delete the older token after all, and asked to delete the handed-over one instead.
+    await daemon.waitFor((e) => e.msg === 'Rotation event' && e.event === 'request-withdrawn' && String(e.detail).includes('do NOT delete it'), 20_000);
     const after = JSON.parse((await runCli(['status', '--server', base, '--json'], env)).stdout) as Array<{ policy: string; phase: string }>;
-    expect(after.find((r) => r.policy === 'gladly-prod')?.phase).toBe('idle');
+    expect(['grace', 'revoke']).toContain(after.find((r) => r.policy === 'gladly-prod')?.phase);
 
     const noToken = await runCli(['status', '--server', base], ENV);
     expect(noToken.code).toBe(2);
