@@ -15,6 +15,7 @@ export const METRIC_NAMES = [
   'rotad_store_requests_total',
   'rotad_provider_requests_total',
   'rotad_notifications_total',
+  'rotad_signals_absorbed_total',
   'rotad_up',
   'rotad_build_info',
   'rotad_config_last_reload_successful',
