@@ -19,6 +19,9 @@ export function leaseOfOther(state: PolicyState, owner: string, now: number): Le
   return lease !== undefined && lease.owner !== owner && lease.until > now ? lease : undefined;
 }
 
+/** Renewals one check makes before it gives up on a store that answers too late for the lease to stay fresh. */
+const RENEWALS_PER_CHECK = 3;
+
 /** The holder lost the policy: another writer changed the state since this holder's last write. */
 class LeaseLostError extends StoreConflictError {}
 
@@ -112,17 +115,30 @@ export class Ownership {
    * effect started now lands before anyone else may take the policy over.
    */
   async ensureHeld(): Promise<void> {
-    if (this.#lost.signal.aborted) throw this.#lostError();
     const { clock, leaseMs } = this.#options;
-    if (clock.now() <= this.#until - leaseMs / 2) return;
-    try {
-      await this.write((state) => state);
-    } catch (error) {
-      if (error instanceof StoreConflictError) throw error;
-      throw new RotadError('STORE_UNREACHABLE', `the lease on policy ${this.#options.ref.name} could not be renewed; no step starts until it is`, {
-        cause: error,
-        retryable: true,
-      });
+    // A renewal whose answer came late (the process paused, the store was slow) is not trusted:
+    // the lease it wrote may have run out meanwhile, so it is renewed again, which fails if anyone took over.
+    for (let renewals = 0; ; renewals += 1) {
+      if (this.#lost.signal.aborted) throw this.#lostError();
+      if (clock.now() <= this.#until - leaseMs / 2) return;
+      if (renewals >= RENEWALS_PER_CHECK) {
+        throw new RotadError(
+          'STORE_UNREACHABLE',
+          `renewing the lease on policy ${this.#options.ref.name} takes longer than half a lease; no step starts until it does not`,
+          {
+            retryable: true,
+          },
+        );
+      }
+      try {
+        await this.write((state) => state);
+      } catch (error) {
+        if (error instanceof StoreConflictError) throw error;
+        throw new RotadError('STORE_UNREACHABLE', `the lease on policy ${this.#options.ref.name} could not be renewed; no step starts until it is`, {
+          cause: error,
+          retryable: true,
+        });
+      }
     }
   }
 

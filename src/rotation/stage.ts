@@ -1,7 +1,8 @@
 import type { NewCredential } from '../providers/types.js';
 import { providerContext } from './call-context.js';
-import type { StoredCredential } from '../stores/types.js';
-import type { StepContext } from './context.js';
+import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
+import type { PolicyRuntime, StepContext } from './context.js';
+import { leaseOfOther } from './lease.js';
 import { withRetry } from './retry.js';
 
 const providerContextOf = (ctx: StepContext) => providerContext(ctx.runtime, ctx.rotationId, ctx.signal, ctx.logger);
@@ -67,4 +68,31 @@ export async function revokeUnstaged(ctx: StepContext): Promise<boolean> {
   ctx.unstaged.revoking = false;
   ctx.logger.warn({ credentialId: credential.id }, 'Revoked a new credential that could not be staged');
   return true;
+}
+
+/**
+ * A credential this process created but could not stage (the store was down), once another holder
+ * has taken its policy over or its rotation has ended: nobody but this process knows it and nobody
+ * will stage it, so it is revoked now (one attempt per look; where the provider cannot, it stays
+ * in memory and the rotation's own warning stands). Called by the scheduler on each look.
+ */
+export async function revokeLeftBehind(runtime: PolicyRuntime, snapshot: PolicySnapshot, now: number): Promise<void> {
+  const unstaged = runtime.unstaged;
+  const credential = unstaged?.credential;
+  if (unstaged === undefined || credential === undefined) return;
+  const value = credential.value.reveal();
+  if ([snapshot.pending, snapshot.current, snapshot.previous].some((c) => c?.value.reveal() === value)) {
+    unstaged.credential = undefined;
+    return;
+  }
+  const resumable = snapshot.state.rotationId === credential.rotationId && leaseOfOther(snapshot.state, runtime.owner, now) === undefined;
+  if (resumable || !runtime.provider.revoke) return;
+  unstaged.revoking = true;
+  await runtime.provider.revoke(providerContext(runtime, credential.rotationId, new AbortController().signal), credential, undefined);
+  unstaged.credential = undefined;
+  unstaged.revoking = false;
+  runtime.logger.warn(
+    { credentialId: credential.id, rotation: credential.rotationId },
+    'Revoked a new credential that could not be staged: its rotation went on without it',
+  );
 }

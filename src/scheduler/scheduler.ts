@@ -14,6 +14,7 @@ import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import type { Logger } from '../observability/logger.js';
 import { runRotation, type RunOutcome } from '../rotation/engine.js';
+import { revokeLeftBehind } from '../rotation/stage.js';
 import type { Trigger } from '../policy-state.js';
 import type { Runtime } from '../runtime.js';
 import type { Clock } from '../clock.js';
@@ -264,6 +265,7 @@ export class Scheduler {
     const left = this.#leftBy.get(policy.name);
     this.#leftBy.delete(policy.name);
     let snapshot = left ?? (await policy.store.read(policy.ref));
+    await revokeLeftBehind(policy, snapshot, now);
     if (snapshot.state.assist) this.#waitingForPerson.add(policy.name);
     else this.#waitingForPerson.delete(policy.name);
     const held = leaseOfOther(snapshot.state, policy.owner, now);
@@ -307,7 +309,10 @@ export class Scheduler {
       const served = (snapshot.state.lastRequestedStartAt ?? -Infinity) >= signalledAt - SIGNAL_COALESCE_MS;
       if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined && !served) {
         // Forgotten only once recorded: a store error here (busy, down) keeps the signal for the next look.
-        snapshot = await this.#recordSignal(policy, snapshot, now);
+        const recorded = await this.#recordSignal(policy, snapshot, now);
+        // Someone else wrote meanwhile (perhaps a rotation this read was too old to see): decided again on a fresh read.
+        if (recorded === undefined) return { wakeAt: now };
+        snapshot = recorded;
         due = nextDue(config.timing, snapshot.state, now, snapshot.current);
         trigger = 'signal';
       } else {
@@ -332,15 +337,15 @@ export class Scheduler {
     this.#options.metrics?.signalAbsorbed(policy.name, reason);
   }
 
-  /** Records a signal as a request in the store, so that other replicas see it served once. */
-  async #recordSignal(policy: PolicyRuntime, snapshot: PolicySnapshot, now: number): Promise<PolicySnapshot> {
+  /** Records a signal as a request in the store, so that other replicas see it served once; undefined when the state changed since `snapshot`. */
+  async #recordSignal(policy: PolicyRuntime, snapshot: PolicySnapshot, now: number): Promise<PolicySnapshot | undefined> {
     const state = { ...snapshot.state, requestedAt: now };
     try {
       const revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
       return { ...snapshot, state, revision };
     } catch (error) {
       if (!(error instanceof StoreConflictError)) throw error;
-      return policy.store.read(policy.ref); // someone else moved it on (perhaps their own request): decide on what they wrote
+      return undefined;
     }
   }
 

@@ -19,7 +19,7 @@ export type SideEffectCheck = ((caller: Caller, policy: string, what: string) =>
   recorded: (policy: string, value: string) => boolean;
 };
 
-const providerFaults = (rate: number): IoFaults => ({
+export const providerFaults = (rate: number): IoFaults => ({
   fail: rate,
   timeout: rate / 2,
   error: () => new RotadError('PROVIDER_UNAVAILABLE', 'provider answered 503', { retryable: true }),
@@ -31,13 +31,13 @@ const providerFaults = (rate: number): IoFaults => ({
  * key: each create makes a new token.
  */
 export class Ledger {
-  readonly tokens = new Map<string, { rotationId: string; policy: string; answered: boolean; revoked: boolean }>();
+  readonly tokens = new Map<string, { rotationId: string; policy: string; creator: string; answered: boolean; revoked: boolean }>();
   #count = 0;
 
-  create(policy: string, rotationId: string): string {
+  create(policy: string, rotationId: string, creator: string): string {
     this.#count += 1;
     const value = `sim-token-${this.#count}-${policy}`;
-    this.tokens.set(value, { rotationId, policy, answered: false, revoked: false });
+    this.tokens.set(value, { rotationId, policy, creator, answered: false, revoked: false });
     return value;
   }
 }
@@ -54,7 +54,7 @@ export function simProvider(world: World, caller: Caller, ledger: Ledger, faultR
           `provider.create(${ctx.policy})`,
           async () => {
             check(caller, ctx.policy, 'provider.create');
-            created = ledger.create(ctx.policy, ctx.rotationId);
+            created = ledger.create(ctx.policy, ctx.rotationId, caller.actor);
             return created;
           },
           providerFaults(faultRate()),

@@ -3,6 +3,7 @@ import { resolvedPolicy } from '../helpers/engine-doubles.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
+import type { Provider } from '../../src/providers/types.js';
 import type { Runtime } from '../../src/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { MemoryStore } from './memory-store.js';
@@ -23,6 +24,13 @@ export interface Shared {
   leaseMs: number;
   /** Fault rates, changed by the run (zero once it heals). */
   faults: { store: number; provider: number; consumer: number };
+  /** The provider each actor talks to; default: one with a token API (simProvider). */
+  provider?: ((caller: Caller) => Provider) | undefined;
+  /** Pacing of requests to a person, and the hand-over page's address (assisted providers). */
+  assist?: ResolvedPolicy['assist'] | undefined;
+  handoverUrl?: string | undefined;
+  /** Told of every event as it is sent (the people who read the notifications). */
+  onNotify?: ((event: RotationEvent) => void) | undefined;
 }
 
 /** A run's shared world with fresh ledgers, for the knobs given. */
@@ -30,7 +38,7 @@ export function sharedRun(
   world: World,
   store: MemoryStore,
   check: SideEffectCheck,
-  knobs: Pick<Shared, 'policies' | 'consumers' | 'graceMs' | 'leaseMs' | 'faults'>,
+  knobs: Pick<Shared, 'policies' | 'consumers' | 'graceMs' | 'leaseMs' | 'faults'> & Partial<Pick<Shared, 'provider' | 'assist' | 'handoverUrl'>>,
 ): Shared {
   return { world, store, check, ledger: new Ledger(), deliveries: [], notifications: [], ...knobs };
 }
@@ -41,15 +49,21 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
   return {
     name,
     ref: { name },
-    settings: resolvedPolicy(name, { provider: { type: 'http' } as ResolvedPolicy['provider'], graceMs: shared.graceMs }),
+    settings: resolvedPolicy(name, {
+      provider: { type: 'http' } as ResolvedPolicy['provider'],
+      graceMs: shared.graceMs,
+      ...(shared.assist ? { assist: shared.assist } : {}),
+    }),
     store: storeOver(world, caller, shared.store, () => shared.faults.store, shared.check),
-    provider: simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check),
+    provider: shared.provider?.(caller) ?? simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check),
     consumers: Array.from({ length: shared.consumers }, (_, i) => ({
       key: `${i}:sim`,
       consumer: simConsumer(world, caller, `c${i}`, shared.deliveries, shared.store, () => shared.faults.consumer, shared.check),
     })),
     notify: async (event) => {
-      shared.notifications.push({ ...event, policy: name, at: world.now });
+      const sent = { ...event, policy: name, at: world.now };
+      shared.notifications.push(sent);
+      shared.onNotify?.(sent);
     },
     logger: silentLogger(),
     clock: world.clockFor(caller.actor),
@@ -58,6 +72,7 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
     leaseMs: shared.leaseMs,
     unstaged: {},
     random: world.random,
+    handoverUrl: shared.handoverUrl,
   };
 }
 

@@ -1,9 +1,7 @@
-import { updateState } from '../../src/control/update-state.js';
-import { rollbackPolicy } from '../../src/rotation/rollback.js';
-import type { Scheduler } from '../../src/scheduler/scheduler.js';
+import { Operators, type ChaosCounts } from './chaos.js';
 import { MemoryStore } from './memory-store.js';
 import type { SideEffectCheck } from './parts.js';
-import { sharedRun, simPolicyRuntime, startReplica, type Shared } from './replica.js';
+import { sharedRun, type Shared } from './replica.js';
 import { SimulationFailure, World } from './world.js';
 
 const MINUTE = 60_000;
@@ -13,15 +11,10 @@ const HEAL_MS = 25 * MINUTE;
 const QUIET_MS = 10 * MINUTE;
 const MAX_EVENTS = 60_000;
 
-export interface SeedReport {
+export interface SeedReport extends ChaosCounts {
   seed: number;
   events: number;
-  replicas: number;
   policies: number;
-  crashes: number;
-  requests: number;
-  signals: number;
-  outages: number;
   started: number;
   completed: number;
   /** Tokens created at the provider whose creator never saw the answer (non-idempotent provider only). */
@@ -68,12 +61,13 @@ export async function runSeed(seed: number): Promise<SeedReport> {
   const report: SeedReport = {
     seed,
     events: 0,
-    replicas: world.between(1, 3),
     policies: shared.policies.length,
+    replicas: 0,
     crashes: 0,
     requests: 0,
     signals: 0,
     outages: 0,
+    rollbacks: 0,
     started: 0,
     completed: 0,
     unseenTokens: 0,
@@ -84,10 +78,15 @@ export async function runSeed(seed: number): Promise<SeedReport> {
   const startedIds = new Set<string>();
   const completedIds = new Set<string>();
   store.onStateWrite = (policy, before, after) => {
+    if (process.env.SIM_DEBUG)
+      world.log(
+        `${policy} state ${JSON.stringify({ phase: after.phase, req: after.requestedAt, lrs: after.lastRequestedStartAt, trig: after.trigger, lease: after.lease?.owner })}`,
+      );
     if (after.rotationId !== undefined && after.rotationId !== before.rotationId) {
       if (startedIds.has(after.rotationId)) violations.push(`rotation ${after.rotationId} of ${policy} started twice`);
       startedIds.add(after.rotationId);
       report.started += 1;
+      world.log(`${policy} rotation ${after.rotationId} started (${after.trigger ?? 'retire'})`);
     }
     const done = after.history.at(-1);
     if (done && done !== before.history.at(-1) && done.outcome === 'succeeded' && after.lastRotationId !== before.lastRotationId) {
@@ -97,88 +96,9 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     }
   };
 
-  // Replicas, each with its incarnations.
-  const live = new Map<number, { actor: string; scheduler: Scheduler }>();
-  const incarnations = new Map<number, number>();
-  const launch = (index: number): void => {
-    const n = (incarnations.get(index) ?? 0) + 1;
-    incarnations.set(index, n);
-    const actor = `r${index}.${n}`;
-    live.set(index, { actor, scheduler: startReplica(shared, actor) });
-  };
-  for (let i = 0; i < report.replicas; i += 1) launch(i);
-
-  let cliCount = 0;
-  const cli = (label: string, work: (actor: string) => Promise<unknown>, interruptible = true): void => {
-    cliCount += 1;
-    const actor = `cli.${cliCount}`;
-    world.log(`${actor} ${label}`);
-    // An operator may interrupt a command at any point (Ctrl-C, a lost SSH session).
-    if (interruptible && world.chance(0.2)) world.at(world.now + world.between(0, 300), 'chaos', 'interrupt', () => world.crash(actor));
-    void work(actor).catch((error: unknown) => world.log(`${actor} ${label} -> ${(error as Error).message}`));
-  };
-  const rotateAll = (interruptible = true): void =>
-    cli(
-      'rotate --all',
-      async (actor) => {
-        report.requests += 1;
-        for (const name of shared.policies) {
-          const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
-          await updateState(runtime, (state) => ({ ...state, requestedAt: world.now }));
-        }
-        const woken = [...live.values()][world.between(0, Math.max(0, live.size - 1))];
-        void woken?.scheduler.wake();
-      },
-      interruptible,
-    );
-
-  // The chaos: every kind of event at random instants.
-  const at = (label: string, fire: () => void): void => {
-    world.at(world.between(0, CHAOS_MS), 'chaos', label, fire);
-  };
-  for (let i = world.between(0, 6); i > 0; i -= 1) {
-    at('crash', () => {
-      const index = world.between(0, report.replicas - 1);
-      const victim = live.get(index);
-      if (!victim) return;
-      world.crash(victim.actor);
-      live.delete(index);
-      report.crashes += 1;
-      world.at(world.now + world.between(0, 2 * MINUTE), 'chaos', 'restart', () => {
-        if (!live.has(index)) launch(index);
-      });
-    });
-  }
-  world.stallChance = world.chance(0.5) ? 0.01 : 0;
-  for (let i = world.between(1, 5); i > 0; i -= 1) at('rotate', () => rotateAll());
-  for (let i = world.between(0, 4); i > 0; i -= 1) {
-    at('signal', () => {
-      report.signals += 1;
-      for (const { actor, scheduler } of live.values()) {
-        world.log(`${actor} SIGUSR2`);
-        scheduler.signalRotation();
-      }
-    });
-  }
-  for (let i = world.between(0, 2); i > 0; i -= 1) {
-    at('outage', () => {
-      report.outages += 1;
-      store.down = true;
-      world.log('store DOWN');
-      world.at(world.now + world.between(5_000, 90_000), 'chaos', 'store up', () => {
-        store.down = false;
-        world.log('store UP');
-      });
-    });
-  }
-  for (let i = world.chance(0.5) ? world.between(1, 2) : 0; i > 0; i -= 1) {
-    at('rollback', () =>
-      cli('rollback', async (actor) => {
-        const name = shared.policies[world.between(0, shared.policies.length - 1)]!;
-        await rollbackPolicy(simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name));
-      }),
-    );
-  }
+  const operators = new Operators(shared);
+  operators.schedule(CHAOS_MS, world.chance(0.5) ? world.between(1, 2) : 0);
+  const counts = operators.counts;
 
   const everyEvent = (): void => {
     for (const name of shared.policies) {
@@ -191,28 +111,28 @@ export async function runSeed(seed: number): Promise<SeedReport> {
   try {
     await world.run(world.now + CHAOS_MS, everyEvent, MAX_EVENTS);
     // Heal: faults stop, every replica runs, and one more request resumes anything stopped.
-    world.log('HEAL');
-    world.stallChance = 0;
-    shared.faults = { store: 0, provider: 0, consumer: 0 };
-    store.down = false;
-    for (let i = 0; i < report.replicas; i += 1) if (!live.has(i)) launch(i);
-    world.at(world.now + 1_000, 'chaos', 'rotate', () => rotateAll(false));
+    operators.heal();
+    world.at(world.now + 1_000, 'chaos', 'rotate', () => operators.rotateAll(false));
     await world.run(world.now + HEAL_MS, everyEvent, MAX_EVENTS);
     const before = world.events;
     await world.run(world.now + QUIET_MS, everyEvent, MAX_EVENTS);
     const perMinute = (world.events - before) / (QUIET_MS / MINUTE);
-    const bound = 4 * report.replicas * shared.policies.length + 2;
+    const bound = 4 * counts.replicas * shared.policies.length + 2;
     if (perMinute > bound) violations.push(`an idle system made ${perMinute} calls a minute (bound ${bound})`);
     violations.push(...convergence(shared, report));
     // One rotation per request: each policy starts at most one per `rotate`, one per signal, and its first.
-    const startBound = shared.policies.length * (1 + report.requests + report.signals);
+    // A rollback after promote opens a run of its own to retire the credential it abandoned.
+    const startBound = shared.policies.length * (1 + counts.requests + counts.signals) + counts.rollbacks;
     if (report.started > startBound)
-      violations.push(`${report.started} rotations started for ${report.requests} requests and ${report.signals} signals (bound ${startBound})`);
+      violations.push(
+        `${report.started} rotations started for ${counts.requests} requests, ${counts.signals} signals and ${counts.rollbacks} rollbacks (bound ${startBound})`,
+      );
     if (violations.length > 0) throw new SimulationFailure(violations[0]);
   } catch (error) {
     if (!(error instanceof SimulationFailure)) throw error;
     report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.SIM_SEED === undefined ? -80 : -4000).join('\n')}`;
   }
+  Object.assign(report, operators.counts);
   report.events = world.events;
   report.digest = world.digest();
   return report;
@@ -245,9 +165,10 @@ function convergence(shared: Shared, report: SeedReport): string[] {
       report.reportedTokens += 1; // rotad said so: the provider refused every revoke
       continue;
     }
-    if (!token.answered) {
-      // The provider made it but its answer never reached rotad (a timeout, or a kill): rotad cannot
-      // know it, only say that an attempt was interrupted. It must have said so for that rotation.
+    if (!token.answered || shared.world.isDead(token.creator)) {
+      // The provider made it but its answer never reached rotad (a timeout), or the process that
+      // saw it died before storing it: rotad cannot know it, only say that an attempt was
+      // interrupted. It must have said so for that rotation.
       report.unseenTokens += 1;
       const warned = shared.notifications.some((n) => n.rotationId === token.rotationId && n.message.includes('was interrupted before rotad saw the answer'));
       if (!warned) report.unwarnedTokens += 1;

@@ -4,7 +4,7 @@ import { runSeed, type SeedReport } from './run-seed.js';
 /**
  * The deterministic simulation of several engines on one store (see run-seed.ts). SIM_SEEDS sets
  * how many seeds run (CI default below), SIM_FIRST_SEED where they start; SIM_SEED replays one
- * seed and prints its trace.
+ * seed and prints its trace (SIM_DEBUG=1 adds every state write to it).
  */
 const replay = process.env.SIM_SEED === undefined ? undefined : Number(process.env.SIM_SEED);
 const seeds = Number(process.env.SIM_SEEDS ?? 3000);
