@@ -106,6 +106,12 @@ export const Retire = z.object({
   reason: z.enum(['rolled-back', 'abandoned', 'orphan']),
   /** What follows once it is gone: the rotation ends, or (an orphan) goes on asking for its own credential. */
   then: z.enum(['idle', 'obtain']),
+  /**
+   * Set by a rollback when it records itself, cleared once the restored credential is current in
+   * the store and every consumer has it: a rollback interrupted in between is finished by whoever
+   * holds the policy next (the daemon, in the grace phase).
+   */
+  restoring: z.boolean().optional(),
 });
 export type Retire = z.infer<typeof Retire>;
 
@@ -146,6 +152,12 @@ export const PolicyState = z.object({
   alertsSent: z.array(z.string()).default([]),
   /** Notices of one-shot commands not yet delivered by a daemon. */
   outbox: z.array(Notice).default([]),
+  /**
+   * The replica delivering the outbox, until when: taken before the notices go out and released
+   * with their removal, so one replica delivers them, and one that dies or loses the answer of its
+   * write leaves them to be delivered again once this runs out (a notice may repeat; it is never lost).
+   */
+  outboxClaim: Lease.optional(),
 });
 export type PolicyState = z.infer<typeof PolicyState>;
 

@@ -16,5 +16,9 @@ export function isRefusal(error: unknown): error is RotadError {
 export async function acceptToken(provider: Provider, ctx: ProviderContext, value: Secret, current: StoredCredential | undefined): Promise<NewCredential> {
   if (!provider.assisted)
     throw new RotadError('SUBMISSION_REFUSED', `policy ${ctx.policy} does not take tokens from a person: its provider creates them itself`);
+  // Taken by an earlier request (a hand-over answered late, a paste of the wrong token): taking it
+  // again would make one token both current and previous, and ask for its deletion.
+  if (current !== undefined && current.value.reveal() === value.reveal())
+    throw new RotadError('SUBMISSION_REFUSED', 'this is the token in use now (it was handed over before): keep it, and create a new token for this request');
   return provider.assisted.accept(ctx, value, current);
 }

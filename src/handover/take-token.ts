@@ -31,16 +31,29 @@ type HandOverOutcome =
  */
 const CLAIM_ATTEMPTS = 10;
 
-/** Is `value` the token this request already took (a second click, a retry after a lost answer)? */
-function alreadyTaken(snapshot: PolicySnapshot, value: Secret): string | undefined {
-  const { state, pending, current } = snapshot;
+/**
+ * Is `value` a token rotad took already (a second click, a retry after a lost answer, the same
+ * token through the page and `rotad submit`)? Pending or current, for whatever rotation: taken.
+ * Previous: taken once and since replaced, so it is neither taken again nor to be deleted by hand
+ * before rotad asks for it (its readers may still use it).
+ */
+function alreadyTaken(snapshot: PolicySnapshot, value: Secret): Claim | undefined {
   const token = value.reveal();
-  if (pending !== undefined && pending.rotationId === state.rotationId && pending.value.reveal() === token) return pending.rotationId;
-  if (current !== undefined && current.value.reveal() === token && current.rotationId === (state.rotationId ?? state.lastRotationId)) return current.rotationId;
+  for (const credential of [snapshot.pending, snapshot.current]) {
+    if (credential !== undefined && credential.value.reveal() === token) return { taken: credential.rotationId };
+  }
+  const { previous } = snapshot;
+  if (previous !== undefined && previous.revokedAt === undefined && previous.value.reveal() === token) {
+    return {
+      replaced: previous.rotationId,
+      reason: `this token was handed over for rotation ${previous.rotationId} and has been replaced since; do not delete it before rotad asks for that (its readers may still use it), and create a new token for this request`,
+    };
+  }
   return undefined;
 }
 
-type Claim = { taken: string } | { ownership: Ownership; snapshot: PolicySnapshot; rotationId: string; triesUsed: number };
+type Claim =
+  { taken: string } | { replaced: string; reason: string } | { ownership: Ownership; snapshot: PolicySnapshot; rotationId: string; triesUsed: number };
 
 /**
  * Claims the open request for one token: the checks (request open, link open and its own secret,
@@ -51,11 +64,11 @@ type Claim = { taken: string } | { ownership: Ownership; snapshot: PolicySnapsho
  */
 async function claim(policy: PolicyRuntime, value: Secret, use: LinkUse | undefined): Promise<Claim> {
   const { store, ref, clock } = policy;
-  const owner = newLeaseOwner('handover');
+  const owner = newLeaseOwner('handover', policy.random);
   for (let attempt = 1; ; attempt += 1) {
     const snapshot = await store.read(ref);
-    const taken = alreadyTaken(snapshot, value);
-    if (taken !== undefined) return { taken };
+    const known = alreadyTaken(snapshot, value);
+    if (known !== undefined) return known;
     const link = use && honouredLink(policy, snapshot, use, clock.now());
     const rotationId = openRequest(policy, snapshot);
     const held = leaseOfOther(snapshot.state, owner, clock.now());
@@ -87,7 +100,7 @@ function notTaken(error: unknown): unknown {
   if (!(error instanceof RotadError) || !['HANDOVER_LINK_INVALID', 'SUBMISSION_REFUSED', 'ROTATION_IN_PROGRESS'].includes(error.code)) return error;
   return new RotadError(
     error.code,
-    `${error.message}. The token you handed over was not taken: if you created it for this request, delete it at the provider (it is not the one in use)`,
+    `${error.message}. The token you handed over was not taken here: if you created it for this request and did not hand it over another way (rotad submit, another link), delete it at the provider; rotad status shows whether a token was taken`,
     { cause: error },
   );
 }
@@ -114,6 +127,7 @@ export async function handOver(policy: PolicyRuntime, value: Secret, retry: Retr
     throw notTaken(error);
   });
   if ('taken' in claimed) return { accepted: true, rotationId: claimed.taken };
+  if ('replaced' in claimed) return { accepted: false, rotationId: claimed.replaced, reason: claimed.reason };
   const { ownership, snapshot, rotationId, triesUsed } = claimed;
   const release = (change: (s: PolicyState) => PolicyState = (s) => s): Promise<unknown> => ownership.write(change, true);
   const ctx = providerContext(policy, rotationId, ownership.lost, silentLogger());

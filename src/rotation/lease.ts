@@ -9,8 +9,13 @@ import type { Lease, PolicyState } from '../policy-state.js';
  * A holder name for this process: unique per start (a restarted daemon, or one in a container that
  * always runs as pid 1, is a new holder), readable in `rotad status`.
  */
-export function newLeaseOwner(kind = 'daemon'): string {
-  return `${kind}:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+export function newLeaseOwner(kind = 'daemon', random?: () => number): string {
+  const suffix = random
+    ? Math.floor(random() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0')
+    : randomUUID().slice(0, 8);
+  return `${kind}:${hostname()}:${process.pid}:${suffix}`;
 }
 
 /** The lease of another holder that is still running on `state`, if any. */

@@ -2,6 +2,7 @@ import { RotadError } from '../errors.js';
 import { ROTATION_ENDED, type Retire } from '../policy-state.js';
 import type { StoredCredential } from '../stores/types.js';
 import { askPerson } from './ask-person.js';
+import { restoredDeleted, rollForward } from './restore.js';
 import { providerContext } from './call-context.js';
 import type { StepContext, StepResult } from './context.js';
 
@@ -26,6 +27,7 @@ export async function retireAbandoned(ctx: StepContext, retire: Retire): Promise
   const keep = ctx.known.current;
   if (target === undefined || target.rotationId !== retire.rotationId || target.revokedAt !== undefined) return retired(ctx, retire);
   const pctx = { ...providerContext(ctx.runtime, ctx.rotationId, ctx.signal, ctx.logger), rotationId: target.rotationId };
+  if (retire.reason === 'rolled-back' && keep !== undefined && (await restoredDeleted(ctx, keep))) return rollForward(ctx, keep);
   if (ctx.state.assist?.action !== 'delete' && provider.revoke) {
     const outcome = await provider.revoke(pctx, target, keep);
     if (outcome !== 'ask-person') {

@@ -1,7 +1,7 @@
 import { consumerContext, providerContext } from './call-context.js';
-import { RotadError, StoreConflictError } from '../errors.js';
+import { describeError, RotadError, StoreConflictError } from '../errors.js';
 import { recordRetryDelay } from '../stores/state-record.js';
-import type { PolicySnapshot } from '../stores/types.js';
+import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
 import type { PolicyRuntime } from './context.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from '../policy-state.js';
@@ -108,7 +108,10 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
       `rotation ${state.rotationId} of policy ${name} was ${state.retire.reason === 'rolled-back' ? 'rolled back' : 'abandoned'} already; rotad is retiring the credential it left (phase ${state.phase}), and there is nothing to roll back. See rotad status ${name}`,
     );
   }
-  if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase)) {
+  // The phases before promote are recorded lazily: a store whose current credential is the
+  // rotation's own was promoted already, whatever phase the state still shows.
+  const promoted = state.rotationId !== undefined && snapshot.current?.rotationId === state.rotationId;
+  if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase) && !promoted) {
     const rotationId = state.rotationId ?? '';
     const pending = snapshot.pending?.rotationId === rotationId ? snapshot.pending : undefined;
     if (pending !== undefined && !provider.revoke && provider.assisted && provider.isRejected) {
@@ -139,43 +142,71 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   if (previous.revokedAt !== undefined)
     return refuse(`the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);
   const rotationId = state.rotationId ?? state.lastRotationId ?? previous.rotationId;
-  try {
-    // A person may have deleted it already (asked to, before this rollback): restoring it would break every consumer.
-    if (provider.isRejected && (await provider.isRejected(providerContext(runtime, rotationId, signal), previous)))
-      return await refuse(`the previous credential of policy ${name} is no longer accepted by the provider (it was deleted); rotate instead`);
-    await store.rollback(ref);
-    for (const { consumer } of runtime.consumers) {
-      await ownership.ensureHeld();
-      await consumer.update(consumerContext(runtime, previous.rotationId, signal), previous);
-    }
-  } catch (error) {
-    if (!(error instanceof RotadError && error.code === 'ROLLBACK_UNSAFE')) await ownership.write((s) => s, true).catch(() => undefined);
-    throw error;
-  }
+  // A person may have deleted it already (asked to, before this rollback): restoring it would break every consumer.
+  const deleted =
+    provider.isRejected !== undefined &&
+    (await provider.isRejected(providerContext(runtime, rotationId, signal), previous).catch(async (error: unknown) => {
+      await ownership.write((s) => s, true).catch(() => undefined);
+      throw error;
+    }));
+  if (deleted) return refuse(`the previous credential of policy ${name} is no longer accepted by the provider (it was deleted); rotate instead`);
   const restored = { lastRotatedAt: previous.createdAt, lastRotationId: previous.rotationId };
-  // The credential the rollback stepped back from may still work: it is retired like an old one.
-  const retires = abandoned !== undefined && (provider.revoke !== undefined || (provider.assisted !== undefined && provider.isRejected !== undefined));
-  if (!retires) {
+  if (abandoned === undefined) {
+    await restore(runtime, ownership, previous).catch(async (error: unknown) => {
+      await ownership.write((s) => s, true).catch(() => undefined);
+      throw error;
+    });
     const message = `previous credential (rotation ${previous.rotationId}) is current again`;
     await finish(restored, 'rolled-back', rotationId, message);
     return { action: 'rolled-back', restoredRotationId: previous.rotationId, message };
   }
-  const how = provider.revoke ? 'revoked at the provider' : 'deleted by a person, who is asked for exactly that token (and told which one to keep)';
-  const message = `previous credential (rotation ${previous.rotationId}) is current again; the one of rotation ${abandoned.rotationId} is ${how} after the grace period`;
-  const retireRun = state.rotationId ?? newRotationId(now, runtime.random);
+  // The credential the rollback steps back from may still work: it is retired like an old one
+  // (where the provider can neither revoke nor confirm, the retire ends at once).
+  const how = provider.revoke
+    ? ' is revoked at the provider after the grace period'
+    : provider.assisted && provider.isRejected
+      ? ' is deleted by a person, who is asked for exactly that token (and told which one to keep), after the grace period'
+      : '';
+  const message = `previous credential (rotation ${previous.rotationId}) is current again${how && `; the one of rotation ${abandoned.rotationId}${how}`}`;
+  // Recorded before the store changes, so that a rollback interrupted from here on is finished by
+  // whoever holds the policy next (retire.ts, finishRestore) instead of being left half done.
   await finish(
     {
       ...restored,
       phase: 'grace',
-      rotationId: retireRun,
+      rotationId: state.rotationId ?? newRotationId(now, runtime.random),
       trigger: 'cli',
       startedAt: now,
       graceUntil: now + runtime.settings.graceMs,
-      retire: { slot: 'previous', rotationId: abandoned.rotationId, reason: 'rolled-back', then: 'idle' },
+      retire: { slot: 'previous', rotationId: abandoned.rotationId, reason: 'rolled-back', then: 'idle', restoring: true },
     },
     'rolled-back',
     rotationId,
     message,
+    false,
   );
+  try {
+    await restore(runtime, ownership, previous);
+  } catch (error) {
+    await ownership.write((s) => s, true).catch(() => undefined);
+    throw new RotadError(
+      'STORE_UNREACHABLE',
+      `the rollback of policy ${name} is recorded, but making the previous credential current and handing it to every consumer failed (${describeError(error).message}); the daemon finishes it`,
+      { cause: error, retryable: true },
+    );
+  }
+  // Not written (the store failed just now): the daemon finds the restore done and clears the mark itself.
+  await ownership.write((s) => ({ ...s, retire: s.retire && { ...s.retire, restoring: undefined } }), true).catch(() => undefined);
   return { action: 'rolled-back', restoredRotationId: previous.rotationId, message };
+}
+
+/** The store's previous credential made current, and handed to every consumer, under the rollback's lease. */
+async function restore(runtime: PolicyRuntime, ownership: Ownership, previous: StoredCredential): Promise<void> {
+  const signal = ownership.lost;
+  await ownership.ensureHeld();
+  await runtime.store.rollback(runtime.ref);
+  for (const { consumer } of runtime.consumers) {
+    await ownership.ensureHeld();
+    await consumer.update(consumerContext(runtime, previous.rotationId, signal), previous);
+  }
 }

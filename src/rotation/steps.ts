@@ -3,6 +3,7 @@ import { consumerContext, providerContext } from './call-context.js';
 import { askPerson } from './ask-person.js';
 import { acceptToken, isRefusal } from '../handover/accept.js';
 import { retireAbandoned } from './retire.js';
+import { finishRestore } from './restore.js';
 import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
@@ -212,6 +213,8 @@ const consumers: Step = {
 const grace: Step = {
   undo: 'nothing to undo',
   async run(ctx) {
+    const undone = ctx.state.retire?.restoring ? await finishRestore(ctx, ctx.state.retire) : undefined;
+    if (undone) return undone;
     const until = ctx.state.graceUntil ?? 0;
     return ctx.runtime.clock.now() < until ? { waitUntil: until } : next('revoke');
   },

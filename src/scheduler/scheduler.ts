@@ -351,17 +351,21 @@ export class Scheduler {
 
   /**
    * Reports what a one-shot command did (`rotad rollback`) through this daemon's notifiers, audit
-   * trail and log. The notices are removed from the store first (compare-and-swap), so a notice is
-   * delivered by one replica, once; a crash between the two loses it rather than sending it twice,
-   * as with alerts.
+   * trail and log. The outbox is claimed first (a compare-and-swap), so one replica delivers it;
+   * the notices are removed once sent. A replica that dies, or whose write's answer is lost, leaves
+   * the claim to run out and the notices to be sent again: a notice that withdraws a request must
+   * reach people even twice rather than never.
    */
   async #deliverNotices(policy: PolicyRuntime, snapshot: PolicySnapshot): Promise<PolicySnapshot> {
     const notices = snapshot.state.outbox;
+    const now = this.#options.clock.now();
     if (notices.length === 0) return snapshot;
-    const state = { ...snapshot.state, outbox: [] };
-    let revision: string;
+    const claim = snapshot.state.outboxClaim;
+    if (claim !== undefined && claim.owner !== policy.owner && claim.until > now) return snapshot;
+    let claimed: PolicySnapshot;
     try {
-      revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
+      const state = { ...snapshot.state, outboxClaim: { owner: policy.owner, until: now + policy.leaseMs } };
+      claimed = { ...snapshot, state, revision: await policy.store.writeState(policy.ref, state, snapshot.revision) };
     } catch (error) {
       if (error instanceof StoreConflictError) return snapshot; // another replica took them, or the next look does
       throw error;
@@ -378,7 +382,27 @@ export class Scheduler {
         });
       await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message });
     }
-    return { ...snapshot, state, revision };
+    return this.#removeDelivered(policy, claimed, notices);
+  }
+
+  /** Removes the notices sent from the outbox (others may have been added meanwhile) and releases the claim. */
+  async #removeDelivered(policy: PolicyRuntime, claimed: PolicySnapshot, sent: PolicySnapshot['state']['outbox']): Promise<PolicySnapshot> {
+    let snapshot = claimed;
+    for (let attempt = 1; ; attempt += 1) {
+      const state = {
+        ...snapshot.state,
+        outbox: snapshot.state.outbox.filter((n) => !sent.some((s) => s.at === n.at && s.type === n.type && s.rotationId === n.rotationId)),
+        outboxClaim: undefined,
+      };
+      try {
+        return { ...snapshot, state, revision: await policy.store.writeState(policy.ref, state, snapshot.revision) };
+      } catch (error) {
+        // Not removed: the claim runs out and they are sent again.
+        if (!(error instanceof StoreConflictError) || attempt >= 3) return snapshot;
+        snapshot = await policy.store.read(policy.ref);
+        if (leaseOfOther(snapshot.state, policy.owner, this.#options.clock.now())) return snapshot;
+      }
+    }
   }
 
   /** Sends the expiry/overdue alerts that are due, recording them first so that each fires once; returns the snapshot as written. */

@@ -81,7 +81,7 @@ describe('hand-over links under races and abuse (a daemon behind one proxy hop)'
     const refused = answers.filter((a) => a.status !== 200);
     expect(accepted).toHaveLength(1);
     expect(refused).toHaveLength(1);
-    expect(refused[0]!.body.message).toMatch(/not taken: if you created it for this request, delete it at the provider/);
+    expect(refused[0]!.body.message).toMatch(/not taken here: if you created it for this request and did not hand it over another way/);
     const taken = answers[0]!.status === 200 ? first : second;
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'gladly-prod', 20_000);
 
