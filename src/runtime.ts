@@ -10,7 +10,7 @@ import type { Logger } from './observability/logger.js';
 import { providerRegistry } from './providers/registry.js';
 import { PROVIDER_OPERATIONS, type Provider } from './providers/types.js';
 import type { FaultHook, PolicyRuntime } from './rotation/context.js';
-import { newLeaseOwner } from './rotation/lease.js';
+import { leftByOtherDaemon, newLeaseOwner } from './rotation/lease.js';
 import type { AuditTrail } from './observability/audit.js';
 import { meter } from './observability/metered.js';
 import type { Metrics } from './observability/metrics.js';
@@ -43,6 +43,8 @@ interface RuntimeOptions {
   audit?: AuditTrail | undefined;
   /** This process as a lease holder; default: a new daemon holder name. */
   owner?: string | undefined;
+  /** The daemon, which holds each file store's one-daemon claim: another daemon's lease there is left over. */
+  claimsFileStores?: boolean | undefined;
 }
 
 export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): Runtime {
@@ -95,6 +97,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       audit: options.audit,
       handoverUrl: config.daemon.api?.publicUrl,
       owner,
+      leftOverLease: options.claimsFileStores && config.stores[policy.storeName]?.type === 'file' ? leftByOtherDaemon(owner) : undefined,
       leaseMs: config.daemon.leaseMs,
       unstaged: {},
     };

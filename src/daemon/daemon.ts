@@ -33,6 +33,25 @@ async function pingAll(runtime: Runtime, only: (name: string) => boolean = () =>
   }
 }
 
+/**
+ * A file store locked at start (by a process finishing a write, or a lock of an older rotad that
+ * counts as stale only after 10 s) is waited out this long, each try waiting 2 s for the lock,
+ * before the start fails.
+ */
+const FILE_LOCK_WAIT_MS = 15_000;
+
+async function pingFileStores(runtime: Runtime, config: ResolvedConfig, logger: Logger): Promise<void> {
+  const deadline = Date.now() + FILE_LOCK_WAIT_MS;
+  for (let waiting = false; ; waiting = true) {
+    try {
+      return await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
+    } catch (error) {
+      if (!(error instanceof RotadError && error.code === 'STORE_BUSY') || Date.now() > deadline) throw error;
+      if (!waiting) logger.warn({ error: describeError(error) }, 'A file store is locked at start; waiting for its lock');
+    }
+  }
+}
+
 /** Why a port of the daemon (`daemon.health`, `daemon.api`) could not be opened, naming the setting to change. */
 function listenFailure(setting: string, host: string, port: number, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
@@ -93,7 +112,7 @@ interface DaemonParts {
  */
 async function openStores(config: ResolvedConfig, runtime: Runtime, owner: string, undo: StartUndo, logger: Logger): Promise<(() => Promise<void>) | number> {
   try {
-    await pingAll(runtime, (name) => config.stores[name]?.type === 'file');
+    await pingFileStores(runtime, config, logger);
     await writePidFile(config.daemon.stateDir);
   } catch (error) {
     return undo.fail(error);
@@ -105,9 +124,14 @@ async function openStores(config: ResolvedConfig, runtime: Runtime, owner: strin
   };
   undo.push(releaseClaims);
   try {
+    // Held for the daemon's life: leases of other daemons on these stores are left over (lease.ts).
     for (const options of Object.values(config.stores)) {
       if (options.type === 'file') claims.push(await claimFileStore(resolve(config.dir, options.path), owner));
     }
+  } catch (error) {
+    return undo.fail(error);
+  }
+  try {
     await pingAll(runtime, (name) => config.stores[name]?.type !== 'file');
   } catch (error) {
     if (!isRetryable(error)) return undo.fail(error);
@@ -239,7 +263,7 @@ class RunningDaemon {
     logger.info({ cause }, 'Reloading configuration');
     try {
       const next = await loadConfig(configPath);
-      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner });
+      const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner, claimsFileStores: true });
       await pingAll(nextRuntime);
       const old = this.#parts.runtime;
       this.#parts.runtime = nextRuntime;
@@ -313,7 +337,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   }
   // One lease holder name for the whole process: a reload keeps working on what it holds.
   const owner = newLeaseOwner();
-  const runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner });
+  const runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner, claimsFileStores: true });
   const undo = new StartUndo(logger);
   undo.push(() => runtime.close());
   const releaseClaims = await openStores(config, runtime, owner, undo, logger);

@@ -54,6 +54,8 @@ export interface PolicyRuntime {
   unstaged?: Unstaged | undefined;
   /** This process as a lease holder (lease.ts); one per daemon start or CLI command. */
   owner: string;
+  /** Holders whose leases on this policy cannot be live (lease.ts, leftByOtherDaemon): set for a daemon on a file store it claimed. */
+  leftOverLease?: ((holder: string) => boolean) | undefined;
   /** Lease length in ms (`daemon.lease`). */
   leaseMs: number;
   /** Source of randomness for rotation ids and retry jitter; default crypto/Math.random (the simulation seeds it). */

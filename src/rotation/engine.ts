@@ -45,7 +45,7 @@ export type RunOutcome =
 export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, signal: AbortSignal, basis?: PolicySnapshot): Promise<RunOutcome> {
   const { store, ref, clock } = runtime;
   const snapshot = basis ?? (await store.read(ref));
-  const held = leaseOfOther(snapshot.state, runtime.owner, clock.now());
+  const held = leaseOfOther(snapshot.state, runtime.owner, clock.now(), runtime.leftOverLease);
   if (held) return { status: 'busy', until: held.until };
   const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, snapshot.state, snapshot.revision);
   const starting = snapshot.state.phase === 'idle';

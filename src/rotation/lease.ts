@@ -18,10 +18,22 @@ export function newLeaseOwner(kind = 'daemon', random?: () => number): string {
   return `${kind}:${hostname()}:${process.pid}:${suffix}`;
 }
 
-/** The lease of another holder that is still running on `state`, if any. */
-export function leaseOfOther(state: PolicyState, owner: string, now: number): Lease | undefined {
+/**
+ * The lease of another holder that is still running on `state`, if any. `leftOver` names holders
+ * whose leases cannot be live whatever their time says (see PolicyRuntime.leftOverLease).
+ */
+export function leaseOfOther(state: PolicyState, owner: string, now: number, leftOver?: (holder: string) => boolean): Lease | undefined {
   const { lease } = state;
-  return lease !== undefined && lease.owner !== owner && lease.until > now ? lease : undefined;
+  return lease !== undefined && lease.owner !== owner && lease.until > now && !leftOver?.(lease.owner) ? lease : undefined;
+}
+
+/**
+ * For a daemon that holds a file store's one-daemon claim: a lease of another daemon on that store
+ * was left by one that stopped or died (it released or lost the claim), so it is not waited for.
+ * A command's lease (`cli:`, `handover:`) is, since a command may run beside the daemon.
+ */
+export function leftByOtherDaemon(owner: string): (holder: string) => boolean {
+  return (holder) => holder !== owner && holder.startsWith('daemon:');
 }
 
 /** Renewals one check makes before it gives up on a store that answers too late for the lease to stay fresh. */

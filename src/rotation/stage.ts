@@ -85,7 +85,8 @@ export async function revokeLeftBehind(runtime: PolicyRuntime, snapshot: PolicyS
     unstaged.credential = undefined;
     return;
   }
-  const resumable = snapshot.state.rotationId === credential.rotationId && leaseOfOther(snapshot.state, runtime.owner, now) === undefined;
+  const resumable =
+    snapshot.state.rotationId === credential.rotationId && leaseOfOther(snapshot.state, runtime.owner, now, runtime.leftOverLease) === undefined;
   if (resumable || !runtime.provider.revoke) return;
   unstaged.revoking = true;
   await runtime.provider.revoke(providerContext(runtime, credential.rotationId, new AbortController().signal), credential, undefined);

@@ -93,6 +93,8 @@ export class Scheduler {
   readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
   /** Policies asked for by SIGUSR2 (with when) and not yet recorded as a request in the store. */
   readonly #signalled = new Map<string, number>();
+  /** The other holder each policy was last seen waiting for (said once). */
+  readonly #leaseWaits = new Map<string, string>();
   readonly #errors: PolicyErrors;
   /** Policies another writer holds (or just moved on): not looked at before the given time. */
   readonly #notBefore = new Map<string, number>();
@@ -268,7 +270,7 @@ export class Scheduler {
     await revokeLeftBehind(policy, snapshot, now);
     if (snapshot.state.assist) this.#waitingForPerson.add(policy.name);
     else this.#waitingForPerson.delete(policy.name);
-    const held = leaseOfOther(snapshot.state, policy.owner, now);
+    const held = leaseOfOther(snapshot.state, policy.owner, now, policy.leftOverLease);
     let due = nextDue(config.timing, snapshot.state, now, snapshot.current);
     let alerts: AlertCheck;
     if (held) {
@@ -296,6 +298,7 @@ export class Scheduler {
       this.#signalled.delete(policy.name);
       return { wakeAt };
     }
+    this.#sayLeaseWait(policy, held);
     // Another writer works on it: its lease says when to look again; a signal is served by that rotation.
     if (held) {
       if (this.#signalled.delete(policy.name)) this.#signalAbsorbed(policy, snapshot, false, now);
@@ -324,6 +327,23 @@ export class Scheduler {
     else if (lookAtWaiting && snapshot.state.assist && snapshot.state.attention === undefined) trigger = 'resume';
     if (trigger !== undefined) return { wakeAt, launch: { trigger, basis: snapshot } };
     return { wakeAt: Math.min(wakeAt, due?.at ?? Infinity) };
+  }
+
+  /**
+   * Says once per holder that a policy waits for another holder's lease, and until when (a daemon
+   * killed mid-rotation holds it until then; `rotad status` shows the same).
+   */
+  #sayLeaseWait(policy: PolicyRuntime, held: { owner: string; until: number } | undefined): void {
+    if (held === undefined) {
+      this.#leaseWaits.delete(policy.name);
+      return;
+    }
+    if (this.#leaseWaits.get(policy.name) === held.owner) return;
+    this.#leaseWaits.set(policy.name, held.owner);
+    policy.logger.info(
+      { holder: held.owner, until: new Date(held.until).toISOString() },
+      'Waiting for another holder of the policy: its lease runs until then',
+    );
   }
 
   /** A signal that starts nothing, said and counted: a rotation runs, a request waits, or a requested rotation just started. */

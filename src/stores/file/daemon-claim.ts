@@ -1,7 +1,8 @@
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { RotadError } from '../../errors.js';
-import { isAlive } from './lock.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { isAlive, withFileLock } from './lock.js';
 
 /** How often a daemon renews its claim on a file store, and when an unrenewed claim is stale. */
 export const CLAIM_RENEW_MS = 10_000;
@@ -42,28 +43,39 @@ function heldByOther(claim: Claim, owner: string, now: number): boolean {
  * a second daemon is refused at start with a message, and pointed at the stores made for
  * replicas. The claim is a small file beside the store, renewed every 10 s and removed at stop;
  * a daemon killed without removing it blocks others for at most 30 s (at once on its own host,
- * where rotad can see that the process is gone). CLI commands do not claim.
+ * where rotad can see that the process is gone). It is read, judged and written under the
+ * store's lock, so of daemons started at the same instant exactly one holds it. CLI commands do
+ * not claim.
  */
-export async function claimFileStore(storePath: string, owner: string): Promise<{ release(): Promise<void> }> {
+export async function claimFileStore(storePath: string, owner: string, clock: Clock = systemClock): Promise<{ release(): Promise<void> }> {
   const path = claimPath(storePath);
-  const now = Date.now();
-  const existing = await readClaim(path);
-  if (existing && heldByOther(existing, owner, now)) {
-    throw new RotadError(
-      'STORE_BUSY',
-      `file store ${storePath} is used by another rotad daemon (${existing.host}, pid ${existing.pid}, renewed ${Math.round((now - existing.renewedAt) / 1000)} s ago): the file store serves one daemon. Stop the other one, or for several replicas use a vault or aws-secrets-manager store`,
-    );
-  }
+  const lockPath = `${storePath}.lock`;
   const write = (): Promise<void> =>
     writeFile(path, JSON.stringify({ owner, host: hostname(), pid: process.pid, renewedAt: Date.now() } satisfies Claim), { mode: 0o600 });
-  await write();
-  const timer = setInterval(() => void write().catch(() => undefined), CLAIM_RENEW_MS);
+  await withFileLock(lockPath, clock, async () => {
+    const now = Date.now();
+    const existing = await readClaim(path);
+    if (existing && heldByOther(existing, owner, now)) {
+      throw new RotadError(
+        'STORE_BUSY',
+        `file store ${storePath} is used by another rotad daemon (${existing.host}, pid ${existing.pid}, renewed ${Math.round((now - existing.renewedAt) / 1000)} s ago): the file store serves one daemon. Stop the other one, or for several replicas use a vault or aws-secrets-manager store`,
+      );
+    }
+    await write();
+  });
+  // A renewal writes only a claim that is still this daemon's (one that lapsed and was taken stays taken).
+  const renew = (): Promise<void> =>
+    withFileLock(lockPath, clock, async () => {
+      if ((await readClaim(path))?.owner === owner) await write();
+    });
+  const timer = setInterval(() => void renew().catch(() => undefined), CLAIM_RENEW_MS);
   timer.unref();
   return {
     release: async () => {
       clearInterval(timer);
-      const current = await readClaim(path);
-      if (current?.owner === owner) await unlink(path).catch(() => undefined);
+      await withFileLock(lockPath, clock, async () => {
+        if ((await readClaim(path))?.owner === owner) await unlink(path).catch(() => undefined);
+      }).catch(() => undefined);
     },
   };
 }
