@@ -27,7 +27,7 @@ function guard<T extends object>(target: T, names: readonly string[], check: () 
 
 /**
  * The policy runtime a step sees while its engine holds the lease: every call to the store (other
- * than reads), the provider or a consumer first awaits `check` (the lease is still this engine's,
+ * than reads), the provider or a consumer, and every notification, first awaits `check` (the lease is still this engine's,
  * with time to run), so a writer that lost the policy stops before its next side effect.
  */
 export function guardedRuntime(runtime: PolicyRuntime, check: () => Promise<void>): PolicyRuntime {
@@ -38,5 +38,11 @@ export function guardedRuntime(runtime: PolicyRuntime, check: () => Promise<void
     store: guard<Store>(runtime.store, STORE_CHANGES, check),
     provider,
     consumers: runtime.consumers.map(({ key, consumer }) => ({ key, consumer: guard(consumer, ['update'], check) })),
+    // A request or reminder to a person is a side effect too: one decided before the process
+    // stalled must not go out after another writer (a rollback) changed what is asked.
+    notify: async (event) => {
+      await check();
+      return runtime.notify(event);
+    },
   };
 }
