@@ -4,6 +4,7 @@ import { parseAskWindow } from '../ask-window.js';
 import { consumerRegistry } from '../consumers/registry.js';
 import { cronProblem, isValidTimezone } from '../scheduler/schedule.js';
 import type { Problem } from './issues.js';
+import { leaseLongEnough } from './lease-rule.js';
 import type { RotadConfig } from './schema.js';
 
 type Rule = (config: RotadConfig) => Problem[];
@@ -129,7 +130,7 @@ const askWindowsValid: Rule = (config) => {
 };
 
 /** Cross-field rules, each returning `path: message` problems (changesets' style). */
-const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, adapterRules, askWindowsValid];
+const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, adapterRules, askWindowsValid, leaseLongEnough];
 
 export function checkRules(config: RotadConfig): Problem[] {
   return CONFIG_RULES.flatMap((rule) => rule(config));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DaemonProcess, runCli, type LogEntry } from '../helpers/daemon.js';
 import { ROOT } from '../helpers/paths.js';
 import { openStore } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
+import { tempDir, withStoreTimeout } from '../helpers/workspace.js';
 import type { TokensApiServer } from '../servers/saas/tokens-api.js';
 
 const RECORDER = join(ROOT, 'test/fixtures/record-secret.mjs');
@@ -27,7 +27,7 @@ export interface ChaosReport {
   unseenWarned: number;
 }
 
-/** A rotad config for replica `index` (its own state directory: the pid file is per daemon), all on one store. */
+/** A rotad config for replica `index` (its own state directory: the pid file is per daemon), all on one store; every call's timeout is half the lease. */
 export async function chaosConfig(dir: string, index: number, store: Record<string, unknown>, api: TokensApiServer, leaseMs: number): Promise<string> {
   const policies = POLICIES.map(
     (name) => `
@@ -43,11 +43,12 @@ export async function chaosConfig(dir: string, index: number, store: Record<stri
         response: { token: data.token, id: data.id, expiresAt: data.expires_at }
       verify: { url: /v1/me, headers: { authorization: "Bearer {{credential}}" } }
       revoke: { url: "/v1/tokens/{{credential.id}}", headers: { authorization: "Bearer {{current}}" } }
+      timeout: ${leaseMs / 2}ms
     schedule: { every: 30d }
     grace: 0s
     rotateOnSignal: true
     consumers:
-      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: 10s }`,
+      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: ${leaseMs / 2}ms }`,
   ).join('');
   const path = join(dir, `rotad-${index}.yaml`);
   await writeFile(
@@ -60,7 +61,7 @@ daemon:
   shutdownTimeout: 5s
   lease: ${leaseMs}ms
 stores:
-  shared: ${JSON.stringify(store)}
+  shared: ${JSON.stringify(withStoreTimeout(store, `${leaseMs / 2}ms`))}
 notifiers:
   log: { type: log }
 policies:${policies}

@@ -25,7 +25,7 @@ export function randomKills(type: string): void {
         const store = await STORE_KINDS.find((k) => k.type === type)!.options();
         const bootstrap = api.create('bootstrap');
         const fleet = new Fleet({ ACME_BOOTSTRAP_TOKEN: bootstrap.value });
-        const config = await chaosConfig(dir, 0, store, api, 1_000);
+        const config = await chaosConfig(dir, 0, store, api, 2_000);
         let requests = 0;
         for (let kill = 0; kill < KILLS; kill += 1) {
           const daemon = fleet.start(config);

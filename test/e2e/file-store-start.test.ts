@@ -46,7 +46,7 @@ describe('the file store at start: one daemon, no waiting on what only it can ho
   it('a daemon killed mid-rotation holding a 60 s lease: restarted, it resumes at once, not after the lease', async () => {
     const dir = await tempDir();
     const config = join(dir, 'rotad.yaml');
-    await writeFile(config, testConfig(dir, [{ name: 'app' }]).replace('lease: 3s', 'lease: 60s'));
+    await writeFile(config, testConfig(dir, [{ name: 'app' }]).replace('lease: 4s', 'lease: 60s'));
     const crashing = DaemonProcess.start(config, { ROTAD_TEST_KILL_AT: 'after:verify' });
     const started = await crashing.waitForMessage('Rotation started');
     expect((await crashing.exited).signal).toBe('SIGKILL');

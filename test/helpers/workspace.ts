@@ -28,7 +28,15 @@ export interface TestPolicy {
   secret?: { path?: string; field?: string } | undefined;
 }
 
-/** A config on the file store (key from a file, generated) or on `store` (options as for openStore), health off, fast retries. */
+/** Store options with a request timeout of `timeout`, where the store type has one (a short lease needs short calls: daemon.lease). */
+export function withStoreTimeout(store: Record<string, unknown>, timeout: string): Record<string, unknown> {
+  return store.type === 'vault' || store.type === 'aws-secrets-manager' ? { timeout, ...store } : store;
+}
+
+/**
+ * A config on the file store (key from a file, generated) or on `store` (options as for openStore), health off, fast retries,
+ * and a 4s lease (a daemon killed mid-rotation is resumed soon) with every call's timeout at most half of it.
+ */
 export function testConfig(dir: string, policies: TestPolicy[], extra = '', store?: Record<string, unknown>): string {
   const policyYaml = policies
     .map(
@@ -38,7 +46,7 @@ export function testConfig(dir: string, policies: TestPolicy[], extra = '', stor
     schedule: { every: ${p.every ?? '30d'} }
     grace: ${p.grace ?? '0s'}
     rotateOnSignal: ${p.rotateOnSignal ?? false}
-    consumers: [${p.recordTo ? `{ type: exec, command: [node, "${RECORDER}", "${p.recordTo}"], timeout: 10s, env: ${JSON.stringify(p.consumerEnv ?? {})} }` : ''}]`,
+    consumers: [${p.recordTo ? `{ type: exec, command: [node, "${RECORDER}", "${p.recordTo}"], timeout: 2s, env: ${JSON.stringify(p.consumerEnv ?? {})} }` : ''}]`,
     )
     .join('');
   return `version: 1
@@ -47,10 +55,10 @@ daemon:
   health: { enabled: false }
   retry: { attempts: 3, initialDelay: 10ms, maxDelay: 50ms }
   shutdownTimeout: 5s
-  lease: 3s
+  lease: 4s
   watchConfig: 0s
 stores:
-  local: ${store ? JSON.stringify(store) : `{ type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }`}
+  local: ${store ? JSON.stringify(withStoreTimeout(store, '2s')) : `{ type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }`}
 notifiers:
   log: { type: log }
 policies:${policyYaml}
