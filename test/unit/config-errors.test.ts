@@ -229,6 +229,22 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     at: '3:34',
     message: /set exactly one of key\.file and key\.env/,
   },
+  ...['0s', '500ms', '1s'].map((lease) => ({
+    case: `daemon.lease ${lease} with the default 30s exec timeout`,
+    text: `version: 1\ndaemon:\n  lease: ${lease}\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: exec, command: [x] }]\n`,
+    at: '3:10',
+    message:
+      lease !== '1s'
+        ? /daemon\.lease: .* is too short: a lease must be at least 1s/
+        : /daemon\.lease: .* is shorter than twice the longest call timeout, policies\[0\]\.consumers\[0\]\.timeout \(30s\).*at least 1m/,
+  })),
+  {
+    case: 'daemon.lease under twice a Vault store timeout',
+    text: `version: 1\ndaemon: { lease: 15s }\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: T } }\npolicies:\n  - { name: p1, provider: { type: random }, schedule: { every: 30d } }\n`,
+    env: { T: 'x' },
+    at: '2:18',
+    message: /daemon\.lease: 15s is shorter than twice the longest call timeout, stores\.v\.timeout \(10s\)/,
+  },
 ];
 
 describe('rotad validate: bad files are refused with file:line:col and an actionable message', () => {
