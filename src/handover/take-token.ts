@@ -134,7 +134,7 @@ export async function handOver(policy: PolicyRuntime, value: Secret, retry: Retr
   const bounded = { ...retry, attempts: Math.min(3, retry.attempts), maxDelayMs: Math.min(10_000, retry.maxDelayMs) };
   let fresh;
   try {
-    fresh = await withRetry(() => acceptToken(provider, ctx, value, snapshot.current), bounded, { clock, signal: ctx.signal });
+    fresh = await withRetry(() => acceptToken(provider, ctx, value, snapshot.current), bounded, { clock, signal: ctx.signal, random: policy.random });
   } catch (error) {
     if (!isRefusal(error)) {
       await release().catch(() => undefined);

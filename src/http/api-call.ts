@@ -38,11 +38,14 @@ function reasonOf(body: unknown): string {
   return typeof text === 'string' ? `: ${text.slice(0, 200)}` : '';
 }
 
-/** Sends one request; any HTTP answer resolves, an unreachable service is a retryable error. */
-export async function send(target: ApiTarget, request: ApiRequest): Promise<JsonResponse> {
+/**
+ * Sends one request; any HTTP answer resolves, an unreachable service is a retryable error.
+ * `signal` (the step's: it aborts when the lease is lost) stops the request in flight.
+ */
+export async function send(target: ApiTarget, request: ApiRequest, signal?: AbortSignal): Promise<JsonResponse> {
   await target.limiter?.take();
   try {
-    return await jsonRequest({ ...request, timeoutMs: target.timeoutMs });
+    return await jsonRequest({ ...request, timeoutMs: target.timeoutMs, signal });
   } catch (error) {
     if (!(error instanceof NetworkError)) throw error;
     const code: ErrorCode = target.role === 'provider' ? 'PROVIDER_UNAVAILABLE' : 'CONSUMER_FAILED';
@@ -72,8 +75,8 @@ export function failure(target: ApiTarget, request: ApiRequest, response: JsonRe
 }
 
 /** Sends and insists on a 2xx answer. */
-export async function call(target: ApiTarget, request: ApiRequest): Promise<JsonResponse> {
-  const response = await send(target, request);
+export async function call(target: ApiTarget, request: ApiRequest, signal?: AbortSignal): Promise<JsonResponse> {
+  const response = await send(target, request, signal);
   if (response.status < 200 || response.status > 299) throw failure(target, request, response);
   if (response.malformed) throw badShape(target, request, 'a JSON body');
   return response;
@@ -84,8 +87,14 @@ export async function call(target: ApiTarget, request: ApiRequest): Promise<Json
  * through a schema, never a cast. A body that does not match is a bad shape (retried), described
  * to the person as `expected`; only field paths reach the message, never the body's values.
  */
-export async function callFor<T>(target: ApiTarget, request: ApiRequest, schema: z.ZodType<T>, expected: string): Promise<{ response: JsonResponse; body: T }> {
-  const response = await call(target, request);
+export async function callFor<T>(
+  target: ApiTarget,
+  request: ApiRequest,
+  schema: z.ZodType<T>,
+  expected: string,
+  signal?: AbortSignal,
+): Promise<{ response: JsonResponse; body: T }> {
+  const response = await call(target, request, signal);
   const parsed = schema.safeParse(response.body);
   if (!parsed.success) throw badShape(target, request, expected);
   return { response, body: parsed.data };
@@ -110,8 +119,8 @@ export function basicAuth(username: string, password: string): string {
 }
 
 /** True when the service now refuses the request with one of `rejectedStatuses`; false on 2xx; other answers throw. */
-export async function isRefused(target: ApiTarget, request: ApiRequest, rejectedStatuses: readonly number[]): Promise<boolean> {
-  const response = await send(target, request);
+export async function isRefused(target: ApiTarget, request: ApiRequest, rejectedStatuses: readonly number[], signal?: AbortSignal): Promise<boolean> {
+  const response = await send(target, request, signal);
   if (rejectedStatuses.includes(response.status)) return true;
   if (response.status >= 200 && response.status <= 299) return false;
   throw failure(target, request, response);

@@ -12,6 +12,8 @@ interface JsonRequest {
   timeoutMs: number;
   /** PEM CA bundle for https:// (in addition to none: it replaces the system roots when set). */
   ca?: string | undefined;
+  /** Aborts the request (the caller lost the policy's lease): it rejects at once, its socket closed. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface JsonResponse {
@@ -47,25 +49,36 @@ export function jsonRequest(options: JsonRequest): Promise<JsonResponse> {
   }
   const send = options.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(options.url, { method: options.method, headers, timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', (error) => reject(new NetworkError(error.message, { cause: error })));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        let malformed = false;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          body = undefined;
-          malformed = true;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, malformed });
-      });
-    });
+    const req = send(
+      options.url,
+      {
+        method: options.method,
+        headers,
+        timeout: options.timeoutMs,
+        ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error) => reject(new NetworkError(error.message, { cause: error })));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          let malformed = false;
+          try {
+            body = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            body = undefined;
+            malformed = true;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, malformed });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new NetworkError(`no answer within ${options.timeoutMs} ms`)));
     req.on('error', (error: NodeJS.ErrnoException) => {
+      if (options.signal?.aborted) return reject(new NetworkError('stopped: this rotad no longer holds the policy', { cause: error }));
       reject(error instanceof NetworkError ? error : new NetworkError(error.code ?? error.message, { cause: error }));
     });
     req.end(payload);

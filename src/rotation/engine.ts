@@ -114,7 +114,7 @@ class RotationRun {
     this.#logger = runtime.logger.child({ rotation: rotationId });
     this.#actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
     this.#signal = AbortSignal.any([shutdown, ownership.lost]);
-    this.#guarded = guardedRuntime(runtime, () => ownership.ensureHeld());
+    this.#guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(call) });
     this.#unstaged = runtime.unstaged ?? {};
   }
 

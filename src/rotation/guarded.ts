@@ -6,8 +6,14 @@ import type { PolicyRuntime } from './context.js';
 const STORE_CHANGES = ['stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'takeHandover', 'clearHandover'] as const;
 const PROVIDER_CALLS = ['obtain', 'verify', 'revoke', 'isRejected'] as const;
 
-/** `target` with the methods in `names` made to await `check` first; every other member reads through (methods bound to `target`). */
-function guard<T extends object>(target: T, names: readonly string[], check: () => Promise<void>, overrides: Record<string, unknown> = {}): T {
+/** How a guarded call runs: `check` first, then the call inside `during` (the lease watched while it is in flight). */
+interface Guard {
+  check: () => Promise<void>;
+  during: <T>(call: () => Promise<T>) => Promise<T>;
+}
+
+/** `target` with the methods in `names` made to await the guard's check first and run inside its watch; every other member reads through (methods bound to `target`). */
+function guard<T extends object>(target: T, names: readonly string[], { check, during }: Guard, overrides: Record<string, unknown> = {}): T {
   return new Proxy(target, {
     get(object, property) {
       if (typeof property === 'string' && property in overrides) return overrides[property];
@@ -17,7 +23,7 @@ function guard<T extends object>(target: T, names: readonly string[], check: () 
       if (typeof property === 'string' && names.includes(property)) {
         return async (...args: unknown[]): Promise<unknown> => {
           await check();
-          return method.apply(object, args);
+          return during(async () => method.apply(object, args));
         };
       }
       return method.bind(object);
@@ -27,17 +33,20 @@ function guard<T extends object>(target: T, names: readonly string[], check: () 
 
 /**
  * The policy runtime a step sees while its engine holds the lease: every call to the store (other
- * than reads), the provider or a consumer, and every notification, first awaits `check` (the lease is still this engine's,
- * with time to run), so a writer that lost the policy stops before its next side effect.
+ * than reads), the provider or a consumer, and every notification, first awaits `check` (the
+ * lease is still this engine's, with time to run), so a writer that lost the policy stops before
+ * its next side effect; the calls then run inside `during`, which aborts the step's signal (and so
+ * the call in flight) if the lease runs out before the call ends.
  */
-export function guardedRuntime(runtime: PolicyRuntime, check: () => Promise<void>): PolicyRuntime {
+export function guardedRuntime(runtime: PolicyRuntime, lease: Guard): PolicyRuntime {
+  const { check } = lease;
   const assisted = runtime.provider.assisted;
-  const provider: Provider = guard(runtime.provider, PROVIDER_CALLS, check, assisted ? { assisted: guard(assisted, ['accept'], check) } : {});
+  const provider: Provider = guard(runtime.provider, PROVIDER_CALLS, lease, assisted ? { assisted: guard(assisted, ['accept'], lease) } : {});
   return {
     ...runtime,
-    store: guard<Store>(runtime.store, STORE_CHANGES, check),
+    store: guard<Store>(runtime.store, STORE_CHANGES, lease),
     provider,
-    consumers: runtime.consumers.map(({ key, consumer }) => ({ key, consumer: guard(consumer, ['update'], check) })),
+    consumers: runtime.consumers.map(({ key, consumer }) => ({ key, consumer: guard(consumer, ['update'], lease) })),
     // A request or reminder to a person is a side effect too: one decided before the process
     // stalled must not go out after another writer (a rollback) changed what is asked.
     notify: async (event) => {

@@ -159,6 +159,32 @@ export class Ownership {
     }
   }
 
+  /**
+   * Runs one call with the lease watched: when the lease runs out before the call ends (a hung
+   * request, a paused process), `lost` aborts and stops it, since another rotad may hold the
+   * policy by then. Renewals during the call (another step's writes) move the deadline.
+   */
+  async watching<T>(call: () => Promise<T>): Promise<T> {
+    const { clock, ref } = this.#options;
+    const done = new AbortController();
+    const watch = async (): Promise<void> => {
+      while (!done.signal.aborted && !this.#lost.signal.aborted) {
+        const left = this.#until - clock.now();
+        if (left <= 0) {
+          this.#lost.abort(new LeaseLostError(`the lease on policy ${ref.name} ran out during a call; this one stops`));
+          return;
+        }
+        await clock.sleep(left, done.signal);
+      }
+    };
+    void watch().catch(() => undefined);
+    try {
+      return await call();
+    } finally {
+      done.abort();
+    }
+  }
+
   #lostError(): LeaseLostError {
     return new LeaseLostError(`policy ${this.#options.ref.name} was changed by another writer; this one stops`);
   }

@@ -63,15 +63,15 @@ export class GladlyApi {
   }
 
   /** `GET /api/v1/organization`; resolves with the answering organization's `gladlyUrl`. */
-  async organizationUrl(email: string, token: Secret): Promise<string> {
+  async organizationUrl(email: string, token: Secret, signal?: AbortSignal): Promise<string> {
     const request = this.request('GET', '/organization', email, token);
-    const { body } = await callFor(this.target('GET'), request, Organization, 'gladlyUrl');
+    const { body } = await callFor(this.target('GET'), request, Organization, 'gladlyUrl', signal);
     return body.gladlyUrl;
   }
 
   /** True when Gladly refuses `token` (401 or 403: which one a deleted token gets is not documented). */
-  isRejected(email: string, token: Secret): Promise<boolean> {
-    return isRefused(this.target('GET'), this.request('GET', '/organization', email, token), [401, 403]);
+  isRejected(email: string, token: Secret, signal?: AbortSignal): Promise<boolean> {
+    return isRefused(this.target('GET'), this.request('GET', '/organization', email, token), [401, 403], signal);
   }
 }
 

@@ -59,7 +59,7 @@ function createExecConsumer(options: ExecConsumerOptions, deps: AdapterDeps): Co
         ...(ctx.facts === undefined ? {} : { ROTAD_SECRET_FIELDS: JSON.stringify(factFields({ name: ctx.policy, facts: ctx.facts }, credential)) }),
       };
       if (options.secretVia === 'stdin') {
-        const result = await runCommand({ argv, env, stdin: credential.value.reveal(), timeoutMs, cwd: deps.configDir });
+        const result = await runCommand({ argv, env, stdin: credential.value.reveal(), timeoutMs, cwd: deps.configDir, signal: ctx.signal });
         ctx.logger.debug({ stdout: result.stdout, stderr: result.stderr }, 'Consumer command finished');
         return;
       }
@@ -67,7 +67,7 @@ function createExecConsumer(options: ExecConsumerOptions, deps: AdapterDeps): Co
       try {
         const file = join(dir, 'secret');
         await writeFile(file, credential.value.reveal(), { mode: 0o600 });
-        const result = await runCommand({ argv, env: { ...env, ROTAD_SECRET_FILE: file }, stdin: '', timeoutMs, cwd: deps.configDir });
+        const result = await runCommand({ argv, env: { ...env, ROTAD_SECRET_FILE: file }, stdin: '', timeoutMs, cwd: deps.configDir, signal: ctx.signal });
         ctx.logger.debug({ stdout: result.stdout, stderr: result.stderr }, 'Consumer command finished');
       } finally {
         await rm(dir, { recursive: true, force: true });

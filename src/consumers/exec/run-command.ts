@@ -13,6 +13,8 @@ interface CommandRun {
   timeoutMs: number;
   /** Working directory: the config file's directory, so relative arguments mean the same everywhere. */
   cwd: string;
+  /** Stops the command (SIGTERM, then SIGKILL) when it aborts: the step lost the policy's lease. */
+  signal?: AbortSignal | undefined;
 }
 
 interface CommandResult {
@@ -37,6 +39,7 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    let stopped = false;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout = (stdout + chunk.toString()).slice(-OUTPUT_LIMIT);
     });
@@ -44,11 +47,20 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
       stderr = (stderr + chunk.toString()).slice(-OUTPUT_LIMIT);
     });
     child.stdin.on('error', () => undefined); // a command that does not read stdin closes it early
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const stop = (): void => {
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
     }, run.timeoutMs);
+    const onAbort = (): void => {
+      stopped = true;
+      stop();
+    };
+    if (run.signal?.aborted) onAbort();
+    else run.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const retryable = error.code !== 'ENOENT' && error.code !== 'EACCES';
@@ -56,9 +68,16 @@ export function runCommand(run: CommandRun): Promise<CommandResult> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      run.signal?.removeEventListener('abort', onAbort);
       const result = { stdout: scrub(stdout), stderr: scrub(stderr) };
       if (code === 0) return resolvePromise(result);
-      const how = timedOut ? `timed out after ${run.timeoutMs} ms` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const how = timedOut
+        ? `timed out after ${run.timeoutMs} ms`
+        : stopped
+          ? 'was stopped: this rotad no longer holds the policy'
+          : signal
+            ? `was killed by ${signal}`
+            : `exited with code ${code}`;
       const tail = result.stderr.trim().split('\n').slice(-3).join(' | ');
       reject(new RotadError('CONSUMER_FAILED', `command ${file} ${how}${tail ? `: ${tail}` : ''}`, { retryable: true }));
     });

@@ -40,12 +40,12 @@ function createGladlyWebhookConsumer(options: GladlyWebhookConsumerOptions, deps
           : { headers: { [options.header!]: credential.value.reveal() } };
       // Write-only fields: Gladly never returns them, so the write is confirmed by its 204 and the flags it reports.
       const patchRequest = api.request('PATCH', path, provider.email, auth.value, patch);
-      const patched = await call(api.target('PATCH', 'consumer'), patchRequest);
+      const patched = await call(api.target('PATCH', 'consumer'), patchRequest, ctx.signal);
       if (patched.status !== 204 && patched.status !== 200)
         throw new RotadError('CONSUMER_FAILED', `Gladly PATCH ${path} answered ${patched.status}, expected 204`, { retryable: true });
       const readRequest = api.request('GET', path, provider.email, auth.value);
       const expected = options.set === 'password' ? 'hasCredentials: true' : `headerKeys containing ${options.header}`;
-      const { body: hook } = await callFor(api.target('GET', 'consumer'), readRequest, Webhook, expected);
+      const { body: hook } = await callFor(api.target('GET', 'consumer'), readRequest, Webhook, expected, ctx.signal);
       const confirmed =
         options.set === 'password' ? hook.hasCredentials === true : hook.headerKeys?.some((k) => k.toLowerCase() === options.header!.toLowerCase());
       if (!confirmed) throw badShape(api.target('GET', 'consumer'), readRequest, expected);

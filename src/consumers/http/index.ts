@@ -41,10 +41,15 @@ function createHttpConsumer(options: HttpConsumerOptions): Consumer {
           method: options.method,
           headers: { 'content-type': 'application/json', ...options.headers },
           ...(options.method === 'GET' ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(timeoutMs),
+          // Its own timeout, or the step's signal: it aborts when the lease on the policy is lost.
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.signal]),
         });
       } catch (error) {
-        const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
+        const reason = ctx.signal.aborted
+          ? 'stopped: this rotad no longer holds the policy'
+          : error instanceof Error && error.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : 'connection failed';
         throw new RotadError('CONSUMER_FAILED', `${options.method} ${shown}: ${reason}`, { retryable: true });
       }
       await response.body?.cancel();

@@ -38,11 +38,11 @@ function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, 
         headers,
         body: { credentials: { ...options.credentials, [options.secretField]: credential.value.reveal() } },
       };
-      await call(target, patch);
+      await call(target, patch, ctx.signal);
       const read: ApiRequest = { method: 'GET', url: endpoint(options.baseUrl, path), headers };
       const {
         body: { status },
-      } = await callFor(target, read, Account, 'status');
+      } = await callFor(target, read, Account, 'status', ctx.signal);
       if (status !== 'active') {
         throw new RotadError(
           'CONSUMER_FAILED',

@@ -60,9 +60,9 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
     },
   });
 
-  const listTokens = async (token: Secret): Promise<AppToken[]> => {
+  const listTokens = async (token: Secret, signal: AbortSignal): Promise<AppToken[]> => {
     const req = request('GET', tokensPath, token);
-    const { body } = await callFor(target, req, TokenList, 'a JSON:API list of user app tokens (data[].id, attributes.created_at)');
+    const { body } = await callFor(target, req, TokenList, 'a JSON:API list of user app tokens (data[].id, attributes.created_at)', signal);
     return appTokens(body);
   };
 
@@ -92,7 +92,7 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
       accept: async (ctx, value, current) => {
         checkTokenShape(value, current, TOKEN_FORMAT);
         const tokens = await refusedUnless(
-          () => listTokens(value),
+          () => listTokens(value, ctx.signal),
           `check that the token was created for ${options.userName} (user ${options.userId}) on ${ui}`,
         );
         const mine = identify(tokens, tokenLabel(ctx.policy, ctx.rotationId), current);
@@ -111,8 +111,8 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
         ],
       }),
     },
-    verify: async (_ctx, credential) => {
-      const tokens = await listTokens(credential.value);
+    verify: async (ctx, credential) => {
+      const tokens = await listTokens(credential.value, ctx.signal);
       if (credential.id !== undefined && !tokens.some((t) => t.id === credential.id)) {
         throw new RotadError('VERIFY_FAILED', `token ${credential.id} is not among the user app tokens of user ${options.userId}`);
       }
@@ -120,13 +120,13 @@ function createCutoverProvider(options: CutoverProviderOptions, deps: AdapterDep
     revoke: async (ctx, old, current) => {
       if (old.id === undefined || current === undefined) return 'ask-person';
       const req = request('DELETE', `${tokensPath}/${encodeURIComponent(old.id)}`, current.value);
-      const response = await send(target, req);
+      const response = await send(target, req, ctx.signal);
       if (response.status === 404) return undefined; // already gone
       if (response.status < 200 || response.status > 299) throw failure(target, req, response);
       ctx.logger.info({ credentialId: old.id }, 'Old Cutover token deleted');
       return undefined;
     },
-    isRejected: (_ctx, credential) => isRefused(target, request('GET', tokensPath, credential.value), [401]),
+    isRejected: (ctx, credential) => isRefused(target, request('GET', tokensPath, credential.value), [401], ctx.signal),
   };
 }
 

@@ -14,8 +14,8 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
   const where = `${options.organization} (${options.environment})`;
 
   /** Authenticated read, and the organization answering must be the configured one. */
-  const verify = async (credential: Pick<StoredCredential, 'value'>): Promise<void> => {
-    const answered = await api.organizationUrl(options.email, credential.value);
+  const verify = async (credential: Pick<StoredCredential, 'value'>, signal: AbortSignal): Promise<void> => {
+    const answered = await api.organizationUrl(options.email, credential.value, signal);
     if (!sameOrigin(answered, host)) {
       throw new RotadError(
         'VERIFY_FAILED',
@@ -44,7 +44,7 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
       }),
       accept: async (ctx, value, current) => {
         checkTokenShape(value, current);
-        await refusedUnless(() => verify({ value }), `check that it was created while signed in as ${options.email} in ${host}`);
+        await refusedUnless(() => verify({ value }, ctx.signal), `check that it was created while signed in as ${options.email} in ${host}`);
         ctx.logger.info('Handed-over Gladly token verified');
         return { value };
       },
@@ -60,8 +60,8 @@ function createGladlyProvider(options: GladlyProviderOptions, deps: AdapterDeps)
         ],
       }),
     },
-    verify: (_ctx, credential) => verify(credential),
-    isRejected: (_ctx, credential) => api.isRejected(options.email, credential.value),
+    verify: (ctx, credential) => verify(credential, ctx.signal),
+    isRejected: (ctx, credential) => api.isRejected(options.email, credential.value, ctx.signal),
   };
 }
 

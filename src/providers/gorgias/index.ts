@@ -41,11 +41,11 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
   };
   const userOf = (credential: StoredCredential): string => credential.id ?? users[0]!;
 
-  const verify = async (email: string, key: Secret): Promise<void> => {
+  const verify = async (email: string, key: Secret, signal: AbortSignal): Promise<void> => {
     const request = accountRequest(email, key);
     const {
       body: { domain },
-    } = await callFor(target, request, Account, 'domain');
+    } = await callFor(target, request, Account, 'domain', signal);
     if (domain.toLowerCase() !== options.domain.toLowerCase()) {
       throw new RotadError('VERIFY_FAILED', `the key belongs to Gorgias account ${domain}, not ${options.domain}`);
     }
@@ -78,7 +78,7 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
       accept: async (ctx, value, current) => {
         checkTokenShape(value, current);
         const user = nextUser(current);
-        await refusedUnless(() => verify(user, value), `check that it is the key of ${user} in ${host}`);
+        await refusedUnless(() => verify(user, value, ctx.signal), `check that it is the key of ${user} in ${host}`);
         ctx.logger.info({ user }, 'Handed-over Gorgias key verified');
         return { value, id: user };
       },
@@ -93,8 +93,8 @@ function createGorgiasProvider(options: GorgiasProviderOptions, deps: AdapterDep
         ],
       }),
     },
-    verify: (_ctx, credential) => verify(userOf(credential), credential.value),
-    isRejected: (_ctx, credential) => isRefused(target, accountRequest(userOf(credential), credential.value), [401]),
+    verify: (ctx, credential) => verify(userOf(credential), credential.value, ctx.signal),
+    isRejected: (ctx, credential) => isRefused(target, accountRequest(userOf(credential), credential.value), [401], ctx.signal),
   };
 }
 

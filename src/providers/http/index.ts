@@ -62,7 +62,7 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
     },
     obtain: async (ctx, current) => {
       const request = build(options.create, 'POST', values(ctx, { current: currentOrBootstrap(current), credentialId: current?.id }));
-      const { body } = await call(target, request);
+      const { body } = await call(target, request, ctx.signal);
       const token = atPath(body, options.create.response.token);
       if (typeof token !== 'string' || token === '') throw badShape(target, request, `a token at '${options.create.response.token}'`);
       const id = options.create.response.id === undefined ? undefined : atPath(body, options.create.response.id);
@@ -73,7 +73,7 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
       };
     },
     verify: async (ctx, credential) => {
-      await call(target, verifyRequest(ctx, credential));
+      await call(target, verifyRequest(ctx, credential), ctx.signal);
     },
     ...(options.revoke
       ? {
@@ -83,13 +83,13 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
               'DELETE',
               values(ctx, { current: current?.value ?? credential.value, credential: credential.value, credentialId: credential.id }),
             );
-            const response = await send(target, request);
+            const response = await send(target, request, ctx.signal);
             if (response.status === 404) return;
             if (response.status < 200 || response.status > 299) throw failure(target, request, response);
           },
         }
       : {}),
-    isRejected: (ctx, credential) => isRefused(target, verifyRequest(ctx, credential), options.rejectedStatuses),
+    isRejected: (ctx, credential) => isRefused(target, verifyRequest(ctx, credential), options.rejectedStatuses, ctx.signal),
   };
 }
 
