@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ResolvedApi } from '../config/normalize.js';
+import { durationMs } from '../duration-text.js';
 import { RotadError } from '../errors.js';
 import type { ControlPort } from './control-port.js';
 import { registerControlRoutes } from './control-routes.js';
@@ -12,6 +15,34 @@ import { loadApiTokens } from './tokens.js';
 
 /** The largest body any route takes (a token and a link secret with room to spare). */
 const BODY_LIMIT_BYTES = 16 * 1024;
+/** Headers must arrive within this (and the whole request within `requestTimeout`). */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** An idle kept-alive connection is closed after this; a connection silent this long mid-request too. */
+const KEEP_ALIVE_MS = 5_000;
+const IDLE_TIMEOUT_MS = 30_000;
+/** How often the server looks for requests past their time (Node's default is 30 s). */
+const CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * The listener, with limits against clients that hold connections: headers and the whole request
+ * within their time, idle connections closed, and at most `maxConnections` at once (more are closed
+ * as they arrive). The health port is a server of its own, untouched by any of this.
+ */
+function limitedServer(api: ResolvedApi, https: HttpsOptions | undefined) {
+  const requestTimeout = durationMs(api.requestTimeout);
+  const limits = {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    connectionsCheckingInterval: CHECK_INTERVAL_MS,
+  };
+  return (handler: RequestListener): Server => {
+    const server = https ? createHttpsServer({ ...https, ...limits }, handler) : createHttpServer(limits, handler);
+    server.maxConnections = api.maxConnections;
+    server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
+    return server;
+  };
+}
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -54,8 +85,12 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
     key: readPem(api.tls.key, 'key'),
     ...(api.tls.clientCa === undefined ? {} : { ca: readPem(api.tls.clientCa, 'clientCa'), requestCert: true, rejectUnauthorized: true }),
   };
-  // https is one server type or the other at run time.
-  const options = { logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: trustHops(api.trustedProxies), ...(https ? { https } : {}) };
+  const options = {
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: trustHops(api.trustedProxies),
+    serverFactory: limitedServer(api, https || undefined),
+  };
   const app = Fastify(options as unknown as FastifyServerOptions) as unknown as FastifyInstance;
   await app.register(helmet, {
     global: true,

@@ -1,3 +1,4 @@
+import { DurationText } from '../duration-text.js';
 import { z } from 'zod';
 import { EnvName } from '../env-name.js';
 
@@ -49,5 +50,15 @@ export const ApiOptions = z.strictObject({
   trustedProxies: z.int().min(0).max(5).default(0),
   /** Requests one client address may make per minute (the page and the API together). Default: 60. */
   requestsPerMinute: z.int().min(1).max(10_000).default(60),
+  /**
+   * Connections the listener holds at once; more are closed as they arrive (the health port and
+   * rotations are not affected). Default: 256.
+   */
+  maxConnections: z.int().min(1).max(100_000).default(256),
+  /**
+   * The longest a client may take to send one whole request, headers and body (slower ones are
+   * cut off, so slow senders cannot hold connections). Default: 15s.
+   */
+  requestTimeout: DurationText.default('15s'),
 });
 export type ApiOptions = z.infer<typeof ApiOptions>;
