@@ -69,6 +69,8 @@ export interface ResolvedConfig {
     leaseMs: number;
     /** Longest time between two reads of a policy that is not due (see DaemonOptions.rescanEvery). */
     rescanMs: number;
+    /** A signal within this of a requested rotation's start is served by it (see DaemonOptions.signalWindow). */
+    signalWindowMs: number;
     /** Absolute path of the JSON-lines audit file, if any. */
     auditFile?: string | undefined;
     /** The control API and hand-over page, when configured; file paths absolute. */
@@ -170,6 +172,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       watchConfigMs: durationMs(daemon.watchConfig),
       leaseMs: durationMs(daemon.lease),
       rescanMs: durationMs(daemon.rescanEvery),
+      signalWindowMs: durationMs(daemon.signalWindow),
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
       api: daemon.api === undefined ? undefined : resolveApi(daemon.api, dir),
     },

@@ -87,6 +87,12 @@ const DaemonOptions = z.strictObject({
    * `rotad rollback` on this host wakes the daemon. Default: 15m.
    */
   rescanEvery: DurationText.default('15m'),
+  /**
+   * A SIGUSR2 that comes at most this long after a rotation that a request (`rotad rotate`, another
+   * signal) started is served by it, not rotated again: one request reaching every replica, or a
+   * signal sent right after `rotad rotate --all`. `0s`: every signal that finds the policy idle rotates. Default: 10s.
+   */
+  signalWindow: DurationText.default('10s'),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
   /**

@@ -342,7 +342,14 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   undo.push(() => runtime.close());
   const releaseClaims = await openStores(config, runtime, owner, undo, logger);
   if (typeof releaseClaims === 'number') return releaseClaims;
-  const scheduler = new Scheduler(runtime, { concurrency: config.daemon.concurrency, clock: systemClock, logger, metrics, rescanMs: config.daemon.rescanMs });
+  const scheduler = new Scheduler(runtime, {
+    concurrency: config.daemon.concurrency,
+    clock: systemClock,
+    logger,
+    metrics,
+    rescanMs: config.daemon.rescanMs,
+    signalWindowMs: config.daemon.signalWindowMs,
+  });
   const health = await openHealth(config, scheduler, metrics, undo, logger);
   if (typeof health === 'number') return health;
   const parts: DaemonParts = { configPath, config, runtime, scheduler, logger, metrics, audit, owner, faults, health, api: undefined, releaseClaims };

@@ -24,8 +24,8 @@ import { nextDue, windowOffset, type DueReason } from './next-run.js';
 const MAX_SLEEP_MS = 60_000;
 /** Default of `rescanEvery`: the longest time between two reads of a policy that is not due. */
 const DEFAULT_RESCAN_MS = 15 * 60_000;
-/** A signal is served by a requested rotation that started at most this long before it. */
-const SIGNAL_COALESCE_MS = 10_000;
+/** Default of `signalWindow`: a signal is served by a requested rotation that started at most this long before it. */
+const DEFAULT_SIGNAL_WINDOW_MS = 10_000;
 /** A run that found the policy moved on by another writer looks again after this (when no lease says longer). */
 const BUSY_RETRY_MS = 1_000;
 
@@ -69,6 +69,8 @@ interface SchedulerOptions {
   timers?: SchedulerTimers | undefined;
   /** `daemon.rescanEvery`: a policy that is not due is read at least this often (default 15 min, at least 1 s). */
   rescanMs?: number | undefined;
+  /** `daemon.signalWindow`: a signal is served by a requested rotation that started at most this long before it (default 10 s). */
+  signalWindowMs?: number | undefined;
 }
 
 /**
@@ -93,6 +95,7 @@ export class Scheduler {
   readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
   /** Policies asked for by SIGUSR2 (with when) and not yet recorded as a request in the store. */
   readonly #signalled = new Map<string, number>();
+  readonly #signalWindowMs: number;
   /** The other holder each policy was last seen waiting for (said once). */
   readonly #leaseWaits = new Map<string, string>();
   readonly #errors: PolicyErrors;
@@ -124,6 +127,7 @@ export class Scheduler {
     this.#timers = options.timers ?? timersOf(options.clock);
     this.#errors = new PolicyErrors(options);
     this.#rescanMs = Math.max(1_000, options.rescanMs ?? DEFAULT_RESCAN_MS);
+    this.#signalWindowMs = options.signalWindowMs ?? DEFAULT_SIGNAL_WINDOW_MS;
   }
 
   get runtime(): Runtime {
@@ -309,7 +313,7 @@ export class Scheduler {
     if (signalledAt !== undefined) {
       // Served already by a requested rotation that started after it, or just before it: the same
       // request reaching several replicas, or a signal following `rotad rotate`, rotates once.
-      const served = (snapshot.state.lastRequestedStartAt ?? -Infinity) >= signalledAt - SIGNAL_COALESCE_MS;
+      const served = (snapshot.state.lastRequestedStartAt ?? -Infinity) >= signalledAt - this.#signalWindowMs;
       if (snapshot.state.phase === 'idle' && snapshot.state.requestedAt === undefined && !served) {
         // Forgotten only once recorded: a store error here (busy, down) keeps the signal for the next look.
         const recorded = await this.#recordSignal(policy, snapshot, now);
@@ -353,7 +357,7 @@ export class Scheduler {
     const startedAt = reason === 'in-progress' ? state.startedAt : reason === 'served' ? state.lastRequestedStartAt : state.requestedAt;
     const rotation = reason === 'in-progress' ? state.rotationId : reason === 'served' ? state.lastRotationId : undefined;
     const ago = startedAt === undefined ? undefined : `${((now - startedAt) / 1000).toFixed(1)}s`;
-    policy.logger.info({ reason, rotation, ago, windowMs: SIGNAL_COALESCE_MS }, 'Signal absorbed: not rotated again');
+    policy.logger.info({ reason, rotation, ago, windowMs: this.#signalWindowMs }, 'Signal absorbed: not rotated again');
     this.#options.metrics?.signalAbsorbed(policy.name, reason);
   }
 

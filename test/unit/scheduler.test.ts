@@ -116,6 +116,41 @@ describe('scheduler', () => {
   });
 });
 
+describe('scheduler: daemon.signalWindow', () => {
+  it('a signal 30 s after a signalled rotation is served by it with a 60 s window, and rotates with the default 10 s', async () => {
+    const runs: Record<string, number> = {};
+    for (const windowMs of [60_000, undefined]) {
+      const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+      const log = outcomeLog();
+      const clock = new ManualClock();
+      const metrics = new Metrics();
+      const scheduler = new Scheduler(runtimeOf(['a'], gauge, true), {
+        concurrency: 1,
+        clock,
+        logger: silentLogger(),
+        onOutcome: log.onOutcome,
+        metrics,
+        signalWindowMs: windowMs,
+      });
+      scheduler.start();
+      await log.until(() => log.outcomes.length >= 1);
+      await scheduler.settled();
+      scheduler.signalRotation(); // the first run was not requested: this one rotates
+      await log.until(() => log.outcomes.length >= 2);
+      await scheduler.settled();
+      await clock.advance(30_000);
+      scheduler.signalRotation();
+      await scheduler.settled();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await scheduler.settled();
+      runs[String(windowMs ?? 'default')] = log.outcomes.length;
+      if (windowMs !== undefined) expect(await metrics.render()).toMatch(/rotad_signals_absorbed_total\{policy="a",reason="served"\} 1/);
+      await scheduler.stop(1000);
+    }
+    expect(runs).toEqual({ '60000': 2, default: 3 });
+  });
+});
+
 describe('scheduler: requests for more policies than there are slots', () => {
   it('serves `rotad rotate --all` for every policy, though a pass stops reading once every slot is taken', async () => {
     const gauge = { now: 0, max: 0, perPolicy: new Map<string, number>() };
