@@ -1,3 +1,4 @@
+import { closest } from '../config/did-you-mean.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runDaemon } from '../daemon/daemon.js';
 import { RotadError } from '../errors.js';
@@ -231,7 +232,8 @@ export async function main(argv: string[]): Promise<number> {
   if (name === '--version' || name === '-V') return versionCommand();
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    out.error(`rotad: USAGE_INVALID: unknown command '${name}'\n\n${USAGE}`);
+    const meant = closest(name, Object.keys(COMMANDS));
+    out.error(`rotad: USAGE_INVALID: unknown command '${name}'${meant ? ` (did you mean '${meant}'?)` : ''}\n\n${USAGE}`);
     return 2;
   }
   const parsed = parseCommand(name, command, rest);

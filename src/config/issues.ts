@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { closest, keysAt } from './did-you-mean.js';
 import { formatPath, type ConfigPath } from './locate.js';
 
 /** A problem in the config, before it gets a file position. */
@@ -18,11 +19,15 @@ function adapterKind(path: ConfigPath): string {
 }
 
 /** Turns zod's issues into problems worded for a person editing YAML. */
-export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], valueAt: (path: ConfigPath) => unknown): Problem[] {
+export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], valueAt: (path: ConfigPath) => unknown, schema?: z.ZodType): Problem[] {
   return issues.flatMap((issue): Problem[] => {
     const path = issue.path as ConfigPath;
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path, key, message: `${formatPath([...path, key])}: unknown key '${key}'` }));
+      const known = schema && keysAt(schema, path, valueAt);
+      return issue.keys.map((key) => {
+        const meant = known && closest(key, known);
+        return { path, key, message: `${formatPath([...path, key])}: unknown key '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}` };
+      });
     }
     if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator === 'type') {
       const value = valueAt(path);
@@ -39,6 +44,7 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], valueAt:
         return problemsFromIssues(
           shaped.map((e) => ({ ...e, path: [...path, ...e.path] }) as z.core.$ZodIssue),
           valueAt,
+          schema,
         );
       const last = branches.at(-1)?.[0];
       if (last) return [{ path, message: `${formatPath(path)}: ${last.message}` }];

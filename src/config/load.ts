@@ -82,6 +82,10 @@ function toPlainData(doc: Document, name: string, lines: LineCounter): unknown {
   }
 }
 
+/** Said after schema problems: the checks that need a file of the right shape did not run yet. */
+const LATER_CHECKS =
+  '(once these are fixed, validate also checks what spans fields: store and notifier names, schedules and timezones, the lease against timeouts, variables named by *Env keys)';
+
 /** Validates config text; `name` is the file name used in messages, `path` where relative paths start. */
 export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv = process.env, path = name): ResolvedConfig {
   const lines = new LineCounter();
@@ -99,22 +103,26 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
     );
   }
   const { unset, substituted } = interpolateEnv(doc, env);
-  const located = (problem: Problem): string =>
-    hideEnvValues(`${name}:${position(locateNode(doc, problem.path, problem.key), lines)}: ${problem.message}`, substituted);
-  if (unset.length > 0) {
-    throw new ConfigError(
-      unset.map(
-        ({ name: variable, node }) => `${name}:${position(node, lines)}: environment variable ${variable} is not set (referenced as \${env:${variable}})`,
-      ),
-    );
-  }
+  // Every problem of the file in one pass: unset variables, then the schema's, then the checks
+  // across fields (which need a file that passed the schema, and say so when they could not run).
+  const problems = unset.map(
+    ({ name: variable, node }) => `${name}:${position(node, lines)}: environment variable ${variable} is not set (referenced as \${env:${variable}})`,
+  );
+  const unsetNodes = new Set<unknown>(unset.map(({ node }) => node));
+  const locate = (problem: Problem): string | undefined => {
+    const node = locateNode(doc, problem.path, problem.key);
+    // A value left empty by an unset variable is reported once, as unset.
+    if (unsetNodes.has(node)) return undefined;
+    return hideEnvValues(`${name}:${position(node, lines)}: ${problem.message}`, substituted);
+  };
+  const located = (list: Problem[]): string[] => list.map(locate).filter((line): line is string => line !== undefined);
   const raw = toPlainData(doc, name, lines);
   const parsed = RotadConfig.safeParse(raw ?? {});
   if (!parsed.success) {
     const valueAt = (path: readonly PropertyKey[]): unknown => doc.getIn(path as unknown[]) as unknown;
-    throw new ConfigError(problemsFromIssues(parsed.error.issues, valueAt).map(located));
+    throw new ConfigError([...problems, ...located(problemsFromIssues(parsed.error.issues, valueAt, RotadConfig)), LATER_CHECKS]);
   }
-  const broken = [...checkRules(parsed.data), ...missingEnv(parsed.data, env)];
-  if (broken.length > 0) throw new ConfigError(broken.map(located));
+  problems.push(...located([...checkRules(parsed.data), ...missingEnv(parsed.data, env)]));
+  if (problems.length > 0) throw new ConfigError(problems);
   return normalize(parsed.data, path, configHash(text));
 }

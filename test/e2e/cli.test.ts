@@ -58,6 +58,10 @@ describe('rotad validate and schema', () => {
     const result = await runCli(['frobnicate']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/usage: rotad/);
+    expect(result.stderr).not.toMatch(/did you mean/);
+    const mistyped = await runCli(['statsu']);
+    expect(mistyped.code).toBe(2);
+    expect(mistyped.stderr).toMatch(/unknown command 'statsu' \(did you mean 'status'\?\)/);
   });
 });
 

@@ -229,6 +229,20 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     at: '3:34',
     message: /set exactly one of key\.file and key\.env/,
   },
+  {
+    case: 'mistyped policy key: did you mean',
+    text: policy('    provider: { type: random }\n    schedule: { every: 30d }\n    rotateOnSignl: true\n'),
+    at: '8:5',
+    message: /policies\[0\]\.rotateOnSignl: unknown key 'rotateOnSignl' \(did you mean 'rotateOnSignal'\?\)/,
+  },
+  {
+    case: 'mistyped provider option: did you mean, for the provider type given',
+    text: policy(
+      '    provider: { type: http, baseUrl: "https://x.test", create: { url: /t, response: { token: t } }, verfy: { url: /me } }\n    schedule: { every: 30d }\n',
+    ),
+    at: '6:101',
+    message: /policies\[0\]\.provider\.verfy: unknown key 'verfy' \(did you mean 'verify'\?\)/,
+  },
   ...['0s', '500ms', '1s'].map((lease) => ({
     case: `daemon.lease ${lease} with the default 30s exec timeout`,
     text: `version: 1\ndaemon:\n  lease: ${lease}\n${STORE}policies:\n  - name: p1\n    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: exec, command: [x] }]\n`,
@@ -296,9 +310,20 @@ policies:
     expect(problemsOf(text, all)).toEqual([]);
   });
 
+  it('reports unset variables and schema problems in one pass, and says what is checked once they are fixed', () => {
+    const text = `version: 1\nstores:\n  local: { type: file, path: "\${env:STORE_FILE}", key: { env: ROTAD_KEY } }\npolicies:\n  - name: p1\n    provider: { type: random, length: "long" }\n    schedule: { every: 30d }\n`;
+    const problems = problemsOf(text);
+    expect(problems[0]).toMatch(/^rotad\.yaml:3:30: environment variable STORE_FILE is not set/);
+    expect(problems[1]).toMatch(/^rotad\.yaml:6:39: policies\[0\]\.provider\.length: .*expected number/);
+    expect(problems.at(-1)).toMatch(/once these are fixed, validate also checks what spans fields/);
+    expect(problems).toHaveLength(3);
+  });
+
   it('reports every problem of a file at once, not just the first', () => {
     const problems = problemsOf(policy('    provider: { type: random, lenght: 3 }\n    schedule: { every: 3 days }\n    color: blue\n'));
-    expect(problems).toHaveLength(3);
+    // Three problems, and the note on the checks that need a file of the right shape.
+    expect(problems).toHaveLength(4);
+    expect(problems.at(-1)).toMatch(/^\(once these are fixed/);
   });
 
   it('no message repeats a value taken from the environment, nor a secret put where a variable name belongs', () => {
