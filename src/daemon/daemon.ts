@@ -291,7 +291,12 @@ class RunningDaemon {
 
   async #stop(signal: string): Promise<number> {
     const { logger, scheduler, health, api, audit, releaseClaims } = this.#parts;
-    logger.info({ signal, inFlight: scheduler.inFlight }, 'Shutting down');
+    const inFlight = scheduler.inFlight;
+    // Rotations between steps (in grace, waiting for a person) hold nothing: they resume on the next start.
+    logger.info(
+      { signal, inFlight },
+      inFlight.length > 0 ? 'Shutting down: waiting for the steps in flight to reach a safe point' : 'Shutting down: no step in flight',
+    );
     this.#watcher?.stop();
     const drained = await scheduler.stop(this.config.daemon.shutdownTimeoutMs);
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
@@ -363,6 +368,11 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   metrics.configLoaded({ ok: true, hash: config.hash, at: Date.now() });
   daemon.watch();
   scheduler.start();
+  // Said once at start, as /readyz would answer now (it keeps answering for the stores of the moment).
+  void pingAll(runtime).then(
+    () => logger.info({ stores: [...runtime.stores.keys()] }, 'Ready: every store answers'),
+    (error: unknown) => logger.warn({ error: describeError(error) }, 'Not ready yet: a store does not answer; /readyz says so until it does'),
+  );
   void scheduler.settled().then(compactHeap);
   for (const signal of events.splice(0)) handle(signal);
   return daemon.exited;

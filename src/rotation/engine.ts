@@ -63,6 +63,9 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
     throw error;
   }
   const rotationId = ownership.state.rotationId ?? '';
+  // Taken over from another holder (a daemon that died or stopped mid-rotation, a replica): said once.
+  const takenOver = !starting && snapshot.state.lease !== undefined && snapshot.state.lease.owner !== runtime.owner;
+  if (takenOver) runtime.logger.info({ rotation: rotationId, phase: ownership.state.phase, from: snapshot.state.lease!.owner }, 'Rotation resumed');
   if (starting) {
     runtime.logger.info({ rotation: rotationId, trigger }, 'Rotation started');
     await runtime.notify({ type: 'rotation-started', rotationId, message: `rotation started (${trigger})` });

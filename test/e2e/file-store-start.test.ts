@@ -39,6 +39,7 @@ describe('the file store at start: one daemon, no waiting on what only it can ho
     const daemon = DaemonProcess.start(config);
     await daemon.waitForMessage('A file store is locked at start; waiting for its lock');
     await daemon.waitForMessage('rotad started', undefined, 20_000);
+    await daemon.waitForMessage('Ready: every store answers');
     await daemon.waitForMessage('Rotation completed');
     expect((await daemon.stop()).code).toBe(0);
   }, 60_000);
@@ -53,6 +54,8 @@ describe('the file store at start: one daemon, no waiting on what only it can ho
     const restartedAt = Date.now();
     const resumed = DaemonProcess.start(config);
     await resumed.waitForMessage('Rotation completed', (e) => e.rotation === started.rotation, 20_000);
+    const resumedLine = await resumed.waitForMessage('Rotation resumed', (e) => e.rotation === started.rotation);
+    expect(String(resumedLine.from)).toMatch(/^daemon:/);
     const seconds = (Date.now() - restartedAt) / 1000;
     expect(seconds, 'resumed well before the dead daemon lease of 60 s ran out').toBeLessThan(20);
     expect((await resumed.stop()).code).toBe(0);

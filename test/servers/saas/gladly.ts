@@ -20,7 +20,8 @@ interface Webhook {
  * per method with Ratelimit-* headers and no Retry-After, write-only webhook credentials and headers.
  */
 export class GladlyServer extends SaasServer {
-  readonly users = new Map<string, { apiUser: boolean; tokens: Token[] }>();
+  /** Each user's tokens, and how many were ever made (names stay unique after deletions, as in Gladly's UI). */
+  readonly users = new Map<string, { apiUser: boolean; tokens: Token[]; made: number }>();
   readonly webhooks = new Map<string, Webhook>();
   readonly #limit = new WindowLimit(10, 1000);
   #counter = 0;
@@ -37,16 +38,17 @@ export class GladlyServer extends SaasServer {
   }
 
   addUser(email: string, apiUser = true): void {
-    this.users.set(email, { apiUser, tokens: [] });
+    this.users.set(email, { apiUser, tokens: [], made: 0 });
   }
 
   /** The person creating a token in Settings → App Developer Tools → API Tokens. */
   createToken(email: string): Token {
     const user = this.users.get(email);
     if (!user) throw new Error(`no Gladly user ${email}`);
+    user.made += 1;
     const token = {
       id: `tok-${++this.#counter}`,
-      name: user.tokens.length === 0 ? 'New Token' : `New Token ${user.tokens.length + 1}`,
+      name: user.made === 1 ? 'New Token' : `New Token ${user.made}`,
       value: newToken(20),
       createdAt: new Date().toISOString(),
     };
