@@ -29,7 +29,9 @@ LABEL org.opencontainers.image.title="rotad" \
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     ROTAD_CONFIG=/etc/rotad/rotad.yaml \
-    ROTAD_STATE_DIR=/var/lib/rotad
+    ROTAD_STATE_DIR=/var/lib/rotad \
+    ROTAD_HEALTH_HOST=0.0.0.0 \
+    ROTAD_API_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

@@ -56,7 +56,7 @@ async function pingFileStores(runtime: Runtime, config: ResolvedConfig, logger: 
 function listenFailure(setting: string, host: string, port: number, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE')
-    return `${setting}.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set ${setting}.port to a free port`;
+    return `${setting}.port ${port} on ${host} is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set ${setting}.port to a free port (the example configs read it from ${setting === 'daemon.api' ? 'ROTAD_API_PORT' : 'ROTAD_HEALTH_PORT'})`;
   if (code === 'EACCES') return `${setting}.port ${port} on ${host} may not be opened by this user (EACCES): use a port above 1023`;
   if (code === 'EADDRNOTAVAIL') return `${setting}.host ${host} is not an address of this machine (EADDRNOTAVAIL)`;
   return `cannot listen on ${setting} ${host}:${port}: ${describeError(error).message}`;

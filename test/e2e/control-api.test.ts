@@ -262,7 +262,7 @@ describe('control API settings a daemon cannot start with', () => {
       expect((await taken.exited).code).toBe(1);
       const message = (taken.entries.find((e) => e.msg === 'Cannot start')?.error as { message?: string }).message;
       expect(message).toBe(
-        `daemon.api.port ${setup.port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.api.port to a free port`,
+        `daemon.api.port ${setup.port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.api.port to a free port (the example configs read it from ROTAD_API_PORT)`,
       );
       expect(existsSync(join(dir, 'state', 'rotad.pid'))).toBe(false);
     } finally {

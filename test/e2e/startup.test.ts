@@ -128,7 +128,7 @@ describe('daemon start-up', () => {
       expect((await daemon.exited).code).toBe(1);
       const fatal = daemon.entries.find((e) => e.msg === 'Cannot start');
       expect(fatal?.error).toMatchObject({
-        message: `daemon.health.port ${port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port`,
+        message: `daemon.health.port ${port} on 127.0.0.1 is already in use (EADDRINUSE): another process (another rotad?) listens there; stop it, or set daemon.health.port to a free port (the example configs read it from ROTAD_HEALTH_PORT)`,
       });
       expect(existsSync(join(dir, 'state/rotad.pid'))).toBe(false);
     } finally {
