@@ -96,6 +96,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       faults: options.faults,
       audit: options.audit,
       handoverUrl: config.daemon.api?.publicUrl,
+      configPath: config.path,
       owner,
       leftOverLease: options.claimsFileStores && config.stores[policy.storeName]?.type === 'file' ? leftByOtherDaemon(owner) : undefined,
       leaseMs: config.daemon.leaseMs,

@@ -16,19 +16,24 @@ function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadli
   return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.settings.assist.remindMs);
 }
 
+/** A moment as people read it: to the minute, in UTC. */
+function minuteUtc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
-function describeRequest(policy: string, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {
+function describeRequest(ctx: StepContext, request: PersonRequest, action: Assist['action'], deadline: number, linked = false): string {
+  const { name, configPath } = ctx.runtime;
   const lines = [request.summary, `Sign in as: ${request.account}`, `Where: ${request.url}`, ...request.steps.map((step, i) => `${i + 1}. ${step}`)];
   if (request.warning) lines.push(`Warning: ${request.warning}`);
-  const handOver = linked
-    ? `Then hand it over on the one-time page linked with this request (in Slack, e-mail and webhook messages), or with rotad submit ${policy}`
-    : `Then hand it over: rotad submit ${policy}`;
+  const submit = `rotad submit ${name}${configPath ? ` -c ${configPath}` : ''}`;
+  const handOver = linked ? `Then hand it over on the one-time page linked with this message, or with ${submit}` : `Then hand it over: ${submit}`;
   lines.push(
     action === 'create'
       ? `${handOver}  (paste the token; it is never echoed). A wrong token is refused with the reason and the request stays open.`
       : 'rotad confirms the deletion itself by checking that the old token is rejected; nothing to hand over.',
   );
-  lines.push(`Please act by ${new Date(deadline).toISOString()}.`);
+  lines.push(`Please act by ${minuteUtc(deadline)}.`);
   return lines.join('\n');
 }
 
@@ -120,7 +125,7 @@ async function ask(ctx: StepContext, { action, request, refusal }: Asking, expir
     phase: action === 'create' ? 'obtain' : 'revoke',
     deadline,
     handoverUrl: minted?.url,
-    message: describeRequest(runtime.name, request, action, deadline, minted !== undefined),
+    message: describeRequest(ctx, request, action, deadline, minted !== undefined),
   });
   return { waitUntil: assist.nextLookAt };
 }
@@ -137,7 +142,7 @@ async function followUp(ctx: StepContext, { action, request, refusal }: Asking, 
       type: 'action-overdue',
       rotationId: ctx.rotationId,
       deadline: open.deadline,
-      message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(runtime.name, request, action, open.deadline)}`,
+      message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(ctx, request, action, open.deadline)}`,
     });
   }
   if (now >= pacing.askable(open.remindedAt + timing.remindMs)) {
@@ -148,7 +153,7 @@ async function followUp(ctx: StepContext, { action, request, refusal }: Asking, 
       rotationId: ctx.rotationId,
       deadline: open.deadline,
       handoverUrl: minted?.url,
-      message: `Reminder ${open.reminders + 1}: ${describeRequest(runtime.name, request, action, open.deadline, minted !== undefined)}`,
+      message: `Reminder ${open.reminders + 1}: ${describeRequest(ctx, request, action, open.deadline, minted !== undefined)}`,
     });
   }
   const assist: Assist = { ...next, nextLookAt: pacing.nextLook(next) };

@@ -60,6 +60,8 @@ export interface PolicyRuntime {
   leaseMs: number;
   /** Source of randomness for rotation ids and retry jitter; default crypto/Math.random (the simulation seeds it). */
   random?: (() => number) | undefined;
+  /** The config file the daemon runs on, as given: requests to a person name it in `rotad submit -c`. */
+  configPath?: string | undefined;
   /** daemon.api.publicUrl: requests for a token carry a one-time hand-over link under it. */
   handoverUrl?: string | undefined;
   /** Where each phase is recorded (the daemon's audit trail); absent for one-shot commands. */

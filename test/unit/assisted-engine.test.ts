@@ -34,12 +34,16 @@ describe('assisted rotation in the engine', () => {
       events,
       assist: { remindMs: 4 * HOUR, deadlineMs: 24 * HOUR, checkMs: 60_000 },
     });
+    runtime.configPath = '/etc/rotad/rotad.yaml';
     const signal = new AbortController().signal;
 
     const first = await runRotation(runtime, 'schedule', signal);
     expect(first).toMatchObject({ status: 'waiting' });
     expect(events.map((e) => e.type)).toEqual(['rotation-started', 'action-required']);
     expect(events[1]!.message).toContain('Sign in as: api@acme.test');
+    // How to hand over names the config, and the deadline reads to the minute.
+    expect(events[1]!.message).toMatch(/Please act by \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\./);
+    expect(events[1]!.message).toContain('Then hand it over: rotad submit p -c /etc/rotad/rotad.yaml');
     expect(events[1]!.deadline).toBe(clock.now() + 24 * HOUR);
     expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({
       reason: 'waiting-for-person',

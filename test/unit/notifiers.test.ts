@@ -68,6 +68,10 @@ describe('notifiers against local sinks', () => {
     const message = JSON.parse(request.body) as { text: string; blocks: unknown[] };
     expect(message.text).toBe(':rotating_light: Rotation needs attention: `gladly-prod` — reload hook answered 500; the old credential is still valid');
     expect(JSON.stringify(message.blocks)).toContain('*Code:* `CONSUMER_FAILED`');
+    // A request with a hand-over link carries it in the plain text too (notifications, clients without blocks).
+    await notifier.notify({ ...EVENT, type: 'action-required', handoverUrl: 'https://rotad.test/handover/gladly-prod.AAAAAAAAAAAAAAAA#s3cr3t' });
+    const linked = JSON.parse(sink.received.at(-1)!.body) as { text: string };
+    expect(linked.text).toMatch(/\nHand-over page: https:\/\/rotad\.test\/handover\/gladly-prod\.AAAAAAAAAAAAAAAA#s3cr3t$/);
   });
 
   it('slack: a missing webhook URL variable is a clear error', async () => {

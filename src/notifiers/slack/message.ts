@@ -13,7 +13,8 @@ export function slackMessage(event: RotationEvent): { text: string; blocks: unkn
     event.threshold && `*Threshold:* ${event.threshold}`,
   ].filter(Boolean) as string[];
   return {
-    text: `${headline} — ${event.message}`,
+    // The notification text (and what a client without blocks shows) carries the link too.
+    text: `${headline} — ${event.message}${event.handoverUrl ? `\nHand-over page: ${event.handoverUrl}` : ''}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*\n${event.message}` } },
       ...(event.handoverUrl ? [{ type: 'section', text: { type: 'mrkdwn', text: `<${event.handoverUrl}|Open the one-time hand-over page>` } }] : []),
