@@ -24,6 +24,23 @@ export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem
       adapters.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
     }),
   );
+  return [...adapterEnv(adapters, env), ...apiTokenEnv(config, env)];
+}
+
+/** A control API token named by `env` must be set, and long enough (as the daemon checks at start; a token from a file is read then). */
+function apiTokenEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
+  return (config.daemon.api?.tokens ?? []).flatMap((token, i): Problem[] => {
+    if (token.env === undefined) return [];
+    const path: ConfigPath = ['daemon', 'api', 'tokens', i, 'env'];
+    const value = env[token.env];
+    if (!value) return [{ path, message: `${formatPath(path)}: environment variable ${token.env} is not set (the control API token ${token.name})` }];
+    if (value.trim().length < 16)
+      return [{ path, message: `${formatPath(path)}: the token in ${token.env} is shorter than 16 characters; use a random one (openssl rand -hex 32)` }];
+    return [];
+  });
+}
+
+function adapterEnv(adapters: Array<{ at: ConfigPath; options: Options; registry: Registry }>, env: NodeJS.ProcessEnv): Problem[] {
   return adapters.flatMap(({ at, options, registry }) => {
     const required = registry[options.type]?.requiredEnv?.(options as never) ?? [];
     return required

@@ -310,6 +310,15 @@ policies:
     expect(problemsOf(text, all)).toEqual([]);
   });
 
+  it('a control API token named by env must be set and at least 16 characters, as the daemon requires at start', () => {
+    const text = `version: 1\ndaemon:\n  api:\n    tokens:\n      - { name: ops, env: OPS_TOKEN, scopes: [read] }\n${STORE}policies:\n  - { name: p1, provider: { type: random }, schedule: { every: 30d } }\n`;
+    expect(problemsOf(text)).toEqual(['rotad.yaml:5:27: daemon.api.tokens[0].env: environment variable OPS_TOKEN is not set (the control API token ops)']);
+    expect(problemsOf(text, { OPS_TOKEN: 'short' })).toEqual([
+      'rotad.yaml:5:27: daemon.api.tokens[0].env: the token in OPS_TOKEN is shorter than 16 characters; use a random one (openssl rand -hex 32)',
+    ]);
+    expect(problemsOf(text, { OPS_TOKEN: 'a-long-enough-random-token-0123' })).toEqual([]);
+  });
+
   it('reports unset variables and schema problems in one pass, and says what is checked once they are fixed', () => {
     const text = `version: 1\nstores:\n  local: { type: file, path: "\${env:STORE_FILE}", key: { env: ROTAD_KEY } }\npolicies:\n  - name: p1\n    provider: { type: random, length: "long" }\n    schedule: { every: 30d }\n`;
     const problems = problemsOf(text);
