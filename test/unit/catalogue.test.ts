@@ -61,7 +61,7 @@ describe('catalogues stay in step with the code', () => {
         // The secrets the examples name by *Env keys must be set, as they would be in a deployment.
         VAULT_TOKEN: 'x',
         STACKONE_API_KEY: 'x',
-        ROTAD_OPS_TOKEN: 'x',
+        ROTAD_OPS_TOKEN: 'x'.repeat(32),
         SLACK_WEBHOOK_URL: 'x',
         ROTAD_WEBHOOK_SECRET: 'x',
         ROTAD_SMTP_PASSWORD: 'x',
