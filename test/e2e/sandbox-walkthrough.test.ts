@@ -1,14 +1,18 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { ROOT } from '../helpers/paths.js';
+import { freePort } from '../helpers/ports.js';
 import { waitForEvent } from '../helpers/saas.js';
+import { tempDir } from '../helpers/workspace.js';
 
 const run = promisify(execFile);
-const STATE = join(ROOT, 'state/gladly-example');
+/** Where the README's lines keep state, and the sandbox's documented first port: the test moves both, so nothing of the reader's is touched. */
+const README_STATE = 'state/gladly-example';
+const README_BASE_PORT = 4701;
 
 /** The commands of the README's sandbox walk-through, comments and blank lines left out. */
 async function walkthrough(): Promise<string[]> {
@@ -16,6 +20,11 @@ async function walkthrough(): Promise<string[]> {
   const block = /<!-- sandbox-walkthrough:start -->\n```sh\n([\s\S]*?)```\n<!-- sandbox-walkthrough:end -->/.exec(readme)?.[1];
   expect(block, 'README.md has the sandbox walk-through').toBeDefined();
   return block!.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+}
+
+/** A README value for a sandbox started on `basePort` instead of 4701: the same, on the moved port. */
+function onPort(value: string, basePort: number): string {
+  return value.replace(/127\.0\.0\.1:(\d+)/g, (_m, port: string) => `127.0.0.1:${basePort + Number(port) - README_BASE_PORT}`);
 }
 
 /** `npm run sandbox`, until it has printed its exports; resolves with them. */
@@ -43,17 +52,24 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
     await daemon?.stop();
     // npm starts the sandbox as its child: stop the whole process group, so its ports are free again.
     if (sandbox?.pid !== undefined) process.kill(-sandbox.pid, 'SIGTERM');
-    await rm(STATE, { recursive: true, force: true });
   });
 
   it('works as written', async () => {
     const lines = await walkthrough();
-    await rm(STATE, { recursive: true, force: true });
     expect(lines[0]).toBe('npm run sandbox');
-    sandbox = spawn('npm', ['run', '--silent', 'sandbox'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // A reader's sandbox may be running, and their state/ is theirs: the sandbox starts on free
+    // ports (SANDBOX_BASE_PORT) and rotad keeps its state in a directory of the test's own.
+    const state = await tempDir();
+    const basePort = (await freePort()) + 10;
+    sandbox = spawn('npm', ['run', '--silent', 'sandbox'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, SANDBOX_BASE_PORT: String(basePort) },
+    });
     const printed = await startSandbox(sandbox);
-    // The health port is the only change: a test must not take 9750.
-    const env: Record<string, string> = { ROTAD_HEALTH_PORT: '0' };
+    // The health port and the state directory are the only changes: a test must not take 9750.
+    const env: Record<string, string> = { ROTAD_HEALTH_PORT: '0', ROTAD_STATE_DIR: state };
     let created = 0;
     for (const line of lines.slice(1)) {
       if (line.startsWith('export ')) {
@@ -61,8 +77,8 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
           .slice(7)
           .split(' ')
           .map((pair) => pair.split('=') as [string, string])) {
-          expect(printed[name], `README exports ${name} as npm run sandbox prints it`).toBe(value);
-          env[name] = value;
+          expect(printed[name], `README exports ${name} as npm run sandbox prints it`).toBe(onPort(value, basePort));
+          env[name] = printed[name]!;
         }
         continue;
       }
@@ -78,7 +94,7 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
         expect(request.detail).toMatch(/^Delete the Gladly API token of api-user@acme\.example .* that rotad no longer uses/);
       }
       if (line.includes(' status ')) await daemon!.waitForMessage('Rotation completed', () => true, 30_000, created - 1);
-      const result = await run('bash', ['-c', line], { cwd: ROOT, env: { ...process.env, ...env } });
+      const result = await run('bash', ['-c', line.replaceAll(README_STATE, state)], { cwd: ROOT, env: { ...process.env, ...env } });
       if (line.includes('submit')) expect(result.stdout).toMatch(/token accepted \(verified with the provider\) and staged/);
       if (line.includes('delete-older-tokens')) expect(result.stdout).toMatch(/deleted 1 token\(s\) of api-user@acme\.example/);
       if (line.includes(' status ')) expect(result.stdout).toMatch(/gladly-prod\s+idle\s/);
