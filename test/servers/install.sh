@@ -24,7 +24,12 @@ if ! command -v "${ROTAD_CHROMIUM:-chromium}" >/dev/null; then
   fi
 fi
 stamp="$VENV/.rotad-test-servers"
-want="$OPENBAO $MOTO $KUBEVAL $HELM"
+# helm's own release build stamps its version and the Kubernetes version it defaults to (that of
+# its client-go, v0.37 → 1.37); without them `helm template` assumes Kubernetes 1.20 and refuses
+# charts that need newer. The same flags as helm's Makefile.
+HELM_VERSION=v3.22.0
+HELM_LDFLAGS="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
+want="$OPENBAO $MOTO $KUBEVAL $HELM k8s-1.37"
 if [ -x "$VENV/bin/bao" ] && [ -x "$VENV/bin/moto_server" ] && [ -x "$VENV/bin/kubernetes-validate" ] && [ -x "$VENV/bin/helm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
@@ -37,6 +42,6 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 # The first build takes about two minutes; Go's module and build caches make later ones quick.
-GOBIN="$PWD/$VENV/bin" GOTOOLCHAIN=local go install "$HELM"
+GOBIN="$PWD/$VENV/bin" GOTOOLCHAIN=local go install -ldflags "$HELM_LDFLAGS" "$HELM"
 "$VENV/bin/helm" version --short >&2
 echo "$want" > "$stamp"
