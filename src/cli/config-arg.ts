@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load.js';
+import type { EnvScope } from '../config/required-env.js';
 import type { ResolvedConfig } from '../config/normalize.js';
 import { ConfigError } from '../errors.js';
 import { out } from './output.js';
@@ -12,9 +13,9 @@ export function configPath(flag: string | undefined): string {
  * Loads the config for a command; prints every problem (on stderr, or as JSON on stdout for a
  * command asked for --json) and returns undefined when it is invalid.
  */
-export async function loadForCommand(path: string, json = false): Promise<ResolvedConfig | undefined> {
+export async function loadForCommand(path: string, json = false, scope: EnvScope = 'all'): Promise<ResolvedConfig | undefined> {
   try {
-    return await loadConfig(path);
+    return await loadConfig(path, process.env, scope);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     if (json) out.line(JSON.stringify({ ok: false, code: error.code, problems: error.problems }, null, 2));

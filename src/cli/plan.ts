@@ -85,7 +85,7 @@ async function planPolicy(runtime: PolicyRuntime, now: number): Promise<PlannedP
 
 /** `rotad plan`: for every policy, what would happen and when. Reads the stores, writes nothing. */
 export async function planCommand(path: string, json: boolean): Promise<number> {
-  const config = await loadForCommand(path, json);
+  const config = await loadForCommand(path, json, 'store');
   if (!config) return 2;
   const runtime = openRuntime(config);
   const now = Date.now();

@@ -9,7 +9,7 @@ import { wakeDaemon } from './wake-daemon.js';
  * then the running daemon is woken with SIGUSR2 plus a marker that says "requests only".
  */
 export async function rotateCommand(path: string, names: string[], all: boolean): Promise<number> {
-  const config = await loadForCommand(path);
+  const config = await loadForCommand(path, false, 'store');
   if (!config) return 2;
   const runtime = openRuntime(config);
   const now = Date.now();

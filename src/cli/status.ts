@@ -22,7 +22,7 @@ function pad(cells: string[], widths: number[]): string {
 
 /** `rotad status`: each policy's phase, credential age, last and next rotation, and attention. */
 export async function statusCommand(path: string, json: boolean): Promise<number> {
-  const config = await loadForCommand(path, json);
+  const config = await loadForCommand(path, json, 'store');
   if (!config) return 2;
   const runtime = openRuntime(config);
   let rows: PolicyStatus[];

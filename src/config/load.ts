@@ -9,7 +9,7 @@ import { hideEnvValues, interpolateEnv } from './interpolate.js';
 import { problemsFromIssues, type Problem } from './issues.js';
 import { locateNode, position } from './locate.js';
 import { normalize, type ResolvedConfig } from './normalize.js';
-import { missingEnv } from './required-env.js';
+import { missingEnv, type EnvScope } from './required-env.js';
 import { checkRules } from './rules.js';
 import { RotadConfig } from './schema.js';
 
@@ -36,7 +36,7 @@ function unreadable(code: string | undefined): string {
  * Reads, validates and normalises a config file. Every problem is reported at once, as
  * `file:line:col: path: message`, in a ConfigError; nothing is half-loaded.
  */
-export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, scope: EnvScope = 'all'): Promise<ResolvedConfig> {
   const name = displayName(path);
   let text: string;
   try {
@@ -44,7 +44,7 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     throw new ConfigError([`${name}: ${unreadable((error as NodeJS.ErrnoException).code)}`]);
   }
-  const config = parseConfig(text, name, env, path);
+  const config = parseConfig(text, name, env, path, scope);
   // Parsing YAML leaves several times the text's size in garbage (at 10,000 policies, about a
   // hundred megabytes): collected now, before stores are read, it does not add to their peak.
   if (text.length > LARGE_CONFIG_CHARS) compactHeap();
@@ -87,7 +87,7 @@ const LATER_CHECKS =
   '(once these are fixed, validate also checks what spans fields: store and notifier names, schedules and timezones, the lease against timeouts, variables named by *Env keys)';
 
 /** Validates config text; `name` is the file name used in messages, `path` where relative paths start. */
-export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv = process.env, path = name): ResolvedConfig {
+export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv = process.env, path = name, scope: EnvScope = 'all'): ResolvedConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -122,7 +122,7 @@ export function parseConfig(text: string, name: string, env: NodeJS.ProcessEnv =
     const valueAt = (path: readonly PropertyKey[]): unknown => doc.getIn(path as unknown[]) as unknown;
     throw new ConfigError([...problems, ...located(problemsFromIssues(parsed.error.issues, valueAt, RotadConfig)), LATER_CHECKS]);
   }
-  problems.push(...located([...checkRules(parsed.data), ...missingEnv(parsed.data, env)]));
+  problems.push(...located([...checkRules(parsed.data), ...missingEnv(parsed.data, env, scope)]));
   if (problems.length > 0) throw new ConfigError(problems);
   return normalize(parsed.data, path, configHash(text));
 }

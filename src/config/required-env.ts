@@ -15,17 +15,25 @@ type Registry = Record<string, { type: string; requiredEnv?: (options: never) =>
  * or a notification. Each problem points at the key that names the variable (or at the adapter,
  * when the name is a default), and never shows a value.
  */
-export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
-  const adapters: Array<{ at: ConfigPath; options: Options; registry: Registry }> = [];
-  for (const [name, options] of Object.entries(config.stores)) adapters.push({ at: ['stores', name], options, registry: storeRegistry });
-  for (const [name, options] of Object.entries(config.notifiers)) adapters.push({ at: ['notifiers', name], options, registry: notifierRegistry });
+export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv, scope: EnvScope = 'all'): Problem[] {
+  const stores: Adapters = Object.entries(config.stores).map(([name, options]) => ({ at: ['stores', name], options, registry: storeRegistry }));
+  if (scope === 'store') return adapterEnv(stores, env);
+  const others: Adapters = Object.entries(config.notifiers).map(([name, options]) => ({ at: ['notifiers', name], options, registry: notifierRegistry }));
   config.policies.forEach((policy, p) =>
     policy.consumers.forEach((options, c) => {
-      adapters.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
+      others.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
     }),
   );
-  return [...adapterEnv(adapters, env), ...apiTokenEnv(config, env)];
+  return [...adapterEnv(stores, env), ...adapterEnv(others, env, NOT_FOR_READERS), ...apiTokenEnv(config, env)];
 }
+
+/** What a command needs of the environment: everything (run, check, validate, rollback, submit), or only what reading the store takes (status, plan, rotate). */
+export type EnvScope = 'all' | 'store';
+
+/** Said of a notifier's or consumer's variable: the commands that only read the store do without it. */
+const NOT_FOR_READERS = '; rotad run, check, rollback and submit need it, status, plan and rotate do not';
+
+type Adapters = Array<{ at: ConfigPath; options: Options; registry: Registry }>;
 
 /** A control API token named by `env` must be set, and long enough (as the daemon checks at start; a token from a file is read then). */
 function apiTokenEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
@@ -40,14 +48,14 @@ function apiTokenEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
   });
 }
 
-function adapterEnv(adapters: Array<{ at: ConfigPath; options: Options; registry: Registry }>, env: NodeJS.ProcessEnv): Problem[] {
+function adapterEnv(adapters: Adapters, env: NodeJS.ProcessEnv, note = ''): Problem[] {
   return adapters.flatMap(({ at, options, registry }) => {
     const required = registry[options.type]?.requiredEnv?.(options as never) ?? [];
     return required
       .filter((r) => !env[r.name])
       .map((r): Problem => ({
         path: [...at, ...r.key],
-        message: `${formatPath([...at, ...r.key])}: environment variable ${r.name} is not set (${r.what})`,
+        message: `${formatPath([...at, ...r.key])}: environment variable ${r.name} is not set (${r.what}${note})`,
       }));
   });
 }

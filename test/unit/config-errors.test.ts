@@ -293,10 +293,10 @@ policies:
       'rotad.yaml:3:49: stores.local.key.env: environment variable ROTAD_KEY is not set (the file store key)',
       'rotad.yaml:4:10: stores.vault.auth.tokenEnv: environment variable VAULT_TOKEN is not set (the Vault token; or give auth.tokenFile)',
       'rotad.yaml:5:110: stores.approle.auth.secretIdEnv: environment variable MY_SECRET_ID is not set (the AppRole secret id; or give auth.secretIdFile)',
-      'rotad.yaml:8:9: notifiers.chat.webhookUrlEnv: environment variable SLACK_WEBHOOK_URL is not set (the Slack incoming-webhook URL)',
-      'rotad.yaml:9:9: notifiers.hook.secretEnv: environment variable ROTAD_WEBHOOK_SECRET is not set (the HMAC signing secret of the webhook notifier)',
-      'rotad.yaml:10:9: notifiers.mail.passwordEnv: environment variable ROTAD_SMTP_PASSWORD is not set (the SMTP password of rotad)',
-      'rotad.yaml:17:17: policies[0].consumers[0].apiKeyEnv: environment variable STACKONE_API_KEY is not set (the StackOne API key)',
+      'rotad.yaml:8:9: notifiers.chat.webhookUrlEnv: environment variable SLACK_WEBHOOK_URL is not set (the Slack incoming-webhook URL; rotad run, check, rollback and submit need it, status, plan and rotate do not)',
+      'rotad.yaml:9:9: notifiers.hook.secretEnv: environment variable ROTAD_WEBHOOK_SECRET is not set (the HMAC signing secret of the webhook notifier; rotad run, check, rollback and submit need it, status, plan and rotate do not)',
+      'rotad.yaml:10:9: notifiers.mail.passwordEnv: environment variable ROTAD_SMTP_PASSWORD is not set (the SMTP password of rotad; rotad run, check, rollback and submit need it, status, plan and rotate do not)',
+      'rotad.yaml:17:17: policies[0].consumers[0].apiKeyEnv: environment variable STACKONE_API_KEY is not set (the StackOne API key; rotad run, check, rollback and submit need it, status, plan and rotate do not)',
     ]);
     const all = {
       ROTAD_KEY: 'k',
@@ -308,6 +308,10 @@ policies:
       STACKONE_API_KEY: 'a',
     };
     expect(problemsOf(text, all)).toEqual([]);
+    // The commands that only read the store (status, plan, rotate) need only the stores' variables.
+    const storesOnly = { ROTAD_KEY: 'k', VAULT_TOKEN: 't', MY_SECRET_ID: 's' };
+    expect(() => parseConfig(text, 'rotad.yaml', storesOnly, 'rotad.yaml', 'store')).not.toThrow();
+    expect(() => parseConfig(text, 'rotad.yaml', { ROTAD_KEY: 'k' }, 'rotad.yaml', 'store')).toThrow(ConfigError);
   });
 
   it('a control API token named by env must be set and at least 16 characters, as the daemon requires at start', () => {
