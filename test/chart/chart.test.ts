@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,64 +27,14 @@ type Manifest = {
   automountServiceAccountToken?: boolean;
 };
 
-/** Value sets a platform team would install, each written to a file for `helm -f`. */
-const VALUE_SETS: Record<string, Record<string, unknown>> = {
-  'defaults (file store, persistent volume)': {},
-  'vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule': {
-    replicaCount: 3,
-    vaultKubernetesAuth: true,
-    serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
-    prometheusRule: { enabled: true },
-    envFromSecrets: ['rotad-secrets'],
-    config: {
-      version: 1,
-      daemon: { stateDir: '/var/lib/rotad', health: { port: 9750 } },
-      stores: { vault: { type: 'vault', address: 'https://vault.example.com:8200', auth: { method: 'kubernetes', role: 'rotad' } } },
-      notifiers: { log: { type: 'log' } },
-      policies: [{ name: 'gladly-prod', provider: { type: 'gladly', organization: 'acme', email: 'api-user@acme.example' }, schedule: { every: '90d' } }],
-    },
-  },
-  'the hand-over page behind an Ingress, API tokens and TLS from Secrets': {
-    envFromSecrets: ['rotad-secrets'],
-    api: {
-      enabled: true,
-      port: 9760,
-      tokenSecret: 'rotad-api-tokens',
-      tlsSecret: 'rotad-api-tls',
-      ingress: {
-        enabled: true,
-        className: 'nginx',
-        host: 'rotad.example.com',
-        tlsSecretName: 'rotad-example-com-tls',
-        annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
-      },
-    },
-    config: {
-      version: 1,
-      daemon: {
-        stateDir: '/var/lib/rotad',
-        health: { port: 9750 },
-        api: {
-          host: '0.0.0.0',
-          port: 9760,
-          publicUrl: 'https://rotad.example.com',
-          tls: { cert: '/etc/rotad/api-tls/tls.crt', key: '/etc/rotad/api-tls/tls.key' },
-          tokens: [{ name: 'ops', file: '/etc/rotad/api-tokens/ops', scopes: ['read', 'rotate', 'submit', 'rollback'] }],
-        },
-      },
-      stores: { local: { type: 'file', path: '/var/lib/rotad/secrets.enc', key: { file: '/var/lib/rotad/file-store.key', generate: true } } },
-      notifiers: { log: { type: 'log' } },
-      policies: [{ name: 'gladly-prod', provider: { type: 'gladly', organization: 'acme', email: 'api-user@acme.example' }, schedule: { every: '90d' } }],
-    },
-  },
-  'aws-secrets-manager with IRSA, an existing ConfigMap, no volume': {
-    replicaCount: 2,
-    existingConfigMap: 'rotad-config',
-    persistence: { enabled: false },
-    serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/rotad' } },
-    env: [{ name: 'AWS_REGION', value: 'eu-central-1' }],
-  },
-};
+/** The example values a platform team starts from (deploy/helm/examples), each linted and rendered as shipped. */
+const EXAMPLES = join(ROOT, 'deploy/helm/examples');
+const VALUE_SETS: Record<string, Record<string, unknown>> = Object.fromEntries(
+  readdirSync(EXAMPLES)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .map((file) => [file, parse(readFileSync(join(EXAMPLES, file), 'utf8')) as Record<string, unknown>]),
+);
 
 async function template(values: Record<string, unknown>, extra: string[] = []): Promise<{ manifests: Manifest[]; text: string }> {
   const dir = await tempDir('rotad-chart-');
@@ -172,13 +123,13 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
       (withAuth.manifests.find((m) => m.kind === 'Deployment')!.spec!.template as { spec: Record<string, unknown> }).spec.automountServiceAccountToken,
     ).toBe(true);
     // No PersistentVolumeClaim for the network stores, without being told.
-    const replicas = await template(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!);
+    const replicas = await template(VALUE_SETS['vault-kubernetes.yaml']!);
     expect(replicas.manifests.map((m) => m.kind)).not.toContain('PersistentVolumeClaim');
     expect(replicas.manifests.find((m) => m.kind === 'Deployment')!.spec).toMatchObject({ replicas: 3, strategy: { type: 'RollingUpdate' } });
   });
 
   it('exposes only the hand-over page through the Ingress, and the API port through the Service', async () => {
-    const { manifests } = await template(VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!);
+    const { manifests } = await template(VALUE_SETS['handover-page.yaml']!);
     const ingress = manifests.find((m) => m.kind === 'Ingress')!;
     expect(ingress.spec).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: ['rotad.example.com'], secretName: 'rotad-example-com-tls' }] });
     const rules = ingress.spec!.rules as Array<{ host: string; http: { paths: Array<{ path: string; backend: unknown }> } }>;
@@ -205,18 +156,14 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
   });
 
   it('renders a config that rotad itself accepts, and the alert rules of config/prometheus as the PrometheusRule', async () => {
-    for (const values of [
-      {},
-      VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!,
-      VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!,
-    ]) {
+    for (const values of [{}, VALUE_SETS['vault-kubernetes.yaml']!, VALUE_SETS['handover-page.yaml']!]) {
       const { manifests } = await template(values);
       const dir = await tempDir('rotad-chart-');
       await writeFile(join(dir, 'rotad.yaml'), manifests.find((m) => m.kind === 'ConfigMap')!.data!['rotad.yaml']!);
       const result = await runCli(['validate', '--config', join(dir, 'rotad.yaml')]);
       expect(result.code, result.stderr).toBe(0);
     }
-    const { manifests } = await template(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!);
+    const { manifests } = await template(VALUE_SETS['vault-kubernetes.yaml']!);
     const rule = manifests.find((m) => m.kind === 'PrometheusRule')!;
     expect(rule.spec).toEqual(parse(await readFile(join(ROOT, 'config/prometheus/rotad-alerts.yaml'), 'utf8')));
     expect(manifests.find((m) => m.kind === 'ServiceMonitor')!.spec).toMatchObject({
@@ -234,12 +181,12 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     // The values schema embeds rotad's config schema: an unknown key fails before any pod starts.
     expect(
       await templateError({
-        config: { ...(VALUE_SETS['vault, three replicas, Kubernetes auth, ServiceMonitor and PrometheusRule']!.config as object), colour: 'red' },
+        config: { ...(VALUE_SETS['vault-kubernetes.yaml']!.config as object), colour: 'red' },
       }),
     ).toMatch(/colour/);
     expect(await templateError({ replicas: 2 })).toMatch(/replicas/);
     // The API: the chart's port and the config's listener must agree, and the links must lead to the Ingress.
-    const page = VALUE_SETS['the hand-over page behind an Ingress, API tokens and TLS from Secrets']!;
+    const page = VALUE_SETS['handover-page.yaml']!;
     const config = page.config as { daemon: { api: Record<string, unknown> } };
     const withApi = (api: Record<string, unknown>, values: Record<string, unknown> = {}) => ({
       ...page,
