@@ -167,7 +167,10 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
     : provider.assisted && provider.isRejected
       ? ' is deleted by a person, who is asked for exactly that token (and told which one to keep), after the grace period'
       : '';
-  const message = `previous credential (rotation ${previous.rotationId}) is current again${how && `; the one of rotation ${abandoned.rotationId}${how}`}`;
+  // A second rollback in a row steps forward again, to the credential the first one stepped back from: said so.
+  const lastOutcome = state.history.filter((h) => h.outcome !== 'aborted').at(-1)?.outcome;
+  const forward = lastOutcome === 'rolled-back' ? ' (this rolls forward: it is the credential the last rollback stepped back from)' : '';
+  const message = `previous credential (rotation ${previous.rotationId}) is current again${forward}${how && `; the one of rotation ${abandoned.rotationId}${how}`}`;
   // Recorded before the store changes, so that a rollback interrupted from here on is finished by
   // whoever holds the policy next (retire.ts, finishRestore) instead of being left half done.
   await finish(

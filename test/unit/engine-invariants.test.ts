@@ -157,6 +157,23 @@ describe('rollback', () => {
     expect(store.state.history.at(-1)?.outcome).toBe('rolled-back');
   });
 
+  it('a second rollback in a row says that it rolls forward, to the credential the first one stepped back from', async () => {
+    const { runtime, store, old, clock } = await rotatedOnce({ revokes: false });
+    await run(runtime);
+    clock.time += 60_000;
+    await run(runtime, 'resume');
+    const first = await rollbackPolicy(runtime);
+    expect(first.message).not.toMatch(/rolls forward/);
+    expect(store.current?.value.reveal()).toBe(old);
+    clock.time += 60_000;
+    await run(runtime, 'resume'); // the retire of what it abandoned ends
+    // A provider that can neither revoke nor have a person delete: the abandoned credential stays alive, so it can come back.
+    expect(store.previous?.revokedAt).toBeUndefined();
+    const second = await rollbackPolicy(runtime);
+    expect(second.message).toMatch(/this rolls forward: it is the credential the last rollback stepped back from/);
+    expect(store.current?.value.reveal()).not.toBe(old);
+  });
+
   it('hands consumers the facts the policy stores beside its secret, as a rotation does', async () => {
     const { runtime, calls } = await rotatedOnce({ revokes: false });
     runtime.ref = { name: 'p', facts: { username: 'credentialId' } };
