@@ -12,7 +12,7 @@ const CLI_TRANSIENT_ATTEMPTS = 4;
  * change, compare-and-swap, and on a lost race read again. `change` returns undefined to leave
  * the state as it is (e.g. the rotation it was meant for has moved on).
  */
-export async function updateState(policy: PolicyRuntime, change: (state: PolicyState) => PolicyState | undefined): Promise<void> {
+async function updateState(policy: PolicyRuntime, change: (state: PolicyState) => PolicyState | undefined): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const snapshot = await policy.store.read(policy.ref);
     const next = change(snapshot.state);
@@ -32,5 +32,14 @@ export async function updateState(policy: PolicyRuntime, change: (state: PolicyS
 
 /** Records a manual request in the policy's state. */
 export function recordRequest(policy: PolicyRuntime, now: number): Promise<void> {
-  return updateState(policy, (state) => ({ ...state, requestedAt: now }));
+  // A request written again (its first write landed but the answer was lost) after a rotation
+  // started for it is served already: it does not ask for another one.
+  return updateState(policy, (state) => (served(state, now) ? undefined : { ...state, requestedAt: now }));
+}
+
+/** Whether a rotation that a request started began at or after `at` (running now, or completed). */
+function served(state: PolicyState, at: number): boolean {
+  const requested = state.trigger === 'cli' || state.trigger === 'signal';
+  const running = state.phase !== 'idle' && requested && (state.startedAt ?? -Infinity) >= at;
+  return running || (state.lastRequestedStartAt ?? -Infinity) >= at;
 }

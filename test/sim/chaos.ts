@@ -1,4 +1,4 @@
-import { updateState } from '../../src/control/update-state.js';
+import { recordRequest } from '../../src/control/update-state.js';
 import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { simPolicyRuntime, startReplica, type Shared } from './replica.js';
@@ -64,9 +64,11 @@ export class Operators {
       'rotate --all',
       async (actor) => {
         this.counts.requests += 1;
+        // As `rotad rotate` does: the request's time is taken once, when the command starts.
+        const at = shared.world.now;
         for (const name of shared.policies) {
           const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
-          await updateState(runtime, (state) => ({ ...state, requestedAt: shared.world.now }));
+          await recordRequest(runtime, at);
         }
         void this.anyReplica()?.wake();
       },

@@ -47,7 +47,7 @@ describe('hand-over links', () => {
     expect(asks).toHaveLength(5);
     const urls = asks.map((e) => e.handoverUrl!);
     expect(new Set(urls).size).toBe(5);
-    for (const event of asks) expect(event.message).toContain('one-time page linked with this request');
+    for (const event of asks) expect(event.message).toContain('one-time page linked with this message');
     const links = store.state.assist!.links;
     expect(links.map((l) => l.id)).toEqual(urls.slice(-3).map((u) => u.split('/handover/')[1]!.split('#')[0]));
     // Sent at +8h (before the 10h deadline): until the deadline; at +12h and +16h: until the next reminder.
