@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
 import type { KnownCredentials, PolicyRuntime, StepContext } from './context.js';
 import { guardedRuntime } from './guarded.js';
+import { withCallSignal } from '../call-signal.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
@@ -117,7 +118,8 @@ class RotationRun {
     this.#logger = runtime.logger.child({ rotation: rotationId });
     this.#actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
     this.#signal = AbortSignal.any([shutdown, ownership.lost]);
-    this.#guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(call) });
+    const signal = this.#signal;
+    this.#guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(() => withCallSignal(signal, call)) });
     this.#unstaged = runtime.unstaged ?? {};
   }
 

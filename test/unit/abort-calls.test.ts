@@ -8,6 +8,8 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { providerRegistry } from '../../src/providers/registry.js';
 import type { Provider, ProviderContext } from '../../src/providers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
+import { withCallSignal } from '../../src/call-signal.js';
+import { storeRegistry } from '../../src/stores/registry.js';
 import { Secret } from '../../src/secret.js';
 import type { StoredCredential } from '../../src/stores/types.js';
 import { MemoryStore, policyRuntime, FakeClock, type Call } from '../helpers/engine-doubles.js';
@@ -70,6 +72,22 @@ describe('a call in flight stops when its step loses the lease (the signal abort
     const { ms, message } = await stoppedAfterAbort((signal) => consumer.update({ ...ctx, signal }, credential));
     expect(message).toMatch(/was stopped: this rotad no longer holds the policy/);
     expect(ms).toBeLessThan(5_000);
+  });
+
+  it.each([
+    ['vault', { type: 'vault', address: 'BASE', auth: { method: 'token', tokenEnv: 'ROTAD_TEST_ABORT_VAULT_TOKEN' }, timeout: '10s' }],
+    ['aws-secrets-manager', { type: 'aws-secrets-manager', endpoint: 'BASE', region: 'us-east-1', maxAttempts: 1, timeout: '10s' }],
+  ] as const)('a store request (%s, 10s timeout), given the step signal by the engine guard', async (type, raw) => {
+    process.env.ROTAD_TEST_ABORT_VAULT_TOKEN = 'abort-test-vault-token';
+    process.env.AWS_ACCESS_KEY_ID = 'abort-test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'abort-test-secret';
+    const definition = storeRegistry[type];
+    const store = definition.create(definition.schema.parse({ ...raw, [type === 'vault' ? 'address' : 'endpoint']: base }) as never, deps);
+    const pending = { ...credential, rotationId: 'r-1' };
+    const { ms, message } = await stoppedAfterAbort((signal) => withCallSignal(signal, () => store.stagePending({ name: 'p' }, pending)));
+    expect(message).toMatch(/no longer holds the policy|abort/i);
+    expect(ms).toBeLessThan(2_000);
+    await store.close();
   });
 
   it('the engine: a provider call that outlives the lease is stopped when the lease runs out, and the run leaves the policy', async () => {

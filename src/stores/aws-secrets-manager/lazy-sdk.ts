@@ -1,6 +1,14 @@
 import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { callSignal } from '../../call-signal.js';
 
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
+
+/** The client with every request taking the step's signal (call-signal.ts): a lost lease stops it. */
+function withStepSignal(client: SecretsManagerClient): SecretsManagerClient {
+  const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
+  (client as unknown as { send: typeof send }).send = (command, options) => send(command, { abortSignal: callSignal(), ...options });
+  return client;
+}
 
 /**
  * The AWS SDK and one client, loaded at the first call: a daemon or command whose config uses no
@@ -15,7 +23,7 @@ export class LazySdk {
   }
 
   load(): Promise<{ sdk: Sdk; client: SecretsManagerClient }> {
-    this.#loaded ??= import('@aws-sdk/client-secrets-manager').then((sdk) => ({ sdk, client: new sdk.SecretsManagerClient(this.#config) }));
+    this.#loaded ??= import('@aws-sdk/client-secrets-manager').then((sdk) => ({ sdk, client: withStepSignal(new sdk.SecretsManagerClient(this.#config)) }));
     return this.#loaded;
   }
 

@@ -1,3 +1,4 @@
+import { callSignal } from '../../call-signal.js';
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../clock.js';
 import { RotadError } from '../../errors.js';
@@ -75,6 +76,7 @@ export class VaultClient {
         body,
         timeoutMs: this.#options.timeoutMs,
         ca: this.#options.ca,
+        signal: callSignal(), // the step's, when the engine makes the call (call-signal.ts)
       });
     } catch (error) {
       if (error instanceof NetworkError) throw unreachable(this.#options.address, error);
