@@ -133,6 +133,8 @@ async function openStores(config: ResolvedConfig, runtime: Runtime, owner: strin
   }
   try {
     await pingAll(runtime, (name) => config.stores[name]?.type !== 'file');
+    // The file stores answered above: every store answers, as /readyz says now.
+    logger.info({ stores: [...runtime.stores.keys()] }, 'Ready: every store answers');
   } catch (error) {
     if (!isRetryable(error)) return undo.fail(error);
     logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
@@ -368,11 +370,6 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   metrics.configLoaded({ ok: true, hash: config.hash, at: Date.now() });
   daemon.watch();
   scheduler.start();
-  // Said once at start, as /readyz would answer now (it keeps answering for the stores of the moment).
-  void pingAll(runtime).then(
-    () => logger.info({ stores: [...runtime.stores.keys()] }, 'Ready: every store answers'),
-    (error: unknown) => logger.warn({ error: describeError(error) }, 'Not ready yet: a store does not answer; /readyz says so until it does'),
-  );
   void scheduler.settled().then(compactHeap);
   for (const signal of events.splice(0)) handle(signal);
   return daemon.exited;
