@@ -60,14 +60,22 @@ describe('the README walk-through of an assisted Gladly rotation in the sandbox'
     // A reader's sandbox may be running, and their state/ is theirs: the sandbox starts on free
     // ports (SANDBOX_BASE_PORT) and rotad keeps its state in a directory of the test's own.
     const state = await tempDir();
-    const basePort = (await freePort()) + 10;
-    sandbox = spawn('npm', ['run', '--silent', 'sandbox'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-      env: { ...process.env, SANDBOX_BASE_PORT: String(basePort) },
-    });
-    const printed = await startSandbox(sandbox);
+    // Five ports in a row from a free one: another test may hold one of them, so a few bases are tried.
+    let basePort = 0;
+    let printed: Record<string, string> | undefined;
+    for (let attempt = 1; printed === undefined; attempt += 1) {
+      basePort = (await freePort()) + 10;
+      sandbox = spawn('npm', ['run', '--silent', 'sandbox'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+        env: { ...process.env, SANDBOX_BASE_PORT: String(basePort) },
+      });
+      printed = await startSandbox(sandbox).catch((error: unknown) => {
+        if (attempt >= 5 || !String(error).includes('is in use')) throw error;
+        return undefined;
+      });
+    }
     // The health port and the state directory are the only changes: a test must not take 9750.
     const env: Record<string, string> = { ROTAD_HEALTH_PORT: '0', ROTAD_STATE_DIR: state };
     let created = 0;
