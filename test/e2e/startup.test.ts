@@ -4,9 +4,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
-import { closeServer, listenLocal } from '../helpers/ports.js';
+import { closeServer, freePort, listenLocal } from '../helpers/ports.js';
+import { CountingProxy } from '../helpers/store-proxy.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
 import { tempDir, testConfig, writeConfig } from '../helpers/workspace.js';
 
@@ -214,5 +215,31 @@ describe('daemon start-up', () => {
     const failed = await daemon.waitForMessage('Policy could not be processed');
     expect(failed).toMatchObject({ policy: 'p', retryInMs: 5000 });
     expect((await daemon.stop()).code).toBe(0);
+  });
+
+  it('a network store that comes up after the start: the daemon logs when it became ready, and /readyz says so', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'rotad.yaml');
+    const { address, rootToken } = inject('servers').vault;
+    // OpenBao is reached through a proxy on a port where nothing listens yet: the store is down at start.
+    const port = await freePort();
+    const vault = { type: 'vault', address: `http://127.0.0.1:${port}`, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_LATE_VAULT_TOKEN' } };
+    await writeFile(config, testConfig(dir, [{ name: 'p' }], '', vault).replace('health: { enabled: false }', 'health: { host: 127.0.0.1, port: 0 }'));
+    const daemon = DaemonProcess.start(config, { ROTAD_TEST_LATE_VAULT_TOKEN: rootToken });
+    await daemon.waitForMessage('A store is unreachable at start; running, not ready, and retrying');
+    const { port: healthPort } = await daemon.waitForMessage('Health endpoints listening');
+    expect(daemon.entries.some((e) => e.msg === 'Ready: every store answers')).toBe(false);
+    const proxy = new CountingProxy(new URL(address));
+    await proxy.start(port);
+    try {
+      const ready = await daemon.waitForMessage('Ready: every store answers', () => true, 30_000);
+      expect(ready.notReadyForMs).toBeGreaterThan(0);
+      expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(200);
+      // The same reason is not logged again at every retry: the start said it once.
+      expect(daemon.entries.filter((e) => e.msg === 'Not ready yet: a store does not answer').length).toBeLessThanOrEqual(1);
+      expect((await daemon.stop()).code).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -25,7 +25,8 @@ export class CountingProxy {
 
   constructor(private readonly target: URL) {}
 
-  async start(): Promise<string> {
+  /** Listens on `port` of 127.0.0.1 (a free one by default); resolves with its URL. */
+  async start(port = 0): Promise<string> {
     this.#server = createServer((incoming, answer) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (c: Buffer) => chunks.push(c));
@@ -57,7 +58,7 @@ export class CountingProxy {
         forwarded.end(body);
       });
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
   }
 

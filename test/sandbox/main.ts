@@ -16,6 +16,7 @@ process.stdout.write(`rotad sandbox: SaaS stand-ins on 127.0.0.1, as the provide
   Cutover    ${env.CUTOVER_BASE_URL}  Core-Url https://acme.cutover.com; user 42
   StackOne   ${env.STACKONE_BASE_URL}  linked account acc-gladly
   token API  ${env.ACME_BASE_URL}  (the http provider's example)
+  Slack      ${env.SLACK_WEBHOOK_URL}  incoming webhook: each message rotad posts is printed below, with its hand-over link
 
 Export these in each terminal you run rotad in:
 ${Object.entries(env)
@@ -31,6 +32,12 @@ Act as the person rotad asks (each prints only what the vendor's UI would show):
   ${person} cutover tokens 42                    list the user's tokens
 Walk-through: README.md, "Try the SaaS examples in the sandbox".
 `);
+
+// What a Slack channel would show: the message's text, which carries the hand-over link.
+sandbox.slack.onMessage = (message) => {
+  const at = new Date().toISOString().slice(11, 19);
+  process.stdout.write(`\nSlack message (${at} UTC):\n${message.text.replace(/^/gm, '  ')}\n`);
+};
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

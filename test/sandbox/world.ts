@@ -2,13 +2,17 @@ import { CutoverServer } from '../servers/saas/cutover.js';
 import { GladlyServer } from '../servers/saas/gladly.js';
 import { GorgiasServer } from '../servers/saas/gorgias.js';
 import { StackOneServer } from '../servers/saas/stackone.js';
+import { SlackServer } from '../servers/saas/slack.js';
 import { TokensApiServer } from '../servers/saas/tokens-api.js';
 
-/** Where `npm run sandbox` listens: this port and the next four (SANDBOX_BASE_PORT overrides it). */
+/** Where `npm run sandbox` listens: this port and the next five (SANDBOX_BASE_PORT overrides it). */
 export const SANDBOX_BASE_PORT = 4701;
 
 /** The StackOne API key the sandbox's StackOne accepts (a stand-in, not a secret). */
 export const SANDBOX_STACKONE_KEY = 'sandbox-stackone-key';
+
+/** The control-API token config/examples/handover-page.yaml reads, for a try-out (production: openssl rand -hex 32). */
+export const SANDBOX_OPS_TOKEN = 'sandbox-ops-token-not-a-secret';
 
 /**
  * The SaaS stand-ins the examples in config/examples talk to, seeded with the organization,
@@ -21,19 +25,22 @@ export interface Sandbox {
   cutover: CutoverServer;
   stackone: StackOneServer;
   acme: TokensApiServer;
+  /** Slack's incoming webhook, for config/examples/handover-page.yaml: `npm run sandbox` prints what arrives. */
+  slack: SlackServer;
   /** The environment the example configs read, for these servers. */
   env: Record<string, string>;
   stop(): Promise<void>;
 }
 
-/** Fixed ports from `basePort` on (Gladly, Gorgias, Cutover, StackOne, the token API), or free ones with 0. */
+/** Fixed ports from `basePort` on (Gladly, Gorgias, Cutover, StackOne, the token API, Slack), or free ones with 0. */
 export async function startSandbox(basePort = 0): Promise<Sandbox> {
   const gladly = new GladlyServer('acme');
   const gorgias = new GorgiasServer('acme');
   const cutover = new CutoverServer('https://acme.cutover.com');
   const stackone = new StackOneServer(SANDBOX_STACKONE_KEY);
   const acme = new TokensApiServer();
-  const servers = [gladly, gorgias, cutover, stackone, acme];
+  const slack = new SlackServer();
+  const servers = [gladly, gorgias, cutover, stackone, acme, slack];
   const stop = async (): Promise<void> => {
     await Promise.all(servers.map((s) => s.stop()));
   };
@@ -57,6 +64,7 @@ export async function startSandbox(basePort = 0): Promise<Sandbox> {
     cutover,
     stackone,
     acme,
+    slack,
     stop,
     env: {
       GLADLY_BASE_URL: gladly.url,
@@ -66,6 +74,8 @@ export async function startSandbox(basePort = 0): Promise<Sandbox> {
       STACKONE_API_KEY: SANDBOX_STACKONE_KEY,
       ACME_BASE_URL: acme.url,
       ACME_BOOTSTRAP_TOKEN: bootstrap,
+      SLACK_WEBHOOK_URL: slack.webhookUrl,
+      ROTAD_OPS_TOKEN: SANDBOX_OPS_TOKEN,
       // Minutes of grace and checks are right for production, long for a try-out.
       GLADLY_GRACE: '5s',
     },

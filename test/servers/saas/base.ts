@@ -166,7 +166,9 @@ export abstract class SaasServer {
       res.writeHead(reply.status, headers).end();
       return;
     }
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(reply.body));
+    // A string body is plain text (Slack's webhook answers "ok"); anything else is JSON.
+    if (typeof reply.body === 'string') res.writeHead(reply.status, { 'content-type': 'text/plain', ...headers }).end(reply.body);
+    else res.writeHead(reply.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(reply.body));
   }
 }
 
