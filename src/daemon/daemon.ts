@@ -17,6 +17,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { DAEMON_SIGNALS, takeBufferedSignals } from './early-signals.js';
 import { faultHookFromEnv } from './faults.js';
 import { watchConfigFile } from './config-watch.js';
+import { watchUntilReady } from './readiness-watch.js';
 import { removePidFile, wakeFilePath, writePidFile } from './pid-file.js';
 
 async function pingAll(runtime: Runtime, only: (name: string) => boolean = () => true): Promise<void> {
@@ -101,6 +102,8 @@ interface DaemonParts {
   health: Server | undefined;
   api: { close(): Promise<void> } | undefined;
   releaseClaims: () => Promise<void>;
+  /** Pings until ready, when the start found a store unreachable. */
+  readiness: { stop(): void } | undefined;
 }
 
 /**
@@ -108,9 +111,15 @@ interface DaemonParts {
  * written, each file store is claimed (it serves one daemon), and network stores are pinged: one
  * that is down for now is waited for (not ready, retried with backoff; a crash loop helps nobody),
  * one that needs a person (wrong credentials, no permission, corrupt) stops the start.
- * Returns how to release the claims, or the exit code of a failed start.
+ * Returns how to release the claims and, when a store did not answer, why; or the exit code of a failed start.
  */
-async function openStores(config: ResolvedConfig, runtime: Runtime, owner: string, undo: StartUndo, logger: Logger): Promise<(() => Promise<void>) | number> {
+async function openStores(
+  config: ResolvedConfig,
+  runtime: Runtime,
+  owner: string,
+  undo: StartUndo,
+  logger: Logger,
+): Promise<{ releaseClaims: () => Promise<void>; notReady?: unknown } | number> {
   try {
     await pingFileStores(runtime, config, logger);
     await writePidFile(config.daemon.stateDir);
@@ -138,8 +147,9 @@ async function openStores(config: ResolvedConfig, runtime: Runtime, owner: strin
   } catch (error) {
     if (!isRetryable(error)) return undo.fail(error);
     logger.error({ error: describeError(error) }, 'A store is unreachable at start; running, not ready, and retrying');
+    return { releaseClaims, notReady: error };
   }
-  return releaseClaims;
+  return { releaseClaims };
 }
 
 /** The health port, when enabled: readiness pings the stores of the moment. Returns the server, or the exit code of a failed start. */
@@ -300,6 +310,7 @@ class RunningDaemon {
       inFlight.length > 0 ? 'Shutting down: waiting for the steps in flight to reach a safe point' : 'Shutting down: no step in flight',
     );
     this.#watcher?.stop();
+    this.#parts.readiness?.stop();
     const drained = await scheduler.stop(this.config.daemon.shutdownTimeoutMs);
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
     health?.close();
@@ -347,8 +358,9 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const runtime = buildRuntime(config, { logger, clock: systemClock, faults, metrics, audit, owner, claimsFileStores: true });
   const undo = new StartUndo(logger);
   undo.push(() => runtime.close());
-  const releaseClaims = await openStores(config, runtime, owner, undo, logger);
-  if (typeof releaseClaims === 'number') return releaseClaims;
+  const opened = await openStores(config, runtime, owner, undo, logger);
+  if (typeof opened === 'number') return opened;
+  const { releaseClaims } = opened;
   const scheduler = new Scheduler(runtime, {
     concurrency: config.daemon.concurrency,
     clock: systemClock,
@@ -357,9 +369,26 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     rescanMs: config.daemon.rescanMs,
     signalWindowMs: config.daemon.signalWindowMs,
   });
+  // The stores of the moment: a reload may swap them while it waits.
+  const readiness = 'notReady' in opened ? watchUntilReady(() => pingAll(scheduler.runtime), opened.notReady, logger) : undefined;
+  undo.push(async () => readiness?.stop());
   const health = await openHealth(config, scheduler, metrics, undo, logger);
   if (typeof health === 'number') return health;
-  const parts: DaemonParts = { configPath, config, runtime, scheduler, logger, metrics, audit, owner, faults, health, api: undefined, releaseClaims };
+  const parts: DaemonParts = {
+    configPath,
+    config,
+    runtime,
+    scheduler,
+    logger,
+    metrics,
+    audit,
+    owner,
+    faults,
+    health,
+    api: undefined,
+    releaseClaims,
+    readiness,
+  };
   const api = await openApi(() => parts.config, scheduler, audit, undo, logger);
   if (typeof api === 'number') return api;
   parts.api = api;
