@@ -1,45 +1,24 @@
 // Lint: typed rules that catch what the compiler does not (promises nobody awaits or handles,
 // promises where a callback is expected), and the direction of dependencies between layers
-// (docs/design.md): adapters and the engine never reach up into the daemon, the CLI or the API.
+// (docs/design.md, "The floors"): a room of src imports only from the floors below its own.
 // Import cycles: rotad/no-import-cycle (eslint-rules/), tested by test/unit/import-graph.test.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { FLOORS } from './eslint-rules/floors.mjs';
 import { noImportCycle } from './eslint-rules/no-import-cycle.mjs';
 
 /** Imports whose path names one of `dirs` (relative specifiers: `../../cli/x.js`, `./control/y.js`). */
 const into = (dirs) => dirs.flatMap((dir) => [`**/${dir}/*`, `./${dir}/*`]);
-const upper = ['cli', 'daemon', 'api'];
-/** Each layer and what it may not import, with the reason a reader sees. */
-const layers = [
-  ...[
-    ['providers', ['consumers', 'notifiers']],
-    ['consumers', ['providers', 'notifiers']],
-    ['notifiers', ['providers', 'consumers']],
-    ['stores', ['providers', 'consumers', 'notifiers']],
-  ].map(([kind, others]) => ({
-    files: [`src/${kind}/**`],
-    forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config', ...others],
-    message: 'adapters depend on their contracts, the shared vocabulary in src/*.ts, src/http and src/vendors only (not on another kind of adapter)',
+/** Each room of src and the rooms it may not import: every room on its floor or above (eslint-rules/floors.mjs). */
+const layers = FLOORS.flatMap((floor, level) =>
+  floor.rooms.map((room) => ({
+    files: room === '.' ? ['src/*.ts'] : [`src/${room}/**`],
+    forbidden: FLOORS.slice(level)
+      .flatMap((f) => f.rooms)
+      .filter((other) => other !== room && other !== '.'),
+    message: `src/${room === '.' ? '' : `${room}/`} is on floor ${level} (${floor.holds}): it imports only from the floors below it (docs/design.md, "The floors")`,
   })),
-  {
-    files: ['src/vendors/**', 'src/http/**', 'src/observability/**'],
-    forbidden: [...upper, 'control', 'scheduler', 'rotation', 'config', 'providers', 'stores', 'consumers', 'notifiers'],
-    message: 'vendor clients, the HTTP helper and observability sit below the adapters: they know no adapter kind',
-  },
-  {
-    files: ['src/rotation/**'],
-    forbidden: [...upper, 'control', 'scheduler'],
-    message: 'the engine does not reach up into the scheduler, the services or the front ends',
-  },
-  {
-    files: ['src/handover/**'],
-    forbidden: [...upper, 'control', 'scheduler'],
-    message: 'the hand-over service is shared by the page, the CLI, the API and the engine: it depends on none of them',
-  },
-  { files: ['src/scheduler/**'], forbidden: [...upper, 'control'], message: 'the scheduler does not reach up into the services or the front ends' },
-  { files: ['src/control/**'], forbidden: upper, message: 'the services are shared by the CLI and the API, and depend on neither' },
-  { files: ['src/api/**'], forbidden: ['cli', 'daemon'], message: 'the API does not depend on the CLI or the daemon process' },
-];
+).filter((layer) => layer.forbidden.length > 0);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', '.venv/**', 'state/**', 'deploy/**', 'eslint.config.mjs'] },
@@ -64,6 +43,20 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     plugins: { rotad: { rules: { 'no-import-cycle': noImportCycle } } },
     rules: { 'rotad/no-import-cycle': 'error' },
+  },
+  {
+    // One writer of state outside the engine's lease (docs/design.md, "The floors").
+    files: ['src/**/*.ts'],
+    ignores: ['src/stores/**', 'src/rotation/lease.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='writeState']",
+          message: 'write state through src/stores/state-writes.ts (writeOnSnapshot, updateState): the one writer outside the engine’s lease',
+        },
+      ],
+    },
   },
   ...layers.map(({ files, forbidden, message }) => ({
     files,

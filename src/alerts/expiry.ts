@@ -1,7 +1,7 @@
 import type { ResolvedPolicy } from '../config/normalize.js';
 import { formatDuration } from '../duration.js';
 import type { RotationEvent } from '../notifiers/types.js';
-import { nextDue } from '../scheduler/next-run.js';
+import { nextDue } from '../timing/next-run.js';
 import type { PolicySnapshot } from '../stores/types.js';
 
 type AlertEvent = Omit<RotationEvent, 'at' | 'policy'>;

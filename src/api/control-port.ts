@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/normalize.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { Logger } from '../observability/logger.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../wiring/runtime.js';
 
 /** What the API needs from the running daemon: its current config and adapters (they change on reload), and a way to wake it. */
 export interface ControlPort {

@@ -4,7 +4,7 @@ import type { ResolvedApi } from '../config/normalize.js';
 import { honouredLink, NOT_OPEN } from '../handover/request.js';
 import { handOver } from '../handover/take-token.js';
 import { RotadError } from '../errors.js';
-import { policyOfLink } from '../handover/link.js';
+import { policyOfLink } from '../rotation/handover-link.js';
 import { silentLogger } from '../observability/logger.js';
 import { providerContext } from '../rotation/call-context.js';
 import type { PolicyRuntime } from '../rotation/context.js';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { hashLinkSecret } from '../handover/link.js';
+import { hashLinkSecret } from '../rotation/handover-link.js';
 
 /** Keys kept at most: past this, expired windows are dropped, then the oldest. */
 const MAX_KEYS = 10_000;

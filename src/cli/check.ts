@@ -1,9 +1,10 @@
 import { consumerContext, providerContext } from '../rotation/call-context.js';
 import type { ResolvedConfig } from '../config/normalize.js';
-import { describeError, StoreConflictError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { leaseOfOther } from '../rotation/lease.js';
+import { writeOnSnapshot } from '../stores/state-writes.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
@@ -42,12 +43,7 @@ async function checkStore(policy: PolicyRuntime): Promise<{ part: Part; snapshot
     if (snapshot.state.phase !== 'idle' || leaseOfOther(snapshot.state, policy.owner, Date.now())) {
       return `reachable and readable; a rotation is in progress, so the write check was left out`;
     }
-    try {
-      await policy.store.writeState(policy.ref, snapshot.state, snapshot.revision);
-    } catch (error) {
-      if (error instanceof StoreConflictError) return 'reachable and readable; a daemon wrote meanwhile, so the write check was left out';
-      throw error;
-    }
+    if (!(await writeOnSnapshot(policy, snapshot, snapshot.state))) return 'reachable and readable; a daemon wrote meanwhile, so the write check was left out';
     return 'reachable; the state record is readable and writable (written back unchanged)';
   });
   return { part, snapshot };

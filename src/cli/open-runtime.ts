@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/normalize.js';
 import { RotadError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type { PolicyRuntime } from '../rotation/context.js';
-import { buildRuntime, type Runtime } from '../runtime.js';
+import { buildRuntime, type Runtime } from '../wiring/runtime.js';
 
 /** Builds the adapters for a one-shot command; the caller closes the runtime. */
 export function openRuntime(config: ResolvedConfig, logger: Logger = silentLogger()): Runtime {

@@ -2,7 +2,7 @@ import { formatDuration } from '../duration.js';
 import type { ResolvedPolicy } from '../config/normalize.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { PolicySnapshot } from '../stores/types.js';
-import { expiryRotation, upcomingRuns } from '../scheduler/next-run.js';
+import { expiryRotation, upcomingRuns } from '../timing/next-run.js';
 import { describeError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';

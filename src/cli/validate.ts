@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration.js';
 import type { ResolvedPolicy } from '../config/normalize.js';
 import { IDLE_STATE } from '../policy-state.js';
-import { upcomingRuns } from '../scheduler/next-run.js';
+import { upcomingRuns } from '../timing/next-run.js';
 import { loadForCommand } from './config-arg.js';
 import { iso, out } from './output.js';
 

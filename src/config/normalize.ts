@@ -1,11 +1,11 @@
 import type { ApiOptions } from './api-options.js';
 import { dirname, resolve } from 'node:path';
 import { providerRegistry } from '../providers/registry.js';
-import type { PolicyTiming, RotateBefore } from '../scheduler/next-run.js';
-import { parseAskWindow, type AskWindow } from '../ask-window.js';
-import type { Schedule } from '../scheduler/schedule.js';
+import type { PolicyTiming, RotateBefore } from '../timing/next-run.js';
+import { parseAskWindow, type AskWindow } from '../timing/ask-window.js';
+import type { Schedule } from '../timing/schedule.js';
 import { durationMs } from '../duration-text.js';
-import type { AssistTiming } from '../ask-window.js';
+import type { AssistTiming } from '../timing/ask-window.js';
 import type { RotadConfig } from './schema.js';
 import type { CredentialFact } from '../stores/types.js';
 

@@ -1,4 +1,4 @@
-import type { RequiredEnv } from '../adapters.js';
+import type { RequiredEnv } from '../adapters/definition.js';
 import { consumerRegistry } from '../consumers/registry.js';
 import { notifierRegistry } from '../notifiers/registry.js';
 import { storeRegistry } from '../stores/registry.js';

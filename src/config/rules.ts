@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { namesDefined, type AdapterDefinition, type ConfigView } from '../adapters.js';
-import { parseAskWindow } from '../ask-window.js';
+import { namesDefined, type AdapterDefinition, type ConfigView } from '../adapters/definition.js';
+import { parseAskWindow } from '../timing/ask-window.js';
 import { consumerRegistry } from '../consumers/registry.js';
-import { cronProblem, isValidTimezone } from '../scheduler/schedule.js';
+import { cronProblem, isValidTimezone } from '../timing/schedule.js';
 import type { Problem } from './issues.js';
 import { leaseLongEnough } from './lease-rule.js';
 import type { RotadConfig } from './schema.js';

@@ -2,8 +2,8 @@ import { providerContext } from '../rotation/call-context.js';
 import { isoSeconds as iso } from '../duration.js';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
-import type { Runtime } from '../runtime.js';
-import { nextDue } from '../scheduler/next-run.js';
+import type { Runtime } from '../wiring/runtime.js';
+import { nextDue } from '../timing/next-run.js';
 import { waitsFor } from './waits-for.js';
 
 export interface PolicyStatus {

@@ -11,7 +11,7 @@ import { AuditTrail } from '../observability/audit.js';
 import { startHealthServer } from '../observability/health.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
-import { buildRuntime, type Runtime } from '../runtime.js';
+import { buildRuntime, type Runtime } from '../wiring/runtime.js';
 import { newLeaseOwner } from '../rotation/lease.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { DAEMON_SIGNALS, takeBufferedSignals } from './early-signals.js';

@@ -2,7 +2,7 @@ import { RotadError } from '../errors.js';
 import type { HandoverLink } from '../policy-state.js';
 import { refuse } from '../providers/submission.js';
 import type { PolicySnapshot as Snapshot } from '../stores/types.js';
-import { secretMatches } from './link.js';
+import { secretMatches } from '../rotation/handover-link.js';
 
 /** The rotation whose request for a token is open, or a refusal that says what is going on. */
 export function openRequest(policy: { name: string }, snapshot: Snapshot): string {

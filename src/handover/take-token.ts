@@ -9,7 +9,7 @@ import { withRetry, type RetryPolicy } from '../rotation/retry.js';
 import type { Secret } from '../secret.js';
 import { recordRetryDelay } from '../stores/state-record.js';
 import type { PolicySnapshot } from '../stores/types.js';
-import { acceptToken, isRefusal } from './accept.js';
+import { acceptToken, isRefusal } from '../rotation/accept-token.js';
 import { honouredLink, openRequest } from './request.js';
 
 /** The link a token came through (the hand-over page), with the secret from its fragment. */

@@ -2,8 +2,8 @@ import { formatDuration } from '../duration.js';
 import type { PersonRequest } from '../providers/types.js';
 import type { StepContext } from './context.js';
 import type { Assist } from '../policy-state.js';
-import { nextAskTime } from '../ask-window.js';
-import { LINKS_KEPT, mintLink, type MintedLink } from '../handover/link.js';
+import { nextAskTime } from '../timing/ask-window.js';
+import { LINKS_KEPT, mintLink, type MintedLink } from './handover-link.js';
 
 /**
  * A hand-over link for a message asking for a new token, when the daemon serves the hand-over page

@@ -1,7 +1,7 @@
 import { RotadError } from '../errors.js';
 import { consumerContext, providerContext } from './call-context.js';
 import { askPerson } from './ask-person.js';
-import { acceptToken, isRefusal } from '../handover/accept.js';
+import { acceptToken, isRefusal } from './accept-token.js';
 import { retireAbandoned } from './retire.js';
 import { finishRestore } from './restore.js';
 import { revokeUnstaged, stage } from './stage.js';

@@ -1,8 +1,10 @@
 import { checkAlerts, type AlertCheck } from '../alerts/expiry.js';
+import { sendDueAlerts } from '../alerts/send-alerts.js';
+import { deliverRollbackNotices } from '../rotation/rollback-notices.js';
+import { writeOnSnapshot } from '../stores/state-writes.js';
 import { leaseOfOther } from '../rotation/lease.js';
 import { PolicyErrors } from './policy-errors.js';
-import type { ResolvedPolicy } from '../config/normalize.js';
-import { describeError, StoreConflictError } from '../errors.js';
+import { describeError } from '../errors.js';
 
 /** What one look at a policy decided: when to look again, and whether to run it now on what was read. */
 interface Look {
@@ -16,9 +18,9 @@ import type { Logger } from '../observability/logger.js';
 import { runRotation, type RunOutcome } from '../rotation/engine.js';
 import { revokeLeftBehind } from '../rotation/stage.js';
 import type { Trigger } from '../policy-state.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../wiring/runtime.js';
 import type { Clock } from '../clock.js';
-import { nextDue, windowOffset, type DueReason } from './next-run.js';
+import { nextDue, windowOffset, type DueReason } from '../timing/next-run.js';
 
 /** Longest sleep of the timer (a pass that reads nothing unless something is due): clock jumps are noticed within it. */
 const MAX_SLEEP_MS = 60_000;
@@ -82,13 +84,6 @@ interface SchedulerOptions {
  * only the policies whose time has come, so an idle daemon reads each policy about once per
  * `rescanEvery`, not once per pass. A full pass (start, reload, a CLI command's wake-up) reads all.
  */
-/** The log line of each notice a one-shot command left for the daemon. */
-const NOTICE_LOG: Record<PolicySnapshot['state']['outbox'][number]['type'], string> = {
-  'rotation-aborted': 'Rotation abandoned by rollback',
-  'rotation-rolled-back': 'Rotation rolled back',
-  'request-withdrawn': 'Request to a person withdrawn by rollback',
-};
-
 export class Scheduler {
   #runtime: Runtime;
   readonly #options: SchedulerOptions;
@@ -280,8 +275,8 @@ export class Scheduler {
     if (held) {
       alerts = checkAlerts(config, snapshot, now);
     } else {
-      snapshot = await this.#deliverNotices(policy, snapshot);
-      ({ check: alerts, snapshot } = await this.#alert(policy, config, snapshot, now));
+      snapshot = await deliverRollbackNotices(policy, snapshot, now);
+      ({ check: alerts, snapshot } = await sendDueAlerts(policy, config, snapshot, now));
     }
     this.#options.metrics?.observePolicy(policy.name, {
       expiresAt: alerts.expiresAt,
@@ -362,87 +357,8 @@ export class Scheduler {
   }
 
   /** Records a signal as a request in the store, so that other replicas see it served once; undefined when the state changed since `snapshot`. */
-  async #recordSignal(policy: PolicyRuntime, snapshot: PolicySnapshot, now: number): Promise<PolicySnapshot | undefined> {
-    const state = { ...snapshot.state, requestedAt: now };
-    try {
-      const revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
-      return { ...snapshot, state, revision };
-    } catch (error) {
-      if (!(error instanceof StoreConflictError)) throw error;
-      return undefined;
-    }
-  }
-
-  /**
-   * Reports what a one-shot command did (`rotad rollback`) through this daemon's notifiers, audit
-   * trail and log. The outbox is claimed first (a compare-and-swap), so one replica delivers it;
-   * the notices are removed once sent. A replica that dies, or whose write's answer is lost, leaves
-   * the claim to run out and the notices to be sent again: a notice that withdraws a request must
-   * reach people even twice rather than never.
-   */
-  async #deliverNotices(policy: PolicyRuntime, snapshot: PolicySnapshot): Promise<PolicySnapshot> {
-    const notices = snapshot.state.outbox;
-    const now = this.#options.clock.now();
-    if (notices.length === 0) return snapshot;
-    const claim = snapshot.state.outboxClaim;
-    if (claim !== undefined && claim.owner !== policy.owner && claim.until > now) return snapshot;
-    let claimed: PolicySnapshot;
-    try {
-      const state = { ...snapshot.state, outboxClaim: { owner: policy.owner, until: now + policy.leaseMs } };
-      claimed = { ...snapshot, state, revision: await policy.store.writeState(policy.ref, state, snapshot.revision) };
-    } catch (error) {
-      if (error instanceof StoreConflictError) return snapshot; // another replica took them, or the next look does
-      throw error;
-    }
-    for (const notice of notices) {
-      policy.logger.info({ rotation: notice.rotationId, actor: notice.actor, at: new Date(notice.at).toISOString() }, NOTICE_LOG[notice.type]);
-      if (notice.type !== 'request-withdrawn')
-        policy.audit?.record({
-          rotationId: notice.rotationId,
-          policy: policy.name,
-          phase: 'rollback',
-          outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back',
-          actor: notice.actor,
-        });
-      await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message });
-    }
-    return this.#removeDelivered(policy, claimed, notices);
-  }
-
-  /** Removes the notices sent from the outbox (others may have been added meanwhile) and releases the claim. */
-  async #removeDelivered(policy: PolicyRuntime, claimed: PolicySnapshot, sent: PolicySnapshot['state']['outbox']): Promise<PolicySnapshot> {
-    let snapshot = claimed;
-    for (let attempt = 1; ; attempt += 1) {
-      const state = {
-        ...snapshot.state,
-        outbox: snapshot.state.outbox.filter((n) => !sent.some((s) => s.at === n.at && s.type === n.type && s.rotationId === n.rotationId)),
-        outboxClaim: undefined,
-      };
-      try {
-        return { ...snapshot, state, revision: await policy.store.writeState(policy.ref, state, snapshot.revision) };
-      } catch (error) {
-        // Not removed: the claim runs out and they are sent again.
-        if (!(error instanceof StoreConflictError) || attempt >= 3) return snapshot;
-        snapshot = await policy.store.read(policy.ref);
-        if (leaseOfOther(snapshot.state, policy.owner, this.#options.clock.now())) return snapshot;
-      }
-    }
-  }
-
-  /** Sends the expiry/overdue alerts that are due, recording them first so that each fires once; returns the snapshot as written. */
-  async #alert(policy: PolicyRuntime, config: ResolvedPolicy, snapshot: PolicySnapshot, now: number): Promise<{ check: AlertCheck; snapshot: PolicySnapshot }> {
-    const check = checkAlerts(config, snapshot, now);
-    if (check.events.length === 0) return { check, snapshot };
-    const state = { ...snapshot.state, alertsSent: check.alertsSent };
-    let revision: string;
-    try {
-      revision = await policy.store.writeState(policy.ref, state, snapshot.revision);
-    } catch (error) {
-      if (error instanceof StoreConflictError) return { check: { ...check, events: [] }, snapshot }; // someone else moved on; the next look decides again
-      throw error;
-    }
-    for (const event of check.events) await policy.notify(event);
-    return { check, snapshot: { ...snapshot, state, revision } };
+  #recordSignal(policy: PolicyRuntime, snapshot: PolicySnapshot, now: number): Promise<PolicySnapshot | undefined> {
+    return writeOnSnapshot(policy, snapshot, { ...snapshot.state, requestedAt: now });
   }
 
   #launch(name: string, trigger: Trigger, basis: PolicySnapshot): void {

@@ -4,7 +4,7 @@ import { systemClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { buildRuntime } from '../../src/runtime.js';
+import { buildRuntime } from '../../src/wiring/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { requestRotations } from '../../src/control/request-rotation.js';
 

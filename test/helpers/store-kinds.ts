@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { AdapterDeps } from '../../src/adapters.js';
+import type { AdapterDeps } from '../../src/adapters/definition.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { storeRegistry } from '../../src/stores/registry.js';

@@ -4,7 +4,7 @@ import type { RotationEvent } from '../../src/notifiers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { Provider } from '../../src/providers/types.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/wiring/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { MemoryStore } from './memory-store.js';
 import { Ledger, simConsumer, simProvider, storeOver, type Caller, type Delivery, type SideEffectCheck } from './parts.js';

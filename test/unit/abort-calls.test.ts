@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterDeps } from '../../src/adapters.js';
+import type { AdapterDeps } from '../../src/adapters/definition.js';
 import { systemClock } from '../../src/clock.js';
 import { consumerRegistry } from '../../src/consumers/registry.js';
 import type { Consumer, ConsumerContext } from '../../src/consumers/types.js';

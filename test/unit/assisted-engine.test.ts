@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
-import { nextAskTime, parseAskWindow, type AskWindow } from '../../src/ask-window.js';
-import { nextDue } from '../../src/scheduler/next-run.js';
+import { nextAskTime, parseAskWindow, type AskWindow } from '../../src/timing/ask-window.js';
+import { nextDue } from '../../src/timing/next-run.js';
 import { Secret } from '../../src/secret.js';
 import { assistedProvider, FakeClock, MemoryStore, policyRuntime, type Call } from '../helpers/engine-doubles.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { honouredLink } from '../../src/handover/request.js';
 import { handOver } from '../../src/handover/take-token.js';
-import { hashLinkSecret, mintLink, policyOfLink, secretMatches } from '../../src/handover/link.js';
+import { hashLinkSecret, mintLink, policyOfLink, secretMatches } from '../../src/rotation/handover-link.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
 import { scrub } from '../../src/secret.js';

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../../src/config/normalize.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { IDLE_STATE } from '../../src/policy-state.js';
 import { leftByOtherDaemon } from '../../src/rotation/lease.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/wiring/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { systemClock } from '../../src/clock.js';
 import { FakeClock, MemoryStore, policyRuntime, recordingProvider, type Call } from '../helpers/engine-doubles.js';

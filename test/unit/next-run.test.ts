@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
-import { expiryRotation, nextDue, upcomingRuns, windowOffset, type PolicyTiming } from '../../src/scheduler/next-run.js';
+import { expiryRotation, nextDue, upcomingRuns, windowOffset, type PolicyTiming } from '../../src/timing/next-run.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../../src/config/normalize.js';
 import { systemClock } from '../../src/clock.js';
 import type { Consumer } from '../../src/consumers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/wiring/runtime.js';
 import { requestRotations } from '../../src/control/request-rotation.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { Secret } from '../../src/secret.js';

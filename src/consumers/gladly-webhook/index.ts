@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { z } from 'zod';
 import { badShape, call, callFor } from '../../http/api-call.js';
 import { RotadError } from '../../errors.js';

@@ -1,4 +1,4 @@
-import type { AdapterDefinition } from '../../adapters.js';
+import type { AdapterDefinition } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { parseRetryAfter } from '../../http/retry-after.js';

@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-import { namesDefined, type AdapterDefinition } from '../../adapters.js';
+import { namesDefined, type AdapterDefinition } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
 import type { Consumer } from '../types.js';
 import { StoreConsumerOptions } from './schema.js';

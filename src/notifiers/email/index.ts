@@ -1,4 +1,4 @@
-import type { AdapterDefinition } from '../../adapters.js';
+import type { AdapterDefinition } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { registerSecretValue } from '../../secret.js';

@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import type { Notifier } from '../types.js';
 import { LogNotifierOptions } from './schema.js';
 

@@ -1,4 +1,4 @@
-import type { AdapterDefinition } from '../../adapters.js';
+import type { AdapterDefinition } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { registerSecretValue } from '../../secret.js';
 import { postJson, secretFrom } from '../http-post.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { registerSecretValue } from '../../secret.js';
 import { postJson, secretFrom } from '../http-post.js';

@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { checkTokenShape, isoDay, refusedUnless } from '../submission.js';

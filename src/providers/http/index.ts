@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { badShape, call, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';

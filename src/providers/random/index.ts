@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { AdapterDefinition } from '../../adapters.js';
+import type { AdapterDefinition } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import type { Provider } from '../types.js';

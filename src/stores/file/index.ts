@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { AdapterDefinition, AdapterDeps } from '../../adapters.js';
+import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { describeError, RotadError, StoreConflictError } from '../../errors.js';
 import { IDLE_STATE, type PolicyState } from '../../policy-state.js';
 import type { Clock } from '../../clock.js';

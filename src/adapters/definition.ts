@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { Clock } from './clock.js';
-import type { Logger } from './observability/logger.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../observability/logger.js';
 
 /** What every adapter factory receives besides its own options. */
 export interface AdapterDeps {

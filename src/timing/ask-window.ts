@@ -1,4 +1,4 @@
-import { cronCalendar, isValidTimezone } from './scheduler/schedule.js';
+import { cronCalendar, isValidTimezone } from './schedule.js';
 
 /** The hours in which a person may be asked (`assist.askWithin`), as two cron calendars. */
 export interface AskWindow {

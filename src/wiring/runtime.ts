@@ -1,22 +1,22 @@
-import type { AdapterDeps } from './adapters.js';
-import type { Peers } from './consumers/types.js';
-import { RotadError } from './errors.js';
-import type { Clock } from './clock.js';
-import type { ResolvedConfig, ResolvedPolicy } from './config/normalize.js';
-import { consumerRegistry } from './consumers/registry.js';
-import { notifierRegistry } from './notifiers/registry.js';
-import type { Notifier } from './notifiers/types.js';
-import type { Logger } from './observability/logger.js';
-import { providerRegistry } from './providers/registry.js';
-import { PROVIDER_OPERATIONS, type Provider } from './providers/types.js';
-import type { FaultHook, PolicyRuntime } from './rotation/context.js';
-import { leftByOtherDaemon, newLeaseOwner } from './rotation/lease.js';
-import type { AuditTrail } from './observability/audit.js';
-import { meter } from './observability/metered.js';
-import type { Metrics } from './observability/metrics.js';
-import { NotificationRouter } from './notifiers/router.js';
-import { storeRegistry } from './stores/registry.js';
-import { STORE_OPERATIONS, type Store } from './stores/types.js';
+import type { AdapterDeps } from '../adapters/definition.js';
+import type { Peers } from '../consumers/types.js';
+import { RotadError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import type { ResolvedConfig, ResolvedPolicy } from '../config/normalize.js';
+import { consumerRegistry } from '../consumers/registry.js';
+import { notifierRegistry } from '../notifiers/registry.js';
+import type { Notifier } from '../notifiers/types.js';
+import type { Logger } from '../observability/logger.js';
+import { providerRegistry } from '../providers/registry.js';
+import { PROVIDER_OPERATIONS, type Provider } from '../providers/types.js';
+import type { FaultHook, PolicyRuntime } from '../rotation/context.js';
+import { leftByOtherDaemon, newLeaseOwner } from '../rotation/lease.js';
+import type { AuditTrail } from '../observability/audit.js';
+import { meter } from '../observability/metered.js';
+import type { Metrics } from '../observability/metrics.js';
+import { NotificationRouter } from '../notifiers/router.js';
+import { storeRegistry } from '../stores/registry.js';
+import { STORE_OPERATIONS, type Store } from '../stores/types.js';
 
 /** Looks up `type` in a registry and builds the adapter; the config schema already checked both. */
 function build<I>(registry: Record<string, { create(options: never, deps: AdapterDeps): I }>, options: { type: string }, deps: AdapterDeps): I {
