@@ -128,7 +128,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       checkMs: durationMs(policy.assist?.checkEvery ?? config.defaults.assist?.checkEvery ?? '1m'),
       window: askWindowOf(policy.assist?.askWithin ?? config.defaults.assist?.askWithin),
     };
-    const assisted = (providerRegistry[policy.provider.type] as { assisted?: boolean }).assisted === true;
+    const assisted = providerRegistry[policy.provider.type].assisted;
     return {
       name: policy.name,
       description: policy.description,

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { AdapterDefinition } from '../adapters/definition.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Secret } from '../secret.js';
@@ -51,6 +53,14 @@ interface AssistedSteps {
   /** What to ask when the old credential must be deleted in the UI. */
   deleteRequest(ctx: ProviderContext, old: StoredCredential, current: StoredCredential | undefined): PersonRequest;
 }
+
+/**
+ * A provider type as registered: the adapter anatomy plus whether a person creates its credentials.
+ * Config resolution needs that before any provider is built (requests to a person start early
+ * enough before an expiry); the wiring checks it against the built provider's `assisted` steps,
+ * so the two cannot disagree.
+ */
+export type ProviderDefinition<Schema extends z.ZodType> = AdapterDefinition<Schema, Provider> & { assisted: boolean };
 
 /** The provider calls the daemon counts in its metrics (rotad_provider_requests_total). */
 export const PROVIDER_OPERATIONS = ['obtain', 'verify', 'revoke'] as const;

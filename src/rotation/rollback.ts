@@ -137,7 +137,6 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
 
   const previous = snapshot.previous;
   const abandoned = snapshot.current;
-  if (!store.capabilities.rollback) return refuse(`the store of policy ${name} keeps no previous credential`);
   if (previous === undefined) return refuse(`policy ${name} has no previous credential to restore`);
   if (previous.revokedAt !== undefined)
     return refuse(`the previous credential of policy ${name} was revoked at ${new Date(previous.revokedAt).toISOString()}; rotate instead`);

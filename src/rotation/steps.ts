@@ -12,7 +12,7 @@ import { appendHistory, ROTATION_ENDED, type Phase } from '../policy-state.js';
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
 interface Step {
   run(ctx: StepContext): Promise<StepResult>;
-  /** What undoes it, in words; the code lives in rollback.ts. */
+  /** What undoes it, in words: docs/design.md lists it (test/unit/protocol-doc.test.ts); the code lives in rollback.ts. */
   undo: string;
 }
 

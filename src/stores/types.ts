@@ -48,11 +48,6 @@ export interface PolicySnapshot {
   revision: string;
 }
 
-interface StoreCapabilities {
-  /** The store keeps the previous credential, so `rollback` can restore it. */
-  rollback: boolean;
-}
-
 /** The store calls the daemon counts in its metrics (rotad_store_requests_total). */
 export const STORE_OPERATIONS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
 
@@ -62,7 +57,6 @@ export const STORE_OPERATIONS = ['read', 'writeState', 'stagePending', 'discardP
  * not an exception; failures are RotadErrors with stable codes.
  */
 export interface Store {
-  readonly capabilities: StoreCapabilities;
   /**
    * Reads one policy. A policy never seen yields an idle state and no credentials. During a promote
    * that was cut off (the new credential already where applications read it, the move not yet

@@ -25,6 +25,17 @@ function build<I>(registry: Record<string, { create(options: never, deps: Adapte
   return definition.create(options as never, deps);
 }
 
+/** The policy's provider; its registered `assisted` (which config resolution used) must be what the instance does. */
+function buildProvider(policy: ResolvedPolicy, deps: AdapterDeps): Provider {
+  const provider = build<Provider>(providerRegistry, policy.provider, deps);
+  const registered = providerRegistry[policy.provider.type].assisted;
+  if (registered !== (provider.assisted !== undefined))
+    throw new Error(
+      `provider type ${policy.provider.type} is registered with assisted: ${registered}, but its instance ${registered ? 'has no' : 'has'} assisted steps`,
+    );
+  return provider;
+}
+
 /** Every adapter instance of one loaded config, built once. */
 export interface Runtime {
   config: ResolvedConfig;
@@ -86,7 +97,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       ref: { name: policy.name, ...policy.secret },
       settings: policy,
       store,
-      provider: metered(build<Provider>(providerRegistry, policy.provider, { ...deps, logger }), policy),
+      provider: metered(buildProvider(policy, { ...deps, logger }), policy),
       consumers: policy.consumers.map((o, index) => ({ key: `${index}:${o.type}`, consumer: build(consumerRegistry, o, { ...deps, logger }) })),
       peers,
       notify: router.forPolicy(policy.name, policy.notify, policy.escalate),

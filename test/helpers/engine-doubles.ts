@@ -26,7 +26,6 @@ export type Call = { op: string; value?: string; facts?: unknown };
 
 /** An in-memory store with the file store's semantics, and a switch to make staging fail. */
 export class MemoryStore implements Store {
-  readonly capabilities = { rollback: true };
   current?: StoredCredential | undefined;
   previous?: StoredCredential | undefined;
   pending?: StoredCredential | undefined;

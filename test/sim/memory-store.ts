@@ -17,7 +17,6 @@ export interface Entry {
  * instant. It runs through the same contract suite as the real stores (test/stores).
  */
 export class MemoryStore implements Store {
-  readonly capabilities = { rollback: true };
   /** Handles made with the same map see one store (as two processes see one server). */
   constructor(readonly entries = new Map<string, Entry>()) {}
 

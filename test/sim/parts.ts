@@ -149,7 +149,6 @@ export function storeOver(world: World, caller: Caller, store: MemoryStore, faul
       { fail: faultRate(), timeout: faultRate() / 2, error: () => new RotadError('STORE_UNREACHABLE', 'store did not answer', { retryable: true }) },
     );
   return {
-    capabilities: store.capabilities,
     read: (ref) => call('read', ref.name, () => store.read(ref)),
     writeState: (ref, state, revision) => call('writeState', ref.name, () => store.writeState(ref, state, revision)),
     stagePending: (ref, credential) => call('stagePending', ref.name, () => store.stagePending(ref, credential)),

@@ -5,7 +5,7 @@ import { RotadError, StoreConflictError } from '../../src/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { fileStore } from '../../src/stores/file/index.js';
 import { updateState, writeOnSnapshot } from '../../src/stores/state-writes.js';
-import type { PolicyRef, Store } from '../../src/stores/types.js';
+import type { PolicyRef, PolicySnapshot, Store } from '../../src/stores/types.js';
 import { tempDir } from '../helpers/workspace.js';
 
 const ref: PolicyRef = { name: 'p' };
@@ -80,7 +80,7 @@ describe('state writes outside the engine: on the snapshot read, or a conflict',
       const now = await store.read(ref);
       await store.writeState(ref, { ...now.state }, now.revision);
     };
-    const change = (s: { state: object }) => ({ ...(s.state as never), requestedAt: 7 });
+    const change = (s: PolicySnapshot) => ({ ...s.state, requestedAt: 7 });
     await expect(updateState({ store: interfered(store, 10, steal), ref }, change, { attempts: 3 })).rejects.toThrow(
       new StoreConflictError('state of policy p kept changing: 3 writes lost their race'),
     );

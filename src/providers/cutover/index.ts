@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
+import type { AdapterDeps } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { z } from 'zod';
@@ -7,7 +7,7 @@ import type { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { endpoint } from '../../http/dns-label.js';
 import { checkTokenShape, isoDay, refuse, refusedUnless } from '../submission.js';
-import type { Provider } from '../types.js';
+import type { Provider, ProviderDefinition } from '../types.js';
 import { CutoverProviderOptions } from './schema.js';
 
 const TOKEN_FORMAT = { regex: /^[0-9a-f]{48}$/i, text: '48 hexadecimal characters (a Cutover user app token)' };
@@ -136,4 +136,4 @@ export const cutoverProvider = {
   assisted: true,
   schema: CutoverProviderOptions,
   create: createCutoverProvider,
-} satisfies AdapterDefinition<typeof CutoverProviderOptions, Provider> & { assisted: boolean };
+} satisfies ProviderDefinition<typeof CutoverProviderOptions>;

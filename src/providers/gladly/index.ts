@@ -1,8 +1,8 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
+import type { AdapterDeps } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { checkTokenShape, isoDay, refusedUnless } from '../submission.js';
-import type { Provider } from '../types.js';
+import type { Provider, ProviderDefinition } from '../types.js';
 import { GladlyApi, gladlyHost, sameOrigin } from '../../vendors/gladly.js';
 import { GladlyProviderOptions } from './schema.js';
 
@@ -71,4 +71,4 @@ export const gladlyProvider = {
   assisted: true,
   schema: GladlyProviderOptions,
   create: createGladlyProvider,
-} satisfies AdapterDefinition<typeof GladlyProviderOptions, Provider> & { assisted: boolean };
+} satisfies ProviderDefinition<typeof GladlyProviderOptions>;

@@ -1,4 +1,4 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
+import type { AdapterDeps } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import type { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
 import { endpoint } from '../../http/dns-label.js';
 import { checkTokenShape, refusedUnless } from '../submission.js';
-import type { Provider } from '../types.js';
+import type { Provider, ProviderDefinition } from '../types.js';
 import { GorgiasProviderOptions } from './schema.js';
 
 /** Gorgias's leaky bucket for API keys: 40 requests per 20 seconds (rotad keeps a margin for network jitter). */
@@ -104,4 +104,4 @@ export const gorgiasProvider = {
   assisted: true,
   schema: GorgiasProviderOptions,
   create: createGorgiasProvider,
-} satisfies AdapterDefinition<typeof GorgiasProviderOptions, Provider> & { assisted: boolean };
+} satisfies ProviderDefinition<typeof GorgiasProviderOptions>;

@@ -1,10 +1,10 @@
-import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
+import type { AdapterDeps } from '../../adapters/definition.js';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
 import { badShape, call, failure, isRefused, send, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
-import type { Provider, ProviderContext } from '../types.js';
+import type { Provider, ProviderContext, ProviderDefinition } from '../types.js';
 import { HttpProviderOptions, type RequestTemplate } from './schema.js';
 import { atPath, fill, fillBody, type TemplateValues } from './template.js';
 
@@ -95,6 +95,8 @@ function createHttpProvider(options: HttpProviderOptions, deps: AdapterDeps): Pr
 
 export const httpProvider = {
   type: 'http',
+  /** Its credentials come from an API or a generator, never from a person. */
+  assisted: false,
   schema: HttpProviderOptions,
   create: createHttpProvider,
-} satisfies AdapterDefinition<typeof HttpProviderOptions, Provider>;
+} satisfies ProviderDefinition<typeof HttpProviderOptions>;

@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
-import type { AdapterDefinition } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import type { Provider } from '../types.js';
+import type { Provider, ProviderDefinition } from '../types.js';
 import { ALPHABETS, RandomProviderOptions } from './schema.js';
 
 /** Draws `length` characters uniformly from `alphabet` with the CSPRNG (no modulo bias). */
@@ -38,6 +37,8 @@ function createRandomProvider(options: RandomProviderOptions): Provider {
 
 export const randomProvider = {
   type: 'random',
+  /** Its credentials come from an API or a generator, never from a person. */
+  assisted: false,
   schema: RandomProviderOptions,
   create: createRandomProvider,
-} satisfies AdapterDefinition<typeof RandomProviderOptions, Provider>;
+} satisfies ProviderDefinition<typeof RandomProviderOptions>;

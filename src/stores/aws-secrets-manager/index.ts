@@ -33,7 +33,6 @@ const externalFacts = (version: SecretVersion): VersionFacts => ({
 
 /** The policy's credentials in one secret's versions (AWSCURRENT, AWSPREVIOUS, AWSPENDING), its state in another. */
 class AwsSecretsManagerStore implements Store {
-  readonly capabilities = { rollback: true };
   readonly #options: AwsSecretsManagerStoreOptions;
   readonly #aws: LazySdk;
   readonly #secrets: Secrets;

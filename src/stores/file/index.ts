@@ -15,7 +15,6 @@ const EMPTY_ENTRY: PolicyEntry = { state: IDLE_STATE, revision: 0 };
 
 /** Every policy in one encrypted file (AES-256-GCM), each write atomic and durable under a lock. */
 class FileStore implements Store {
-  readonly capabilities = { rollback: true };
   readonly #file: DocumentFile;
   readonly #clock: Clock;
   readonly #logger: AdapterDeps['logger'];

@@ -36,7 +36,6 @@ function readCa(options: VaultStoreOptions, resolvePath: (path: string) => strin
 
 /** The policy's credential at the KV v2 path applications read (its versions), its state in a record of rotad's own. */
 class VaultStore implements Store {
-  readonly capabilities = { rollback: true };
   readonly #options: VaultStoreOptions;
   readonly #client: VaultClient;
   readonly #kv: KvV2;
