@@ -11,6 +11,7 @@ import { newRotationId } from './rotation-id.js';
 import { revokeUnstaged } from './stage.js';
 import { ROTATION_ENDED, type Phase, type PolicyState, type Trigger } from '../policy-state.js';
 import { STEPS } from './steps.js';
+import { assertPhaseOrder, protocolInvariant } from './invariants.js';
 
 /** Who a rotation acts for, in the audit trail. */
 const ACTOR_BY_TRIGGER: Record<Trigger, string> = {
@@ -105,6 +106,8 @@ class RotationRun {
   readonly #unstaged: NonNullable<PolicyRuntime['unstaged']>;
   /** The last step retired an abandoned credential and ended the rotation: no success to announce. */
   #endedByRetire = false;
+  /** The pending credential was verified: by this run's verify step, or by an earlier run (the persisted phase is past verify). */
+  #verified: boolean;
 
   constructor(
     private readonly runtime: PolicyRuntime,
@@ -121,6 +124,7 @@ class RotationRun {
     const signal = this.#signal;
     this.#guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(() => withCallSignal(signal, call)) });
     this.#unstaged = runtime.unstaged ?? {};
+    this.#verified = !['obtain', 'verify'].includes(ownership.state.phase);
   }
 
   async drive(): Promise<RunOutcome> {
@@ -164,6 +168,8 @@ class RotationRun {
     let result;
     const stepStarted = runtime.clock.now();
     try {
+      // A credential becomes current only after it was verified: verify establishes it, promote relies on it.
+      if (phase === 'promote') protocolInvariant(this.#verified, 'promote before the pending credential was verified');
       result = await withRetry(() => STEPS[phase].run({ ...ctx, state: ownership.state }), runtime.retry, {
         clock: runtime.clock,
         signal: this.#signal,
@@ -182,6 +188,12 @@ class RotationRun {
       if (!stillWaiting) this.#audit(phase, 'waiting', stepStarted);
       return { status: 'waiting', rotationId, until: result.waitUntil };
     }
+    try {
+      assertPhaseOrder(phase, result.patch.phase);
+    } catch (error) {
+      return this.#failed(error, ctx, phase, stepStarted);
+    }
+    if (phase === 'verify') this.#verified = true;
     runtime.faults?.('after', phase);
     const { patch } = result;
     this.#endedByRetire = state.retire !== undefined && patch.phase === 'idle';

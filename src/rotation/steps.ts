@@ -8,6 +8,7 @@ import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { appendHistory, ROTATION_ENDED, type Phase } from '../policy-state.js';
+import { allConsumersConfirmed, protocolInvariant } from './invariants.js';
 
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
 interface Step {
@@ -204,6 +205,7 @@ const consumers: Step = {
       await ctx.save({ consumersDone: done });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
     }
+    protocolInvariant(allConsumersConfirmed(runtime.consumers, done), 'the consumers step ends with a consumer not confirmed');
     // Grace protects readers of the old credential; with none left alive there is nothing to wait for.
     const oldAlive = snapshot.previous !== undefined && snapshot.previous.revokedAt === undefined;
     return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? runtime.settings.graceMs : 0) }, credential);
@@ -233,6 +235,14 @@ const revoke: Step = {
     const snapshot = ctx.known;
     const old = snapshot.previous;
     if (old === undefined || old.revokedAt !== undefined || old.rotationId === ctx.rotationId) return next('complete', { assist: undefined });
+    // A reload while the rotation waited may have added a consumer: it gets the new credential (and
+    // its readers the grace period) before the old one goes.
+    if (!allConsumersConfirmed(ctx.runtime.consumers, ctx.state.consumersDone)) {
+      ctx.logger.warn('A consumer was added or changed while the rotation waited: it gets the new credential before the old one is revoked');
+      return next('consumers', { assist: undefined });
+    }
+    // The old credential goes only once the new one is current and every consumer confirmed it.
+    protocolInvariant(snapshot.current?.rotationId === ctx.rotationId, 'revoke of the old credential while the new one is not current');
     const pctx = providerContextOf(ctx);
     const confirmed = async (how: string): Promise<StepResult> => {
       const at = clock.now();

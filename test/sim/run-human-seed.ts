@@ -86,6 +86,8 @@ export async function runHumanSeed(seed: number): Promise<HumanSeedReport> {
   store.onStateWrite = (policy, before, after) => {
     const done = after.history.at(-1);
     if (done && done.rotationId !== before.history.at(-1)?.rotationId && done.outcome === 'succeeded') completed += 1;
+    // The engine's own assertions (src/rotation/invariants.ts): the seed fails at the write that records one.
+    if (after.attention?.code === 'INTERNAL') violations.push(`${policy}: ${after.attention.message}`);
     if (process.env.SIM_DEBUG)
       world.log(`${policy} state ${JSON.stringify({ phase: after.phase, rotation: after.rotationId, retire: after.retire, assist: after.assist?.action })}`);
   };

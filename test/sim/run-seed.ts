@@ -78,6 +78,8 @@ export async function runSeed(seed: number): Promise<SeedReport> {
   const startedIds = new Set<string>();
   const completedIds = new Set<string>();
   store.onStateWrite = (policy, before, after) => {
+    // The engine's own assertions (src/rotation/invariants.ts): the seed fails at the write that records one.
+    if (after.attention?.code === 'INTERNAL') violations.push(`${policy}: ${after.attention.message}`);
     if (process.env.SIM_DEBUG)
       world.log(
         `${policy} state ${JSON.stringify({ phase: after.phase, req: after.requestedAt, lrs: after.lastRequestedStartAt, trig: after.trigger, lease: after.lease?.owner })}`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RotadError } from '../../src/errors.js';
 import { runRotation } from '../../src/rotation/engine.js';
+import { STEPS } from '../../src/rotation/steps.js';
 import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { FakeClock, MemoryStore, policyRuntime, recordingConsumer, recordingProvider, type Call } from '../helpers/engine-doubles.js';
@@ -252,5 +253,62 @@ describe('rollback', () => {
     expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
     // Released; the credential it abandoned is retired next (after the grace period).
     expect(store.state).toMatchObject({ phase: 'grace', lease: undefined, retire: { reason: 'rolled-back' } });
+  });
+
+  describe("the engine's own assertions (src/rotation/invariants.ts)", () => {
+    /** Replaces one step's run for the test: a bug in the protocol table, as the assertions must catch it. */
+    type Run = (typeof STEPS)['obtain']['run'];
+    /** Runs `body` with the step of `phase` replaced by `wrap` of its real run. */
+    async function withStep<T>(phase: keyof typeof STEPS, wrap: (real: Run) => Run, body: () => Promise<T>): Promise<T> {
+      const steps = STEPS as Record<string, { run: Run }>;
+      const original = steps[phase]!.run;
+      steps[phase]!.run = wrap(original);
+      try {
+        return await body();
+      } finally {
+        steps[phase]!.run = original;
+      }
+    }
+
+    it('a step that skips verify stops the rotation in needs-attention (INTERNAL) before the new credential becomes current', async () => {
+      const { store, runtime, calls, old } = await rotatedOnce();
+      const outcome = await withStep(
+        'obtain',
+        (real) => async (ctx) => ({ ...(await real(ctx)), patch: { phase: 'promote' } }),
+        () => run(runtime),
+      );
+      expect(outcome).toMatchObject({ status: 'needs-attention', code: 'INTERNAL' });
+      expect(store.state.attention?.message).toMatch(/^protocol invariant broken: step obtain may not be followed by promote/);
+      expect(store.current?.value.reveal()).toBe(old);
+      expect(calls.some((c) => c.op === 'provider.verify' || c.op.startsWith('consumer'))).toBe(false);
+    });
+
+    it('a step that jumps from consumers to revoke is stopped before revoking the old credential', async () => {
+      const { runtime, provider, old } = await rotatedOnce();
+      const outcome = await withStep(
+        'consumers',
+        (real) => async (ctx) => ({ ...(await real(ctx)), patch: { phase: 'revoke' } }),
+        () => run(runtime),
+      );
+      expect(outcome).toMatchObject({ status: 'needs-attention', code: 'INTERNAL' });
+      expect(provider.live.has(old)).toBe(true);
+    });
+
+    it('a consumer added while the rotation waited in grace gets the new credential before the old one is revoked', async () => {
+      const { runtime, calls, clock, provider, old, store } = await rotatedOnce();
+      expect(await run(runtime)).toMatchObject({ status: 'waiting' });
+      const added = recordingConsumer(calls, 'added-by-reload');
+      const reloaded = { ...runtime, consumers: [...runtime.consumers, { key: `2:${added.label}`, consumer: added }] };
+      clock.time += 60_001;
+      expect(await run(reloaded)).toMatchObject({ status: 'waiting' });
+      const fresh = store.current!.value.reveal();
+      expect(calls).toContainEqual(expect.objectContaining({ op: 'consumer.added-by-reload', value: fresh }));
+      expect(provider.live.has(old)).toBe(true);
+      clock.time += 60_001;
+      expect(await run(reloaded)).toMatchObject({ status: 'completed' });
+      expect(provider.live.has(old)).toBe(false);
+      const order = calls.map((c) => `${c.op}:${c.value === old ? 'old' : c.value === fresh ? 'new' : '?'}`);
+      expect(order.indexOf('consumer.added-by-reload:new')).toBeLessThan(order.indexOf('provider.revoke:old'));
+    });
   });
 });
