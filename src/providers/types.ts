@@ -42,7 +42,7 @@ export interface PersonRequest {
 }
 
 /** The parts of a provider whose credentials a person creates and deletes in the UI. */
-interface AssistedSteps {
+export interface AssistedSteps {
   /** What to ask for; `current` is the credential in use, if any. */
   createRequest(ctx: ProviderContext, current: StoredCredential | undefined): PersonRequest;
   /**
