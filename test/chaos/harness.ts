@@ -4,7 +4,7 @@ import { DaemonProcess, runCli, type LogEntry } from '../helpers/daemon.js';
 import { ROOT } from '../helpers/paths.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { tempDir, withStoreTimeout } from '../helpers/workspace.js';
-import type { TokensApiServer } from '../servers/saas/tokens-api.js';
+import type { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 
 const RECORDER = join(ROOT, 'test/fixtures/record-secret.mjs');
 export const POLICIES = ['chaos-a', 'chaos-b'];

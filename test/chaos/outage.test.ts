@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 import { chaosConfig, Fleet, inspect, pause, randomBetween, settle, workspace } from './harness.js';
 import { RaftOpenBao } from './raft-openbao.js';
 

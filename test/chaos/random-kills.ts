@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { STORE_KINDS } from '../helpers/store-kinds.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 import { chaosConfig, Fleet, inspect, pause, POLICIES, randomBetween, settle, workspace } from './harness.js';
 
 /** Kills per store: a few in `npm test`, many with `npm run chaos` (CHAOS_KILLS). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonProcess } from '../helpers/daemon.js';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 import { chaosConfig, Fleet, inspect, pause, POLICIES, randomBetween, settle, workspace } from './harness.js';
 
 /** `rotad rotate --all` requests per store: a few in `npm test`, many with `npm run chaos` (CHAOS_REQUESTS). */

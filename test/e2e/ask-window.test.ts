@@ -4,7 +4,7 @@ import { DaemonProcess, runCli } from '../helpers/daemon.js';
 import { waitForEvent, writeSaasConfig } from '../helpers/saas.js';
 import { readPolicy } from '../helpers/store.js';
 import { tempDir } from '../helpers/workspace.js';
-import { CutoverServer } from '../servers/saas/cutover.js';
+import { CutoverServer } from '../adapters/providers/cutover/stand-in.js';
 
 const CORE = 'https://acme.cutover.com';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

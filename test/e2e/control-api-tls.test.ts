@@ -6,7 +6,7 @@ import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemo
 import { HttpSink } from '../helpers/sinks.js';
 import { makeTestPki, type TestPki } from '../helpers/test-ca.js';
 import { tempDir } from '../helpers/workspace.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
+import { GladlyServer } from '../adapters/providers/gladly/stand-in.js';
 
 const ENV = { INBOX_SECRET: 'inbox-signing-secret-51b0' };
 

@@ -8,7 +8,7 @@ import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemo
 import { admin } from '../helpers/saas.js';
 import { eventually, HttpSink } from '../helpers/sinks.js';
 import { tempDir } from '../helpers/workspace.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
+import { GladlyServer } from '../adapters/providers/gladly/stand-in.js';
 
 const EMAIL = 'api-user@acme.test';
 const ENV = { INBOX_SECRET: 'inbox-signing-secret-7c1e' };

@@ -5,7 +5,7 @@ import { eventually } from '../helpers/sinks.js';
 import { readPolicy } from '../helpers/store.js';
 import { waitForEvent, writeSaasConfig } from '../helpers/saas.js';
 import { tempDir } from '../helpers/workspace.js';
-import { CutoverServer } from '../servers/saas/cutover.js';
+import { CutoverServer } from '../adapters/providers/cutover/stand-in.js';
 
 const CORE = 'https://acme.cutover.com';
 const LIFETIME_S = 30;

@@ -10,7 +10,7 @@ import { admin } from '../helpers/saas.js';
 import { eventually, HttpSink } from '../helpers/sinks.js';
 import { readPolicy } from '../helpers/store.js';
 import { tempDir } from '../helpers/workspace.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
+import { GladlyServer } from '../adapters/providers/gladly/stand-in.js';
 
 const EMAIL = 'api-user@acme.test';
 const ENV = { INBOX_SECRET: 'inbox-signing-secret-3d9a' };

@@ -3,11 +3,11 @@ import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemo
 import { admin, waitForEvent, writeSaasConfig } from '../helpers/saas.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { tempDir } from '../helpers/workspace.js';
-import { CutoverServer } from '../servers/saas/cutover.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
-import { GorgiasServer } from '../servers/saas/gorgias.js';
-import { StackOneServer } from '../servers/saas/stackone.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { CutoverServer } from '../adapters/providers/cutover/stand-in.js';
+import { GladlyServer } from '../adapters/providers/gladly/stand-in.js';
+import { GorgiasServer } from '../adapters/providers/gorgias/stand-in.js';
+import { StackOneServer } from '../adapters/consumers/stackone-account/stand-in.js';
+import { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 
 const fileStore = (dir: string) => openStore({ type: 'file', path: `${dir}/state/secrets.enc`, key: { file: `${dir}/state/store.key` } });
 const attention = (daemon: DaemonProcess, policy: string, nth = 0) =>

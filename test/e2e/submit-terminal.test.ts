@@ -4,7 +4,7 @@ import { capturedOutput, DaemonProcess, expectNoSecretsInOutput } from '../helpe
 import { CLI, ROOT } from '../helpers/paths.js';
 import { waitForEvent, writeSaasConfig } from '../helpers/saas.js';
 import { tempDir } from '../helpers/workspace.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
+import { GladlyServer } from '../adapters/providers/gladly/stand-in.js';
 
 /** Runs `rotad submit` on a real pseudo-terminal (util-linux `script`), typing `token` once the prompt shows. */
 function submitOnTerminal(config: string, policy: string, token: string): Promise<{ code: number | null; screen: string }> {

@@ -1,9 +1,9 @@
-import { CutoverServer } from '../servers/saas/cutover.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
-import { GorgiasServer } from '../servers/saas/gorgias.js';
-import { StackOneServer } from '../servers/saas/stackone.js';
-import { SlackServer } from '../servers/saas/slack.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { CutoverServer } from '../adapters/providers/cutover/stand-in.js';
+import { GladlyServer } from '../adapters/providers/gladly/stand-in.js';
+import { GorgiasServer } from '../adapters/providers/gorgias/stand-in.js';
+import { StackOneServer } from '../adapters/consumers/stackone-account/stand-in.js';
+import { SlackServer } from '../adapters/notifiers/slack/stand-in.js';
+import { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 
 /** Where `npm run sandbox` listens: this port and the next five (SANDBOX_BASE_PORT overrides it). */
 export const SANDBOX_BASE_PORT = 4701;

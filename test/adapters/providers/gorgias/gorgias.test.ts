@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
-import { RECORDER } from '../helpers/paths.js';
-import { admin, waitForEvent, writeSaasConfig } from '../helpers/saas.js';
-import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
-import { GorgiasServer } from '../servers/saas/gorgias.js';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
+import { RECORDER } from '../../../helpers/paths.js';
+import { admin, waitForEvent, writeSaasConfig } from '../../../helpers/saas.js';
+import { openStore, STORE_KINDS } from '../../../helpers/store-kinds.js';
+import { tempDir } from '../../../helpers/workspace.js';
+import { GorgiasServer } from './stand-in.js';
 
 const A = 'ops-a@acme.test';
 const B = 'ops-b@acme.test';

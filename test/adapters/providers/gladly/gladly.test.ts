@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
-import { admin, waitForEvent, writeSaasConfig } from '../helpers/saas.js';
-import { ROOT } from '../helpers/paths.js';
-import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
-import { GladlyServer } from '../servers/saas/gladly.js';
-import { StackOneServer } from '../servers/saas/stackone.js';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
+import { admin, waitForEvent, writeSaasConfig } from '../../../helpers/saas.js';
+import { ROOT } from '../../../helpers/paths.js';
+import { openStore, STORE_KINDS } from '../../../helpers/store-kinds.js';
+import { tempDir } from '../../../helpers/workspace.js';
+import { GladlyServer } from './stand-in.js';
+import { StackOneServer } from '../../consumers/stackone-account/stand-in.js';
 
 const EMAIL = 'api-user@acme.test';
 const STACKONE_KEY = 'stackone-test-key-5f2c8d1e9a';

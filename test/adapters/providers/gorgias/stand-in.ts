@@ -1,4 +1,4 @@
-import { basicCredentials, newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from './base.js';
+import { basicCredentials, newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from '../../../servers/saas/base.js';
 
 /**
  * Gorgias as src/providers/gorgias/readme.md describes it: Basic auth (email + API key), one key per user, a reset

@@ -1,4 +1,4 @@
-import { basicCredentials, notFound, SaasServer, WindowLimit, type Reply, type Request } from './base.js';
+import { basicCredentials, notFound, SaasServer, WindowLimit, type Reply, type Request } from '../../../servers/saas/base.js';
 
 interface Account {
   id: string;

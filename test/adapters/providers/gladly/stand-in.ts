@@ -1,4 +1,4 @@
-import { basicCredentials, newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from './base.js';
+import { basicCredentials, newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from '../../../servers/saas/base.js';
 
 interface Token {
   id: string;

@@ -1,4 +1,4 @@
-import { SaasServer, type Reply, type Request } from './base.js';
+import { SaasServer, type Reply, type Request } from '../../../servers/saas/base.js';
 
 /** One message posted to the incoming webhook: its fallback text (which carries the hand-over link) and its blocks. */
 export interface SlackMessage {

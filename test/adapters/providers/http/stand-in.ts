@@ -1,4 +1,4 @@
-import { newToken, notFound, SaasServer, type Reply, type Request } from './base.js';
+import { newToken, notFound, SaasServer, type Reply, type Request } from '../../../servers/saas/base.js';
 
 /**
  * A SaaS with a token API, for the generic `http` provider: POST /v1/tokens creates a token

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
-import { writeSaasConfig } from '../helpers/saas.js';
-import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
-import { TokensApiServer } from '../servers/saas/tokens-api.js';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
+import { writeSaasConfig } from '../../../helpers/saas.js';
+import { openStore, STORE_KINDS } from '../../../helpers/store-kinds.js';
+import { tempDir } from '../../../helpers/workspace.js';
+import { TokensApiServer } from './stand-in.js';
 
 describe('http provider: a SaaS with a token API, rotated without a person', () => {
   const api = new TokensApiServer();

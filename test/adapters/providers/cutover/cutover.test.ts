@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
-import { admin, waitForEvent, writeSaasConfig } from '../helpers/saas.js';
-import { openStore, STORE_KINDS } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
-import { CutoverServer } from '../servers/saas/cutover.js';
+import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
+import { admin, waitForEvent, writeSaasConfig } from '../../../helpers/saas.js';
+import { openStore, STORE_KINDS } from '../../../helpers/store-kinds.js';
+import { tempDir } from '../../../helpers/workspace.js';
+import { CutoverServer } from './stand-in.js';
 
 const CORE = 'https://acme.cutover.com';
 

@@ -1,4 +1,4 @@
-import { newToken, notFound, SaasServer, type Reply, type Request } from './base.js';
+import { newToken, notFound, SaasServer, type Reply, type Request } from '../../../servers/saas/base.js';
 
 interface AppToken {
   id: string;
