@@ -76,9 +76,7 @@ function withdrawal(snapshot: PolicySnapshot, rotationId: string, at: number, ac
  * credential is being retired. `actor` is who asked (`cli`, or `api:<token name>`), for the audit trail.
  */
 export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Promise<RollbackOutcome> {
-  const { store, name, ref, clock, provider } = runtime;
-  const signal = new AbortController().signal;
-  const now = clock.now();
+  const now = runtime.clock.now();
   const { snapshot, ownership } = await takePolicy(runtime, now);
   const { state } = snapshot;
   const refuse = async (message: string): Promise<never> => {
@@ -87,7 +85,7 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   };
   // The rollback and the notice of it are one write: the daemon delivers the notice (notifiers,
   // audit trail, its log), so it reaches the same places as every other event, once.
-  const finish = (patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, message: string, release = true): Promise<PolicyState> =>
+  const finish: Rollback['finish'] = (patch, outcome, rotationId, message, release = true) =>
     ownership.write(
       (s) => ({
         ...s,
@@ -102,39 +100,63 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
       }),
       release,
     );
+  const rollback: Rollback = { runtime, snapshot, ownership, now, refuse, finish, signal: new AbortController().signal };
 
   if (state.retire) {
     return refuse(
-      `rotation ${state.rotationId} of policy ${name} was ${state.retire.reason === 'rolled-back' ? 'rolled back' : 'abandoned'} already; rotad is retiring the credential it left (phase ${state.phase}), and there is nothing to roll back. See rotad status ${name}`,
+      `rotation ${state.rotationId} of policy ${runtime.name} was ${state.retire.reason === 'rolled-back' ? 'rolled back' : 'abandoned'} already; rotad is retiring the credential it left (phase ${state.phase}), and there is nothing to roll back. See rotad status ${runtime.name}`,
     );
   }
   // The phases before promote are recorded lazily: a store whose current credential is the
   // rotation's own was promoted already, whatever phase the state still shows.
   const promoted = state.rotationId !== undefined && snapshot.current?.rotationId === state.rotationId;
-  if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase) && !promoted) {
-    const rotationId = state.rotationId ?? '';
-    const pending = snapshot.pending?.rotationId === rotationId ? snapshot.pending : undefined;
-    if (pending !== undefined && !provider.revoke && provider.assisted && provider.isRejected) {
-      const message =
-        'rotation abandoned by rollback; the current credential is unchanged. The token handed over for it is not used: rotad asks for its deletion (naming it, and the token to keep) and confirms it';
-      await finish({ phase: 'revoke', rotationId, retire: { slot: 'pending', rotationId, reason: 'abandoned', then: 'idle' } }, 'aborted', rotationId, message);
-      return { action: 'aborted', rotationId, message };
-    }
-    const leftAlive = pending !== undefined && !provider.revoke && provider.assisted !== undefined;
-    const message = `rotation abandoned by rollback; the current credential is unchanged${leftAlive ? '. The token handed over for it is still valid at the provider: delete it in the provider UI (the newer one; keep the token in use)' : ''}`;
-    // The rotation ends first: interrupted after this, its pending credential is an orphan that the
-    // next rotation revokes and discards, never one a resumed rotation would try to verify.
-    await finish({}, 'aborted', rotationId, message, false);
-    if (pending !== undefined && provider.revoke) {
-      await ownership.ensureHeld();
-      await provider.revoke(providerContext(runtime, rotationId, signal), pending, snapshot.current);
-    }
-    await ownership.ensureHeld();
-    await store.discardPending(ref, rotationId);
-    await ownership.write((s) => s, true);
+  if (state.phase !== 'idle' && BEFORE_PROMOTE.has(state.phase) && !promoted) return abandonBeforePromote(rollback);
+  return restorePrevious(rollback);
+}
+
+/** One rollback in progress: the policy taken, what it was decided on, and how it refuses or records itself. */
+interface Rollback {
+  runtime: PolicyRuntime;
+  snapshot: PolicySnapshot;
+  ownership: Ownership;
+  now: number;
+  signal: AbortSignal;
+  /** Gives the policy back and refuses with ROLLBACK_UNSAFE. */
+  refuse(message: string): Promise<never>;
+  /** Ends the rotation with `patch`, its history entry and its notices, in one write. */
+  finish(patch: Partial<PolicyState>, outcome: HistoryEntry['outcome'], rotationId: string, message: string, release?: boolean): Promise<PolicyState>;
+}
+
+/** Before promote: the rotation is abandoned and its pending credential revoked and discarded (or retired by a person). */
+async function abandonBeforePromote({ runtime, snapshot, ownership, signal, finish }: Rollback): Promise<RollbackOutcome> {
+  const { provider, store, ref } = runtime;
+  const rotationId = snapshot.state.rotationId ?? '';
+  const pending = snapshot.pending?.rotationId === rotationId ? snapshot.pending : undefined;
+  if (pending !== undefined && !provider.revoke && provider.assisted && provider.isRejected) {
+    const message =
+      'rotation abandoned by rollback; the current credential is unchanged. The token handed over for it is not used: rotad asks for its deletion (naming it, and the token to keep) and confirms it';
+    await finish({ phase: 'revoke', rotationId, retire: { slot: 'pending', rotationId, reason: 'abandoned', then: 'idle' } }, 'aborted', rotationId, message);
     return { action: 'aborted', rotationId, message };
   }
+  const leftAlive = pending !== undefined && !provider.revoke && provider.assisted !== undefined;
+  const message = `rotation abandoned by rollback; the current credential is unchanged${leftAlive ? '. The token handed over for it is still valid at the provider: delete it in the provider UI (the newer one; keep the token in use)' : ''}`;
+  // The rotation ends first: interrupted after this, its pending credential is an orphan that the
+  // next rotation revokes and discards, never one a resumed rotation would try to verify.
+  await finish({}, 'aborted', rotationId, message, false);
+  if (pending !== undefined && provider.revoke) {
+    await ownership.ensureHeld();
+    await provider.revoke(providerContext(runtime, rotationId, signal), pending, snapshot.current);
+  }
+  await ownership.ensureHeld();
+  await store.discardPending(ref, rotationId);
+  await ownership.write((s) => s, true);
+  return { action: 'aborted', rotationId, message };
+}
 
+/** After promote (or idle): the previous credential is current again, and the one stepped back from is retired after the grace period. */
+async function restorePrevious({ runtime, snapshot, ownership, now, signal, refuse, finish }: Rollback): Promise<RollbackOutcome> {
+  const { name, provider } = runtime;
+  const { state } = snapshot;
   const previous = snapshot.previous;
   const abandoned = snapshot.current;
   if (previous === undefined) return refuse(`policy ${name} has no previous credential to restore`);
