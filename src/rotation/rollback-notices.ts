@@ -48,18 +48,14 @@ export async function deliverRollbackNotices(policy: PolicyRuntime, snapshot: Po
 /** Removes the notices sent from the outbox (others may have been added meanwhile) and releases the claim. */
 async function removeDelivered(policy: PolicyRuntime, claimed: PolicySnapshot, sent: readonly Notice[], now: number): Promise<PolicySnapshot> {
   const isSent = (n: Notice): boolean => sent.some((s) => s.at === n.at && s.type === n.type && s.rotationId === n.rotationId);
-  try {
-    return await updateState(
-      policy,
-      // A rotation that started meanwhile owns the state: the claim runs out instead.
-      (snapshot) =>
-        snapshot !== claimed && leaseOfOther(snapshot.state, policy.owner, now)
-          ? undefined
-          : { ...snapshot.state, outbox: snapshot.state.outbox.filter((n) => !isSent(n)), outboxClaim: undefined },
-      { attempts: REMOVE_ATTEMPTS, from: claimed, onLastConflict: 'give-up' },
-    );
-  } catch {
-    // Not removed: the claim runs out and they are sent again.
-    return claimed;
-  }
+  // Not removed (lost races, a failed write): the claim runs out and they are sent again.
+  return updateState(
+    policy,
+    // A rotation that started meanwhile owns the state: the claim runs out instead.
+    (snapshot) =>
+      snapshot !== claimed && leaseOfOther(snapshot.state, policy.owner, now)
+        ? undefined
+        : { ...snapshot.state, outbox: snapshot.state.outbox.filter((n) => !isSent(n)), outboxClaim: undefined },
+    { attempts: REMOVE_ATTEMPTS, from: claimed, onFailedWrite: 'give-up' },
+  );
 }

@@ -32,8 +32,12 @@ interface UpdateOptions {
   pause?: (attempt: number) => Promise<void>;
   /** The snapshot to change first, instead of a fresh read. */
   from?: PolicySnapshot;
-  /** After the last conflict: 'throw' (default) or 'give-up' (resolve with the last snapshot read, unchanged). */
-  onLastConflict?: 'throw' | 'give-up';
+  /**
+   * 'throw' (default): a conflict after the last try, or a write that fails, throws. 'give-up': they
+   * resolve with the last snapshot read, unchanged (for a write that may as well happen later).
+   * An error reading the state throws either way.
+   */
+  onFailedWrite?: 'throw' | 'give-up';
 }
 
 /**
@@ -54,10 +58,11 @@ export async function updateState(
       const written = await writeOnSnapshot(target, snapshot, next);
       if (written) return written;
       if (attempt >= options.attempts) {
-        if (options.onLastConflict === 'give-up') return snapshot;
+        if (options.onFailedWrite === 'give-up') return snapshot;
         throw new StoreConflictError(`state of policy ${target.ref.name} kept changing: ${attempt} writes lost their race`);
       }
     } catch (error) {
+      if (options.onFailedWrite === 'give-up') return snapshot;
       if (!isRetryable(error) || attempt >= Math.min(options.attempts, options.transientAttempts ?? 0)) throw error;
     }
     await options.pause?.(attempt);

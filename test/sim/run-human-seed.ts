@@ -128,8 +128,10 @@ export async function runHumanSeed(seed: number): Promise<HumanSeedReport> {
     if (violations.length > 0) throw new SimulationFailure(violations[0]);
   } catch (error) {
     if (!(error instanceof SimulationFailure)) throw error;
-    report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.SIM_SEED === undefined ? -80 : -4000).join('\n')}`;
+    report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.HUMAN_SEED === undefined ? -80 : -4000).join('\n')}`;
   }
+  // A replayed seed (HUMAN_SEED) prints its whole trace, failing or not.
+  if (process.env.HUMAN_SEED !== undefined && !report.failure) process.stdout.write(`${world.trace.join('\n')}\n`);
   Object.assign(report, operators.counts, person.counts, { completed, events: world.events, digest: world.digest() });
   return report;
 }

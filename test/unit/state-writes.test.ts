@@ -84,7 +84,7 @@ describe('state writes outside the engine: on the snapshot read, or a conflict',
     await expect(updateState({ store: interfered(store, 10, steal), ref }, change, { attempts: 3 })).rejects.toThrow(
       new StoreConflictError('state of policy p kept changing: 3 writes lost their race'),
     );
-    const gaveUp = await updateState({ store: interfered(store, 10, steal), ref }, change, { attempts: 2, onLastConflict: 'give-up' });
+    const gaveUp = await updateState({ store: interfered(store, 10, steal), ref }, change, { attempts: 2, onFailedWrite: 'give-up' });
     expect(gaveUp.state.requestedAt).toBeUndefined();
     expect((await store.read(ref)).state.requestedAt).toBeUndefined();
   });
