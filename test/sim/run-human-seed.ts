@@ -131,7 +131,7 @@ export async function runHumanSeed(seed: number): Promise<HumanSeedReport> {
     report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.HUMAN_SEED === undefined ? -80 : -4000).join('\n')}`;
   }
   // A replayed seed (HUMAN_SEED) prints its whole trace, failing or not.
-  if (process.env.HUMAN_SEED !== undefined && !report.failure) process.stdout.write(`${world.trace.join('\n')}\n`);
+  if (process.env.HUMAN_SEED === String(seed) && !report.failure) process.stdout.write(`${world.trace.join('\n')}\n`);
   Object.assign(report, operators.counts, person.counts, { completed, events: world.events, digest: world.digest() });
   return report;
 }
