@@ -8,23 +8,35 @@ import { tempDir, testConfig } from '../helpers/workspace.js';
 
 const CLAIMER = `${ROOT}test/fixtures/claim-file-store.mjs`;
 
-function claimOnce(storePath: string, startAt: number, holdMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLAIMER, storePath, String(startAt), String(holdMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+/** One claimer: resolves with its first answer ("claimed" or an error code) and, separately, when it has exited. */
+function claimOnce(storePath: string, startAt: number, releaseFile: string): { answer: Promise<string>; exited: Promise<void> } {
+  const child = spawn(process.execPath, [CLAIMER, storePath, String(startAt), releaseFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const answer = new Promise<string>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('close', (code, signal) => resolve(out.trim() || `exit ${code} ${signal}`));
   });
+  return { answer, exited };
 }
 
 describe('the file store at start: one daemon, no waiting on what only it can hold', () => {
   it('100 processes claiming one file store at the same instant: exactly one holds it', async () => {
     const dir = await tempDir();
     const storePath = join(dir, 'secrets.enc');
+    const releaseFile = join(dir, 'release');
     // All claim at one instant, once every process has started (that takes seconds on two cores).
+    // The one that holds it keeps it until every other has answered: a late starter on a loaded
+    // machine cannot claim after a release.
     const startAt = Date.now() + 12_000;
-    const answers = await Promise.all(Array.from({ length: 100 }, () => claimOnce(storePath, startAt, 5_000)));
+    const claimers = Array.from({ length: 100 }, () => claimOnce(storePath, startAt, releaseFile));
+    const answers = await Promise.all(claimers.map((c) => c.answer));
+    await writeFile(releaseFile, '');
+    await Promise.all(claimers.map((c) => c.exited));
     const counts = answers.reduce<Record<string, number>>((n, a) => ({ ...n, [a]: (n[a] ?? 0) + 1 }), {});
     expect(counts, JSON.stringify(answers.filter((a) => a !== 'STORE_BUSY' && a !== 'claimed'))).toEqual({ claimed: 1, STORE_BUSY: 99 });
   }, 120_000);
