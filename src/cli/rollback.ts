@@ -3,13 +3,16 @@ import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
 import { out } from './output.js';
 import { wakeDaemon } from './wake-daemon.js';
-import type { Logger } from '../observability/logger.js';
+import { AuditTrail } from '../observability/audit.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
 
 /** `rotad rollback NAME`: abandon a rotation before promote, or make the previous credential current again. */
 export async function rollbackCommand(path: string, name: string, logger: Logger): Promise<number> {
   const config = await loadForCommand(path);
   if (!config) return 2;
-  const runtime = openRuntime(config, logger);
+  // The restored credential reaches consumers named by the daemon's fingerprint key (a Secret's annotation, a rollout's template).
+  const audit = await AuditTrail.open(silentLogger(), config.daemon.stateDir);
+  const runtime = openRuntime(config, logger, audit);
   try {
     const [policy] = selectPolicies(runtime, [name], false);
     const outcome = await rollbackPolicy(policy!);

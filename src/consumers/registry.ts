@@ -1,6 +1,7 @@
 import { execConsumer } from './exec/index.js';
 import { gladlyWebhookConsumer } from './gladly-webhook/index.js';
 import { httpConsumer } from './http/index.js';
+import { kubernetesSecretConsumer } from './kubernetes-secret/index.js';
 import { stackOneAccountConsumer } from './stackone-account/index.js';
 import { storeConsumer } from './store/index.js';
 
@@ -11,4 +12,5 @@ export const consumerRegistry = {
   'gladly-webhook': gladlyWebhookConsumer,
   'stackone-account': stackOneAccountConsumer,
   store: storeConsumer,
+  'kubernetes-secret': kubernetesSecretConsumer,
 } as const;

@@ -1,3 +1,4 @@
+import type { Secret } from '../secret.js';
 import type { CredentialFact } from '../stores/types.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,6 +22,8 @@ export interface ConsumerContext {
   peers?: Peers | undefined;
   /** The facts the policy writes beside its secret (`secret.fields`), e.g. `{ username: 'credentialId' }`: consumers hand on the same fields. */
   facts?: Readonly<Record<string, CredentialFact>> | undefined;
+  /** The keyed fingerprint of a value (the audit trail's: HMAC under the installation's key), to name a credential where it lands without its value. */
+  fingerprint?: ((value: Secret) => string) | undefined;
 }
 
 /** Something that must learn the new credential. `update` may run twice for one rotation id. */

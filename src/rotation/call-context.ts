@@ -12,10 +12,16 @@ export function providerContext(policy: PolicyParts, rotationId: string, signal:
 
 /** What every consumer call gets, built only here: a provider's context plus the policy's peers and the facts it stores beside its secret. */
 export function consumerContext(
-  policy: PolicyParts & Pick<PolicyRuntime, 'peers' | 'ref'>,
+  policy: PolicyParts & Pick<PolicyRuntime, 'peers' | 'ref' | 'audit'>,
   rotationId: string,
   signal: AbortSignal,
   logger: Logger = policy.logger,
 ): ConsumerContext {
-  return { ...providerContext(policy, rotationId, signal, logger), peers: policy.peers, facts: policy.ref.facts };
+  const { audit } = policy;
+  return {
+    ...providerContext(policy, rotationId, signal, logger),
+    peers: policy.peers,
+    facts: policy.ref.facts,
+    fingerprint: audit && ((value) => audit.fingerprint(value)),
+  };
 }

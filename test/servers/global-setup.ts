@@ -6,6 +6,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyComm
 import type { TestProject } from 'vitest/node';
 import { ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/ports.js';
+import { startKube, type KubeServer } from './kube.js';
 
 /** What the store tests need to reach the real servers. */
 export interface TestServers {
@@ -17,6 +18,8 @@ export interface TestServers {
     credentialsFile: string;
     allowed: { accessKeyId: string; secretAccessKey: string };
   };
+  /** A real kube-apiserver on etcd (test/servers/kube.ts). */
+  kube: KubeServer;
 }
 
 declare module 'vitest' {
@@ -99,8 +102,12 @@ async function startServers(): Promise<{ servers: TestServers; stop: () => Promi
   const bao = start(`${ROOT}.venv/bin/bao`, ['server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${vaultPort}`]);
   // moto checks IAM for every request after the first few (which create the test users).
   const moto = start(`${ROOT}.venv/bin/moto_server`, ['-H', '127.0.0.1', '-p', String(motoPort)], { INITIAL_NO_AUTH_ACTION_COUNT: String(IAM_SETUP_ACTIONS) });
+  // The API server takes longest (about 20 s): it starts while the others come up.
+  const kubeStarting = startKube();
+  kubeStarting.catch(() => undefined);
   const stop = async (): Promise<void> => {
     for (const { child } of [bao, moto]) child.kill('SIGTERM');
+    await kubeStarting.then(({ stop: stopKube }) => stopKube()).catch(() => undefined);
   };
   try {
     const address = `http://127.0.0.1:${vaultPort}`;
@@ -125,7 +132,8 @@ async function startServers(): Promise<{ servers: TestServers; stop: () => Promi
       ].join('\n\n'),
       { mode: 0o600 },
     );
-    return { servers: { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed } }, stop };
+    const { kube } = await kubeStarting;
+    return { servers: { vault: { address, rootToken }, aws: { endpoint, region: 'eu-central-1', credentialsFile, allowed }, kube }, stop };
   } catch (error) {
     await stop();
     throw error;

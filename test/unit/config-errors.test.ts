@@ -49,7 +49,7 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     case: 'unknown consumer type',
     text: policy('    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: shell }]\n'),
     at: '8:25',
-    message: /consumers\[0\]\.type: unknown consumer type 'shell' \(known: exec, http, gladly-webhook, stackone-account, store\)/,
+    message: /consumers\[0\]\.type: unknown consumer type 'shell' \(known: exec, http, gladly-webhook, stackone-account, store, kubernetes-secret\)/,
   },
   {
     case: 'unknown store type',
