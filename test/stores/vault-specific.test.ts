@@ -12,6 +12,7 @@ import { ROOT } from '../helpers/paths.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { tempDir } from '../helpers/workspace.js';
+import { documentedVaultPolicy } from '../helpers/vault-policy.js';
 
 const servers = () => inject('servers').vault;
 async function root(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
@@ -32,17 +33,9 @@ const rotate = (options: Record<string, unknown>, name = 'p') =>
     new AbortController().signal,
   );
 
-/** The minimal policy exactly as src/stores/vault/readme.md documents it. */
-async function documentedPolicy(): Promise<string> {
-  const readme = await readFile(join(ROOT, 'src/stores/vault/readme.md'), 'utf8');
-  const hcl = /```hcl\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (!hcl) throw new Error('no hcl block in the Vault readme');
-  return hcl;
-}
-
 describe('vault store on a real OpenBao', () => {
   it('the minimal policy in the docs is enough for a rotation, and grants nothing beyond its paths', async () => {
-    await root('PUT', 'sys/policies/acl/rotad-docs', { policy: await documentedPolicy() });
+    await root('PUT', 'sys/policies/acl/rotad-docs', { policy: await documentedVaultPolicy() });
     const token = (await root('POST', 'auth/token/create', { policies: ['rotad-docs'], no_default_policy: true, ttl: '10m' })).auth.client_token as string;
     process.env.ROTAD_TEST_DOCS_TOKEN = token;
     const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_DOCS_TOKEN' } };
@@ -63,7 +56,7 @@ describe('vault store on a real OpenBao', () => {
   });
 
   it('a policy without "patch" on metadata (written before rotad used PATCH) still rotates, and the facts still land', async () => {
-    const withoutPatch = (await documentedPolicy()).replace(', "patch"', '');
+    const withoutPatch = (await documentedVaultPolicy()).replace(', "patch"', '');
     expect(withoutPatch).not.toMatch(/capabilities = \[[^\]]*"patch"/);
     await root('PUT', 'sys/policies/acl/rotad-no-patch', { policy: withoutPatch });
     process.env.ROTAD_TEST_NO_PATCH_TOKEN = (await root('POST', 'auth/token/create', { policies: ['rotad-no-patch'], no_default_policy: true, ttl: '10m' }))
@@ -79,7 +72,7 @@ describe('vault store on a real OpenBao', () => {
   });
 
   it('AppRole: logs in with role id and secret id, and logs in again once its token has ended', async () => {
-    await root('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedPolicy() });
+    await root('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedVaultPolicy() });
     await root('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '10m', token_max_ttl: '10m' });
     const roleId = (await root('GET', 'auth/approle/role/rotad/role-id')).data.role_id as string;
     const secretId = (await root('POST', 'auth/approle/role/rotad/secret-id', {})).data.secret_id as string;
@@ -217,7 +210,7 @@ describe('vault store: Kubernetes auth on a real OpenBao', () => {
       // OpenBao insists on a CA outside a pod; the stand-in API is plain HTTP, so this one is never used.
       const ca = await readFile(join(ROOT, 'test/fixtures/unused-kubernetes-ca.pem'), 'utf8');
       await root('POST', `auth/${mount}/config`, { kubernetes_host: `http://127.0.0.1:${port}`, kubernetes_ca_cert: ca, disable_local_ca_jwt: true });
-      await root('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedPolicy() });
+      await root('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedVaultPolicy() });
       await root('POST', `auth/${mount}/role/rotad`, {
         bound_service_account_names: ['rotad'],
         bound_service_account_namespaces: ['platform'],
