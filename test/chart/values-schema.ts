@@ -33,6 +33,7 @@ export function chartValuesSchema(): Record<string, unknown> {
       env: list(),
       serviceAccount: object({ create: bool, name: text, annotations: { type: 'object', additionalProperties: text } }),
       vaultKubernetesAuth: bool,
+      rbac: object({ createSecrets: bool }),
       persistence: object({ enabled: bool, existingClaim: text, storageClass: text, accessModes: list(text), size: text }),
       service: object({ type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] } }),
       api: object({

@@ -67,3 +67,28 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "rotad.persistent" -}}
 {{- if and .Values.persistence.enabled (or .Values.existingConfigMap (include "rotad.usesFileStore" .)) -}}true{{- end -}}
 {{- end -}}
+
+{{/*
+The Secrets the config's kubernetes-secret consumers write in the cluster rotad runs in (those
+with no kubeconfig of their own), as a dict: namespace → list of Secret names. With
+existingConfigMap the chart cannot read the config: grant the RBAC yourself.
+*/}}
+{{- define "rotad.kubernetesSecrets" -}}
+{{- $byNamespace := dict -}}
+{{- if not .Values.existingConfigMap -}}
+{{- range $policy := ((include "rotad.config" . | fromYaml).policies | default list) -}}
+{{- range $consumer := ($policy.consumers | default list) -}}
+{{- if and (eq $consumer.type "kubernetes-secret") (not $consumer.kubeconfig) -}}
+{{- $names := get $byNamespace $consumer.namespace | default list -}}
+{{- $_ := set $byNamespace $consumer.namespace (append $names $consumer.name | uniq) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $byNamespace -}}
+{{- end -}}
+
+{{/* Whether the pod needs its service-account token: Vault's Kubernetes auth, or a Kubernetes consumer. */}}
+{{- define "rotad.needsServiceAccountToken" -}}
+{{- if or .Values.vaultKubernetesAuth (gt (len (include "rotad.kubernetesSecrets" . | fromJson)) 0) -}}true{{- else -}}false{{- end -}}
+{{- end -}}

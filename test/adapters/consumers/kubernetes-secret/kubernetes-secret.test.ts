@@ -44,23 +44,23 @@ async function fingerprint(dir: string, value: string): Promise<string> {
 
 describe('kubernetes-secret on a real kube-apiserver', () => {
   beforeAll(async () => {
-    for (const namespace of ['payments', 'locked']) await admin.namespace(namespace);
+    for (const namespace of ['secret-payments', 'secret-locked']) await admin.namespace(namespace);
     // Another tool owns a key of the Secret already: rotad's apply must leave it alone.
-    await admin.secretOwnedBy('other-tool', 'payments', 'gladly-api', { 'ca.crt': 'not-rotad-s' });
-    await admin.grant('rotad-user', 'payments', ['get', 'patch', 'create'], ['gladly-api']);
+    await admin.secretOwnedBy('other-tool', 'secret-payments', 'gladly-api', { 'ca.crt': 'not-rotad-s' });
+    await admin.grant('rotad-user', 'secret-payments', ['get', 'patch', 'create'], ['gladly-api']);
   });
 
   it('writes the credential and its fields by server-side apply, leaves other keys alone, annotates, reads back and records an event; rollback restores', async () => {
-    const { dir, config } = await setup('payments', 'rotad-user');
+    const { dir, config } = await setup('secret-payments', 'rotad-user');
     const daemon = DaemonProcess.start(config);
     try {
       await daemon.waitForMessage('Rotation completed');
       const first = await readPolicy(dir, 'payments-token');
       secrets.push(...secretsOf(first));
       const value = first.current!.value.reveal();
-      const secret = await admin.secret('payments', 'gladly-api');
-      expect(await admin.secretValue('payments', 'gladly-api', 'token')).toBe(value);
-      expect(await admin.secretValue('payments', 'gladly-api', 'ca.crt')).toBe('not-rotad-s');
+      const secret = await admin.secret('secret-payments', 'gladly-api');
+      expect(await admin.secretValue('secret-payments', 'gladly-api', 'token')).toBe(value);
+      expect(await admin.secretValue('secret-payments', 'gladly-api', 'ca.crt')).toBe('not-rotad-s');
       expect(secret.metadata?.annotations).toMatchObject({
         team: 'payments',
         [ROTATION_ANNOTATION]: first.current!.rotationId,
@@ -72,7 +72,7 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
       expect(managers.find((m) => m.manager === 'rotad')?.fields).toContain('f:token');
       expect(managers.find((m) => m.manager === 'rotad')?.fields).not.toContain('f:ca.crt');
       expect(managers.find((m) => m.manager === 'other-tool')?.fields).toContain('f:ca.crt');
-      expect(await admin.events('payments', 'gladly-api')).toContainEqual(
+      expect(await admin.events('secret-payments', 'gladly-api')).toContainEqual(
         expect.objectContaining({ type: 'Normal', reason: 'CredentialRotated', message: expect.stringContaining(first.current!.rotationId) }),
       );
 
@@ -81,12 +81,12 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
       await daemon.waitForMessage('Rotation completed', () => true, 20_000, 1);
       const second = await readPolicy(dir, 'payments-token');
       secrets.push(...secretsOf(second));
-      expect(await admin.secretValue('payments', 'gladly-api', 'token')).toBe(second.current!.value.reveal());
+      expect(await admin.secretValue('secret-payments', 'gladly-api', 'token')).toBe(second.current!.value.reveal());
       const rollback = await runCli(['rollback', 'payments-token', '--config', config]);
       expect(rollback.code, rollback.stderr).toBe(0);
-      expect(await admin.secretValue('payments', 'gladly-api', 'token')).toBe(value);
+      expect(await admin.secretValue('secret-payments', 'gladly-api', 'token')).toBe(value);
       // The command names it with the daemon's key, as the daemon would.
-      expect((await admin.secret('payments', 'gladly-api')).metadata?.annotations).toMatchObject({
+      expect((await admin.secret('secret-payments', 'gladly-api')).metadata?.annotations).toMatchObject({
         [ROTATION_ANNOTATION]: first.current!.rotationId,
         [FINGERPRINT_ANNOTATION]: await fingerprint(dir, value),
       });
@@ -97,15 +97,15 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
   });
 
   it('without RBAC: the rotation stops before revoke with a message naming verb, resource and namespace; rotad check says which verbs are missing', async () => {
-    const { dir, config } = await setup('locked', 'rotad-denied');
+    const { dir, config } = await setup('secret-locked', 'rotad-denied');
     const check = await runCli(['check', '--config', config]);
     expect(check.code).not.toBe(0);
-    expect(check.stdout + check.stderr).toMatch(/RBAC does not let rotad get.*patch.* secrets\/gladly-api in namespace locked/);
+    expect(check.stdout + check.stderr).toMatch(/RBAC does not let rotad get.*patch.* secrets\/gladly-api in namespace secret-locked/);
     const daemon = DaemonProcess.start(config);
     try {
       const stopped = await daemon.waitForMessage('Rotation needs attention', () => true, 20_000);
       expect(stopped).toMatchObject({ phase: 'consumers', code: 'CONSUMER_FAILED' });
-      expect(String(stopped.reason)).toMatch(/RBAC does not let rotad (get|patch) secrets\/gladly-api in namespace locked \(403\)/);
+      expect(String(stopped.reason)).toMatch(/RBAC does not let rotad (get|patch) secrets\/gladly-api in namespace secret-locked \(403\)/);
       secrets.push(...secretsOf(await readPolicy(dir, 'payments-token')));
     } finally {
       expect((await daemon.stop()).code).toBe(0);
