@@ -18,7 +18,7 @@ function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): string[] 
     `verify: ${provider.steps.verify}`,
     `promote: make it current in store ${policy.storeName}; the old one becomes previous`,
     runtime.consumers.length > 0 ? `update consumers: ${runtime.consumers.map((c) => c.consumer.label).join('; ')}` : 'update consumers: none configured',
-    `grace: wait ${formatDuration(policy.graceMs)}`,
+    `grace: wait ${formatDuration(policy.graceMs)} once ${runtime.consumers.length > 0 ? `all ${runtime.consumers.length} consumer(s) confirmed` : 'promoted'} (a minimum: revoke never starts before every consumer confirmed)`,
     `revoke: ${provider.steps.revoke}`,
     'complete: record the rotation time in the store',
   ];

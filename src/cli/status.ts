@@ -63,6 +63,13 @@ export function renderStatus(rows: readonly PolicyStatus[], json: boolean): numb
         `\n${r.policy}: rotad waits for a person (${w.account}) to ${w.action === 'create' ? 'create a new token and hand it over with rotad submit ' + r.policy : 'delete the old token'}; ${when}.\n  ${w.summary}${w.lastRefusal ? `\n  Last handed-over token was refused: ${w.lastRefusal}` : ''}`,
       );
     }
+    for (const r of rows.filter((row) => row.revokeWaitsFor)) {
+      const w = r.revokeWaitsFor!;
+      const grace = w.graceUntil ? `then the grace period, until ${w.graceUntil}` : 'then the grace period';
+      out.line(
+        `\n${r.policy}: the old credential is revoked once every consumer has confirmed the new one (${w.consumersConfirmed} of ${w.consumers} so far), ${grace}`,
+      );
+    }
     for (const r of rows.filter((row) => row.needsAttention)) {
       const then = r.waitsFor ? `\n  next: ${r.waitsFor}` : '';
       out.line(

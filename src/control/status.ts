@@ -23,6 +23,11 @@ export interface PolicyStatus {
   error?: string | undefined;
   /** The daemon working on the rotation right now, and until when its lease runs (a killed one's runs out by itself). */
   heldBy?: { owner: string; until: string } | undefined;
+  /**
+   * Between promote and revoke: what the old credential's revocation waits for. Every consumer's
+   * confirmation first (so many of so many), then the grace period, a minimum wait, until `graceUntil`.
+   */
+  revokeWaitsFor?: { consumersConfirmed: number; consumers: number; graceUntil?: string | undefined } | undefined;
   /** Set while the rotation waits for a person: who, for what, since when, until when. */
   waitingFor?:
     | {
@@ -82,6 +87,14 @@ export async function policyStatuses(runtime: Runtime, only?: readonly string[],
         needsAttention: state.attention !== undefined,
         heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,
         waitingFor,
+        revokeWaitsFor:
+          (state.phase === 'consumers' || state.phase === 'grace') && !state.retire
+            ? {
+                consumersConfirmed: state.phase === 'grace' ? policyRuntime.consumers.length : state.consumersDone.length,
+                consumers: policyRuntime.consumers.length,
+                graceUntil: state.phase === 'grace' && state.graceUntil !== undefined ? iso(state.graceUntil) : undefined,
+              }
+            : undefined,
         attention: state.attention && { code: state.attention.code, message: state.attention.message, phase: state.attention.phase },
       });
     } catch (error) {

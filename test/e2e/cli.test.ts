@@ -186,6 +186,7 @@ describe('rotad plan writes nothing', () => {
     expect(result.stdout).toMatch(/state: idle; current credential \d+m?s old/);
     expect(result.stdout).toMatch(/next: .* \(schedule\)/);
     expect(result.stdout).toMatch(/update consumers: exec node/);
+    expect(result.stdout).toMatch(/grace: wait 0ms once all 1 consumer\(s\) confirmed \(a minimum: revoke never starts before every consumer confirmed\)/);
     expect(await readFile(join(dir, 'state/secrets.enc'))).toEqual(before);
     expect((await stat(join(dir, 'state/secrets.enc'))).mtimeMs).toBe(mtime);
     secrets.push(...secretsOf(await readPolicy(dir, 'planned')));
@@ -203,6 +204,26 @@ describe('rotad status, rotate and rollback', () => {
     expect(json).toHaveLength(2);
     expect(json[0]).toMatchObject({ policy: 'alpha', phase: 'idle', needsAttention: false, nextReason: 'schedule' });
     secrets.push(...secretsOf(await readPolicy(dir, 'alpha'), await readPolicy(dir, 'beta')));
+  });
+
+  it('status says what the revocation of the old credential waits for: every consumer, then the grace period', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, [{ name: 'graced', grace: '1h', recordTo: join(dir, 'graced.log') }]);
+    const daemon = DaemonProcess.start(config);
+    try {
+      await daemon.waitForMessage('Rotation completed');
+      expect((await runCli(['rotate', 'graced', '--config', config])).code).toBe(0);
+      await daemon.waitForMessage('Rotation waiting', (e) => e.phase === 'grace');
+    } finally {
+      await daemon.stop();
+    }
+    const table = await runCli(['status', '--config', config]);
+    expect(table.stdout).toMatch(
+      /graced: the old credential is revoked once every consumer has confirmed the new one \(1 of 1 so far\), then the grace period, until \d{4}-\d\d-\d\dT[\d:]+Z/,
+    );
+    const [json] = JSON.parse((await runCli(['status', '--json', '--config', config])).stdout) as Array<Record<string, unknown>>;
+    expect(json).toMatchObject({ phase: 'grace', revokeWaitsFor: { consumersConfirmed: 1, consumers: 1, graceUntil: expect.stringMatching(/Z$/) } });
+    secrets.push(...secretsOf(await readPolicy(dir, 'graced')));
   });
 
   it('rotate without a daemon records the request; the next start serves it (and only it)', async () => {
