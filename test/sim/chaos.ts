@@ -134,6 +134,7 @@ export class Operators {
     world.log('HEAL');
     world.stallChance = 0;
     this.shared.faults = { store: 0, provider: 0, consumer: 0 };
+    this.shared.consumerReadyAt = [];
     store.down = false;
     this.launchAll();
   }

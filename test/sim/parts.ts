@@ -43,7 +43,14 @@ export class Ledger {
 }
 
 /** The provider one actor talks to: every call goes over the world's network to the shared ledger. */
-export function simProvider(world: World, caller: Caller, ledger: Ledger, faultRate: () => number, check: SideEffectCheck): Provider {
+export function simProvider(
+  world: World,
+  caller: Caller,
+  ledger: Ledger,
+  faultRate: () => number,
+  check: SideEffectCheck,
+  deliveries: readonly Delivery[] = [],
+): Provider {
   return {
     steps: { obtain: 'create a token', verify: 'read with it', revoke: 'delete it' },
     obtain: (ctx) => {
@@ -82,6 +89,9 @@ export function simProvider(world: World, caller: Caller, ledger: Ledger, faultR
         async () => {
           // Revoking a credential the store never held touches nothing shared: any actor may.
           if (check.recorded(ctx.policy, credential.value.reveal())) check(caller, ctx.policy, 'provider.revoke');
+          // Revoke on evidence: no consumer may still have this credential as the last one it confirmed.
+          const holder = stillHeldBy(deliveries, ctx.policy, credential.value.reveal());
+          if (holder) check.violation(`the credential consumer ${holder} of ${ctx.policy} last confirmed was revoked`);
           const token = ledger.tokens.get(credential.value.reveal());
           if (token) token.revoked = true;
         },
@@ -95,6 +105,13 @@ export function simProvider(world: World, caller: Caller, ledger: Ledger, faultR
         providerFaults(faultRate()),
       ),
   };
+}
+
+/** The consumer of `policy` whose last confirmed credential is `value`, if any. */
+function stillHeldBy(deliveries: readonly Delivery[], policy: string, value: string): string | undefined {
+  const last = new Map<string, string>();
+  for (const d of deliveries) if (d.policy === policy) last.set(d.consumer, d.value);
+  return [...last].find(([, held]) => held === value)?.[0];
 }
 
 /** What one consumer was handed, in order. */
@@ -115,6 +132,7 @@ export function simConsumer(
   store: MemoryStore,
   faultRate: () => number,
   check: SideEffectCheck,
+  readyAt: () => number = () => 0,
 ): Consumer {
   return {
     label,
@@ -124,6 +142,8 @@ export function simConsumer(
         `consumer.${label}(${ctx.policy})`,
         async () => {
           check(caller, ctx.policy, `consumer.${label}`);
+          // A workload still rolling out: it answers, but has not taken the credential yet.
+          if (world.now < readyAt()) throw new RotadError('CONSUMER_FAILED', `consumer ${label}: rollout not finished`, { retryable: true });
           const value = credential.value.reveal();
           const current = store.entry(ctx.policy).current?.value.reveal();
           if (current !== value) check.violation(`consumer ${label} of ${ctx.policy} was handed a value that is not the store's current one`);

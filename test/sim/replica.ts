@@ -31,6 +31,11 @@ export interface Shared {
   handoverUrl?: string | undefined;
   /** Told of every event as it is sent (the people who read the notifications). */
   onNotify?: ((event: RotationEvent) => void) | undefined;
+  /**
+   * When each consumer confirms again (by index): until then its updates are refused as not yet
+   * rolled out, a consumer that confirms late; until the run heals, one that never does.
+   */
+  consumerReadyAt: number[];
 }
 
 /** A run's shared world with fresh ledgers, for the knobs given. */
@@ -40,7 +45,7 @@ export function sharedRun(
   check: SideEffectCheck,
   knobs: Pick<Shared, 'policies' | 'consumers' | 'graceMs' | 'leaseMs' | 'faults'> & Partial<Pick<Shared, 'provider' | 'assist' | 'handoverUrl'>>,
 ): Shared {
-  return { world, store, check, ledger: new Ledger(), deliveries: [], notifications: [], ...knobs };
+  return { world, store, check, ledger: new Ledger(), deliveries: [], notifications: [], consumerReadyAt: [], ...knobs };
 }
 
 /** One actor's view of one policy: the engine's real runtime, with every outside call on the world's network. */
@@ -55,10 +60,19 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
       ...(shared.assist ? { assist: shared.assist } : {}),
     }),
     store: storeOver(world, caller, shared.store, () => shared.faults.store, shared.check),
-    provider: shared.provider?.(caller) ?? simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check),
+    provider: shared.provider?.(caller) ?? simProvider(world, caller, shared.ledger, () => shared.faults.provider, shared.check, shared.deliveries),
     consumers: Array.from({ length: shared.consumers }, (_, i) => ({
       key: `${i}:sim`,
-      consumer: simConsumer(world, caller, `c${i}`, shared.deliveries, shared.store, () => shared.faults.consumer, shared.check),
+      consumer: simConsumer(
+        world,
+        caller,
+        `c${i}`,
+        shared.deliveries,
+        shared.store,
+        () => shared.faults.consumer,
+        shared.check,
+        () => shared.consumerReadyAt[i] ?? 0,
+      ),
     })),
     notify: async (event) => {
       const sent = { ...event, policy: name, at: world.now };

@@ -23,6 +23,8 @@ export interface SeedReport extends ChaosCounts {
   unwarnedTokens: number;
   /** Tokens rotad created, could not store, failed to revoke, and said so. */
   reportedTokens: number;
+  /** Consumers that stopped confirming for a while (a rollout still running), or until the run healed. */
+  lateConsumers: number;
   /** Digest of everything that happened: the same seed must give the same run. */
   digest?: string | undefined;
   /** The first broken invariant, with the tail of the trace; undefined when the run held. */
@@ -73,6 +75,7 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     unseenTokens: 0,
     unwarnedTokens: 0,
     reportedTokens: 0,
+    lateConsumers: 0,
   };
 
   const startedIds = new Set<string>();
@@ -100,6 +103,17 @@ export async function runSeed(seed: number): Promise<SeedReport> {
 
   const operators = new Operators(shared);
   operators.schedule(CHAOS_MS, world.chance(0.5) ? world.between(1, 2) : 0);
+  // Consumers that confirm late (a rollout that takes minutes) or never until the run heals.
+  for (let i = 0; i < shared.consumers; i += 1) {
+    if (!world.chance(0.4)) continue;
+    const never = world.chance(0.25);
+    const from = world.between(world.now, world.now + CHAOS_MS);
+    const until = never ? Infinity : from + world.between(MINUTE, 15 * MINUTE);
+    report.lateConsumers += 1;
+    world.at(from, 'chaos', `consumer c${i} ${never ? 'stops confirming' : 'confirms late'}`, () => {
+      shared.consumerReadyAt[i] = until;
+    });
+  }
   const counts = operators.counts;
 
   const everyEvent = (): void => {

@@ -47,6 +47,7 @@ describe('simulation: replicas, kills at any event, store outages, faults', () =
         unseenTokens: sum('unseenTokens'),
         unwarnedTokens: sum('unwarnedTokens'),
         reportedTokens: sum('reportedTokens'),
+        lateConsumers: sum('lateConsumers'),
       };
       console.log(`simulation ${JSON.stringify(summary)}`);
       expect(summary.rotationsCompleted).toBeGreaterThan(reports.length);
