@@ -115,9 +115,10 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
     output,
   );
   // Test servers with nothing to keep: killed at once (a graceful API server waits on its watches).
+  const controllers: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(
-      [apiserver, etcd].map(
+      [...controllers, apiserver, etcd].map(
         (child) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -144,6 +145,32 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
       await new Promise((r) => setTimeout(r, 500));
     }
     const adminKubeconfig = await writeKubeconfig(join(dir, 'admin.kubeconfig'), server, caFile, adminToken, 'admin');
+    // Deployments make ReplicaSets and pods, and pods are scheduled, by the real controllers.
+    // Nodes and their kubelets are the tests' own (test/servers/kube-nodes.ts): the node lifecycle
+    // controller, which would mark nodes without a real kubelet unreachable, is left out.
+    controllers.push(
+      run(
+        `${ROOT}.venv/bin/kube-controller-manager`,
+        [
+          `--kubeconfig=${adminKubeconfig}`,
+          '--leader-elect=false',
+          '--controllers=*,-nodelifecycle,-node-ipam-controller',
+          `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+          `--root-ca-file=${caFile}`,
+          '--bind-address=127.0.0.1',
+          '--secure-port=0',
+        ],
+        output,
+      ),
+      run(
+        `${ROOT}.venv/bin/kube-scheduler`,
+        [`--kubeconfig=${adminKubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0'],
+        output,
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const child of controllers)
+      if (child.exitCode !== null) throw new Error(`a controller exited with ${child.exitCode}:\n${output.join('').slice(-4000)}`);
     return { kube: { server, caFile, adminKubeconfig, adminToken, users, dir }, stop };
   } catch (error) {
     await stop();
