@@ -12,10 +12,12 @@ interface CallTimeout {
   ms: number;
 }
 
-/** The `timeout` of an adapter's options, where it has one (defaults already applied). */
+/** The `timeout` of an adapter's options, and a rollout's wait (`rolloutTimeout`, one call), where they have them (defaults applied). */
 function timeoutOf(options: object, path: ConfigPath): CallTimeout[] {
-  const text = (options as { timeout?: unknown }).timeout;
-  return typeof text === 'string' ? [{ path: [...path, 'timeout'], ms: durationMs(text) }] : [];
+  return (['timeout', 'rolloutTimeout'] as const).flatMap((key) => {
+    const text = (options as Record<string, unknown>)[key];
+    return typeof text === 'string' ? [{ path: [...path, key], ms: durationMs(text) }] : [];
+  });
 }
 
 /**

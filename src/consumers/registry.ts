@@ -1,6 +1,7 @@
 import { execConsumer } from './exec/index.js';
 import { gladlyWebhookConsumer } from './gladly-webhook/index.js';
 import { httpConsumer } from './http/index.js';
+import { kubernetesRolloutConsumer } from './kubernetes-rollout/index.js';
 import { kubernetesSecretConsumer } from './kubernetes-secret/index.js';
 import { stackOneAccountConsumer } from './stackone-account/index.js';
 import { storeConsumer } from './store/index.js';
@@ -13,4 +14,5 @@ export const consumerRegistry = {
   'stackone-account': stackOneAccountConsumer,
   store: storeConsumer,
   'kubernetes-secret': kubernetesSecretConsumer,
+  'kubernetes-rollout': kubernetesRolloutConsumer,
 } as const;

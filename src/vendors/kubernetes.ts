@@ -10,7 +10,7 @@ interface ClusterOptions {
 }
 
 /** An object as the API server holds it: what rotad reads of one. */
-interface KubernetesObject {
+export interface KubernetesObject {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
@@ -155,6 +155,21 @@ export class KubernetesCluster {
     } catch (error) {
       if ((error as { code?: unknown }).code === 404) return undefined;
       throw failure(error, 'get', ref);
+    }
+  }
+
+  /** The objects of a kind in a namespace whose labels match `selector` (a label selector, e.g. app=web). */
+  async list(ref: Omit<ObjectRef, 'name'>, selector: string, signal?: AbortSignal): Promise<KubernetesObject[]> {
+    const api = this.client.KubernetesObjectApi.makeApiClient(this.config);
+    try {
+      const list = await bounded(
+        api.list(ref.apiVersion, ref.kind, ref.namespace, undefined, undefined, undefined, undefined, selector),
+        this.timeoutMs,
+        signal,
+      );
+      return list.items as KubernetesObject[];
+    } catch (error) {
+      throw failure(error, 'list', { ...ref, name: '' });
     }
   }
 

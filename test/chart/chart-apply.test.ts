@@ -9,6 +9,7 @@ import { systemClock } from '../../src/clock.js';
 import { kubernetesSecretConsumer } from '../../src/consumers/kubernetes-secret/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Secret } from '../../src/secret.js';
+import { KubernetesCluster } from '../../src/vendors/kubernetes.js';
 import { ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/workspace.js';
 import { writeKubeconfig } from '../servers/kube.js';
@@ -76,12 +77,14 @@ describe("the chart's RBAC for kubernetes-secret consumers, applied for real", (
     const rendered = parseAllDocuments(stdout)
       .map((d) => d.toJS() as KubernetesObject | null)
       .filter((m): m is KubernetesObject => m !== null && ['ServiceAccount', 'Role', 'RoleBinding'].includes(m.kind ?? ''));
-    expect(rendered.map((m) => `${m.kind} ${m.metadata?.namespace ?? namespace}`).sort()).toEqual([
-      'Role payments',
-      'Role web',
-      'RoleBinding payments',
-      'RoleBinding web',
-      'ServiceAccount chart-rbac',
+    expect(rendered.map((m) => `${m.kind} ${m.metadata?.name} ${m.metadata?.namespace ?? namespace}`).sort()).toEqual([
+      'Role rotad-rollouts payments',
+      'Role rotad-secrets payments',
+      'Role rotad-secrets web',
+      'RoleBinding rotad-rollouts payments',
+      'RoleBinding rotad-secrets payments',
+      'RoleBinding rotad-secrets web',
+      'ServiceAccount rotad chart-rbac',
     ]);
     for (const other of ['payments', 'web']) await core.createNamespace({ body: { metadata: { name: other } } }).catch(() => undefined);
     for (const object of rendered)
@@ -121,5 +124,15 @@ describe("the chart's RBAC for kubernetes-secret consumers, applied for real", (
     await expect(consumer('payments', 'not-rotads').check!(ctx)).rejects.toThrow(
       /RBAC does not let rotad get.*patch.* secrets\/not-rotads in namespace payments/,
     );
+    // The rollout consumer's Deployment, and only it.
+    const cluster = await KubernetesCluster.connect({ kubeconfig, timeoutMs: 5000 });
+    const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', namespace: 'payments', name });
+    expect(await cluster.allowed('patch', deployment('checkout'))).toMatchObject({ allowed: true });
+    expect(await cluster.allowed('get', deployment('checkout'))).toMatchObject({ allowed: true });
+    expect(await cluster.allowed('patch', deployment('billing'))).toMatchObject({ allowed: false });
+    expect(await cluster.allowed('patch', { ...deployment('checkout'), namespace: 'web' })).toMatchObject({ allowed: false });
+    expect(await cluster.allowed('list', { apiVersion: 'v1', kind: 'Pod', resource: 'pods', namespace: 'payments', name: '' })).toMatchObject({
+      allowed: true,
+    });
   });
 });

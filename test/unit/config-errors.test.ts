@@ -49,7 +49,8 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     case: 'unknown consumer type',
     text: policy('    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: shell }]\n'),
     at: '8:25',
-    message: /consumers\[0\]\.type: unknown consumer type 'shell' \(known: exec, http, gladly-webhook, stackone-account, store, kubernetes-secret\)/,
+    message:
+      /consumers\[0\]\.type: unknown consumer type 'shell' \(known: exec, http, gladly-webhook, stackone-account, store, kubernetes-secret, kubernetes-rollout\)/,
   },
   {
     case: 'unknown store type',

@@ -1,11 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
-import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
-import type { Secret } from '../../secret.js';
 import { factFields } from '../../stores/types.js';
-import { KubernetesCluster, type ObjectRef } from '../../vendors/kubernetes.js';
+import type { ObjectRef } from '../../vendors/kubernetes.js';
+import { clusterFor, credentialFingerprint } from '../kubernetes-cluster.js';
 import type { Consumer } from '../types.js';
 import { KubernetesSecretConsumerOptions } from './schema.js';
 
@@ -13,29 +10,14 @@ import { KubernetesSecretConsumerOptions } from './schema.js';
 export const ROTATION_ANNOTATION = 'rotad.dev/rotation-id';
 export const FINGERPRINT_ANNOTATION = 'rotad.dev/credential-fingerprint';
 
-/** Without the daemon's audit key (a one-shot command without one), a key of this process: a fingerprint still never reveals the value. */
-const processKey = randomBytes(32);
-const processFingerprint = (value: Secret): string => createHmac('sha256', processKey).update(value.reveal()).digest('hex').slice(0, 16);
-
 function createKubernetesSecretConsumer(options: KubernetesSecretConsumerOptions, deps: AdapterDeps): Consumer {
   const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', resource: 'secrets', namespace: options.namespace, name: options.name };
-  let cluster: Promise<KubernetesCluster> | undefined;
-  const connect = (): Promise<KubernetesCluster> => {
-    cluster ??= KubernetesCluster.connect({
-      kubeconfig: options.kubeconfig === undefined ? undefined : resolve(deps.configDir, options.kubeconfig),
-      context: options.context,
-      timeoutMs: durationMs(options.timeout),
-    }).catch((error: unknown) => {
-      cluster = undefined;
-      throw error;
-    });
-    return cluster;
-  };
+  const connect = clusterFor(options, deps.configDir);
   return {
     label: `kubernetes-secret ${options.namespace}/${options.name}`,
     update: async (ctx, credential) => {
       const k8s = await connect();
-      const fingerprint = (ctx.fingerprint ?? processFingerprint)(credential.value);
+      const fingerprint = credentialFingerprint(ctx, credential.value);
       const data: Record<string, string> = { [options.key]: Buffer.from(credential.value.reveal(), 'utf8').toString('base64') };
       for (const [name, value] of Object.entries(factFields({ name: ctx.policy, facts: ctx.facts }, credential)))
         data[name] = Buffer.from(value, 'utf8').toString('base64');

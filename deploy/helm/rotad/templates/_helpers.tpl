@@ -90,5 +90,31 @@ existingConfigMap the chart cannot read the config: grant the RBAC yourself.
 
 {{/* Whether the pod needs its service-account token: Vault's Kubernetes auth, or a Kubernetes consumer. */}}
 {{- define "rotad.needsServiceAccountToken" -}}
-{{- if or .Values.vaultKubernetesAuth (gt (len (include "rotad.kubernetesSecrets" . | fromJson)) 0) -}}true{{- else -}}false{{- end -}}
+{{- if or .Values.vaultKubernetesAuth (gt (len (include "rotad.kubernetesSecrets" . | fromJson)) 0) (gt (len (include "rotad.kubernetesRollouts" . | fromJson)) 0) -}}true{{- else -}}false{{- end -}}
+{{- end -}}
+
+{{/*
+The workloads the config's kubernetes-rollout consumers restart (those with no kubeconfig), as a
+dict: namespace → resource (deployments, statefulsets, daemonsets) → names; "*" when a label
+selector picks them (RBAC cannot limit list to names).
+*/}}
+{{- define "rotad.kubernetesRollouts" -}}
+{{- $resources := dict "Deployment" "deployments" "StatefulSet" "statefulsets" "DaemonSet" "daemonsets" -}}
+{{- $byNamespace := dict -}}
+{{- if not .Values.existingConfigMap -}}
+{{- range $policy := ((include "rotad.config" . | fromYaml).policies | default list) -}}
+{{- range $consumer := ($policy.consumers | default list) -}}
+{{- if and (eq $consumer.type "kubernetes-rollout") (not $consumer.kubeconfig) -}}
+{{- $inNamespace := get $byNamespace $consumer.namespace | default dict -}}
+{{- range $workload := $consumer.workloads -}}
+{{- $resource := get $resources $workload.kind -}}
+{{- $names := get $inNamespace $resource | default list -}}
+{{- $_ := set $inNamespace $resource (append $names (default "*" $workload.name) | uniq) -}}
+{{- end -}}
+{{- $_ := set $byNamespace $consumer.namespace $inNamespace -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $byNamespace -}}
 {{- end -}}

@@ -1,5 +1,14 @@
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, type V1Secret } from '@kubernetes/client-node';
+import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { KubeServer } from '../../../servers/kube.js';
+
+/** The fingerprint the daemon of state directory `dir` writes: HMAC-SHA256 under its audit key, 16 hex digits. */
+export async function daemonFingerprint(dir: string, value: string): Promise<string> {
+  const key = Buffer.from((await readFile(join(dir, 'state/fingerprint.key'), 'utf8')).trim(), 'base64');
+  return createHmac('sha256', key).update(value).digest('hex').slice(0, 16);
+}
 
 /** What a test does as cluster admin on the test API server: namespaces, objects owned by another field manager, RBAC, reads. */
 export class ClusterAdmin {

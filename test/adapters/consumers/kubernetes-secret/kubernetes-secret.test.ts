@@ -1,5 +1,3 @@
-import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { FINGERPRINT_ANNOTATION, ROTATION_ANNOTATION } from '../../../../src/consumers/kubernetes-secret/index.js';
@@ -8,7 +6,7 @@ import { writeSaasConfig } from '../../../helpers/saas.js';
 import { readPolicy, secretsOf } from '../../../helpers/store.js';
 import { tempDir } from '../../../helpers/workspace.js';
 import { writeKubeconfig } from '../../../servers/kube.js';
-import { ClusterAdmin } from './cluster-admin.js';
+import { ClusterAdmin, daemonFingerprint } from './cluster-admin.js';
 
 const kube = inject('servers').kube;
 const admin = new ClusterAdmin(kube);
@@ -36,12 +34,6 @@ async function setup(namespace: string, user: string): Promise<{ dir: string; co
   return { dir, config };
 }
 
-/** The fingerprint the daemon writes: HMAC-SHA256 under the installation's audit key, 16 hex digits. */
-async function fingerprint(dir: string, value: string): Promise<string> {
-  const key = Buffer.from((await readFile(join(dir, 'state/fingerprint.key'), 'utf8')).trim(), 'base64');
-  return createHmac('sha256', key).update(value).digest('hex').slice(0, 16);
-}
-
 describe('kubernetes-secret on a real kube-apiserver', () => {
   beforeAll(async () => {
     for (const namespace of ['secret-payments', 'secret-locked']) await admin.namespace(namespace);
@@ -64,7 +56,7 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
       expect(secret.metadata?.annotations).toMatchObject({
         team: 'payments',
         [ROTATION_ANNOTATION]: first.current!.rotationId,
-        [FINGERPRINT_ANNOTATION]: await fingerprint(dir, value),
+        [FINGERPRINT_ANNOTATION]: await daemonFingerprint(dir, value),
       });
       expect(secret.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'rotad' });
       // Each key is owned by the manager that set it.
@@ -88,7 +80,7 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
       // The command names it with the daemon's key, as the daemon would.
       expect((await admin.secret('secret-payments', 'gladly-api')).metadata?.annotations).toMatchObject({
         [ROTATION_ANNOTATION]: first.current!.rotationId,
-        [FINGERPRINT_ANNOTATION]: await fingerprint(dir, value),
+        [FINGERPRINT_ANNOTATION]: await daemonFingerprint(dir, value),
       });
     } finally {
       expect((await daemon.stop()).code).toBe(0);
