@@ -1,7 +1,6 @@
-import { expect } from 'vitest';
-import { waitForEvent } from '../../../helpers/saas.js';
 import { callContext, consumer, credential, MATRIX_TIMEOUT, peersWith } from '../../helpers.js';
 import type { AdapterKit } from '../../kit.js';
+import { gladlyToStackOne } from '../../providers/gladly/kit.js';
 import { StackOneServer } from './stand-in.js';
 
 const MATRIX_KEY = 'stackone-matrix-key-33aa';
@@ -24,25 +23,5 @@ export const kit: AdapterKit = {
       stop: () => server.stop(),
     };
   },
-  examples: [
-    {
-      files: ['config/examples/stackone-account.yaml'],
-      run: async ({ sandbox, start, submit, completed }) => {
-        const file = 'config/examples/stackone-account.yaml';
-        const { daemon, env } = await start(file, {
-          GLADLY_BASE_URL: sandbox.gladly.url,
-          STACKONE_BASE_URL: sandbox.stackone.url,
-          STACKONE_API_KEY: sandbox.env.STACKONE_API_KEY!,
-        });
-        try {
-          await waitForEvent(daemon, 'action-required');
-          await submit(file, env, 'gladly-for-stackone', sandbox.gladly.createToken('stackone@acme.example').value);
-          await completed(daemon, 'gladly-for-stackone');
-          expect(sandbox.stackone.accounts.get('acc-gladly')).toMatchObject({ status: 'active' });
-        } finally {
-          expect((await daemon.stop()).code).toBe(0);
-        }
-      },
-    },
-  ],
+  examples: [gladlyToStackOne('config/examples/stackone-account.yaml', 'gladly-for-stackone', 'stackone@acme.example')],
 };

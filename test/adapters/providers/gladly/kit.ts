@@ -5,8 +5,30 @@ import { freePort } from '../../../helpers/ports.js';
 import { waitForEvent } from '../../../helpers/saas.js';
 import { eventually, HttpSink } from '../../../helpers/sinks.js';
 import { callContext, credential, MATRIX_TIMEOUT, provider } from '../../helpers.js';
-import type { AdapterKit } from '../../kit.js';
+import type { AdapterKit, ExampleRun } from '../../kit.js';
 import { GladlyServer } from './stand-in.js';
+
+/** A Gladly example whose token a person hands over with rotad submit and rotad passes to StackOne (gladly.yaml, stackone-account.yaml). */
+export function gladlyToStackOne(file: string, policy: string, user: string): ExampleRun {
+  return {
+    files: [file],
+    run: async ({ sandbox, start, submit, completed }) => {
+      const { daemon, env } = await start(file, {
+        GLADLY_BASE_URL: sandbox.gladly.url,
+        STACKONE_BASE_URL: sandbox.stackone.url,
+        STACKONE_API_KEY: sandbox.env.STACKONE_API_KEY!,
+      });
+      try {
+        await waitForEvent(daemon, 'action-required');
+        await submit(file, env, policy, sandbox.gladly.createToken(user).value);
+        await completed(daemon, policy);
+        expect(sandbox.stackone.accounts.get('acc-gladly')).toMatchObject({ status: 'active' });
+      } finally {
+        expect((await daemon.stop()).code).toBe(0);
+      }
+    },
+  };
+}
 
 export const kit: AdapterKit = {
   kind: 'providers',
@@ -19,25 +41,7 @@ export const kit: AdapterKit = {
     return { name: 'gladly verify', role: 'provider', server, call: () => gladly.verify(callContext, credential(token)), stop: () => server.stop() };
   },
   examples: [
-    {
-      files: ['config/examples/gladly.yaml'],
-      run: async ({ sandbox, start, submit, completed }) => {
-        const file = 'config/examples/gladly.yaml';
-        const { daemon, env } = await start(file, {
-          GLADLY_BASE_URL: sandbox.gladly.url,
-          STACKONE_BASE_URL: sandbox.stackone.url,
-          STACKONE_API_KEY: sandbox.env.STACKONE_API_KEY!,
-        });
-        try {
-          await waitForEvent(daemon, 'action-required');
-          await submit(file, env, 'gladly-prod', sandbox.gladly.createToken('api-user@acme.example').value);
-          await completed(daemon, 'gladly-prod');
-          expect(sandbox.stackone.accounts.get('acc-gladly')).toMatchObject({ status: 'active' });
-        } finally {
-          expect((await daemon.stop()).code).toBe(0);
-        }
-      },
-    },
+    gladlyToStackOne('config/examples/gladly.yaml', 'gladly-prod', 'api-user@acme.example'),
     {
       // The link in the Slack message takes the token; the CLI reaches the daemon with --server.
       files: ['config/examples/handover-page.yaml'],
