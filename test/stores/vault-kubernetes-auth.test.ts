@@ -8,19 +8,9 @@ import { runRotation } from '../../src/rotation/engine.js';
 import { FakeClock, policyRuntime } from '../helpers/engine-doubles.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { tempDir } from '../helpers/workspace.js';
-import { documentedVaultPolicy } from '../helpers/vault-policy.js';
+import { documentedVaultPolicy, vaultRoot } from '../helpers/vault-admin.js';
 
 const { vault, kube } = inject('servers');
-
-async function bao(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const response = await fetch(`${vault.address}/v1/${path}`, {
-    method,
-    headers: { 'x-vault-token': vault.rootToken },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? {} : ((await response.json()) as Record<string, any>);
-}
 
 /** A token the test API server issues for a service account (TokenRequest), as the kubelet mounts one into a pod. */
 async function serviceAccountToken(namespace: string, name: string): Promise<string> {
@@ -38,17 +28,17 @@ async function serviceAccountToken(namespace: string, name: string): Promise<str
 describe('vault store with Kubernetes auth, against a real kube-apiserver', () => {
   it("logs in with a service-account token the API server issued (OpenBao checks it with the API server's TokenReview) and rotates", async () => {
     const mount = `k8s-${Date.now()}`;
-    await bao('POST', `sys/auth/${mount}`, { type: 'kubernetes' });
+    await vaultRoot('POST', `sys/auth/${mount}`, { type: 'kubernetes' });
     // OpenBao asks the API server to review each login's token, as the chart's vaultKubernetesAuth sets it up in a cluster.
-    await bao('POST', `auth/${mount}/config`, {
+    await vaultRoot('POST', `auth/${mount}/config`, {
       kubernetes_host: kube.server,
       kubernetes_ca_cert: await readFile(kube.caFile, 'utf8'),
       token_reviewer_jwt: kube.adminToken,
       disable_local_ca_jwt: true,
     });
     // The minimal policy of the Vault store's page, as a platform team would attach it to the role.
-    await bao('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedVaultPolicy() });
-    await bao('POST', `auth/${mount}/role/rotad`, {
+    await vaultRoot('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedVaultPolicy() });
+    await vaultRoot('POST', `auth/${mount}/role/rotad`, {
       bound_service_account_names: ['rotad'],
       bound_service_account_namespaces: ['rotad-system'],
       token_policies: ['rotad-k8s'],

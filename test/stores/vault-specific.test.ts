@@ -12,19 +12,9 @@ import { ROOT } from '../helpers/paths.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { tempDir } from '../helpers/workspace.js';
-import { documentedVaultPolicy } from '../helpers/vault-policy.js';
+import { documentedVaultPolicy, vaultRoot } from '../helpers/vault-admin.js';
 
 const servers = () => inject('servers').vault;
-async function root(method: string, path: string, body?: unknown): Promise<Record<string, any>> {
-  const { address, rootToken } = servers();
-  const response = await fetch(`${address}/v1/${path}`, {
-    method,
-    headers: { 'x-vault-token': rootToken },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? {} : ((await response.json()) as Record<string, any>);
-}
 const random = () => randomProvider.create({ type: 'random', length: 24, alphabet: 'alphanumeric', encoding: 'raw' });
 const rotate = (options: Record<string, unknown>, name = 'p') =>
   runRotation(
@@ -35,8 +25,8 @@ const rotate = (options: Record<string, unknown>, name = 'p') =>
 
 describe('vault store on a real OpenBao', () => {
   it('the minimal policy in the docs is enough for a rotation, and grants nothing beyond its paths', async () => {
-    await root('PUT', 'sys/policies/acl/rotad-docs', { policy: await documentedVaultPolicy() });
-    const token = (await root('POST', 'auth/token/create', { policies: ['rotad-docs'], no_default_policy: true, ttl: '10m' })).auth.client_token as string;
+    await vaultRoot('PUT', 'sys/policies/acl/rotad-docs', { policy: await documentedVaultPolicy() });
+    const token = (await vaultRoot('POST', 'auth/token/create', { policies: ['rotad-docs'], no_default_policy: true, ttl: '10m' })).auth.client_token as string;
     process.env.ROTAD_TEST_DOCS_TOKEN = token;
     const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_DOCS_TOKEN' } };
     const name = `docs-${Date.now()}`;
@@ -52,30 +42,31 @@ describe('vault store on a real OpenBao', () => {
     expect((await store.takeHandover!({ name }))?.reveal()).toBe('handed-over-token-91be');
     await store.clearHandover!({ name });
     expect(await store.takeHandover!({ name })).toBeUndefined();
-    await expect(root('GET', `secret/metadata/rotad-handover/${name}`)).rejects.toThrow(/404/);
+    await expect(vaultRoot('GET', `secret/metadata/rotad-handover/${name}`)).rejects.toThrow(/404/);
   });
 
   it('a policy without "patch" on metadata (written before rotad used PATCH) still rotates, and the facts still land', async () => {
     const withoutPatch = (await documentedVaultPolicy()).replace(', "patch"', '');
     expect(withoutPatch).not.toMatch(/capabilities = \[[^\]]*"patch"/);
-    await root('PUT', 'sys/policies/acl/rotad-no-patch', { policy: withoutPatch });
-    process.env.ROTAD_TEST_NO_PATCH_TOKEN = (await root('POST', 'auth/token/create', { policies: ['rotad-no-patch'], no_default_policy: true, ttl: '10m' }))
-      .auth.client_token as string;
+    await vaultRoot('PUT', 'sys/policies/acl/rotad-no-patch', { policy: withoutPatch });
+    process.env.ROTAD_TEST_NO_PATCH_TOKEN = (
+      await vaultRoot('POST', 'auth/token/create', { policies: ['rotad-no-patch'], no_default_policy: true, ttl: '10m' })
+    ).auth.client_token as string;
     const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_NO_PATCH_TOKEN' } };
     const name = `no-patch-${Date.now()}`;
     const first = await rotate(options, name);
     expect(first).toMatchObject({ status: 'completed' });
     expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
-    const facts = (await root('GET', `secret/metadata/rotad/${name}`)).data.custom_metadata as Record<string, string>;
+    const facts = (await vaultRoot('GET', `secret/metadata/rotad/${name}`)).data.custom_metadata as Record<string, string>;
     expect(facts.rotad_rotation_id).toMatch(/^\d{8}T/);
     expect(facts.rotad_rotation_id).not.toBe((first as { rotationId: string }).rotationId);
   });
 
   it('AppRole: logs in with role id and secret id, and logs in again once its token has ended', async () => {
-    await root('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedVaultPolicy() });
-    await root('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '10m', token_max_ttl: '10m' });
-    const roleId = (await root('GET', 'auth/approle/role/rotad/role-id')).data.role_id as string;
-    const secretId = (await root('POST', 'auth/approle/role/rotad/secret-id', {})).data.secret_id as string;
+    await vaultRoot('PUT', 'sys/policies/acl/rotad-approle', { policy: await documentedVaultPolicy() });
+    await vaultRoot('POST', 'auth/approle/role/rotad', { token_policies: ['rotad-approle'], token_ttl: '10m', token_max_ttl: '10m' });
+    const roleId = (await vaultRoot('GET', 'auth/approle/role/rotad/role-id')).data.role_id as string;
+    const secretId = (await vaultRoot('POST', 'auth/approle/role/rotad/secret-id', {})).data.secret_id as string;
     const dir = await tempDir();
     await writeFile(join(dir, 'secret-id'), secretId, { mode: 0o600 });
     const options = { type: 'vault', address: servers().address, auth: { method: 'approle', roleId, secretIdFile: join(dir, 'secret-id') } };
@@ -84,12 +75,12 @@ describe('vault store on a real OpenBao', () => {
     expect(await rotate(options, name)).toMatchObject({ status: 'completed' });
     await store.read({ name });
     // The token it logged in with ends (as at the end of its TTL): every AppRole token is revoked.
-    const accessors = (await root('LIST', 'auth/token/accessors')).data.keys as string[];
+    const accessors = (await vaultRoot('LIST', 'auth/token/accessors')).data.keys as string[];
     let revoked = 0;
     for (const accessor of accessors) {
-      const { data } = await root('POST', 'auth/token/lookup-accessor', { accessor });
+      const { data } = await vaultRoot('POST', 'auth/token/lookup-accessor', { accessor });
       if (!(data.policies as string[]).includes('rotad-approle')) continue;
-      await root('POST', 'auth/token/revoke-accessor', { accessor });
+      await vaultRoot('POST', 'auth/token/revoke-accessor', { accessor });
       revoked += 1;
     }
     expect(revoked).toBeGreaterThan(0);
@@ -99,8 +90,8 @@ describe('vault store on a real OpenBao', () => {
   it('renews a renewable token once two thirds of its TTL have passed (a static token cannot log in again)', async () => {
     // The store's clock is a manual one: its TTL arithmetic is driven by the test, the renewal is
     // seen by the server (its last_renewal_time), and nothing waits on real time.
-    const token = (await root('POST', 'auth/token/create', { policies: ['root'], ttl: '1h', renewable: true })).auth.client_token as string;
-    const renewedAt = async (): Promise<number> => Number((await root('POST', 'auth/token/lookup', { token })).data.last_renewal_time ?? 0);
+    const token = (await vaultRoot('POST', 'auth/token/create', { policies: ['root'], ttl: '1h', renewable: true })).auth.client_token as string;
+    const renewedAt = async (): Promise<number> => Number((await vaultRoot('POST', 'auth/token/lookup', { token })).data.last_renewal_time ?? 0);
     process.env.ROTAD_TEST_SHORT_TOKEN = token;
     const clock = new ManualClock();
     const store = openStore({ type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_SHORT_TOKEN' } }, clock);
@@ -118,21 +109,21 @@ describe('vault store on a real OpenBao', () => {
     const options = { type: 'vault', address: servers().address, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
     process.env.ROTAD_TEST_VAULT_TOKEN = servers().rootToken;
     const ref = { name: 'fields', path: `apps/fields-${Date.now()}`, field: 'token' };
-    await root('POST', `secret/data/${ref.path}`, { data: { email: 'api@example.com', token: 'hand-made' } });
+    await vaultRoot('POST', `secret/data/${ref.path}`, { data: { email: 'api@example.com', token: 'hand-made' } });
     const store = openStore(options);
     await store.stagePending(ref, { value: (await random().obtain!({} as never, undefined)).value, rotationId: 'r-fields-1', createdAt: 1 });
-    const duringStage = await root('GET', `secret/data/${ref.path}`);
+    const duringStage = await vaultRoot('GET', `secret/data/${ref.path}`);
     expect(duringStage.data.metadata.version).toBe(1);
     expect(duringStage.data.data).toEqual({ email: 'api@example.com', token: 'hand-made' });
     await store.promote(ref, 'r-fields-1');
-    const after = await root('GET', `secret/data/${ref.path}`);
+    const after = await vaultRoot('GET', `secret/data/${ref.path}`);
     expect(after.data.data.email).toBe('api@example.com');
     expect((await store.read(ref)).previous?.value.reveal()).toBe('hand-made');
   });
 
   it('namespace: everything lands in the configured namespace (X-Vault-Namespace), nothing in the root one', async () => {
     const namespace = `team-${Date.now()}`;
-    await root('POST', `sys/namespaces/${namespace}`, {});
+    await vaultRoot('POST', `sys/namespaces/${namespace}`, {});
     const { address, rootToken } = servers();
     await fetch(`${address}/v1/sys/mounts/secret`, {
       method: 'POST',
@@ -152,7 +143,7 @@ describe('vault store on a real OpenBao', () => {
   it('respects max_versions: with the previous version pruned, rollback refuses instead of guessing', async () => {
     process.env.ROTAD_TEST_VAULT_TOKEN = servers().rootToken;
     const path = `apps/pruned-${Date.now()}`;
-    await root('POST', `secret/metadata/${path}`, { max_versions: 1 });
+    await vaultRoot('POST', `secret/metadata/${path}`, { max_versions: 1 });
     const options = { type: 'vault', address: servers().address, path, auth: { method: 'token', tokenEnv: 'ROTAD_TEST_VAULT_TOKEN' } };
     await rotate(options);
     await rotate(options);
@@ -162,7 +153,7 @@ describe('vault store on a real OpenBao', () => {
     await expect(rollbackPolicy({ ...policyRuntime({ store: openStore(options), provider: random(), clock: new FakeClock() }) })).rejects.toMatchObject({
       code: 'ROLLBACK_UNSAFE',
     });
-    expect((await root('GET', `secret/metadata/${path}`)).data.max_versions).toBe(1);
+    expect((await vaultRoot('GET', `secret/metadata/${path}`)).data.max_versions).toBe(1);
   });
 });
 
@@ -206,12 +197,12 @@ describe('vault store: Kubernetes auth on a real OpenBao', () => {
     })}.c2lnbmF0dXJl`;
     try {
       const mount = `kubernetes-${Date.now()}`;
-      await root('POST', `sys/auth/${mount}`, { type: 'kubernetes' });
+      await vaultRoot('POST', `sys/auth/${mount}`, { type: 'kubernetes' });
       // OpenBao insists on a CA outside a pod; the stand-in API is plain HTTP, so this one is never used.
       const ca = await readFile(join(ROOT, 'test/fixtures/unused-kubernetes-ca.pem'), 'utf8');
-      await root('POST', `auth/${mount}/config`, { kubernetes_host: `http://127.0.0.1:${port}`, kubernetes_ca_cert: ca, disable_local_ca_jwt: true });
-      await root('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedVaultPolicy() });
-      await root('POST', `auth/${mount}/role/rotad`, {
+      await vaultRoot('POST', `auth/${mount}/config`, { kubernetes_host: `http://127.0.0.1:${port}`, kubernetes_ca_cert: ca, disable_local_ca_jwt: true });
+      await vaultRoot('PUT', 'sys/policies/acl/rotad-k8s', { policy: await documentedVaultPolicy() });
+      await vaultRoot('POST', `auth/${mount}/role/rotad`, {
         bound_service_account_names: ['rotad'],
         bound_service_account_namespaces: ['platform'],
         token_policies: ['rotad-k8s'],
