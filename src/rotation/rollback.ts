@@ -15,29 +15,44 @@ type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string 
 const TAKE_ATTEMPTS = 8;
 
 /**
+ * How long a lease held by someone else is waited for before the rollback is refused: a daemon's
+ * look at a waiting rotation (is the old token gone yet?) holds the policy for a moment, and a
+ * person who runs `rotad rollback` just then should not be turned away.
+ */
+const HELD_LEASE_WAIT_MS = 5_000;
+
+/**
  * Reads the policy and takes it (compare-and-swap plus lease), so a daemon that starts a rotation
  * meanwhile wins or loses cleanly. A daemon that wrote the state between the read and the take
  * (without holding it) is read again, a few times, rather than reported: nothing was done yet.
+ * A lease held by another is waited for up to HELD_LEASE_WAIT_MS, then reported.
  */
-async function takePolicy(runtime: PolicyRuntime, now: number): Promise<{ snapshot: PolicySnapshot; ownership: Ownership }> {
+async function takePolicy(runtime: PolicyRuntime): Promise<{ snapshot: PolicySnapshot; ownership: Ownership; now: number }> {
   const { store, name, ref, clock } = runtime;
-  for (let attempt = 1; ; attempt += 1) {
+  const waitUntil = clock.now() + HELD_LEASE_WAIT_MS;
+  for (let attempt = 1, conflicts = 0; ; attempt += 1) {
     const snapshot = await store.read(ref);
     const { state } = snapshot;
+    const now = clock.now();
     const held = leaseOfOther(state, runtime.owner, now);
     if (held) {
-      throw new RotadError(
-        'ROTATION_IN_PROGRESS',
-        `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`,
-      );
+      if (now >= waitUntil) {
+        throw new RotadError(
+          'ROTATION_IN_PROGRESS',
+          `policy ${name} is in phase ${state.phase} of rotation ${state.rotationId}, worked on by ${held.owner} (lease until ${new Date(held.until).toISOString()}); wait for it to finish or stop, then roll back`,
+        );
+      }
+      await clock.sleep(Math.min(recordRetryDelay(attempt, runtime.random), waitUntil - now));
+      continue;
     }
     const ownership = new Ownership({ store, ref, clock, owner: runtime.owner, leaseMs: runtime.leaseMs }, state, snapshot.revision);
     try {
       await ownership.write((s) => ({ ...s, attention: undefined }));
-      return { snapshot, ownership };
+      return { snapshot, ownership, now };
     } catch (error) {
-      if (!(error instanceof StoreConflictError) || attempt >= TAKE_ATTEMPTS) throw error;
-      await clock.sleep(recordRetryDelay(attempt, runtime.random));
+      conflicts += 1;
+      if (!(error instanceof StoreConflictError) || conflicts >= TAKE_ATTEMPTS) throw error;
+      await clock.sleep(recordRetryDelay(conflicts, runtime.random));
     }
   }
 }
@@ -71,13 +86,12 @@ function withdrawal(snapshot: PolicySnapshot, rotationId: string, at: number, ac
  * Otherwise it makes the previous credential current again and hands it to every consumer (the
  * undo of promote and consumers); the credential it abandons is then retired by the daemon after
  * the grace period, like an old one. Every open request to a person is withdrawn first. It refuses
- * while another holder's lease on the policy runs (a daemon works on it), when the previous
+ * while another holder's lease on the policy runs past a few seconds (a daemon works on it), when the previous
  * credential was revoked or the provider no longer accepts it, and while an earlier rollback's
  * credential is being retired. `actor` is who asked (`cli`, or `api:<token name>`), for the audit trail.
  */
 export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Promise<RollbackOutcome> {
-  const now = runtime.clock.now();
-  const { snapshot, ownership } = await takePolicy(runtime, now);
+  const { snapshot, ownership, now } = await takePolicy(runtime);
   const { state } = snapshot;
   const refuse = async (message: string): Promise<never> => {
     await ownership.write((s) => s, true).catch(() => undefined);

@@ -189,7 +189,7 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
       (e) => e.msg === 'Rotation event' && e.event === 'action-required' && e.policy === 'gladly-prod' && String(e.detail).includes('Delete'),
       20_000,
     );
-    // The message goes out just before the daemon gives up its lease; after this line a rollback is not refused as in progress.
+    // The daemon gives up its lease before this line; its later looks hold it for a moment, which a rollback waits out.
     await daemon.waitFor((e) => e.msg === 'Rotation waiting' && e.policy === 'gladly-prod' && e.phase === 'revoke', 20_000);
     const rolled = await runCli(['rollback', 'gladly-prod', '--server', base], env);
     expect(rolled.code, rolled.stderr).toBe(0);

@@ -224,6 +224,24 @@ describe('rollback', () => {
     expect(clock.sleeps).toHaveLength(2);
   });
 
+  it("waits for a daemon's short look at a waiting rotation instead of refusing", async () => {
+    const { runtime, store, old, clock } = await rotatedOnce({ revokes: false });
+    await run(runtime);
+    clock.time += 60_000;
+    await run(runtime, 'resume');
+    // A daemon holds the policy for a look; it lets go 300 ms later.
+    const lookEnds = clock.now() + 300;
+    store.state = { ...store.state, lease: { owner: 'daemon:other-host:1:abc', until: clock.now() + 60_000 } };
+    const read = store.read.bind(store);
+    store.read = async () => {
+      if (clock.now() >= lookEnds && store.state.lease) store.state = { ...store.state, lease: undefined };
+      return read();
+    };
+    expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
+    expect(store.current?.value.reveal()).toBe(old);
+    expect(clock.now()).toBeGreaterThanOrEqual(lookEnds);
+  });
+
   it('refuses when the previous credential was already revoked', async () => {
     const { runtime, clock } = await rotatedOnce();
     await run(runtime);
@@ -247,9 +265,12 @@ describe('rollback', () => {
     const { runtime, store, clock } = await rotatedOnce();
     await run(runtime); // now waiting in grace
     expect(store.state.phase).toBe('grace');
-    store.state = { ...store.state, lease: { owner: 'daemon:other-host:1:abc', until: clock.now() + 60_000 } };
+    const heldFrom = clock.now();
+    store.state = { ...store.state, lease: { owner: 'daemon:other-host:1:abc', until: heldFrom + 60_000 } };
     await expect(rollbackPolicy(runtime)).rejects.toMatchObject({ code: 'ROTATION_IN_PROGRESS' });
-    clock.time += 60_001; // that daemon died: its lease runs out unrenewed
+    // It waited a few seconds for the lease first, then gave up.
+    expect(clock.now() - heldFrom).toBe(5_000);
+    clock.time = heldFrom + 60_001; // that daemon died: its lease runs out unrenewed
     expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'rolled-back' });
     // Released; the credential it abandoned is retired next (after the grace period).
     expect(store.state).toMatchObject({ phase: 'grace', lease: undefined, retire: { reason: 'rolled-back' } });
