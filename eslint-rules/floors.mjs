@@ -5,7 +5,7 @@
 /** @type {ReadonlyArray<{ rooms: string[]; holds: string }>} */
 export const FLOORS = [
   { rooms: ['.'], holds: 'the vocabulary: errors, secret values, durations, the clock, policy state' },
-  { rooms: ['timing'], holds: 'schedules, next runs, ask windows: the maths of time, no I/O' },
+  { rooms: ['timing'], holds: 'schedules, next runs, ask windows: the maths of time, no I/O; the policy settings it reads' },
   { rooms: ['observability', 'http'], holds: 'logs, metrics, audit; the HTTP helper' },
   { rooms: ['vendors', 'adapters'], holds: "vendor API clients; the adapters' shared contract" },
   { rooms: ['stores'], holds: 'the store adapters and the stored-state types every adapter uses' },

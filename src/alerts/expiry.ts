@@ -1,4 +1,4 @@
-import type { ResolvedPolicy } from '../config/normalize.js';
+import type { PolicySettings } from '../timing/policy-settings.js';
 import { formatDuration } from '../duration.js';
 import type { RotationEvent } from '../notifiers/types.js';
 import { nextDue } from '../timing/next-run.js';
@@ -20,7 +20,7 @@ export interface AlertCheck {
 }
 
 /** When the current credential expires: the provider's own expiry, else its creation plus maxAge. */
-function expiryOf(policy: ResolvedPolicy, snapshot: PolicySnapshot): number | undefined {
+function expiryOf(policy: PolicySettings, snapshot: PolicySnapshot): number | undefined {
   const current = snapshot.current;
   if (!current) return undefined;
   if (current.expiresAt !== undefined) return current.expiresAt;
@@ -28,7 +28,7 @@ function expiryOf(policy: ResolvedPolicy, snapshot: PolicySnapshot): number | un
 }
 
 /** Why a credential expired before rotad replaced it, for the person who gets `credential-expired`. */
-function whyNotReplaced(policy: ResolvedPolicy, snapshot: PolicySnapshot, expiresAt: number): string {
+function whyNotReplaced(policy: PolicySettings, snapshot: PolicySnapshot, expiresAt: number): string {
   const { state } = snapshot;
   const at = (ms: number): string => new Date(ms).toISOString();
   if (policy.suspended) return `the policy is suspended (suspend: true); remove it, then rotad rotate ${policy.name}`;
@@ -48,7 +48,7 @@ function whyNotReplaced(policy: ResolvedPolicy, snapshot: PolicySnapshot, expire
  * per credential, "overdue" once per missed rotation. Keys of sent alerts live in the policy's
  * state, so a restart neither repeats nor forgets them. Pure: (policy, snapshot, now) → alerts.
  */
-export function checkAlerts(policy: ResolvedPolicy, snapshot: PolicySnapshot, now: number): AlertCheck {
+export function checkAlerts(policy: PolicySettings, snapshot: PolicySnapshot, now: number): AlertCheck {
   const { state, current } = snapshot;
   const sent = new Set(state.alertsSent);
   const events: AlertEvent[] = [];

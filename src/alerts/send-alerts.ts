@@ -1,4 +1,4 @@
-import type { ResolvedPolicy } from '../config/normalize.js';
+import type { PolicySettings } from '../timing/policy-settings.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { writeOnSnapshot } from '../stores/state-writes.js';
 import type { PolicySnapshot } from '../stores/types.js';
@@ -11,7 +11,7 @@ import { checkAlerts, type AlertCheck } from './expiry.js';
  */
 export async function sendDueAlerts(
   policy: PolicyRuntime,
-  config: ResolvedPolicy,
+  config: PolicySettings,
   snapshot: PolicySnapshot,
   now: number,
 ): Promise<{ check: AlertCheck; snapshot: PolicySnapshot }> {

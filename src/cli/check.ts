@@ -1,5 +1,5 @@
 import { consumerContext, providerContext } from '../rotation/call-context.js';
-import type { ResolvedConfig } from '../config/normalize.js';
+import type { ResolvedConfig, ResolvedPolicy } from '../config/normalize.js';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import type { PolicyRuntime } from '../rotation/context.js';
@@ -8,6 +8,7 @@ import { writeOnSnapshot } from '../stores/state-writes.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime, selectPolicies } from './open-runtime.js';
+import { policyConfig } from '../wiring/runtime.js';
 import { out } from './output.js';
 
 /** One line of `rotad check`: a part of a policy (or a notifier) and whether it passed. */
@@ -61,8 +62,7 @@ async function checkProvider(policy: PolicyRuntime, snapshot: PolicySnapshot | u
   });
 }
 
-async function checkPolicy(policy: PolicyRuntime): Promise<CheckResult[]> {
-  const resolved = policy.settings;
+async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Promise<CheckResult[]> {
   const row = (part: CheckResult['part'], name: string, found: Part): CheckResult => ({ policy: policy.name, part, name, ...found });
   // The record the store check read is the one whose credential the provider check verifies.
   const store = await checkStore(policy);
@@ -101,7 +101,7 @@ export async function checkCommand(path: string, names: string[], json: boolean)
   const results: CheckResult[] = [];
   try {
     for (const policy of selectPolicies(runtime, names, names.length === 0)) {
-      results.push(...(await checkPolicy(policy)));
+      results.push(...(await checkPolicy(policy, policyConfig(runtime, policy.name))));
     }
   } finally {
     await runtime.close();

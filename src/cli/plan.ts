@@ -6,6 +6,7 @@ import { expiryRotation, upcomingRuns } from '../timing/next-run.js';
 import { describeError } from '../errors.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
+import { policyConfig } from '../wiring/runtime.js';
 import { iso, out } from './output.js';
 import { waitsFor } from '../control/waits-for.js';
 
@@ -63,8 +64,7 @@ interface PlannedPolicy {
   error?: string | undefined;
 }
 
-async function planPolicy(runtime: PolicyRuntime, now: number): Promise<PlannedPolicy> {
-  const policy = runtime.settings;
+async function planPolicy(policy: ResolvedPolicy, runtime: PolicyRuntime, now: number): Promise<PlannedPolicy> {
   const planned: PlannedPolicy = { name: policy.name, provider: policy.provider.type, store: policy.storeName, next: [], steps: plannedSteps(policy, runtime) };
   try {
     const snapshot = await runtime.store.read(runtime.ref);
@@ -91,7 +91,7 @@ export async function planCommand(path: string, json: boolean): Promise<number> 
   const now = Date.now();
   const plans: PlannedPolicy[] = [];
   try {
-    for (const policy of runtime.policies.values()) plans.push(await planPolicy(policy, now));
+    for (const policy of runtime.policies.values()) plans.push(await planPolicy(policyConfig(runtime, policy.name), policy, now));
   } finally {
     await runtime.close();
   }

@@ -1,38 +1,24 @@
 import type { ApiOptions } from './api-options.js';
 import { dirname, resolve } from 'node:path';
 import { providerRegistry } from '../providers/registry.js';
-import type { PolicyTiming, RotateBefore } from '../timing/next-run.js';
+import type { RotateBefore } from '../timing/next-run.js';
 import { parseAskWindow, type AskWindow } from '../timing/ask-window.js';
 import type { Schedule } from '../timing/schedule.js';
 import { durationMs } from '../duration-text.js';
-import type { AssistTiming } from '../timing/ask-window.js';
+import type { PolicySettings } from '../timing/policy-settings.js';
 import type { RotadConfig } from './schema.js';
 import type { CredentialFact } from '../stores/types.js';
 
 type RawPolicy = RotadConfig['policies'][number];
 
-/** One policy with every default applied and every duration in milliseconds. */
-export interface ResolvedPolicy {
-  name: string;
+/** One policy with every default applied and every duration in milliseconds: its settings and its adapters' options. */
+export interface ResolvedPolicy extends PolicySettings {
   description?: string | undefined;
   provider: RawPolicy['provider'];
   storeName: string;
   /** Where in the store the secret lives (store defaults when unset), and the facts written beside it. */
   secret?: { path?: string | undefined; field?: string | undefined; facts?: Record<string, CredentialFact> | undefined } | undefined;
-  timing: PolicyTiming;
-  graceMs: number;
-  /** Pacing of requests to a person (assisted rotations). */
-  assist: AssistTiming;
-  rotateOnSignal: boolean;
-  /** `suspend: true`: no rotation starts or goes on; alerts still run. */
-  suspended: boolean;
   consumers: RawPolicy['consumers'];
-  notify: string[];
-  /** Notifiers that also get overdue and expired alerts. */
-  escalate: string[];
-  /** Expiry warning thresholds in ms, largest first, with their original text. */
-  expiryWarnings: Array<{ ms: number; text: string }>;
-  overdueAfterMs: number;
 }
 
 export type ResolvedApi = ApiOptions;

@@ -92,7 +92,8 @@ class StartUndo {
 interface DaemonParts {
   configPath: string;
   config: ResolvedConfig;
-  runtime: Runtime;
+  /** The adapters of the config of the moment: a reload swaps them. */
+  live: { runtime: Runtime };
   scheduler: Scheduler;
   logger: Logger;
   metrics: Metrics;
@@ -155,7 +156,7 @@ async function openStores(
 /** The health port, when enabled: readiness pings the stores of the moment. Returns the server, or the exit code of a failed start. */
 async function openHealth(
   config: ResolvedConfig,
-  scheduler: Scheduler,
+  live: { runtime: Runtime },
   metrics: Metrics,
   undo: StartUndo,
   logger: Logger,
@@ -164,7 +165,7 @@ async function openHealth(
   const { host, port } = config.daemon.health;
   try {
     const started = await startHealthServer(host, port, {
-      ready: () => pingAll(scheduler.runtime),
+      ready: () => pingAll(live.runtime),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
     });
     logger.info({ port: started.port }, 'Health endpoints listening');
@@ -178,6 +179,7 @@ async function openHealth(
 /** The control API and hand-over page, when configured: they serve the config and adapters of the moment (a reload swaps them). */
 async function openApi(
   config: () => ResolvedConfig,
+  live: { runtime: Runtime },
   scheduler: Scheduler,
   audit: AuditTrail,
   undo: StartUndo,
@@ -189,7 +191,7 @@ async function openApi(
   try {
     // Loaded only when configured: the web framework is the largest part of the daemon's memory otherwise.
     const { startApiServer } = await import('../api/server.js');
-    const started = await startApiServer(options, { config, runtime: () => scheduler.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
+    const started = await startApiServer(options, { config, runtime: () => live.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
     undo.push(() => started.close());
     logger.info(
       { port: started.port, tls: options.tls !== undefined, tokens: options.tokens.map((t) => t.name), handoverLinks: options.publicUrl !== undefined },
@@ -277,8 +279,8 @@ class RunningDaemon {
       const next = await loadConfig(configPath);
       const nextRuntime = buildRuntime(next, { logger, clock: systemClock, faults, metrics, audit, owner, claimsFileStores: true });
       await pingAll(nextRuntime);
-      const old = this.#parts.runtime;
-      this.#parts.runtime = nextRuntime;
+      const old = this.#parts.live.runtime;
+      this.#parts.live.runtime = nextRuntime;
       const watchChanged = next.daemon.watchConfigMs !== config.daemon.watchConfigMs;
       // The API's listener, tokens and certificates are set up once, at start.
       if (JSON.stringify(next.daemon.api) !== JSON.stringify(config.daemon.api))
@@ -287,7 +289,7 @@ class RunningDaemon {
       logger.level = next.daemon.logLevel;
       metrics.resetPolicies();
       metrics.configLoaded({ ok: true, hash: next.hash, at: Date.now() });
-      scheduler.replaceRuntime(nextRuntime);
+      scheduler.replacePolicies(nextRuntime.policies);
       void old
         .close()
         .then(() => scheduler.settled())
@@ -315,7 +317,7 @@ class RunningDaemon {
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
     health?.close();
     await api?.close();
-    await scheduler.runtime.close();
+    await this.#parts.live.runtime.close();
     await audit.flush();
     await releaseClaims();
     await removePidFile(this.config.daemon.stateDir);
@@ -361,7 +363,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const opened = await openStores(config, runtime, owner, undo, logger);
   if (typeof opened === 'number') return opened;
   const { releaseClaims } = opened;
-  const scheduler = new Scheduler(runtime, {
+  const live = { runtime };
+  const scheduler = new Scheduler(runtime.policies, {
     concurrency: config.daemon.concurrency,
     clock: systemClock,
     logger,
@@ -370,14 +373,14 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     signalWindowMs: config.daemon.signalWindowMs,
   });
   // The stores of the moment: a reload may swap them while it waits.
-  const readiness = 'notReady' in opened ? watchUntilReady(() => pingAll(scheduler.runtime), opened.notReady, logger) : undefined;
+  const readiness = 'notReady' in opened ? watchUntilReady(() => pingAll(live.runtime), opened.notReady, logger) : undefined;
   undo.push(async () => readiness?.stop());
-  const health = await openHealth(config, scheduler, metrics, undo, logger);
+  const health = await openHealth(config, live, metrics, undo, logger);
   if (typeof health === 'number') return health;
   const parts: DaemonParts = {
     configPath,
     config,
-    runtime,
+    live,
     scheduler,
     logger,
     metrics,
@@ -389,7 +392,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     releaseClaims,
     readiness,
   };
-  const api = await openApi(() => parts.config, scheduler, audit, undo, logger);
+  const api = await openApi(() => parts.config, live, scheduler, audit, undo, logger);
   if (typeof api === 'number') return api;
   parts.api = api;
 

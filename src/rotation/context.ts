@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../providers/types.js';
 import type { PolicyRef, Store, StoredCredential } from '../stores/types.js';
 import type { AuditTrail } from '../observability/audit.js';
-import type { ResolvedPolicy } from '../config/normalize.js';
+import type { PolicySettings } from '../timing/policy-settings.js';
 import type { RetryPolicy } from './retry.js';
 import type { Phase, PolicyState } from '../policy-state.js';
 
@@ -31,11 +31,11 @@ export interface PolicyRuntime {
   /** The policy as its store knows it (name, path, field). */
   ref: PolicyRef;
   /**
-   * The policy's settings as loaded: the one object per policy that the scheduler, status and plan
-   * read too. The engine reads `graceMs`, `assist` (pacing of requests to a person) and
+   * The policy's settings as loaded, without its adapters' options: the one object per policy that
+   * the scheduler, the alerts and status read too. The engine reads `graceMs`, `assist` (pacing of requests to a person) and
    * `timing.maxAgeMs` (age limit of a credential, for deadlines of assisted rotations).
    */
-  settings: ResolvedPolicy;
+  settings: PolicySettings;
   store: Store;
   provider: Provider;
   consumers: readonly KeyedConsumer[];

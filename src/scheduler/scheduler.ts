@@ -18,7 +18,6 @@ import type { Logger } from '../observability/logger.js';
 import { runRotation, type RunOutcome } from '../rotation/engine.js';
 import { revokeLeftBehind } from '../rotation/stage.js';
 import type { Trigger } from '../policy-state.js';
-import type { Runtime } from '../wiring/runtime.js';
 import type { Clock } from '../clock.js';
 import { nextDue, windowOffset, type DueReason } from '../timing/next-run.js';
 
@@ -85,7 +84,8 @@ interface SchedulerOptions {
  * `rescanEvery`, not once per pass. A full pass (start, reload, a CLI command's wake-up) reads all.
  */
 export class Scheduler {
-  #runtime: Runtime;
+  /** The policies of the config of the moment (a reload swaps them). */
+  #policies: ReadonlyMap<string, PolicyRuntime>;
   readonly #options: SchedulerOptions;
   readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
   /** Policies asked for by SIGUSR2 (with when) and not yet recorded as a request in the store. */
@@ -116,8 +116,8 @@ export class Scheduler {
   readonly #waitingForPerson = new Set<string>();
   readonly #rescanMs: number;
 
-  constructor(runtime: Runtime, options: SchedulerOptions) {
-    this.#runtime = runtime;
+  constructor(policies: ReadonlyMap<string, PolicyRuntime>, options: SchedulerOptions) {
+    this.#policies = policies;
     this.#options = options;
     this.#timers = options.timers ?? timersOf(options.clock);
     this.#errors = new PolicyErrors(options);
@@ -125,8 +125,8 @@ export class Scheduler {
     this.#signalWindowMs = options.signalWindowMs ?? DEFAULT_SIGNAL_WINDOW_MS;
   }
 
-  get runtime(): Runtime {
-    return this.#runtime;
+  get policies(): ReadonlyMap<string, PolicyRuntime> {
+    return this.#policies;
   }
 
   start(): void {
@@ -141,7 +141,7 @@ export class Scheduler {
    * waiting for a person look at once for a token written to the store's handover slot.
    */
   signalRotation(): string[] {
-    const names = [...this.#runtime.policies.values()].filter(({ settings }) => settings.rotateOnSignal && !settings.suspended).map((p) => p.name);
+    const names = [...this.#policies.values()].filter(({ settings }) => settings.rotateOnSignal && !settings.suspended).map((p) => p.name);
     for (const name of names) {
       // A rotation of this replica in flight serves the signal.
       if (!this.#running.has(name)) this.#signalled.set(name, this.#options.clock.now());
@@ -152,8 +152,8 @@ export class Scheduler {
   }
 
   /** SIGHUP with a valid config: runs already started finish on the old adapters. */
-  replaceRuntime(runtime: Runtime): void {
-    this.#runtime = runtime;
+  replacePolicies(policies: ReadonlyMap<string, PolicyRuntime>): void {
+    this.#policies = policies;
     void this.wake(undefined);
   }
 
@@ -208,7 +208,7 @@ export class Scheduler {
     this.#lookAtWaiting = false;
     const full = this.#full;
     this.#full = false;
-    const policies = this.#runtime.policies;
+    const policies = this.#policies;
     const first = new Set([...this.#first].filter((name) => policies.has(name)));
     this.#first.clear();
     const order = first.size === 0 ? policies.keys() : new Set([...first, ...policies.keys()]);
@@ -362,7 +362,7 @@ export class Scheduler {
   }
 
   #launch(name: string, trigger: Trigger, basis: PolicySnapshot): void {
-    const policy = this.#runtime.policies.get(name);
+    const policy = this.#policies.get(name);
     if (!policy) return;
     const abort = new AbortController();
     const done = runRotation(policy, trigger, abort.signal, basis)

@@ -36,6 +36,13 @@ function buildProvider(policy: ResolvedPolicy, deps: AdapterDeps): Provider {
   return provider;
 }
 
+/** A policy's config as loaded, adapter options included (the engine's `settings` leave them out). */
+export function policyConfig(runtime: Pick<Runtime, 'config'>, name: string): ResolvedPolicy {
+  const found = runtime.config.policies.find((policy) => policy.name === name);
+  if (!found) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
+  return found;
+}
+
 /** Every adapter instance of one loaded config, built once. */
 export interface Runtime {
   config: ResolvedConfig;
@@ -79,7 +86,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       const other = policies.get(name);
       if (!other) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}'`);
       const snapshot = await other.store.read(other.ref);
-      return { credential: snapshot.current, provider: other.settings.provider };
+      return { credential: snapshot.current, provider: policyConfig({ config }, name).provider };
     },
     store: (name) => {
       const store = stores.get(name);

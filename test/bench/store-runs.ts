@@ -68,7 +68,7 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
   let done = 0;
   const failures: string[] = [];
   let roundDone: () => void = () => undefined;
-  const scheduler = new Scheduler(runtime, {
+  const scheduler = new Scheduler(runtime.policies, {
     concurrency,
     clock: systemClock,
     logger: silentLogger(),

@@ -1,10 +1,9 @@
-import type { ResolvedConfig, ResolvedPolicy } from '../../src/config/normalize.js';
+import type { ResolvedPolicy } from '../../src/config/normalize.js';
 import { resolvedPolicy } from '../helpers/engine-doubles.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { Provider } from '../../src/providers/types.js';
-import type { Runtime } from '../../src/wiring/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { MemoryStore } from './memory-store.js';
 import { Ledger, simConsumer, simProvider, storeOver, type Caller, type Delivery, type SideEffectCheck } from './parts.js';
@@ -93,14 +92,9 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
 /** A daemon replica: the real Scheduler and engine, on the world's clock, timers and network. */
 export function startReplica(shared: Shared, actor: string): Scheduler {
   const caller = { actor, owner: `sim-${actor}` };
-  const runtime: Runtime = {
-    config: {} as ResolvedConfig,
-    stores: new Map(),
-    policies: new Map(shared.policies.map((name) => [name, simPolicyRuntime(shared, caller, name)])),
-    close: async () => undefined,
-  };
+  const policies = new Map(shared.policies.map((name) => [name, simPolicyRuntime(shared, caller, name)]));
   const clock = shared.world.clockFor(actor);
-  const scheduler = new Scheduler(runtime, { concurrency: 4, clock, logger: silentLogger(), timers: shared.world.timersFor(actor) });
+  const scheduler = new Scheduler(policies, { concurrency: 4, clock, logger: silentLogger(), timers: shared.world.timersFor(actor) });
   shared.world.log(`${actor} START`);
   scheduler.start();
   return scheduler;

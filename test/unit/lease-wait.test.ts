@@ -1,10 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { ResolvedConfig } from '../../src/config/normalize.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { IDLE_STATE } from '../../src/policy-state.js';
 import { leftByOtherDaemon } from '../../src/rotation/lease.js';
-import type { Runtime } from '../../src/wiring/runtime.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { systemClock } from '../../src/clock.js';
 import { FakeClock, MemoryStore, policyRuntime, recordingProvider, type Call } from '../helpers/engine-doubles.js';
@@ -41,9 +39,13 @@ function leftInProgress(holder: string, leftOver: boolean) {
     owner,
     leftOverLease: leftOver ? leftByOtherDaemon(owner) : undefined,
   };
-  const runtime: Runtime = { config: {} as ResolvedConfig, stores: new Map(), policies: new Map([['p', policy]]), close: async () => undefined };
   const outcomes: string[] = [];
-  const scheduler = new Scheduler(runtime, { concurrency: 1, clock: new ManualClock(), logger, onOutcome: (_p, o) => outcomes.push(o.status) });
+  const scheduler = new Scheduler(new Map([['p', policy]]), {
+    concurrency: 1,
+    clock: new ManualClock(),
+    logger,
+    onOutcome: (_p, o) => outcomes.push(o.status),
+  });
   return { store, lines, scheduler, outcomes };
 }
 

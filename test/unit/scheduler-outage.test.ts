@@ -45,8 +45,8 @@ describe('scheduler during a store outage', () => {
     const { world, shared, start } = outage(200);
     const metrics = new Metrics();
     // A replica whose scheduler exports metrics: the sim's replica with the metrics option set.
-    const runtime = (startReplica(shared, 'r') as Scheduler).runtime;
-    const scheduler = new Scheduler(runtime, { concurrency: 1, clock: world.clockFor('m'), logger: silentLogger(), metrics, timers: world.timersFor('m') });
+    const { policies } = startReplica(shared, 'r');
+    const scheduler = new Scheduler(policies, { concurrency: 1, clock: world.clockFor('m'), logger: silentLogger(), metrics, timers: world.timersFor('m') });
     scheduler.start();
     await world.run(start + 1_000, () => undefined, 10_000);
     const text = await metrics.registry.metrics();

@@ -79,7 +79,13 @@ describe('scheduler', () => {
     // The scheduler's clock moves only when the test says (the engines stay on the system clock).
     const clock = new ManualClock();
     const metrics = new Metrics();
-    const scheduler = new Scheduler(runtimeOf(names, gauge, true), { concurrency: 2, clock, logger: silentLogger(), onOutcome: log.onOutcome, metrics });
+    const scheduler = new Scheduler(runtimeOf(names, gauge, true).policies, {
+      concurrency: 2,
+      clock,
+      logger: silentLogger(),
+      onOutcome: log.onOutcome,
+      metrics,
+    });
     const inFlight = new Promise<void>((resolve) => {
       const check = (): void => (gauge.now === 2 ? resolve() : void setImmediate(check));
       check();
@@ -124,7 +130,7 @@ describe('scheduler: daemon.signalWindow', () => {
       const log = outcomeLog();
       const clock = new ManualClock();
       const metrics = new Metrics();
-      const scheduler = new Scheduler(runtimeOf(['a'], gauge, true), {
+      const scheduler = new Scheduler(runtimeOf(['a'], gauge, true).policies, {
         concurrency: 1,
         clock,
         logger: silentLogger(),
@@ -158,7 +164,7 @@ describe('scheduler: requests for more policies than there are slots', () => {
     const { outcomes } = log;
     const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const runtime = runtimeOf(names, gauge, false);
-    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
+    const scheduler = new Scheduler(runtime.policies, { concurrency: 2, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
     scheduler.start();
     await log.until(() => outcomes.length >= names.length);
     // Every policy rotated once and is not due for a day; each one's next look is far off.
@@ -193,7 +199,7 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
       };
     }
     const log = outcomeLog();
-    const scheduler = new Scheduler(runtime, { concurrency: 2, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
+    const scheduler = new Scheduler(runtime.policies, { concurrency: 2, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
     scheduler.start();
     await scheduler.settled();
     expect(reads).toEqual(names);
@@ -224,7 +230,7 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
       };
     }
     const started = clock.now();
-    const scheduler = new Scheduler(runtime, { concurrency: 2, clock, logger: silentLogger(), rescanMs: 1_000 });
+    const scheduler = new Scheduler(runtime.policies, { concurrency: 2, clock, logger: silentLogger(), rescanMs: 1_000 });
     scheduler.start();
     await scheduler.settled();
     void scheduler.wake([]); // a pass with nothing due reads nothing
