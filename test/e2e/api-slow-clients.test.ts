@@ -92,7 +92,12 @@ policies:
     console.log(
       `slow clients ${JSON.stringify({ clients: SLOW_CLIENTS, closedWithin, allClosedAfterS, healthMaxMs: Math.round(Math.max(...healthMs)), healthChecks: healthMs.length, rotations, rssBefore, rssDuring })}`,
     );
-    expect(Math.max(...healthMs)).toBeLessThan(1_000);
+    // A kubelet restarts the pod after three probes in a row that take over its default timeout (1 s): never here.
+    const slowInARow = healthMs.reduce((run, ms) => (ms >= 1_000 ? { now: run.now + 1, max: Math.max(run.max, run.now + 1) } : { now: 0, max: run.max }), {
+      now: 0,
+      max: 0,
+    });
+    expect(slowInARow.max).toBeLessThan(3);
     expect((await daemon.stop()).code).toBe(0);
   }, 90_000);
 });
