@@ -35,3 +35,21 @@ const processKey = randomBytes(32);
 export function credentialFingerprint(ctx: ConsumerContext, value: Secret): string {
   return ctx.fingerprint ? ctx.fingerprint(value) : createHmac('sha256', processKey).update(value.reveal()).digest('hex').slice(0, 16);
 }
+
+/**
+ * rotad's annotations name the policy, so that several policies can share one Secret or one
+ * workload: `fingerprint.rotad.dev/<policy>` (the credential's keyed fingerprint, never the value)
+ * and, on a Secret, `rotation.rotad.dev/<policy>` (the rotation that made it).
+ */
+export const fingerprintAnnotation = (policy: string): string => `fingerprint.rotad.dev/${policy}`;
+export const rotationAnnotation = (policy: string): string => `rotation.rotad.dev/${policy}`;
+
+/** A policy name fit to be an annotation's name part: Kubernetes wants it to end with a letter or digit. */
+const ANNOTATION_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
+
+/** The config rule of both Kubernetes consumers: the policy's name can name its annotations. */
+export function annotationNameProblems(policy: string): Array<{ key: string[]; message: string }> {
+  return ANNOTATION_NAME.test(policy)
+    ? []
+    : [{ key: ['type'], message: `policy name '${policy}' names rotad's annotations (fingerprint.rotad.dev/${policy}): it must end with a letter or digit` }];
+}

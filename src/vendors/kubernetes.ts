@@ -13,7 +13,14 @@ interface ClusterOptions {
 export interface KubernetesObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -26,7 +33,7 @@ export interface ObjectRef {
   name: string;
 }
 
-/** The field manager of every change rotad applies: keys other managers own are left alone. */
+/** The field manager of rotad's changes (unless a change names its own): keys other managers own are left alone. */
 const FIELD_MANAGER = 'rotad';
 
 type Client = typeof import('@kubernetes/client-node');
@@ -54,6 +61,11 @@ function failure(error: unknown, verb: string, ref: Pick<ObjectRef, 'resource' |
       `Kubernetes RBAC does not let rotad ${verb} ${where} (403): grant the verb ${verb} on ${ref.resource}${ref.name ? ` (resourceNames: ${ref.name})` : ''} in namespace ${ref.namespace} to rotad's service account or user`,
     );
   if (status === 404) return new RotadError('CONSUMER_FAILED', `Kubernetes has no ${where} (404) to ${verb}: check the namespace and the name`);
+  if (status === 409)
+    return new RotadError('CONSUMER_FAILED', `${where} changed while rotad meant to ${verb} it (409 Conflict); trying again`, {
+      retryable: true,
+      cause: error,
+    });
   if (typeof status === 'number' && (status === 429 || status >= 500))
     return new RotadError(
       'CONSUMER_FAILED',
@@ -72,6 +84,11 @@ function failure(error: unknown, verb: string, ref: Pick<ObjectRef, 'resource' |
       retryable: true,
     },
   );
+}
+
+/** A change refused because the object changed since it was read (its resourceVersion): read it again. */
+export function isConflict(error: unknown): boolean {
+  return error instanceof RotadError && (error.cause as { code?: unknown } | undefined)?.code === 409;
 }
 
 function safeJson(text: string): unknown {
@@ -129,12 +146,13 @@ export class KubernetesCluster {
   }
 
   /** Server-side apply of `object` (fields rotad sets; others' fields stay theirs). Resolves with the object as the server holds it. */
-  async apply(ref: ObjectRef, object: KubernetesObject, signal?: AbortSignal): Promise<KubernetesObject> {
+  async apply(ref: ObjectRef, object: KubernetesObject, options: { signal?: AbortSignal; manager?: string } = {}): Promise<KubernetesObject> {
+    const { signal, manager = FIELD_MANAGER } = options;
     const api = this.client.KubernetesObjectApi.makeApiClient(this.config);
     const spec = { ...object, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...object.metadata, name: ref.name, namespace: ref.namespace } };
     try {
       return (await bounded(
-        api.patch(spec, undefined, undefined, FIELD_MANAGER, true, this.client.PatchStrategy.ServerSideApply),
+        api.patch(spec, undefined, undefined, manager, true, this.client.PatchStrategy.ServerSideApply),
         this.timeoutMs,
         signal,
       )) as KubernetesObject;

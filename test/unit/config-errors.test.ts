@@ -77,6 +77,14 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     message: /schedule\.cron: invalid cron expression '61 \* \* \* \*'.*minute/,
   },
   {
+    case: 'a policy name that cannot name a Kubernetes annotation',
+    text: policy(
+      '    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: kubernetes-secret, namespace: apps, name: app, key: token }]\n',
+    ).replace('name: p1', 'name: p1-'),
+    at: '8:25',
+    message: /consumers\[0\]\.type: policy name 'p1-' names rotad's annotations \(fingerprint\.rotad\.dev\/p1-\): it must end with a letter or digit/,
+  },
+  {
     case: 'cron with four fields',
     text: policy('    provider: { type: random }\n    schedule: { cron: "0 3 * *" }\n'),
     at: '7:23',

@@ -1,12 +1,10 @@
 import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
-import { clusterFor, credentialFingerprint } from '../kubernetes-cluster.js';
+import { annotationNameProblems, clusterFor, fingerprintAnnotation, credentialFingerprint } from '../kubernetes-cluster.js';
 import type { Consumer } from '../types.js';
+import { annotatedFingerprint, requestRestart } from './restart-batch.js';
 import { waitForRollouts, workloadsOf } from './rollouts.js';
 import { KubernetesRolloutConsumerOptions } from './schema.js';
-
-/** The pod-template annotation rotad sets: the credential's keyed fingerprint. The same credential sets the same value, so nothing restarts twice. */
-export const TEMPLATE_ANNOTATION = 'rotad.dev/credential-fingerprint';
 
 function createKubernetesRolloutConsumer(options: KubernetesRolloutConsumerOptions, deps: AdapterDeps): Consumer {
   const connect = clusterFor(options, deps.configDir);
@@ -16,12 +14,11 @@ function createKubernetesRolloutConsumer(options: KubernetesRolloutConsumerOptio
       const k8s = await connect();
       const fingerprint = credentialFingerprint(ctx, credential.value);
       const refs = await workloadsOf(k8s, options, ctx.signal);
-      for (const ref of refs) {
+      const restarts = refs.map(async (ref) => {
         const before = await k8s.read(ref, ctx.signal);
         if (before === undefined) throw new RotadError('CONSUMER_FAILED', `${ref.kind} ${ref.namespace}/${ref.name} does not exist`);
-        const template = (before.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
-        if (template?.metadata?.annotations?.[TEMPLATE_ANNOTATION] === fingerprint) continue; // restarted for this credential already
-        await k8s.apply(ref, { spec: { template: { metadata: { annotations: { [TEMPLATE_ANNOTATION]: fingerprint } } } } }, ctx.signal);
+        if (annotatedFingerprint(before, ctx.policy) === fingerprint) return; // restarted for this credential already
+        await requestRestart(k8s, ref, { [fingerprintAnnotation(ctx.policy)]: fingerprint }, ctx.clock, ctx.signal);
         ctx.logger.info({ workload: `${ref.kind}/${ref.namespace}/${ref.name}`, fingerprint }, 'Kubernetes workload restarted for the new credential');
         await k8s
           .event(
@@ -33,7 +30,8 @@ function createKubernetesRolloutConsumer(options: KubernetesRolloutConsumerOptio
             ctx.signal,
           )
           .catch(() => undefined);
-      }
+      });
+      await Promise.all(restarts);
       await waitForRollouts(k8s, ctx, refs, options.rolloutTimeout);
     },
   };
@@ -43,4 +41,5 @@ export const kubernetesRolloutConsumer = {
   type: 'kubernetes-rollout',
   schema: KubernetesRolloutConsumerOptions,
   create: createKubernetesRolloutConsumer,
+  rules: (_options, { policy }) => annotationNameProblems(policy.name),
 } satisfies AdapterDefinition<typeof KubernetesRolloutConsumerOptions, Consumer>;

@@ -2,13 +2,15 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.j
 import { RotadError } from '../../errors.js';
 import { factFields } from '../../stores/types.js';
 import type { ObjectRef } from '../../vendors/kubernetes.js';
-import { clusterFor, credentialFingerprint } from '../kubernetes-cluster.js';
+import { annotationNameProblems, clusterFor, credentialFingerprint, fingerprintAnnotation, rotationAnnotation } from '../kubernetes-cluster.js';
 import type { Consumer } from '../types.js';
 import { KubernetesSecretConsumerOptions } from './schema.js';
 
-/** The annotations rotad writes on every Secret it fills: which rotation, which credential (by keyed fingerprint, never the value). */
-export const ROTATION_ANNOTATION = 'rotad.dev/rotation-id';
-export const FINGERPRINT_ANNOTATION = 'rotad.dev/credential-fingerprint';
+/**
+ * The field manager of a policy's keys in a Secret: one per policy, so that policies sharing a
+ * Secret each own their keys (an apply removes the keys its manager applied before and left out).
+ */
+const secretManager = (policy: string): string => `rotad/${policy}`;
 
 function createKubernetesSecretConsumer(options: KubernetesSecretConsumerOptions, deps: AdapterDeps): Consumer {
   const ref: ObjectRef = { apiVersion: 'v1', kind: 'Secret', resource: 'secrets', namespace: options.namespace, name: options.name };
@@ -27,16 +29,16 @@ function createKubernetesSecretConsumer(options: KubernetesSecretConsumerOptions
           type: options.secretType,
           metadata: {
             labels: options.labels,
-            annotations: { ...options.annotations, [ROTATION_ANNOTATION]: credential.rotationId, [FINGERPRINT_ANNOTATION]: fingerprint },
+            annotations: { ...options.annotations, [rotationAnnotation(ctx.policy)]: credential.rotationId, [fingerprintAnnotation(ctx.policy)]: fingerprint },
           },
           data,
         },
-        ctx.signal,
+        { signal: ctx.signal, manager: secretManager(ctx.policy) },
       );
       // Confirmed by reading back: the key holds this credential, and the annotations name it.
       const read = await k8s.read(ref, ctx.signal);
       const held = (read?.data as Record<string, string> | undefined)?.[options.key];
-      if (held !== data[options.key] || read?.metadata?.annotations?.[FINGERPRINT_ANNOTATION] !== fingerprint)
+      if (held !== data[options.key] || read?.metadata?.annotations?.[fingerprintAnnotation(ctx.policy)] !== fingerprint)
         throw new RotadError('CONSUMER_FAILED', `Secret ${options.namespace}/${options.name} does not hold the new credential after the apply; trying again`, {
           retryable: true,
         });
@@ -77,4 +79,5 @@ export const kubernetesSecretConsumer = {
   type: 'kubernetes-secret',
   schema: KubernetesSecretConsumerOptions,
   create: createKubernetesSecretConsumer,
+  rules: (_options, { policy }) => annotationNameProblems(policy.name),
 } satisfies AdapterDefinition<typeof KubernetesSecretConsumerOptions, Consumer>;

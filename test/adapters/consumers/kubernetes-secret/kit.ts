@@ -51,7 +51,7 @@ export const kit: AdapterKit = {
             expect(await admin.secretValue('apps', 'gladly-api', 'token')).toBe(token);
             for (const name of WORKLOADS) {
               const deployment = await apps.readNamespacedDeployment({ namespace: 'apps', name });
-              expect(deployment.spec?.template.metadata?.annotations?.['rotad.dev/credential-fingerprint'], name).toMatch(/^[0-9a-f]{16}$/);
+              expect(deployment.spec?.template.metadata?.annotations?.['fingerprint.rotad.dev/gladly-prod'], name).toMatch(/^[0-9a-f]{16}$/);
               await eventually(async () => (await apps.readNamespacedDeployment({ namespace: 'apps', name })).status?.updatedReplicas === 1, 10_000);
             }
           } finally {

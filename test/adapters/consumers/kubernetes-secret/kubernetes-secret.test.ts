@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { FINGERPRINT_ANNOTATION, ROTATION_ANNOTATION } from '../../../../src/consumers/kubernetes-secret/index.js';
+import { fingerprintAnnotation, rotationAnnotation } from '../../../../src/consumers/kubernetes-cluster.js';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
 import { writeSaasConfig } from '../../../helpers/saas.js';
 import { readPolicy, secretsOf } from '../../../helpers/store.js';
@@ -55,14 +55,14 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
       expect(await admin.secretValue('secret-payments', 'gladly-api', 'ca.crt')).toBe('not-rotad-s');
       expect(secret.metadata?.annotations).toMatchObject({
         team: 'payments',
-        [ROTATION_ANNOTATION]: first.current!.rotationId,
-        [FINGERPRINT_ANNOTATION]: await daemonFingerprint(dir, value),
+        [rotationAnnotation('payments-token')]: first.current!.rotationId,
+        [fingerprintAnnotation('payments-token')]: await daemonFingerprint(dir, value),
       });
       expect(secret.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'rotad' });
       // Each key is owned by the manager that set it.
       const managers = (secret.metadata?.managedFields ?? []).map((f) => ({ manager: f.manager, fields: JSON.stringify(f.fieldsV1) }));
-      expect(managers.find((m) => m.manager === 'rotad')?.fields).toContain('f:token');
-      expect(managers.find((m) => m.manager === 'rotad')?.fields).not.toContain('f:ca.crt');
+      expect(managers.find((m) => m.manager === 'rotad/payments-token')?.fields).toContain('f:token');
+      expect(managers.find((m) => m.manager === 'rotad/payments-token')?.fields).not.toContain('f:ca.crt');
       expect(managers.find((m) => m.manager === 'other-tool')?.fields).toContain('f:ca.crt');
       expect(await admin.events('secret-payments', 'gladly-api')).toContainEqual(
         expect.objectContaining({ type: 'Normal', reason: 'CredentialRotated', message: expect.stringContaining(first.current!.rotationId) }),
@@ -79,8 +79,8 @@ describe('kubernetes-secret on a real kube-apiserver', () => {
       expect(await admin.secretValue('secret-payments', 'gladly-api', 'token')).toBe(value);
       // The command names it with the daemon's key, as the daemon would.
       expect((await admin.secret('secret-payments', 'gladly-api')).metadata?.annotations).toMatchObject({
-        [ROTATION_ANNOTATION]: first.current!.rotationId,
-        [FINGERPRINT_ANNOTATION]: await daemonFingerprint(dir, value),
+        [rotationAnnotation('payments-token')]: first.current!.rotationId,
+        [fingerprintAnnotation('payments-token')]: await daemonFingerprint(dir, value),
       });
     } finally {
       expect((await daemon.stop()).code).toBe(0);
