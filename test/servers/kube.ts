@@ -66,7 +66,13 @@ function probe(server: string, path: string, token: string, ca: string | undefin
  * k8s.io/kubernetes) on free ports, with token authentication, RBAC and service-account signing
  * keys; resolves once /readyz answers 200.
  */
-export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promise<void> }> {
+export async function startKube(options: { controllers?: boolean } = {}): Promise<{
+  kube: KubeServer;
+  stop: () => Promise<void>;
+  /** Stops the API server alone (etcd keeps the cluster), and starts it again on the same port and certificates. */
+  apiserver: { stop: () => Promise<void>; start: () => Promise<void> };
+}> {
+  const { controllers: withControllers = true } = options;
   const dir = await mkdtemp(join(tmpdir(), 'rotad-kube-'));
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const output: string[] = [];
@@ -93,7 +99,7 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
     [`${adminToken},admin,admin,system:masters`, ...USERS.map((user) => `${users[user]},${user},${user}`)].join('\n') + '\n',
     { mode: 0o600 },
   );
-  const apiserver = run(
+  const apiserverArgs = (): [string, string[]] => [
     `${ROOT}.venv/bin/kube-apiserver`,
     [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
@@ -112,8 +118,8 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
       // The reconciler of the kubernetes Service's endpoints refuses a loopback address; nothing here reaches the API server through that Service.
       '--endpoint-reconciler-type=none',
     ],
-    output,
-  );
+  ];
+  let apiserver = run(...apiserverArgs(), output);
   // Test servers with nothing to keep: killed at once (a graceful API server waits on its watches).
   const controllers: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
@@ -131,7 +137,7 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
   };
   const server = `https://127.0.0.1:${apiPort}`;
   const caFile = join(dir, 'certs', 'apiserver.crt');
-  try {
+  const ready = async (): Promise<void> => {
     const deadline = Date.now() + 120_000;
     for (;;) {
       for (const [name, child] of [
@@ -140,14 +146,30 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
       ] as const)
         if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output.join('').slice(-4000)}`);
       const ca = await readFile(caFile, 'utf8').catch(() => undefined);
-      if (ca !== undefined && (await probe(server, '/readyz', adminToken, ca)) === 200) break;
+      if (ca !== undefined && (await probe(server, '/readyz', adminToken, ca)) === 200) return;
       if (Date.now() > deadline) throw new Error(`kube-apiserver did not become ready at ${server}:\n${output.join('').slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  };
+  const restartable = {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (apiserver.exitCode !== null || apiserver.signalCode !== null) return resolve();
+        apiserver.once('exit', () => resolve());
+        apiserver.kill('SIGKILL');
+      }),
+    start: async () => {
+      apiserver = run(...apiserverArgs(), output);
+      await ready();
+    },
+  };
+  try {
+    await ready();
     const adminKubeconfig = await writeKubeconfig(join(dir, 'admin.kubeconfig'), server, caFile, adminToken, 'admin');
     // Deployments make ReplicaSets and pods, and pods are scheduled, by the real controllers.
     // Nodes and their kubelets are the tests' own (test/servers/kube-nodes.ts): the node lifecycle
     // controller, which would mark nodes without a real kubelet unreachable, is left out.
+    if (!withControllers) return { kube: { server, caFile, adminKubeconfig, adminToken, users, dir }, stop, apiserver: restartable };
     controllers.push(
       run(
         `${ROOT}.venv/bin/kube-controller-manager`,
@@ -171,7 +193,7 @@ export async function startKube(): Promise<{ kube: KubeServer; stop: () => Promi
     await new Promise((r) => setTimeout(r, 1000));
     for (const child of controllers)
       if (child.exitCode !== null) throw new Error(`a controller exited with ${child.exitCode}:\n${output.join('').slice(-4000)}`);
-    return { kube: { server, caFile, adminKubeconfig, adminToken, users, dir }, stop };
+    return { kube: { server, caFile, adminKubeconfig, adminToken, users, dir }, stop, apiserver: restartable };
   } catch (error) {
     await stop();
     throw error;
