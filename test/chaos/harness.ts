@@ -28,7 +28,15 @@ export interface ChaosReport {
 }
 
 /** A rotad config for replica `index` (its own state directory: the pid file is per daemon), all on one store; every call's timeout is half the lease. */
-export async function chaosConfig(dir: string, index: number, store: Record<string, unknown>, api: TokensApiServer, leaseMs: number): Promise<string> {
+export async function chaosConfig(
+  dir: string,
+  index: number,
+  store: Record<string, unknown>,
+  api: TokensApiServer,
+  leaseMs: number,
+  /** More consumers of each policy, after the recording one (YAML list items, indented for `consumers:`). */
+  moreConsumers: (policy: string) => string = () => '',
+): Promise<string> {
   const policies = POLICIES.map(
     (name) => `
   - name: ${name}
@@ -48,7 +56,7 @@ export async function chaosConfig(dir: string, index: number, store: Record<stri
     grace: 0s
     rotateOnSignal: true
     consumers:
-      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: ${leaseMs / 2}ms }`,
+      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: ${leaseMs / 2}ms }${moreConsumers(name)}`,
   ).join('');
   const path = join(dir, `rotad-${index}.yaml`);
   await writeFile(

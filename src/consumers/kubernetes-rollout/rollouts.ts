@@ -66,6 +66,7 @@ async function whyNotReady(k8s: KubernetesCluster, namespace: string, object: Ku
 export async function waitForRollouts(k8s: KubernetesCluster, ctx: ConsumerContext, refs: ObjectRef[], timeout: string): Promise<void> {
   const deadline = ctx.clock.now() + durationMs(timeout);
   const pending = new Set(refs);
+  ctx.logger.info({ workloads: refs.map((ref) => `${ref.kind}/${ref.namespace}/${ref.name}`), timeout }, 'Waiting for Kubernetes rollouts');
   for (;;) {
     for (const ref of [...pending]) {
       const object = await k8s.read(ref, ctx.signal);

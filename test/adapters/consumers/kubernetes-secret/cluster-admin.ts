@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { KubeServer } from '../../../servers/kube.js';
 
 /** The fingerprint the daemon of state directory `dir` writes: HMAC-SHA256 under its audit key, 16 hex digits. */
-export async function daemonFingerprint(dir: string, value: string): Promise<string> {
-  const key = Buffer.from((await readFile(join(dir, 'state/fingerprint.key'), 'utf8')).trim(), 'base64');
+export async function daemonFingerprint(dir: string, value: string, stateDir = join(dir, 'state')): Promise<string> {
+  const key = Buffer.from((await readFile(join(stateDir, 'fingerprint.key'), 'utf8')).trim(), 'base64');
   return createHmac('sha256', key).update(value).digest('hex').slice(0, 16);
 }
 
