@@ -12,12 +12,13 @@ interface CallTimeout {
   ms: number;
 }
 
-/** The `timeout` of an adapter's options, and a rollout's wait (`rolloutTimeout`, one call), where they have them (defaults applied). */
+/**
+ * The `timeout` of an adapter's options, where it has one (defaults applied). A wait made of many
+ * requests (a rollout's `rolloutTimeout`) is not one call: it renews the lease between them.
+ */
 function timeoutOf(options: object, path: ConfigPath): CallTimeout[] {
-  return (['timeout', 'rolloutTimeout'] as const).flatMap((key) => {
-    const text = (options as Record<string, unknown>)[key];
-    return typeof text === 'string' ? [{ path: [...path, key], ms: durationMs(text) }] : [];
-  });
+  const text = (options as Record<string, unknown>).timeout;
+  return typeof text === 'string' ? [{ path: [...path, 'timeout'], ms: durationMs(text) }] : [];
 }
 
 /**

@@ -12,7 +12,7 @@ export function providerContext(policy: PolicyParts, rotationId: string, signal:
 
 /** What every consumer call gets, built only here: a provider's context plus the policy's peers and the facts it stores beside its secret. */
 export function consumerContext(
-  policy: PolicyParts & Pick<PolicyRuntime, 'peers' | 'ref' | 'audit'>,
+  policy: PolicyParts & Pick<PolicyRuntime, 'peers' | 'ref' | 'audit' | 'holdLease'>,
   rotationId: string,
   signal: AbortSignal,
   logger: Logger = policy.logger,
@@ -23,5 +23,6 @@ export function consumerContext(
     peers: policy.peers,
     facts: policy.ref.facts,
     fingerprint: audit && ((value) => audit.fingerprint(value)),
+    keepLease: policy.holdLease,
   };
 }

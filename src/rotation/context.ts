@@ -56,6 +56,12 @@ export interface PolicyRuntime {
   owner: string;
   /** Holders whose leases on this policy cannot be live (lease.ts, leftByOtherDaemon): set for a daemon on a file store it claimed. */
   leftOverLease?: ((holder: string) => boolean) | undefined;
+  /**
+   * The lease check of the engine or command working on the policy (renews the lease once half of
+   * it has passed; throws when another writer took the policy): set while a step runs, so a
+   * consumer's long wait (a rollout) keeps the policy rather than outlasting its lease.
+   */
+  holdLease?: (() => Promise<void>) | undefined;
   /** Lease length in ms (`daemon.lease`). */
   leaseMs: number;
   /** Source of randomness for rotation ids and retry jitter; default crypto/Math.random (the simulation seeds it). */

@@ -45,6 +45,7 @@ export function guardedRuntime(runtime: PolicyRuntime, lease: Guard): PolicyRunt
   return {
     ...runtime,
     store: guard<Store>(runtime.store, STORE_CHANGES, lease),
+    holdLease: check,
     provider,
     consumers: runtime.consumers.map(({ key, consumer }) => ({ key, consumer: guard(consumer, ['update'], lease) })),
     // A request or reminder to a person is a side effect too: one decided before the process

@@ -245,6 +245,6 @@ async function restore(runtime: PolicyRuntime, ownership: Ownership, previous: S
   await runtime.store.rollback(runtime.ref);
   for (const { consumer } of runtime.consumers) {
     await ownership.ensureHeld();
-    await consumer.update(consumerContext(runtime, previous.rotationId, signal), previous);
+    await consumer.update(consumerContext({ ...runtime, holdLease: () => ownership.ensureHeld() }, previous.rotationId, signal), previous);
   }
 }

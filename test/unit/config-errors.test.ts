@@ -278,6 +278,17 @@ describe('rotad validate: bad files are refused with file:line:col and an action
     expect(match).toMatch(new RegExp(`^rotad\\.yaml:${at}: `));
   });
 
+  it('a rollout wait longer than the lease is no lease problem (it renews the lease between its looks); its per-request timeout is', () => {
+    const rollout = (timeout: string): string =>
+      policy(
+        `    provider: { type: random }\n    schedule: { every: 30d }\n    consumers: [{ type: kubernetes-rollout, namespace: apps, workloads: [{ kind: Deployment, name: web }], rolloutTimeout: 10m, timeout: ${timeout} }]\n`,
+      );
+    expect(problemsOf(rollout('10s'))).toEqual([]);
+    expect(problemsOf(rollout('45s')).join('\n')).toMatch(
+      /daemon\.lease: .* is shorter than twice the longest call timeout, policies\[0\]\.consumers\[0\]\.timeout \(45s\)/,
+    );
+  });
+
   it('every secret named by an *Env key must be set, reported where it is named (or at the adapter, for a default name)', () => {
     const text = `version: 1
 stores:

@@ -85,6 +85,8 @@ export async function waitForRollouts(k8s: KubernetesCluster, ctx: ConsumerConte
       }
     }
     if (pending.size === 0) return;
+    // The wait may outlast the lease: it is renewed between looks, and lost if another writer took the policy.
+    await ctx.keepLease?.();
     await ctx.clock.sleep(POLL_MS);
     if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted');
   }

@@ -26,8 +26,8 @@ export const KubernetesRolloutConsumerOptions = z.strictObject({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a Kubernetes namespace (lower-case letters, digits and -)' }),
   workloads: z.array(Workload).min(1),
   /**
-   * How long rotad waits for the rollouts, in one call under the policy's lease: daemon.lease must
-   * be at least twice it (rotad validate says so). Past it the rotation stops before revoke. Default: 25s.
+   * How long rotad waits for the rollouts (it renews the policy's lease while it waits). Past it
+   * the rotation stops before revoke. Default: 25s.
    */
   rolloutTimeout: DurationText.default('25s'),
   /** A kubeconfig file. Default: KUBECONFIG, then ~/.kube/config, then the pod's service account. */

@@ -1,4 +1,5 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fingerprintAnnotation } from '../../../../src/consumers/kubernetes-cluster.js';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
@@ -62,6 +63,10 @@ describe('kubernetes-rollout on a real control plane (API server, controller-man
     await apps.createNamespacedDaemonSet({
       namespace: NS,
       body: { metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: template({ app: 'agent' }) } },
+    });
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: { metadata: { name: 'slow' }, spec: { replicas: 1, selector: { matchLabels: { app: 'slow' } }, template: template({ app: 'slow' }) } },
     });
     await apps.createNamespacedDeployment({
       namespace: NS,
@@ -186,4 +191,38 @@ describe('kubernetes-rollout on a real control plane (API server, controller-man
     }
     expectNoSecretsInOutput(secrets);
   }, 180_000);
+
+  it('a rollout that takes longer than the lease: rotad renews the lease while it waits, and finishes', async () => {
+    const dir = await tempDir();
+    const path = await writeSaasConfig(
+      dir,
+      `  - name: slow-token
+    provider: { type: random, length: 40 }
+    schedule: { every: 30d }
+    consumers:
+      - { type: kubernetes-rollout, namespace: ${NS}, workloads: [{ kind: Deployment, name: slow }], rolloutTimeout: 30s, timeout: 1s, kubeconfig: ${kube.adminKubeconfig} }`,
+    );
+    await writeFile(path, (await readFile(path, 'utf8')).replace('shutdownTimeout: 5s', 'shutdownTimeout: 5s\n  lease: 3s'));
+    // Its new pod starts only after 8 s: more than twice the lease.
+    nodes.holding = (pod) => (pod.metadata?.labels?.app === 'slow' ? 'ContainerCreating' : undefined);
+    const released = setTimeout(() => (nodes.holding = undefined), 8_000);
+    const daemon = DaemonProcess.start(path);
+    try {
+      const waiting = await daemon.waitForMessage('Waiting for Kubernetes rollouts', () => true, 30_000);
+      const done = await daemon.waitForMessage('Rotation completed', () => true, 60_000);
+      expect(Date.parse(String(done.time)) - Date.parse(String(waiting.time)), 'the wait outlasted the lease').toBeGreaterThan(3_000);
+      const policy = await readPolicy(dir, 'slow-token');
+      secrets.push(...secretsOf(policy));
+      expect(await annotationOf('Deployment', 'slow', 'slow-token')).toBe(await daemonFingerprint(dir, policy.current!.value.reveal()));
+      // One run, one wait: the lease never ran out under it (it would stop the wait, and a later run would wait again).
+      expect(daemon.entries.filter((e) => e.msg === 'Waiting for Kubernetes rollouts')).toHaveLength(1);
+      expect(daemon.entries.filter((e) => ['warn', 'error', 'fatal'].includes(String(e.level)) || /lease/i.test(JSON.stringify(e))).map((e) => e.msg)).toEqual(
+        [],
+      );
+    } finally {
+      clearTimeout(released);
+      nodes.holding = undefined;
+      expect((await daemon.stop()).code).toBe(0);
+    }
+  }, 120_000);
 });
