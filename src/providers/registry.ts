@@ -1,3 +1,4 @@
+import { awsIamAccessKeyProvider } from './aws-iam-access-key/index.js';
 import { cutoverProvider } from './cutover/index.js';
 import { gladlyProvider } from './gladly/index.js';
 import { gorgiasProvider } from './gorgias/index.js';
@@ -11,4 +12,5 @@ export const providerRegistry = {
   gorgias: gorgiasProvider,
   cutover: cutoverProvider,
   http: httpProvider,
+  'aws-iam-access-key': awsIamAccessKeyProvider,
 } as const;

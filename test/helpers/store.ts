@@ -12,8 +12,15 @@ export function openTestStore(dir: string): Store {
   );
 }
 
-export async function readPolicy(dir: string, policy: string): Promise<PolicySnapshot> {
-  const store = openTestStore(dir);
+/** The file store of an example in config/examples, run with ROTAD_STATE_DIR=`stateDir`. */
+export function openExampleStore(stateDir: string): Store {
+  return fileStore.create(
+    { type: 'file', path: join(stateDir, 'secrets.enc'), key: { file: join(stateDir, 'file-store.key'), generate: false } },
+    { logger: silentLogger(), clock: systemClock, configDir: stateDir },
+  );
+}
+
+export async function readPolicy(dir: string, policy: string, store: Store = openTestStore(dir)): Promise<PolicySnapshot> {
   try {
     return await store.read({ name: policy });
   } finally {

@@ -14,7 +14,11 @@ export interface TestServers {
   aws: {
     endpoint: string;
     region: string;
-    /** Shared credentials file with profiles rotad-test (allowed), rotad-denied (no policy), rotad-docs (the documented minimal policy), rotad-unknown (keys moto never issued). */
+    /**
+     * Shared credentials file with profiles rotad-test (allowed), rotad-denied (no policy), rotad-docs
+     * (the documented minimal policy), rotad-unknown (keys moto never issued), rotad-iam-admin (every
+     * IAM and STS action) and rotad-iam-docs (the aws-iam-access-key page's policy).
+     */
     credentialsFile: string;
     allowed: { accessKeyId: string; secretAccessKey: string };
   };
@@ -50,7 +54,7 @@ function start(command: string, args: string[], env: Record<string, string> = {}
   return { child, output };
 }
 
-const IAM_SETUP_ACTIONS = 8;
+const IAM_SETUP_ACTIONS = 14;
 
 /**
  * The minimal IAM policy of src/stores/aws-secrets-manager/readme.md, with its actions as
@@ -58,18 +62,22 @@ const IAM_SETUP_ACTIONS = 8;
  * widened to "*" here: the tests prove the documented actions suffice (and nothing else is
  * allowed), not the ARN scoping, which only real AWS evaluates.
  */
-async function documentedIamPolicy(): Promise<string> {
-  const readme = await readFile(join(ROOT, 'src/stores/aws-secrets-manager/readme.md'), 'utf8');
+async function documentedIamPolicy(page = 'src/stores/aws-secrets-manager/readme.md'): Promise<string> {
+  const readme = await readFile(join(ROOT, page), 'utf8');
   const policy = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (!policy) throw new Error('no json block in the AWS store readme');
+  if (!policy) throw new Error(`no json block in ${page}`);
   const parsed = JSON.parse(policy) as { Statement: Array<Record<string, unknown>> };
   return JSON.stringify({ ...parsed, Statement: parsed.Statement.map((statement) => ({ ...statement, Resource: '*' })) });
 }
 
 type Keys = { accessKeyId: string; secretAccessKey: string };
 
-/** IAM users in moto: one allowed every Secrets Manager action, one with no policy, one with the documented minimal policy. */
-async function createIamUsers(endpoint: string): Promise<{ allowed: Keys; denied: Keys; documented: Keys }> {
+/**
+ * IAM users in moto: one allowed every Secrets Manager action, one with no policy, one with the
+ * documented minimal policy; for the access-key provider, an administrator of IAM (the tests set
+ * users up with it) and one with the provider page's policy.
+ */
+async function createIamUsers(endpoint: string): Promise<{ allowed: Keys; denied: Keys; documented: Keys; iamAdmin: Keys; iamDocumented: Keys }> {
   const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'setup', secretAccessKey: 'setup' } });
   const keys = async (user: string) => {
     await iam.send(new CreateUserCommand({ UserName: user }));
@@ -84,14 +92,32 @@ async function createIamUsers(endpoint: string): Promise<{ allowed: Keys; denied
     }
     if (user === 'rotad-docs')
       await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'documented', PolicyDocument: await documentedIamPolicy() }));
+    if (user === 'rotad-iam-admin')
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: user,
+          PolicyName: 'iam',
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iam:*', 'sts:*'], Resource: '*' }] }),
+        }),
+      );
+    if (user === 'rotad-iam-docs')
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: user,
+          PolicyName: 'documented',
+          PolicyDocument: await documentedIamPolicy('src/providers/aws-iam-access-key/readme.md'),
+        }),
+      );
     const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: user }));
     return { accessKeyId: AccessKey?.AccessKeyId ?? '', secretAccessKey: AccessKey?.SecretAccessKey ?? '' };
   };
   const allowed = await keys('rotad-test');
   const denied = await keys('rotad-denied');
   const documented = await keys('rotad-docs');
+  const iamAdmin = await keys('rotad-iam-admin');
+  const iamDocumented = await keys('rotad-iam-docs');
   iam.destroy();
-  return { allowed, denied, documented };
+  return { allowed, denied, documented, iamAdmin, iamDocumented };
 }
 
 /** Starts the servers and returns what the tests need, and how to stop them. */
@@ -120,7 +146,7 @@ async function startServers(): Promise<{ servers: TestServers; stop: () => Promi
     });
     if (!enabled.ok) throw new Error(`enabling AppRole failed: ${enabled.status}`);
     const endpoint = `http://127.0.0.1:${motoPort}`;
-    const { allowed, denied, documented } = await createIamUsers(endpoint);
+    const { allowed, denied, documented, iamAdmin, iamDocumented } = await createIamUsers(endpoint);
     const credentialsFile = join(await mkdtemp(join(tmpdir(), 'rotad-aws-')), 'credentials');
     await writeFile(
       credentialsFile,
@@ -128,6 +154,8 @@ async function startServers(): Promise<{ servers: TestServers; stop: () => Promi
         `[rotad-test]\naws_access_key_id = ${allowed.accessKeyId}\naws_secret_access_key = ${allowed.secretAccessKey}`,
         `[rotad-denied]\naws_access_key_id = ${denied.accessKeyId}\naws_secret_access_key = ${denied.secretAccessKey}`,
         `[rotad-docs]\naws_access_key_id = ${documented.accessKeyId}\naws_secret_access_key = ${documented.secretAccessKey}`,
+        `[rotad-iam-admin]\naws_access_key_id = ${iamAdmin.accessKeyId}\naws_secret_access_key = ${iamAdmin.secretAccessKey}`,
+        `[rotad-iam-docs]\naws_access_key_id = ${iamDocumented.accessKeyId}\naws_secret_access_key = ${iamDocumented.secretAccessKey}`,
         '[rotad-unknown]\naws_access_key_id = AKIAROTADUNKNOWNKEY1\naws_secret_access_key = not-a-key-moto-issued',
       ].join('\n\n'),
       { mode: 0o600 },
