@@ -3,6 +3,7 @@ import { cutoverProvider } from './cutover/index.js';
 import { gladlyProvider } from './gladly/index.js';
 import { gorgiasProvider } from './gorgias/index.js';
 import { httpProvider } from './http/index.js';
+import { postgresProvider } from './postgres/index.js';
 import { randomProvider } from './random/index.js';
 
 /** Every provider type, by the `type:` that selects it in YAML (= its folder under providers/). */
@@ -13,4 +14,5 @@ export const providerRegistry = {
   cutover: cutoverProvider,
   http: httpProvider,
   'aws-iam-access-key': awsIamAccessKeyProvider,
+  postgres: postgresProvider,
 } as const;
