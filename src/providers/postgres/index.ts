@@ -40,17 +40,21 @@ function createPostgresProvider(options: PostgresProviderOptions, deps: AdapterD
   return {
     steps: {
       obtain: `generate a ${options.passwordLength}-character password for ${alternating ? `the role not in use (${options.user} or ${second})` : `role ${options.user}`}`,
-      verify: `set it as a SCRAM-SHA-256 verifier (ALTER ROLE … PASSWORD, the clear text never sent), then log in with it to ${where} (TLS ${options.tls.mode})`,
+      verify: `log in with it to ${where} (TLS ${options.tls.mode}); when refused, set it first as a SCRAM-SHA-256 verifier (ALTER ROLE … PASSWORD, the clear text never sent)`,
       revoke: alternating
         ? `once no session of the old role is left (pg_stat_activity), disable it (${options.disableWith === 'nologin' ? 'ALTER ROLE … NOLOGIN' : 'a random password nobody holds'}); confirmed when its login is refused`
         : `nothing left to do: the old password stopped working when the new one was set; confirmed when its login is refused`,
     },
     obtain: async (_ctx, current) => ({ value: new Secret(newPassword(options.passwordLength)), id: targetOf(current) }),
     // The password is set here, after it is stored (stage): a crash before verify leaves nothing unknown at the server.
+    // A password that logs in already is not set again, so `rotad check` (which verifies the current one) changes nothing.
     verify: async (ctx, credential) => {
       const role = credential.id ?? options.user;
-      await setPassword(ctx, role, credential.value.reveal());
-      const user = await sessions.login(role, credential.value.reveal(), ctx.signal);
+      let user = await sessions.login(role, credential.value.reveal(), ctx.signal);
+      if (user === undefined) {
+        await setPassword(ctx, role, credential.value.reveal());
+        user = await sessions.login(role, credential.value.reveal(), ctx.signal);
+      }
       if (user === undefined) throw new RotadError('VERIFY_FAILED', `PostgreSQL refused the login as ${role} with the new password (${where})`);
       if (user !== role) throw new RotadError('VERIFY_FAILED', `the new password logs in as ${user}, not as ${role}`);
     },

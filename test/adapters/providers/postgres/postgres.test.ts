@@ -83,6 +83,12 @@ describe('postgres on a real PostgreSQL server (TLS verify-full, log_statement =
     } finally {
       expect((await daemon.stop()).code).toBe(0);
     }
+    // rotad check verifies the current password by logging in with it: no ALTER ROLE.
+    const alters = async (): Promise<number> => (await server.log()).split('ALTER ROLE "app"').length;
+    const before = await alters();
+    const checked = await runCli(['check', '--config', config], { PG_MANAGER_PASSWORD: server.adminPassword });
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    expect(await alters()).toBe(before);
     const log = await server.log();
     expect(log).toMatch(/ALTER ROLE "app" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
     // The test's own CREATE ROLE statements are logged with their passwords; none of rotad's is.
