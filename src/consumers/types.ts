@@ -24,10 +24,7 @@ export interface ConsumerContext {
   facts?: Readonly<Record<string, CredentialFact>> | undefined;
   /** The keyed fingerprint of a value (the audit trail's: HMAC under the installation's key), to name a credential where it lands without its value. */
   fingerprint?: ((value: Secret) => string) | undefined;
-  /**
-   * For a consumer that waits long (a rollout): call it between the wait's requests. It keeps the
-   * policy's lease (renewed once half has passed) and throws when another writer took the policy.
-   */
+  /** For a consumer that waits long (a rollout), between its requests: as ProviderContext.keepLease. */
   keepLease?: (() => Promise<void>) | undefined;
 }
 

@@ -11,6 +11,12 @@ export interface ProviderContext {
   logger: Logger;
   clock: Clock;
   signal: AbortSignal;
+  /**
+   * Before a second side effect within one call (check, then act): keeps the policy's lease
+   * (renewed once half has passed) and throws when another writer took the policy meanwhile (this
+   * process stalled). Absent where nobody holds the policy (check, status).
+   */
+  keepLease?: (() => Promise<void>) | undefined;
 }
 
 /** A freshly obtained credential, before it is stored. */

@@ -159,7 +159,7 @@ async function abandonBeforePromote({ runtime, snapshot, ownership, signal, fini
   await finish({}, 'aborted', rotationId, message, false);
   if (pending !== undefined && provider.revoke) {
     await ownership.ensureHeld();
-    await provider.revoke(providerContext(runtime, rotationId, signal), pending, snapshot.current);
+    await provider.revoke(providerContext({ ...runtime, holdLease: () => ownership.ensureHeld() }, rotationId, signal), pending, snapshot.current);
   }
   await ownership.ensureHeld();
   await store.discardPending(ref, rotationId);

@@ -1,3 +1,4 @@
+import { AlternatingDatabase } from './alternating-db.js';
 import { Operators, type ChaosCounts } from './chaos.js';
 import { MemoryStore } from './memory-store.js';
 import type { SideEffectCheck } from './parts.js';
@@ -25,6 +26,9 @@ export interface SeedReport extends ChaosCounts {
   reportedTokens: number;
   /** Consumers that stopped confirming for a while (a rollout still running), or until the run healed. */
   lateConsumers: number;
+  /** Database runs: revokes held back by sessions of the old role, and roles disabled. */
+  sessionWaits: number;
+  rolesDisabled: number;
   /** Digest of everything that happened: the same seed must give the same run. */
   digest?: string | undefined;
   /** The first broken invariant, with the tail of the trace; undefined when the run held. */
@@ -38,7 +42,7 @@ export interface SeedReport extends ChaosCounts {
  * SIGUSR2 and `rotad rollback` arrive, and the store goes down; invariants are checked after every
  * event. Then faults stop, one more request is made, and the run must converge.
  */
-export async function runSeed(seed: number): Promise<SeedReport> {
+export async function runSeed(seed: number, options: { database?: boolean } = {}): Promise<SeedReport> {
   const world = new World(seed);
   const violations: string[] = [];
   const check = ((caller, policy, what) => {
@@ -60,6 +64,14 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     leaseMs: [8_000, 15_000, 60_000][world.between(0, 2)]!,
     faults: { store: world.chance(0.3) ? 0 : world.random() * 0.08, provider: world.random() * 0.08, consumer: world.random() * 0.08 },
   });
+  // A database with two roles in turn instead of a token API: applications (the consumers, at least one) hold sessions.
+  const database = options.database
+    ? new AlternatingDatabase(world, shared.ledger, shared.deliveries, check, (policy) => store.entry(policy).current)
+    : undefined;
+  if (database) {
+    shared.provider = (caller) => database.provider(caller, () => shared.faults.provider);
+    shared.consumers = Math.max(1, shared.consumers);
+  }
   const report: SeedReport = {
     seed,
     events: 0,
@@ -76,6 +88,8 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     unwarnedTokens: 0,
     reportedTokens: 0,
     lateConsumers: 0,
+    sessionWaits: 0,
+    rolesDisabled: 0,
   };
 
   const startedIds = new Set<string>();
@@ -128,6 +142,7 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     await world.run(world.now + CHAOS_MS, everyEvent, MAX_EVENTS);
     // Heal: faults stop, every replica runs, and one more request resumes anything stopped.
     operators.heal();
+    database?.heal();
     world.at(world.now + 1_000, 'chaos', 'rotate', () => operators.rotateAll(false));
     await world.run(world.now + HEAL_MS, everyEvent, MAX_EVENTS);
     const before = world.events;
@@ -149,6 +164,8 @@ export async function runSeed(seed: number): Promise<SeedReport> {
     report.failure = `${error.message}\n--- last events of seed ${seed} ---\n${world.trace.slice(process.env.SIM_SEED === undefined ? -80 : -4000).join('\n')}`;
   }
   Object.assign(report, operators.counts);
+  report.sessionWaits = database?.sessionWaits ?? 0;
+  report.rolesDisabled = database?.disabled ?? 0;
   report.events = world.events;
   report.digest = world.digest();
   return report;

@@ -45,6 +45,7 @@ function createAwsIamAccessKeyProvider(options: AwsIamAccessKeyProviderOptions, 
           `IAM user ${user} has two access keys already (${existing.map((k) => `${k.id} ${k.status}${k.id === current?.id ? ', current' : ''}`).join('; ')}): AWS allows two. Delete ${others.length === 1 ? others[0]!.id : 'the one not in use'} if nothing uses it (aws iam delete-access-key --user-name ${user} --access-key-id …), then rotad rotate ${ctx.policy}`,
         );
       }
+      await ctx.keepLease?.();
       const created = await keys.create(ctx.signal);
       ctx.logger.info({ credentialId: created.id }, 'AWS access key created');
       return { value: new Secret(created.secret), id: created.id };
@@ -65,9 +66,11 @@ function createAwsIamAccessKeyProvider(options: AwsIamAccessKeyProviderOptions, 
       if (listed === undefined) return undefined; // deleted already
       if (listed.status === 'Active') {
         await assertQuiet(ctx, old.id);
+        await ctx.keepLease?.();
         await keys.setStatus(old.id, 'Inactive', ctx.signal);
         ctx.logger.info({ credentialId: old.id }, 'Old AWS access key deactivated');
       }
+      await ctx.keepLease?.();
       await keys.delete(old.id, ctx.signal);
       ctx.logger.info({ credentialId: old.id }, 'Old AWS access key deleted');
       return undefined;

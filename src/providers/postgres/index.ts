@@ -52,6 +52,7 @@ function createPostgresProvider(options: PostgresProviderOptions, deps: AdapterD
       const role = credential.id ?? options.user;
       let user = await sessions.login(role, credential.value.reveal(), ctx.signal);
       if (user === undefined) {
+        await ctx.keepLease?.();
         await setPassword(ctx, role, credential.value.reveal());
         user = await sessions.login(role, credential.value.reveal(), ctx.signal);
       }
@@ -62,9 +63,14 @@ function createPostgresProvider(options: PostgresProviderOptions, deps: AdapterD
       const role = old.id ?? options.user;
       if (!alternating || role === current?.id) {
         // One role: only the current password may work. Setting it again is a no-op after a rotation, and undoes an abandoned one.
-        if (current !== undefined) await setPassword(ctx, current.id ?? options.user, current.value.reveal());
+        if (current !== undefined) {
+          await ctx.keepLease?.();
+          await setPassword(ctx, current.id ?? options.user, current.value.reveal());
+        }
         return undefined;
       }
+      // A password that does not log in (never set: created and not stored; or replaced since) leaves nothing to disable.
+      if ((await sessions.login(role, old.value.reveal(), ctx.signal)) === undefined) return undefined;
       const open = await sessions.sessionsOf(role, ctx.signal);
       if (open.length > 0) {
         const who = [...new Set(open.map((s) => `${s.application} from ${s.address}`))].slice(0, 5).join(', ');
@@ -74,6 +80,8 @@ function createPostgresProvider(options: PostgresProviderOptions, deps: AdapterD
           { retryable: true, retryAfterMs: SESSIONS_RETRY_MS },
         );
       }
+      // Still this process's policy after the looks above (a stalled process must not act on what it saw).
+      await ctx.keepLease?.();
       await sessions.asManager(`disabling ${role}`, ctx.signal, async (client) => {
         await client.query(
           options.disableWith === 'nologin'

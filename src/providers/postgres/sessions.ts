@@ -63,6 +63,7 @@ export class PostgresSessions {
 
   /** Runs `work` on a new connection as `user`, closed afterwards. */
   async #as<T>(user: string, password: string, action: string, signal: AbortSignal, work: (client: Client) => Promise<T>): Promise<T> {
+    signal.throwIfAborted();
     const pg = (await import('pg')).default;
     const { host, port, database, timeout } = this.#options;
     const ms = durationMs(timeout);
