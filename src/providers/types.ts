@@ -17,6 +17,12 @@ export interface ProviderContext {
    * process stalled). Absent where nobody holds the policy (check, status).
    */
   keepLease?: (() => Promise<void>) | undefined;
+  /**
+   * obtain only: an earlier attempt of this rotation to create a credential began at this time and
+   * died before rotad saw the answer. A provider that can tell its own creations from that moment
+   * (and whose secrets are shown only once, so nobody holds them) may clean them up.
+   */
+  unseenSince?: number | undefined;
 }
 
 /** A freshly obtained credential, before it is stored. */

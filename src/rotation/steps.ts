@@ -84,8 +84,9 @@ async function discardOrphan(ctx: StepContext, orphan: StoredCredential, current
  * Written before the provider creates a credential. Finding it already set means an earlier
  * attempt of this rotation died between the provider's answer and the stage: a credential may
  * exist that rotad never saw. Said once per attempt, with the time to look for it at the provider.
+ * Returns when that earlier attempt began, if there was one.
  */
-async function recordObtainIntent(ctx: StepContext): Promise<void> {
+async function recordObtainIntent(ctx: StepContext): Promise<number | undefined> {
   const earlier = ctx.state.obtainStartedAt;
   if (earlier !== undefined) {
     const at = new Date(earlier).toISOString();
@@ -98,6 +99,7 @@ async function recordObtainIntent(ctx: StepContext): Promise<void> {
     });
   }
   await ctx.save({ obtainStartedAt: ctx.runtime.clock.now() });
+  return earlier;
 }
 
 /**
@@ -124,8 +126,12 @@ const obtain: Step = {
     const unstaged = ctx.unstaged.credential;
     if (unstaged?.rotationId === ctx.rotationId) return next('verify', { assist: undefined, obtainStartedAt: undefined }, await stage(ctx, unstaged));
     if (provider.obtain) {
-      if (provider.revoke) await recordObtainIntent(ctx);
-      return next('verify', { obtainStartedAt: undefined }, await stage(ctx, await provider.obtain(providerContextOf(ctx), snapshot.current)));
+      const unseenSince = provider.revoke ? await recordObtainIntent(ctx) : undefined;
+      return next(
+        'verify',
+        { obtainStartedAt: undefined },
+        await stage(ctx, await provider.obtain({ ...providerContextOf(ctx), unseenSince }, snapshot.current)),
+      );
     }
     if (!provider.assisted)
       throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);

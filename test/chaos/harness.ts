@@ -6,7 +6,7 @@ import { openStore } from '../helpers/store-kinds.js';
 import { tempDir, withStoreTimeout } from '../helpers/workspace.js';
 import type { TokensApiServer } from '../adapters/providers/http/stand-in.js';
 
-const RECORDER = join(ROOT, 'test/fixtures/record-secret.mjs');
+export const RECORDER = join(ROOT, 'test/fixtures/record-secret.mjs');
 export const POLICIES = ['chaos-a', 'chaos-b'];
 
 /** What a chaos run did and found; every count in the second half must be 0. */
@@ -108,11 +108,11 @@ export class Fleet {
 }
 
 /** Waits until every policy is idle with nothing pending or requested (or fails after `timeoutMs`). */
-export async function settle(store: Record<string, unknown>, timeoutMs = 90_000): Promise<void> {
+export async function settle(store: Record<string, unknown>, timeoutMs = 90_000, policies: readonly string[] = POLICIES): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const handle = openStore(store);
   for (;;) {
-    const states = await Promise.all(POLICIES.map((name) => handle.read({ name })));
+    const states = await Promise.all(policies.map((name) => handle.read({ name })));
     if (states.every((s) => s.state.phase === 'idle' && s.state.requestedAt === undefined && s.pending === undefined && s.state.attention === undefined))
       return;
     if (Date.now() > deadline) return;

@@ -8,6 +8,13 @@ import type { Provider, ProviderContext, ProviderDefinition } from '../types.js'
 import { IamAccessKeys } from './api.js';
 import { AwsIamAccessKeyProviderOptions } from './schema.js';
 
+/** How far a key's CreateDate may be from the interrupted attempt and still be its: AWS's clock against rotad's, plus the call's own time. */
+const UNSEEN_WINDOW_MS = 2 * 60_000;
+
+/** Whether a key was created by the interrupted attempt that began at `since`. */
+const isUnseen = (createdAt: number, since: number | undefined): boolean =>
+  since !== undefined && createdAt >= since - UNSEEN_WINDOW_MS && createdAt <= since + UNSEEN_WINDOW_MS;
+
 /** The user part of an ARN: arn:aws:iam::123456789012:user/path/name → name. */
 const userOfArn = (arn: string): string | undefined => /:user\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
 
@@ -37,7 +44,15 @@ function createAwsIamAccessKeyProvider(options: AwsIamAccessKeyProviderOptions, 
       revoke: `${quietMs > 0 ? `once the old key has not been used for ${options.quietFor} (iam:GetAccessKeyLastUsed), ` : ''}iam:UpdateAccessKey Inactive, then iam:DeleteAccessKey; confirmed when sts:GetCallerIdentity refuses the old key`,
     },
     obtain: async (ctx, current) => {
-      const existing = await keys.list(ctx.signal);
+      let existing = await keys.list(ctx.signal);
+      // A key created by an interrupted attempt of this rotation: AWS showed its secret only in the answer rotad never saw, so nobody holds it.
+      const unseen = existing.filter((key) => key.id !== current?.id && isUnseen(key.createdAt, ctx.unseenSince));
+      for (const key of unseen) {
+        await ctx.keepLease?.();
+        await keys.delete(key.id, ctx.signal);
+        ctx.logger.warn({ credentialId: key.id }, 'Deleted an access key an interrupted attempt created (its secret was never seen)');
+      }
+      if (unseen.length > 0) existing = existing.filter((key) => !unseen.includes(key));
       if (existing.length >= 2) {
         const others = existing.filter((key) => key.id !== current?.id);
         throw new RotadError(
