@@ -3,6 +3,7 @@ import { cutoverProvider } from './cutover/index.js';
 import { gladlyProvider } from './gladly/index.js';
 import { gorgiasProvider } from './gorgias/index.js';
 import { httpProvider } from './http/index.js';
+import { mysqlProvider } from './mysql/index.js';
 import { postgresProvider } from './postgres/index.js';
 import { randomProvider } from './random/index.js';
 
@@ -15,4 +16,5 @@ export const providerRegistry = {
   http: httpProvider,
   'aws-iam-access-key': awsIamAccessKeyProvider,
   postgres: postgresProvider,
+  mysql: mysqlProvider,
 } as const;

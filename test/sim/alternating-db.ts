@@ -6,8 +6,7 @@ import { providerFaults, type Caller, type Delivery, type Ledger, type SideEffec
 import type { World } from './world.js';
 
 const MINUTE = 60_000;
-const ROLES = ['app', 'app_alt'] as const;
-type RoleName = (typeof ROLES)[number];
+type RoleName = 'app' | 'app_alt';
 
 /** One login role of a policy: the password that logs in now (a ledger token), and whether it may log in. */
 interface Role {

@@ -42,7 +42,7 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     case: 'unknown provider type',
     text: policy('    provider: { type: gladlyy }\n    schedule: { every: 30d }\n'),
     at: '6:23',
-    message: /unknown provider type 'gladlyy' \(known: random, gladly, gorgias, cutover, http, aws-iam-access-key, postgres\)/,
+    message: /unknown provider type 'gladlyy' \(known: random, gladly, gorgias, cutover, http, aws-iam-access-key, postgres, mysql\)/,
   },
   { case: 'missing provider type', text: policy('    provider: { length: 20 }\n    schedule: { every: 30d }\n'), at: '6:15', message: /missing provider type/ },
   {

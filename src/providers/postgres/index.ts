@@ -1,18 +1,15 @@
-import { randomInt } from 'node:crypto';
 import type { AdapterDeps } from '../../adapters/definition.js';
 import { RotadError } from '../../errors.js';
 import { Secret } from '../../secret.js';
 import type { StoredCredential } from '../../stores/types.js';
 import type { Provider, ProviderContext, ProviderDefinition } from '../types.js';
+import { newPassword } from '../database-passwords.js';
 import { PostgresProviderOptions } from './schema.js';
 import { scramVerifier } from './scram.js';
 import { PostgresSessions, quoteRole } from './sessions.js';
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** How long a revoke waits before it looks again at the sessions of the role it would disable. */
 const SESSIONS_RETRY_MS = 5_000;
-
-const newPassword = (length: number): string => Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
 
 function createPostgresProvider(options: PostgresProviderOptions, deps: AdapterDeps): Provider {
   const sessions = new PostgresSessions(options, deps.configDir);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationText } from '../../duration-text.js';
+import { DatabaseOptions } from '../database-passwords.js';
 
 /** A PostgreSQL role name rotad writes into SQL (quoted): plain letters, digits and _. */
 const RoleName = z
@@ -29,27 +30,8 @@ export const PostgresProviderOptions = z
     createSecondUser: z.boolean().default(false),
     /** alternating-users: how the role not in use is disabled. `nologin` (default) or a `random-password` nobody knows. Never dropped. */
     disableWith: z.enum(['nologin', 'random-password']).default('nologin'),
-    /** The role rotad manages passwords with (CREATEROLE, or superuser); its password from an environment variable or a file. */
-    manager: z
-      .strictObject({
-        user: z.string().min(1),
-        passwordEnv: z
-          .string()
-          .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' })
-          .optional(),
-        passwordFile: z.string().min(1).optional(),
-      })
-      .refine((m) => (m.passwordEnv === undefined) !== (m.passwordFile === undefined), { error: 'give the manager either passwordEnv or passwordFile' }),
-    /** TLS: `verify-full` (default: the server's certificate must chain to `caFile` and name `host`), `require` (encrypted, unverified) or `disable`. */
-    tls: z
-      .strictObject({
-        mode: z.enum(['verify-full', 'require', 'disable']).default('verify-full'),
-        /** CA bundle for verify-full. Default: the system's. */
-        caFile: z.string().min(1).optional(),
-      })
-      .default({ mode: 'verify-full' }),
-    /** Length of the generated passwords (letters and digits). Default: 32. */
-    passwordLength: z.int().min(16).max(128).default(32),
+    /** The manager role needs CREATEROLE (or superuser). */
+    ...DatabaseOptions,
     /** Per connection and statement. Default: 10s. */
     timeout: DurationText.default('10s'),
   })

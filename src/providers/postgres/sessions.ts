@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Client, ClientConfig } from 'pg';
+import type { Client } from 'pg';
 import { durationMs } from '../../duration-text.js';
 import { RotadError } from '../../errors.js';
+import { databaseTls, isTlsRefusal, managerPassword } from '../database-passwords.js';
 import type { PostgresProviderOptions } from './schema.js';
 
 /** Server answers that mean "this login is refused": a wrong password, or a role that may not log in. */
@@ -29,7 +28,7 @@ function pgError(action: string, error: unknown): RotadError {
     );
   if (code !== undefined && /^[0-9A-Z]{5}$/.test(code))
     return new RotadError('PROVIDER_BAD_RESPONSE', `PostgreSQL refused ${action}: ${message ?? code} (${code})`);
-  if (/certificate|self[- ]signed|altnames|hostname/i.test(message ?? ''))
+  if (isTlsRefusal(message))
     return new RotadError('PROVIDER_REJECTED', `PostgreSQL's TLS certificate was not accepted for ${action}: ${message}; check tls.caFile and host`);
   return new RotadError('PROVIDER_UNAVAILABLE', `PostgreSQL did not answer ${action}: ${message ?? String(error)}; trying again`, {
     retryable: true,
@@ -47,20 +46,6 @@ export class PostgresSessions {
     this.#configDir = configDir;
   }
 
-  #ssl(): ClientConfig['ssl'] {
-    const { tls, host } = this.#options;
-    if (tls.mode === 'disable') return false;
-    if (tls.mode === 'require') return { rejectUnauthorized: false };
-    return { rejectUnauthorized: true, servername: host, ...(tls.caFile ? { ca: readFileSync(resolve(this.#configDir, tls.caFile), 'utf8') } : {}) };
-  }
-
-  #managerPassword(): string {
-    const { passwordEnv, passwordFile } = this.#options.manager;
-    const password = passwordEnv !== undefined ? process.env[passwordEnv] : readFileSync(resolve(this.#configDir, passwordFile!), 'utf8').trim();
-    if (!password) throw new RotadError('CONFIG_INVALID', `the PostgreSQL manager's password is not set (${passwordEnv ?? passwordFile})`);
-    return password;
-  }
-
   /** Runs `work` on a new connection as `user`, closed afterwards. */
   async #as<T>(user: string, password: string, action: string, signal: AbortSignal, work: (client: Client) => Promise<T>): Promise<T> {
     signal.throwIfAborted();
@@ -73,7 +58,7 @@ export class PostgresSessions {
       database,
       user,
       password,
-      ssl: this.#ssl(),
+      ssl: databaseTls(this.#options.tls, host, this.#configDir),
       connectionTimeoutMillis: ms,
       statement_timeout: ms,
       application_name: 'rotad',
@@ -95,7 +80,7 @@ export class PostgresSessions {
 
   /** As the manager role. */
   asManager<T>(action: string, signal: AbortSignal, work: (client: Client) => Promise<T>): Promise<T> {
-    return this.#as(this.#options.manager.user, this.#managerPassword(), action, signal, work);
+    return this.#as(this.#options.manager.user, managerPassword(this.#options.manager, this.#configDir), action, signal, work);
   }
 
   /** Logs in as `role` with `password`: the role the server says it is, or `undefined` when the login is refused. */
