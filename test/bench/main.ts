@@ -1,5 +1,6 @@
 // `npm run bench`: the figures of issue 15, printed as one table. Not part of npm test.
-//   BENCH_PARTS=fleet,files,stores,shell,memory (default: all)
+//   BENCH_PARTS=fleet,files,stores,shell,memory,databases (default: all)
+//   BENCH_DB_ROTATIONS=200                                 database providers (postgres, mysql)
 //   BENCH_SIZES=100,1000,10000   BENCH_IDLE_SECONDS=20   fleet of idle file-store policies
 //   BENCH_ROTATIONS=500   BENCH_CONCURRENCY=16            throughput on each store
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CountingProxy } from '../helpers/store-proxy.js';
 import { replay } from './counting-proxy.js';
+import { databaseThroughput } from './database-runs.js';
 import { writeIdleFleet } from './file-store-world.js';
 import { measureFileStoreWrites } from './file-store-writes.js';
 import { measureDaemon, timeCommand, type Run } from './measure.js';
@@ -15,7 +17,7 @@ import { shellBaseline } from './shell-baseline.js';
 import { rotateFleet, type StoreKind } from './store-runs.js';
 import { startBenchServers, type BenchServers } from './store-servers.js';
 
-const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory,databases').split(','));
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
 const idleS = Number(process.env.BENCH_IDLE_SECONDS ?? '20');
 const rotations = Number(process.env.BENCH_ROTATIONS ?? '500');
@@ -191,6 +193,25 @@ try {
   }
 } finally {
   servers?.stop();
+}
+
+if (parts.has('databases')) {
+  const n = Number(process.env.BENCH_DB_ROTATIONS ?? '200');
+  for (const kind of ['postgres', 'mysql'] as const) {
+    const { rotad, rawPerS } = await databaseThroughput(kind, n, concurrency);
+    const rate = rotad.rotations / rotad.seconds;
+    row({
+      N: String(n),
+      what: `${kind} (single-user, TLS verify-full, file store): SIGUSR2 rotations at concurrency ${concurrency}, vs the same logins and password changes sent raw`,
+      wall: s(rotad.seconds),
+      CPU: `${((1000 * rotad.cpuS) / rotad.rotations).toFixed(1)} ms/rotation`,
+      'round trips / rotation': `${rotad.storeCallsPerRotation.toFixed(1)} store calls; 5 logins, 2 password changes`,
+      'rotations/s': rate.toFixed(1),
+      'raw rate': `${rawPerS.toFixed(1)} rotations/s`,
+      ratio: `${((100 * rate) / rawPerS).toFixed(0)} %`,
+    });
+    console.log(`  ${kind} measured`);
+  }
 }
 
 if (parts.has('memory')) {

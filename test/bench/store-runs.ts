@@ -44,6 +44,8 @@ export async function rotateFleet(
     rounds: number;
     later?: 'signal' | 'request';
     onRound?: (round: number, run: RotationRun) => void;
+    /** The provider of policy `i` (YAML flow mapping); default a random one. */
+    provider?: (i: number) => string;
   },
 ): Promise<RotationRun[]> {
   const { count, concurrency, prefix } = options;
@@ -57,7 +59,7 @@ notifiers:
   log: { type: log, events: [needs-attention] }
 defaults: { store: s, grace: 0s }
 policies:
-${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32 }, schedule: { every: 30d }, rotateOnSignal: true }`).join('\n')}
+${names.map((name, i) => `  - { name: ${name}, provider: ${options.provider?.(i) ?? '{ type: random, length: 32 }'}, schedule: { every: 30d }, rotateOnSignal: true }`).join('\n')}
 `;
   const path = join(dir, `${prefix}.yaml`);
   await writeFile(path, yaml);
