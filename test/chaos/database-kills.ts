@@ -1,14 +1,13 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { openStore } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
 import { startMariadb } from '../servers/mariadb.js';
 import { startPostgres } from '../servers/postgres.js';
-import { Fleet, pause, randomBetween, RECORDER, settle } from './harness.js';
+import { Fleet, killRunConfig, pause, randomBetween, RECORDER, settle } from './harness.js';
 
 /** A database server for the kill runs: its accounts, logins and whether an account may log in. */
 interface KillTarget {
@@ -126,26 +125,11 @@ export function databaseKills(kind: keyof typeof TARGETS, kills: number): void {
     it(
       `${KILLS} kills: nothing lost or duplicated, nothing wedged, the two roles never disabled together`,
       async () => {
-        const dir = await tempDir();
-        const store = { type: 'file', path: join(dir, 'secrets.enc'), key: { file: join(dir, 'store.key'), generate: true } };
-        const config = join(dir, 'rotad.yaml');
-        await writeFile(
-          config,
-          `version: 1
-daemon:
-  stateDir: ${dir}/state
-  health: { enabled: false }
-  retry: { attempts: 4, initialDelay: 20ms, maxDelay: 300ms }
-  shutdownTimeout: 5s
-  lease: 8s
-stores:
-  shared: ${JSON.stringify(store)}
-notifiers:
-  log: { type: log }
-policies:
-${Object.entries(POLICIES)
-  .map(
-    ([name, provider]) => `  - name: ${name}
+        const { dir, config, store } = await killRunConfig(
+          (dir) =>
+            `${Object.entries(POLICIES)
+              .map(
+                ([name, provider]) => `  - name: ${name}
     provider: { type: ${kind}, host: 127.0.0.1, port: ${server.port}, manager: { user: ${server.adminUser}, passwordEnv: DB_MANAGER_PASSWORD }, tls: { mode: verify-full, caFile: ${server.caFile} }, timeout: 3s, ${provider} }
     secret: { fields: { username: credentialId, password: value } }
     schedule: { every: 30d }
@@ -153,9 +137,8 @@ ${Object.entries(POLICIES)
     rotateOnSignal: true
     consumers:
       - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer-${name}.log"], timeout: 3s }`,
-  )
-  .join('\n')}
-`,
+              )
+              .join('\n')}`,
         );
         // A watcher of the pair: both roles without LOGIN at any instant would lock the application out.
         let bothDisabled = 0;

@@ -205,3 +205,31 @@ export async function inspect(
 export async function workspace(): Promise<string> {
   return tempDir();
 }
+
+/**
+ * A kill run's config in a new directory: one daemon on a file store (a restarted daemon takes a
+ * killed one's policies over at once), quick retries, an 8 s lease, and `policies` (YAML list items, given the run's directory).
+ */
+export async function killRunConfig(policies: (dir: string) => string): Promise<{ dir: string; config: string; store: Record<string, unknown> }> {
+  const dir = await tempDir();
+  const store = { type: 'file', path: join(dir, 'secrets.enc'), key: { file: join(dir, 'store.key'), generate: true } };
+  const config = join(dir, 'rotad.yaml');
+  await writeFile(
+    config,
+    `version: 1
+daemon:
+  stateDir: ${dir}/state
+  health: { enabled: false }
+  retry: { attempts: 4, initialDelay: 20ms, maxDelay: 300ms }
+  shutdownTimeout: 5s
+  lease: 8s
+stores:
+  shared: ${JSON.stringify(store)}
+notifiers:
+  log: { type: log }
+policies:
+${policies(dir)}
+`,
+  );
+  return { dir, config, store };
+}

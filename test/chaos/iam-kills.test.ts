@@ -1,13 +1,12 @@
 import { CreateUserCommand, IAMClient, ListAccessKeysCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { openStore } from '../helpers/store-kinds.js';
-import { tempDir } from '../helpers/workspace.js';
-import { Fleet, pause, randomBetween, RECORDER, settle } from './harness.js';
+import { Fleet, killRunConfig, pause, randomBetween, RECORDER, settle } from './harness.js';
 
 /** Kills: a few in `npm test`, 100 with `npm run chaos` (IAM_KILLS). */
 const KILLS = Number(process.env.IAM_KILLS ?? 10);
@@ -29,29 +28,15 @@ describe('chaos: SIGKILL at random instants during AWS access key rotations (mot
           PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }] }),
         }),
       );
-      const dir = await tempDir();
-      const store = { type: 'file', path: join(dir, 'secrets.enc'), key: { file: join(dir, 'store.key'), generate: true } };
-      const config = join(dir, 'rotad.yaml');
-      await writeFile(
-        config,
-        `version: 1
-daemon:
-  stateDir: ${dir}/state
-  health: { enabled: false }
-  retry: { attempts: 4, initialDelay: 20ms, maxDelay: 300ms }
-  shutdownTimeout: 5s
-  lease: 8s
-stores:
-  shared: ${JSON.stringify(store)}
-policies:
-  - name: iam-key
+      const { dir, config, store } = await killRunConfig(
+        (dir) =>
+          `  - name: iam-key
     provider: { type: aws-iam-access-key, userName: ${user}, quietFor: 0s, timeout: 3s }
     secret: { fields: { access_key_id: credentialId, secret_access_key: value } }
     schedule: { every: 30d }
     grace: 0s
     consumers:
-      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer.log"], timeout: 3s }
-`,
+      - { type: exec, command: [node, "${RECORDER}", "${dir}/consumer.log"], timeout: 3s }`,
       );
       const fleet = new Fleet({ AWS_ENDPOINT_URL: endpoint, AWS_REGION: region, AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_PROFILE: 'rotad-iam-docs' });
       for (let kill = 0; kill < KILLS; kill += 1) {
