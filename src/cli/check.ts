@@ -62,11 +62,20 @@ async function checkProvider(policy: PolicyRuntime, snapshot: PolicySnapshot | u
   });
 }
 
+/** rotad's own access to the provider, where the provider can say (a database's manager account, an IAM identity). */
+async function checkProviderAccess(policy: PolicyRuntime): Promise<Part | undefined> {
+  const { check } = policy.provider;
+  if (!check) return undefined;
+  return attempt(() => check(providerContext(policy, 'check', AbortSignal.timeout(60_000), silentLogger())));
+}
+
 async function checkPolicy(policy: PolicyRuntime, resolved: ResolvedPolicy): Promise<CheckResult[]> {
   const row = (part: CheckResult['part'], name: string, found: Part): CheckResult => ({ policy: policy.name, part, name, ...found });
   // The record the store check read is the one whose credential the provider check verifies.
   const store = await checkStore(policy);
   const results = [row('store', resolved.storeName, store.part), row('provider', resolved.provider.type, await checkProvider(policy, store.snapshot))];
+  const access = await checkProviderAccess(policy);
+  if (access) results.push(row('provider', `${resolved.provider.type} access`, access));
   for (const { consumer } of policy.consumers) {
     const ctx = consumerContext(policy, 'check', AbortSignal.timeout(60_000), silentLogger());
     const found: Part = consumer.check

@@ -99,4 +99,9 @@ export interface Provider {
   revoke?(ctx: ProviderContext, credential: StoredCredential, current: StoredCredential | undefined): Promise<void | 'ask-person'>;
   /** True when the provider now refuses the credential (401/403): how a revocation is confirmed. */
   isRejected?(ctx: ProviderContext, credential: StoredCredential): Promise<boolean>;
+  /**
+   * `rotad check`: whether rotad's own access to the provider (a manager account, an API identity)
+   * can do what rotations need, changing nothing. Resolves with what was seen; throws what is missing.
+   */
+  check?(ctx: ProviderContext): Promise<string>;
 }

@@ -91,6 +91,11 @@ function createAwsIamAccessKeyProvider(options: AwsIamAccessKeyProviderOptions, 
       return undefined;
     },
     isRejected: async (ctx, credential) => credential.id !== undefined && (await keys.identity(credential.id, credential.value, ctx.signal)) === undefined,
+    // Read-only: the IAM permissions that change keys cannot be tried without changing one.
+    check: async (ctx) => {
+      const listed = await keys.list(ctx.signal);
+      return `rotad's AWS identity may list the access keys of ${user} (${listed.length} of 2 in use${listed.length >= 2 ? ': the next rotation needs one removed' : ''})`;
+    },
   };
 }
 

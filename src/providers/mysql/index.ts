@@ -83,6 +83,21 @@ function createMysqlProvider(options: MysqlProviderOptions, deps: AdapterDeps): 
       return undefined;
     },
     isRejected: async (ctx, credential) => (await db.login(credential.id ?? options.user, credential.value.reveal(), ctx.signal)) === undefined,
+    check: (ctx) =>
+      db.asManager('checking the manager account', ctx.signal, async (connection) => {
+        const [rows] = await connection.query('SHOW GRANTS');
+        const grants = (rows as Array<Record<string, string>>).map((row) => Object.values(row)[0] ?? '');
+        const all = grants.some((g) => /GRANT ALL PRIVILEGES ON \*\.\*/.test(g));
+        const missing: string[] = [];
+        if (!all && !grants.some((g) => /ON \*\.\*/.test(g) && /CREATE USER/.test(g))) missing.push('CREATE USER');
+        if (alternating && !all && !grants.some((g) => /ON \*\.\*/.test(g) && /PROCESS/.test(g))) missing.push("PROCESS (to see the old account's sessions)");
+        if (missing.length > 0)
+          throw new RotadError(
+            'PROVIDER_REJECTED',
+            `the manager account ${options.manager.user} lacks ${missing.join(', ')} on ${options.host}:${options.port}`,
+          );
+        return `manager ${options.manager.user} logs in (TLS ${options.tls.mode}) and may set passwords${alternating ? ' and see sessions' : ''}`;
+      }),
   };
 }
 

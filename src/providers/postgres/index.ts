@@ -90,6 +90,21 @@ function createPostgresProvider(options: PostgresProviderOptions, deps: AdapterD
       return undefined;
     },
     isRejected: async (ctx, credential) => (await sessions.login(credential.id ?? options.user, credential.value.reveal(), ctx.signal)) === undefined,
+    check: (ctx) =>
+      sessions.asManager('checking the manager role', ctx.signal, async (client) => {
+        const { rows } = await client.query<{ createrole: boolean; superuser: boolean; stats: boolean }>(
+          `SELECT rolcreaterole AS createrole, rolsuper AS superuser, pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS stats FROM pg_roles WHERE rolname = current_user`,
+        );
+        const me = rows[0] ?? { createrole: false, superuser: false, stats: false };
+        const missing: string[] = [];
+        if (!me.superuser && !me.createrole) missing.push('CREATEROLE');
+        if (alternating && !me.superuser && !me.stats) missing.push("pg_read_all_stats (to see the old role's sessions)");
+        const wanted = alternating && !options.createSecondUser ? [options.user, second] : [options.user];
+        const { rows: found } = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [wanted]);
+        for (const role of wanted) if (!found.some((r) => r.rolname === role)) missing.push(`a role ${role} to manage (it does not exist)`);
+        if (missing.length > 0) throw new RotadError('PROVIDER_REJECTED', `the manager role ${options.manager.user} lacks ${missing.join(', ')} on ${where}`);
+        return `manager ${options.manager.user} logs in (TLS ${options.tls.mode}) and may set passwords (${me.superuser ? 'superuser' : 'CREATEROLE'}); ${wanted.join(', ')} exist`;
+      }),
   };
 }
 

@@ -135,6 +135,8 @@ describe('aws-iam-access-key on moto (IAM and STS, authentication on), with conf
     const plan = await runCli(['plan', '--config', 'config/examples/aws-iam-access-key.yaml'], { ...env(user, '10m'), ROTAD_STATE_DIR: state });
     expect(plan.stdout).toContain(`sts:GetCallerIdentity signed with the new key: it must answer as user ${user}`);
     expect(plan.stdout).toContain('once the old key has not been used for 10m');
+    const checked = await runCli(['check', '--config', 'config/examples/aws-iam-access-key.yaml'], { ...env(user, '10m'), ROTAD_STATE_DIR: state });
+    expect(checked.stdout).toContain(`rotad's AWS identity may list the access keys of ${user} (2 of 2 in use: the next rotation needs one removed)`);
     expectNoSecretsInOutput(secrets);
   }, 90_000);
 

@@ -75,6 +75,9 @@ describe('mysql on a real MariaDB 10.11 (TLS verify-full, general query log on)'
       const log = await server.log();
       expect(log).toMatch(/ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password AS '\*[0-9A-F]{40}'/);
       expect(log).toContain('app-initial-password'); // the test's own CREATE USER: the log records statements
+      const checked = await runCli(['check', '--config', config], env());
+      expect(checked.code, checked.stdout).toBe(0);
+      expect(checked.stdout).toContain('manager admin logs in (TLS verify-full) and may set passwords');
       for (const secret of secretsOf(first, second)) expect(log.includes(secret), 'a password rotad set in the general log').toBe(false);
     } finally {
       expect((await daemon.stop()).code).toBe(0);

@@ -88,6 +88,7 @@ describe('postgres on a real PostgreSQL server (TLS verify-full, log_statement =
     const before = await alters();
     const checked = await runCli(['check', '--config', config], { PG_MANAGER_PASSWORD: server.adminPassword });
     expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    expect(checked.stdout).toContain('manager postgres logs in (TLS verify-full) and may set passwords (superuser); app exist');
     expect(await alters()).toBe(before);
     const log = await server.log();
     expect(log).toMatch(/ALTER ROLE "app" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
@@ -195,6 +196,9 @@ describe('postgres on a real PostgreSQL server (TLS verify-full, log_statement =
 
     const weakDir = await tempDir();
     const weak = await writeSaasConfig(weakDir, policy('weak-db', 'user: app').replace('manager: { user: postgres', 'manager: { user: weak'));
+    const weakCheck = await runCli(['check', '--config', weak], { PG_MANAGER_PASSWORD: 'weak-manager-password' });
+    expect(weakCheck.code).toBe(1);
+    expect(weakCheck.stdout).toContain('the manager role weak lacks CREATEROLE');
     const refused = DaemonProcess.start(weak, { PG_MANAGER_PASSWORD: 'weak-manager-password' });
     try {
       const stopped = await refused.waitForMessage('Rotation needs attention', () => true, 30_000);
