@@ -99,7 +99,7 @@ export class AlternatingDatabase {
         token.revoked = true;
         return { value: new Secret(value), id: role };
       },
-      // As the postgres provider: log in first; when refused, set the password (with LOGIN), then log in.
+      // As the database providers (providers/database-accounts.ts): log in first; when refused, set the password (with LOGIN), then log in.
       verify: (ctx, credential) =>
         io('verify', ctx.policy, async () => {
           const name = credential.id as RoleName;
@@ -117,7 +117,7 @@ export class AlternatingDatabase {
           role.login = true;
           this.ledger.tokens.get(value)!.revoked = false;
         }),
-      // As the postgres provider: the current role is left alone; the other is disabled once no session of it is left.
+      // As the database providers: the current role is left alone; the other is disabled once no session of it is left.
       revoke: async (ctx, old, current) => {
         const name = old.id as RoleName;
         if (name === current?.id) return undefined;
