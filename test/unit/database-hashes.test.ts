@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { nativePasswordHash } from '../../src/providers/mysql/index.js';
+import { grantsFor, nativePasswordHash } from '../../src/providers/mysql/index.js';
 import { scramVerifier } from '../../src/providers/postgres/scram.js';
 
 describe('password hashes the database providers send instead of passwords', () => {
@@ -22,5 +22,19 @@ describe('password hashes the database providers send instead of passwords', () 
     const proof = Buffer.from('dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=', 'base64');
     const clientKey = Buffer.from(proof.map((byte, i) => byte ^ clientSignature[i]!));
     expect(createHash('sha256').update(clientKey).digest().equals(storedKey!)).toBe(true);
+  });
+});
+
+describe("mysql's copy of the first account's grants for the second", () => {
+  it('replaces the grantee, leaves out USAGE and the password clause', () => {
+    const grants = [
+      "GRANT USAGE ON *.* TO `orders`@`%` IDENTIFIED BY PASSWORD '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'",
+      'GRANT SELECT, INSERT ON `shopdb`.* TO `orders`@`%`',
+      "GRANT SELECT ON `other`.`t` TO `orders`@`%` IDENTIFIED BY PASSWORD '*AB'",
+    ];
+    expect(grantsFor(grants, '`orders`@`%`', '`orders_alt`@`%`')).toEqual([
+      'GRANT SELECT, INSERT ON `shopdb`.* TO `orders_alt`@`%`',
+      'GRANT SELECT ON `other`.`t` TO `orders_alt`@`%`',
+    ]);
   });
 });

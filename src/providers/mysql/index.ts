@@ -14,7 +14,22 @@ export function nativePasswordHash(password: string): string {
 }
 
 /** MariaDB (or MySQL) as the rotation sees it: accounts, native password hashes, PROCESSLIST. */
-function mysqlAccounts(options: MysqlProviderOptions, db: MysqlConnections): AccountDatabase {
+/**
+ * The first account's grants as statements for the second: `SHOW GRANTS` of the first, with the
+ * grantee replaced and its password clause left out (the second gets its own password).
+ */
+export function grantsFor(grants: string[], from: string, to: string): string[] {
+  return grants
+    .filter((grant) => !/^GRANT USAGE ON \*\.\* TO /.test(grant))
+    .map((grant) =>
+      grant
+        .split(` TO ${from}`)
+        .join(` TO ${to}`)
+        .replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''),
+    );
+}
+
+function mysqlAccounts(options: MysqlProviderOptions, db: MysqlConnections, second: string): AccountDatabase {
   const alternating = options.strategy === 'alternating-users';
   const account = (user: string): string => quoteAccount(user, options.accountHost);
   const identified = (password: string): string => `IDENTIFIED WITH mysql_native_password AS '${nativePasswordHash(password)}'`;
@@ -24,6 +39,17 @@ function mysqlAccounts(options: MysqlProviderOptions, db: MysqlConnections): Acc
     // The hash, never the password: the clear text reaches neither the server nor its general log.
     setPassword: (ctx, user, password) =>
       db.asManager(`setting the password of ${user}`, ctx.signal, async (connection) => {
+        if (alternating && options.createSecondUser && user === second) {
+          const [found] = await connection.query('SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?', [user, options.accountHost]);
+          if ((found as unknown[]).length === 0) {
+            const [rows] = await connection.query(`SHOW GRANTS FOR ${account(options.user)}`);
+            const grants = (rows as Array<Record<string, string>>).map((row) => Object.values(row)[0] ?? '');
+            await connection.query(`CREATE USER ${account(user)} ${identified(password)}`);
+            for (const grant of grantsFor(grants, account(options.user).replaceAll("'", '`'), account(user).replaceAll("'", '`')))
+              await connection.query(grant);
+            ctx.logger.info({ account: user, grantsOf: options.user }, "MySQL account created with the first one's grants");
+          }
+        }
         await connection.query(`ALTER USER ${account(user)} ${identified(password)} ACCOUNT UNLOCK`);
       }),
     disable: (ctx, user) =>
@@ -56,7 +82,7 @@ function mysqlAccounts(options: MysqlProviderOptions, db: MysqlConnections): Acc
 function createMysqlProvider(options: MysqlProviderOptions, deps: AdapterDeps): Provider {
   const second = options.secondUser ?? `${options.user}_alt`;
   const alternating = options.strategy === 'alternating-users';
-  return accountRotation(mysqlAccounts(options, new MysqlConnections(options, deps.configDir)), {
+  return accountRotation(mysqlAccounts(options, new MysqlConnections(options, deps.configDir), second), {
     strategy: options.strategy,
     user: options.user,
     second,

@@ -15,13 +15,15 @@ export const MysqlProviderOptions = z.strictObject({
   port: z.int().min(1).max(65535).default(3306),
   /**
    * `single-user`: one account, its password replaced. `alternating-users`: two accounts with the
-   * same grants (create the second yourself: SHOW GRANTS, then the same GRANTs to it); each
-   * rotation sets a new password on the one not in use, then locks the other.
+   * same grants (`createSecondUser`, or create it yourself); each rotation sets a new password on
+   * the one not in use, then locks the other.
    */
   strategy: z.enum(['single-user', 'alternating-users']).default('single-user'),
   user: AccountName,
   /** alternating-users: the second account. Default: `<user>_alt`. */
   secondUser: AccountName.optional(),
+  /** alternating-users: create the second account when missing, with the first one's grants (SHOW GRANTS, replayed). Default: false. */
+  createSecondUser: z.boolean().default(false),
   /** The host part of both accounts ('app'@'%'). Default: %. */
   accountHost: z
     .string()

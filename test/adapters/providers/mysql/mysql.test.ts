@@ -129,4 +129,31 @@ describe('mysql on a real MariaDB 10.11 (TLS verify-full, general query log on)'
     }
     expectNoSecretsInOutput(secrets);
   }, 150_000);
+
+  it("createSecondUser: creates the second account with the first one's grants, and rotates to it", async () => {
+    const admin = await connect(server.adminUser, server.adminPassword);
+    await admin.query(`CREATE USER 'orders'@'%' IDENTIFIED BY 'orders-initial-password'`);
+    await admin.query(`GRANT SELECT, INSERT ON shopdb.* TO 'orders'@'%'`);
+    await admin.end();
+    secrets.push('orders-initial-password');
+    const dir = await tempDir();
+    const config = await writeSaasConfig(dir, policy('orders-db', 'strategy: alternating-users, user: orders, createSecondUser: true'));
+    const daemon = DaemonProcess.start(config, env());
+    try {
+      await daemon.waitForMessage('Rotation completed', () => true, 30_000);
+      const first = await readPolicy(dir, 'orders-db');
+      secrets.push(...secretsOf(first));
+      expect(first.current?.id).toBe('orders_alt');
+      const asAlt = await connect('orders_alt', first.current!.value.reveal());
+      await asAlt.query('INSERT INTO shopdb.orders VALUES (1)');
+      expect((await asAlt.query('SELECT count(*) AS n FROM shopdb.orders'))[0]).toEqual([{ n: 1 }]);
+      await asAlt.end();
+      expect(await login('orders', 'orders-initial-password')).toBe('orders');
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+    const log = await server.log();
+    for (const secret of secretsOf(await readPolicy(dir, 'orders-db'))) expect(log.includes(secret)).toBe(false);
+    expectNoSecretsInOutput(secrets);
+  }, 60_000);
 });
