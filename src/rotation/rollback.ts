@@ -57,6 +57,9 @@ async function takePolicy(runtime: PolicyRuntime): Promise<{ snapshot: PolicySna
   }
 }
 
+/** The runtime whose calls keep the rollback's lease (a consumer's long wait, a provider's second side effect). */
+const holding = (runtime: PolicyRuntime, ownership: Ownership): PolicyRuntime => ({ ...runtime, holdLease: () => ownership.ensureHeld() });
+
 /** Undelivered notices kept per policy (a daemon that never runs must not let the record grow). */
 const OUTBOX_LIMIT = 10;
 
@@ -159,7 +162,7 @@ async function abandonBeforePromote({ runtime, snapshot, ownership, signal, fini
   await finish({}, 'aborted', rotationId, message, false);
   if (pending !== undefined && provider.revoke) {
     await ownership.ensureHeld();
-    await provider.revoke(providerContext({ ...runtime, holdLease: () => ownership.ensureHeld() }, rotationId, signal), pending, snapshot.current);
+    await provider.revoke(providerContext(holding(runtime, ownership), rotationId, signal), pending, snapshot.current);
   }
   await ownership.ensureHeld();
   await store.discardPending(ref, rotationId);
@@ -245,6 +248,6 @@ async function restore(runtime: PolicyRuntime, ownership: Ownership, previous: S
   await runtime.store.rollback(runtime.ref);
   for (const { consumer } of runtime.consumers) {
     await ownership.ensureHeld();
-    await consumer.update(consumerContext({ ...runtime, holdLease: () => ownership.ensureHeld() }, previous.rotationId, signal), previous);
+    await consumer.update(consumerContext(holding(runtime, ownership), previous.rotationId, signal), previous);
   }
 }

@@ -1,9 +1,9 @@
-import { CreateUserCommand, IAMClient, ListAccessKeysCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { newIamUser } from '../adapters/providers/aws-iam-access-key/iam-user.js';
 import { expectNoSecretsInOutput } from '../helpers/daemon.js';
 import { openStore } from '../helpers/store-kinds.js';
 import { Fleet, killRunConfig, pause, randomBetween, RECORDER, settle } from './harness.js';
@@ -19,15 +19,7 @@ describe('chaos: SIGKILL at random instants during AWS access key rotations (mot
     `${KILLS} kills: the user ends with exactly the current key, the consumer has it, nothing wedged or duplicated`,
     async () => {
       const admin = new IAMClient({ endpoint, region, profile: 'rotad-iam-admin' });
-      const user = `chaos-${randomUUID().slice(0, 8)}`;
-      await admin.send(new CreateUserCommand({ UserName: user }));
-      await admin.send(
-        new PutUserPolicyCommand({
-          UserName: user,
-          PolicyName: 'whoami',
-          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }] }),
-        }),
-      );
+      const user = await newIamUser(admin, 'chaos');
       const { dir, config, store } = await killRunConfig(
         (dir) =>
           `  - name: iam-key

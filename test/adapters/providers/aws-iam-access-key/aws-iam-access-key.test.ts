@@ -1,10 +1,10 @@
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../../../helpers/daemon.js';
 import { openExampleStore, readPolicy, secretsOf } from '../../../helpers/store.js';
 import { tempDir } from '../../../helpers/workspace.js';
+import { newIamUser } from './iam-user.js';
 
 const { endpoint, region, credentialsFile } = inject('servers').aws;
 process.env.AWS_SHARED_CREDENTIALS_FILE = credentialsFile;
@@ -41,19 +41,7 @@ async function signWith(accessKeyId: string, secretAccessKey: string): Promise<s
   }
 }
 
-async function newUser(): Promise<string> {
-  const user = `app-${randomUUID().slice(0, 8)}`;
-  await admin.send(new CreateUserCommand({ UserName: user }));
-  // moto asks IAM for every action, GetCallerIdentity too (AWS itself does not).
-  await admin.send(
-    new PutUserPolicyCommand({
-      UserName: user,
-      PolicyName: 'whoami',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }] }),
-    }),
-  );
-  return user;
-}
+const newUser = (): Promise<string> => newIamUser(admin, 'app');
 
 describe('aws-iam-access-key on moto (IAM and STS, authentication on), with config/examples/aws-iam-access-key.yaml', () => {
   let dir: string;
