@@ -10,8 +10,27 @@ const PhaseOrIdle = z.enum(['idle', ...PHASES]);
 type PhaseOrIdle = z.infer<typeof PhaseOrIdle>;
 
 /** What started a rotation. */
-export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'expiry', 'signal', 'cli', 'resume']);
+export const Trigger = z.enum(['initial', 'schedule', 'max-age', 'expiry', 'signal', 'cli', 'resume', 'incident']);
 export type Trigger = z.infer<typeof Trigger>;
+
+/**
+ * An incident request (`rotad rotate --incident`, a leak report): rotate now, without the waits a
+ * routine rotation keeps (schedule window, ask hours, grace), telling everyone why and who asked.
+ * It is served by the first rotation that starts after it; one already running when it arrives is
+ * finished first (hurried, with the incident's pacing), then one more follows, since the leaked
+ * value may be the new one.
+ */
+export const Incident = z.object({
+  /** Why, as the person or the leak report said it (e.g. `INC-1234: token in a public repo`). */
+  reason: z.string(),
+  /** Who asked: `cli`, `api:<token name>`, `leak:<source>`. */
+  actor: z.string(),
+  /** Epoch ms of the request. */
+  at: z.number(),
+  /** The rotation that serves it, once one started after the request. */
+  rotationId: z.string().optional(),
+});
+export type Incident = z.infer<typeof Incident>;
 
 /** Why a rotation stopped and waits for a person (docs/design.md, invariant 5). */
 const Attention = z.object({
@@ -64,6 +83,8 @@ export const HistoryEntry = z.object({
   rotationId: z.string(),
   outcome: z.enum(['succeeded', 'rolled-back', 'aborted']),
   at: z.number(),
+  /** The incident it served, if any. */
+  incident: z.string().optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
@@ -140,6 +161,8 @@ export const PolicyState = z.object({
   retire: Retire.optional(),
   /** A manual request (`rotad rotate`) not yet served. */
   requestedAt: z.number().optional(),
+  /** An incident not yet served: its rotation runs with the incident's pacing (see Incident). */
+  incident: Incident.optional(),
   lastRotatedAt: z.number().optional(),
   lastRotationId: z.string().optional(),
   /**

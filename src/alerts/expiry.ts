@@ -37,7 +37,7 @@ function whyNotReplaced(policy: PolicySettings, snapshot: PolicySnapshot, expire
   if (state.assist)
     return `rotation ${state.rotationId} has waited since ${at(state.assist.requestedAt)} for a person to ${state.assist.action === 'create' ? 'create and hand over a new token' : 'delete the old token'}`;
   if (state.phase !== 'idle') return `rotation ${state.rotationId} was still in phase ${state.phase}; see the rotad logs`;
-  const due = nextDue(policy.timing, { ...state, attention: undefined, requestedAt: undefined }, expiresAt, snapshot.current);
+  const due = nextDue(policy.timing, { ...state, attention: undefined, requestedAt: undefined, incident: undefined }, expiresAt, snapshot.current);
   if (due === undefined || due.scheduledAt >= expiresAt)
     return `no rotation was due before it (schedule, maxAge and rotateBefore all came later); rotad rotate ${policy.name} now, and shorten them`;
   return `the rotation was due at ${at(due.scheduledAt)} but did not run (was the daemon stopped, or its store unreachable?); rotad rotate ${policy.name} now`;

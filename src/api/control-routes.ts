@@ -4,17 +4,46 @@ import type { ApiScope } from '../config/api-options.js';
 import { handOver } from '../handover/take-token.js';
 import { requestRotations, suspendedError } from '../control/request-rotation.js';
 import { policyStatuses } from '../control/status.js';
+import { drillIncident } from '../control/incident-drill.js';
+import { selectPolicies } from '../control/select.js';
+import { parseSelector } from '../labels.js';
 import { RotadError } from '../errors.js';
 import { newLeaseOwner } from '../rotation/lease.js';
 import { rollbackPolicy } from '../rotation/rollback.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { Secret } from '../secret.js';
+import { reportLeak } from './report-leak.js';
 import { parseBody } from './body.js';
 import type { ControlPort } from './control-port.js';
 import { authenticate, type ApiCaller, type loadApiTokens } from './tokens.js';
 
 const NoBody = z.strictObject({});
 const SubmitBody = z.strictObject({ token: z.string().min(1).max(4096) });
+/** POST /v1/rotations: which policies (one way), and whether for an incident (with its reason), or only a drill of one. */
+const RotationsBody = z
+  .strictObject({
+    policies: z.array(z.string().min(1)).min(1).optional(),
+    all: z.literal(true).optional(),
+    selector: z.string().min(1).max(1000).optional(),
+    incident: z.boolean().default(false),
+    reason: z.string().trim().min(1).max(500).optional(),
+    drill: z.boolean().default(false),
+  })
+  .refine((b) => [b.policies, b.all, b.selector].filter((way) => way !== undefined).length === 1, {
+    error: 'name the policies one way: policies, all or selector',
+  })
+  .refine((b) => !b.incident || b.reason !== undefined, { error: 'an incident needs a reason (it goes into every message and audit event)' })
+  .refine((b) => b.incident || (b.reason === undefined && !b.drill), { error: 'reason and drill go with incident: true' });
+/** POST /v1/leaks: the leaked value or its fingerprint, who found it and where. */
+const LeakBody = z
+  .strictObject({
+    value: z.string().min(1).max(8192).optional(),
+    fingerprint: z.string().min(1).max(64).optional(),
+    source: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, { error: 'a source is a short name, e.g. github, gitguardian, trufflehog' }),
+    url: z.string().max(2000).optional(),
+  })
+  .refine((b) => (b.value === undefined) !== (b.fingerprint === undefined), { error: 'send the leaked value or its fingerprint, one of them' });
+const PoliciesQuery = z.strictObject({ selector: z.string().min(1).max(1000).optional() });
 
 /**
  * The control API under /v1: status (scope read), rotation requests (rotate), hand-over of a token
@@ -39,7 +68,30 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
 
   app.get('/v1/policies', async (request) => {
     callerFor(request, 'read');
-    return { policies: await policyStatuses(control.runtime()) };
+    const { selector } = parseBody(PoliciesQuery, request.query);
+    const runtime = control.runtime();
+    const only = selector === undefined ? undefined : selectPolicies(runtime.policies, { selector: parseSelector(selector) }).map((p) => p.name);
+    return { policies: await policyStatuses(runtime, only) };
+  });
+
+  app.post('/v1/rotations', async (request) => {
+    // Authenticated before the body is read: an incident needs its own scope.
+    const caller = callerFor(request, (request.body as { incident?: unknown } | undefined)?.incident === true ? 'incident' : 'rotate');
+    const body = parseBody(RotationsBody, request.body);
+    const runtime = control.runtime();
+    const policies = selectPolicies(runtime.policies, {
+      names: body.policies,
+      all: body.all,
+      selector: body.selector === undefined ? undefined : parseSelector(body.selector),
+    });
+    if (body.drill) return { drill: await drillIncident(runtime, policies) };
+    const actor = `api:${caller.name}`;
+    const incident = body.incident ? { reason: body.reason!, actor } : undefined;
+    const rotations = await requestRotations(control.config(), policies, body.policies !== undefined, Date.now(), incident);
+    for (const { policy } of rotations.filter((r) => r.requested))
+      control.audit.record({ policy, phase: 'request', outcome: 'requested', actor, ...(incident && { reason: incident.reason }) });
+    control.wake(rotations.filter((r) => r.requested).map((r) => r.policy));
+    return { rotations };
   });
 
   app.get('/v1/policies/:name', async (request) => {
@@ -57,6 +109,15 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     control.audit.record({ policy: policy.name, phase: 'request', outcome: 'requested', actor: `api:${caller.name}` });
     control.wake([policy.name]);
     return { policy: policy.name, requested: true };
+  });
+
+  app.post('/v1/leaks', async (request) => {
+    const caller = callerFor(request, 'leak');
+    const body = parseBody(LeakBody, request.body);
+    const value = body.value === undefined ? undefined : new Secret(body.value);
+    const report = { value, fingerprint: body.fingerprint, source: body.source, url: body.url };
+    const outcome = await reportLeak(control, report, `api:${caller.name}`);
+    return outcome;
   });
 
   app.post('/v1/policies/:name/submit', async (request, reply) => {

@@ -7,7 +7,8 @@ import { leaseOfOther } from '../rotation/lease.js';
 import { writeOnSnapshot } from '../stores/state-writes.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import { loadForCommand } from './config-arg.js';
-import { openRuntime, selectPolicies } from './open-runtime.js';
+import { selectPolicies } from '../control/select.js';
+import { openRuntime } from './open-runtime.js';
 import { policyConfig } from '../wiring/runtime.js';
 import { out } from './output.js';
 
@@ -109,7 +110,7 @@ export async function checkCommand(path: string, names: string[], json: boolean)
   const runtime = openRuntime(config);
   const results: CheckResult[] = [];
   try {
-    for (const policy of selectPolicies(runtime, names, names.length === 0)) {
+    for (const policy of selectPolicies(runtime.policies, { names, all: names.length === 0 })) {
       results.push(...(await checkPolicy(policy, policyConfig(runtime, policy.name))));
     }
   } finally {

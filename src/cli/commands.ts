@@ -8,8 +8,10 @@ import { checkCommand } from './check.js';
 import { configPath } from './config-arg.js';
 import { out } from './output.js';
 import { planCommand } from './plan.js';
+import { leaksIngestCommand } from './leaks.js';
 import { rollbackCommand } from './rollback.js';
-import { rotateCommand } from './rotate.js';
+import { rotateCommand, type RotateRequest } from './rotate.js';
+import { parseSelector, type Selector } from '../labels.js';
 import { schemaCommand } from './schema.js';
 import { statusCommand } from './status.js';
 import { submitCommand } from './submit.js';
@@ -23,6 +25,10 @@ interface Parsed {
   json: boolean;
   all: boolean;
   names: string[];
+  selector?: Selector | undefined;
+  incident: boolean;
+  reason?: string | undefined;
+  drill: boolean;
   remote?: RemoteDaemon | undefined;
 }
 
@@ -54,16 +60,19 @@ const SERVER_HELP = `      --server URL    ask a daemon's control API (daemon.ap
       --cert-file F   client certificate (PEM), for a daemon that requires one
       --key-file F    its private key (PEM)`;
 const JSON_HELP = '      --json          print the result as JSON on stdout';
+const SELECTOR_OPTION: Options = { selector: { type: 'string', short: 'l' } };
+const SELECTOR_HELP = `  -l, --selector S    only the policies whose labels match, e.g. vendor=gladly,team=support,
+                      'tier in (prod,staging)', env!=dev, pager (set), !pager (not set)`;
 
-/** A command that reads and reports on the whole config: no names, a table or `--json`. */
-function reportCommand(summary: string, details: string, report: (config: string, json: boolean) => Promise<number>): Command {
+/** A command that reads and reports on the whole config (or a selection): no names, a table or `--json`. */
+function reportCommand(summary: string, details: string, report: (config: string, json: boolean, selector?: Selector) => Promise<number>): Command {
   return {
     summary,
-    synopsis: '[--config FILE] [--json]',
-    details: `${details}\n\n${CONFIG_HELP}\n${JSON_HELP}`,
-    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    synopsis: '[--config FILE] [--selector S] [--json]',
+    details: `${details}\n\n${CONFIG_HELP}\n${SELECTOR_HELP}\n${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION, ...SELECTOR_OPTION },
     names: { min: 0, max: 0 },
-    run: ({ config, json }) => report(config, json),
+    run: ({ config, json, selector }) => report(config, json, selector),
   };
 }
 
@@ -79,11 +88,14 @@ const COMMANDS: Record<string, Command> = {
       process.exit(code); // nothing may linger after a stop
     },
   },
-  validate: reportCommand(
-    'check the config; problems as file:line:col, else the next run times',
-    'Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.',
-    validateCommand,
-  ),
+  validate: {
+    summary: 'check the config; problems as file:line:col, else the next run times',
+    synopsis: '[--config FILE] [--json]',
+    details: `Reads nothing but the config file and the environment it names. Exit 2 when it is invalid.\n\n${CONFIG_HELP}\n${JSON_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION },
+    names: { min: 0, max: 0 },
+    run: ({ config, json }) => validateCommand(config, json),
+  },
   plan: reportCommand(
     'what each policy would do next and when (writes nothing)',
     "Reads each policy's state from its store and prints the steps of its next rotation.",
@@ -91,11 +103,11 @@ const COMMANDS: Record<string, Command> = {
   ),
   status: {
     summary: 'phase, credential age, last/next rotation, attention per policy',
-    synopsis: '[--config FILE | --server URL] [--json]',
-    details: `Exit 1 when a policy's store cannot be read.\n\n${CONFIG_HELP}\n${JSON_HELP}\n${SERVER_HELP}`,
-    options: { ...CONFIG_OPTION, ...JSON_OPTION, ...SERVER_OPTIONS },
+    synopsis: '[--config FILE | --server URL] [--selector S] [--json]',
+    details: `Exit 1 when a policy's store cannot be read.\n\n${CONFIG_HELP}\n${SELECTOR_HELP}\n${JSON_HELP}\n${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION, ...SERVER_OPTIONS, ...SELECTOR_OPTION },
     names: { min: 0, max: 0 },
-    run: ({ config, json, remote }) => (remote ? remoteStatus(remote, json) : statusCommand(config, json)),
+    run: ({ config, json, remote, selector }) => (remote ? remoteStatus(remote, json, selector) : statusCommand(config, json, selector)),
   },
   check: {
     summary: 'live, read-only preflight: store writable, provider accepts the credential, consumers reachable',
@@ -113,14 +125,35 @@ ${JSON_HELP}`,
   },
   rotate: {
     summary: 'ask for a rotation now (served by the running daemon, or at its next start)',
-    synopsis: 'NAME…|--all [--config FILE | --server URL]',
-    details: `Records the request in each policy's store and wakes the daemon running on this state directory\n(or, with --server, asks that daemon).\n\n${CONFIG_HELP}\n      --all           every policy of the config\n${SERVER_HELP}`,
-    options: { ...CONFIG_OPTION, all: { type: 'boolean' }, ...SERVER_OPTIONS },
+    synopsis: 'NAME…|--all|--selector S [--incident --reason TEXT [--drill]] [--config FILE | --server URL]',
+    details: `Records the request in each policy's store and wakes the daemon running on this state directory
+(or, with --server, asks that daemon).
+
+An incident rotation (a credential leaked) goes at once: no schedule window, no ask hours, requests
+to a person urgent and escalated, the incident grace (default 0s) before revoke, and the reason and
+who asked in every message and audit event. A rotation already in progress is finished first, then
+one more follows (the leaked value may be the new one).
+
+${CONFIG_HELP}
+      --all           every policy of the config
+${SELECTOR_HELP}
+      --incident      an incident rotation; needs --reason
+      --reason TEXT   why, e.g. "INC-1234: token in a public repo"
+      --drill         with --incident: print what would happen, who would be asked; write nothing
+${SERVER_HELP}`,
+    options: {
+      ...CONFIG_OPTION,
+      all: { type: 'boolean' },
+      ...SELECTOR_OPTION,
+      incident: { type: 'boolean' },
+      reason: { type: 'string' },
+      drill: { type: 'boolean' },
+      ...SERVER_OPTIONS,
+    },
     names: { min: 0, max: Infinity },
-    run: ({ config, names, all, remote }) => {
-      if (names.length === 0 && !all) throw new RotadError('USAGE_INVALID', 'rotate: name at least one policy, or pass --all');
-      if (names.length > 0 && all) throw new RotadError('USAGE_INVALID', 'rotate: name policies or pass --all, not both');
-      return remote ? remoteRotate(remote, names, all) : rotateCommand(config, names, all);
+    run: (args) => {
+      const request = rotateRequestOf(args);
+      return args.remote ? remoteRotate(args.remote, request) : rotateCommand(args.config, request);
     },
   },
   submit: {
@@ -139,6 +172,24 @@ ${JSON_HELP}`,
     names: { min: 1, max: 1 },
     run: ({ config, names, remote }) =>
       remote ? remoteRollback(remote, names[0]!) : rollbackCommand(config, names[0]!, createLogger({ destination: process.stderr as never })),
+  },
+  leaks: {
+    summary: 'ingest leak reports (TruffleHog --json on stdin): a leaked credential rotad holds is rotated now',
+    synopsis: 'ingest [--config FILE | --server URL] < trufflehog-output.json',
+    details: `Reads TruffleHog's JSON lines (trufflehog git … --json | rotad leaks ingest) and matches each
+finding against every policy's current, pending and previous credential by keyed fingerprint (the
+daemon's key; the value is never stored nor printed). A match on a current or pending credential
+starts an incident rotation; an older credential not yet revoked is revoked now; anything else is
+reported as not a credential rotad manages. Every finding is audited.
+
+${CONFIG_HELP}
+${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, ...SERVER_OPTIONS },
+    names: { min: 1, max: 1 },
+    run: ({ config, names, remote }) => {
+      if (names[0] !== 'ingest') throw new RotadError('USAGE_INVALID', `leaks: the only subcommand is ingest, got '${names[0]}'; see rotad leaks --help`);
+      return leaksIngestCommand(config, process.stdin, createLogger({ destination: process.stderr as never }), remote);
+    },
   },
   schema: {
     summary: 'print the JSON Schema of the config file',
@@ -210,10 +261,33 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
     json: values.json === true,
     all: values.all === true,
     names: positionals,
+    selector: text('selector') === undefined ? undefined : parseSelector(text('selector')!),
+    incident: values.incident === true,
+    reason: text('reason'),
+    drill: values.drill === true,
     remote:
       text('server') === undefined
         ? undefined
         : remoteDaemon(text('server')!, text('token-file'), { ca: text('ca-file'), cert: text('cert-file'), key: text('key-file') }),
+  };
+}
+
+/** The policies and the kind of request `rotad rotate` was given, checked: one way of choosing, and a reason with every incident. */
+function rotateRequestOf({ names, all, selector, incident, reason, drill }: Parsed): RotateRequest {
+  const ways = [names.length > 0, all, selector !== undefined].filter(Boolean).length;
+  if (ways === 0) throw new RotadError('USAGE_INVALID', 'rotate: name at least one policy, or pass --all or --selector');
+  if (ways > 1) throw new RotadError('USAGE_INVALID', 'rotate: name policies, or pass --all, or --selector: one of them');
+  if (incident && (reason === undefined || reason.trim() === ''))
+    throw new RotadError(
+      'USAGE_INVALID',
+      'rotate: --incident needs --reason TEXT (it goes into every message and audit event), e.g. --reason "INC-1234: token in a public repo"',
+    );
+  if (!incident && reason !== undefined) throw new RotadError('USAGE_INVALID', 'rotate: --reason goes with --incident');
+  if (drill && !incident) throw new RotadError('USAGE_INVALID', 'rotate: --drill goes with --incident');
+  return {
+    selection: { names, all, selector },
+    incident: incident ? { reason: reason!.trim(), actor: 'cli' } : undefined,
+    drill,
   };
 }
 

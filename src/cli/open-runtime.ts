@@ -1,10 +1,8 @@
 import { newLeaseOwner } from '../rotation/lease.js';
 import { systemClock } from '../clock.js';
 import type { ResolvedConfig } from '../config/normalize.js';
-import { RotadError } from '../errors.js';
 import type { AuditTrail } from '../observability/audit.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import type { PolicyRuntime } from '../rotation/context.js';
 import { buildRuntime, type Runtime } from '../wiring/runtime.js';
 
 /**
@@ -14,14 +12,4 @@ import { buildRuntime, type Runtime } from '../wiring/runtime.js';
  */
 export function openRuntime(config: ResolvedConfig, logger: Logger = silentLogger(), audit?: AuditTrail): Runtime {
   return buildRuntime(config, { logger, clock: systemClock, owner: newLeaseOwner('cli'), audit });
-}
-
-/** The named policies, or all with `all`; unknown names are an error that lists the known ones. */
-export function selectPolicies(runtime: Runtime, names: readonly string[], all: boolean): PolicyRuntime[] {
-  if (all) return [...runtime.policies.values()];
-  return names.map((name) => {
-    const policy = runtime.policies.get(name);
-    if (!policy) throw new RotadError('POLICY_NOT_FOUND', `no policy named '${name}' (known: ${[...runtime.policies.keys()].join(', ')})`);
-    return policy;
-  });
 }

@@ -9,6 +9,8 @@ import { openRuntime } from './open-runtime.js';
 import { policyConfig } from '../wiring/runtime.js';
 import { iso, out } from './output.js';
 import { waitsFor } from '../control/waits-for.js';
+import { selectPolicies } from '../control/select.js';
+import type { Selector } from '../labels.js';
 
 /** The steps a rotation of this policy would take, in order, adapted to the provider and consumers. */
 function plannedSteps(policy: ResolvedPolicy, runtime: PolicyRuntime): string[] {
@@ -84,14 +86,15 @@ async function planPolicy(policy: ResolvedPolicy, runtime: PolicyRuntime, now: n
 }
 
 /** `rotad plan`: for every policy, what would happen and when. Reads the stores, writes nothing. */
-export async function planCommand(path: string, json: boolean): Promise<number> {
+export async function planCommand(path: string, json: boolean, selector?: Selector): Promise<number> {
   const config = await loadForCommand(path, json, 'store');
   if (!config) return 2;
   const runtime = openRuntime(config);
   const now = Date.now();
   const plans: PlannedPolicy[] = [];
   try {
-    for (const policy of runtime.policies.values()) plans.push(await planPolicy(policyConfig(runtime, policy.name), policy, now));
+    for (const policy of selectPolicies(runtime.policies, { all: selector === undefined, selector }))
+      plans.push(await planPolicy(policyConfig(runtime, policy.name), policy, now));
   } finally {
     await runtime.close();
   }

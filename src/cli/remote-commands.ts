@@ -1,28 +1,34 @@
-import { RotadError } from '../errors.js';
+import type { IncidentDrillRow } from '../control/incident-drill.js';
+import type { RequestOutcome } from '../control/request-rotation.js';
+import type { Selector } from '../labels.js';
 import type { PolicyStatus } from '../control/status.js';
 import { out } from './output.js';
 import { readToken } from './read-token.js';
 import { callDaemon, type RemoteDaemon } from './remote.js';
+import { describeOutcome, printDrill, type RotateRequest } from './rotate.js';
 import { renderStatus } from './status.js';
 
 /** `rotad status --server URL`: the daemon's own view, printed like the local command. */
-export async function remoteStatus(remote: RemoteDaemon, json: boolean): Promise<number> {
-  const { policies } = (await callDaemon(remote, 'GET', '/v1/policies')) as { policies: PolicyStatus[] };
+export async function remoteStatus(remote: RemoteDaemon, json: boolean, selector?: Selector): Promise<number> {
+  const query = selector ? `?selector=${encodeURIComponent(selector.text)}` : '';
+  const { policies } = (await callDaemon(remote, 'GET', `/v1/policies${query}`)) as { policies: PolicyStatus[] };
   return renderStatus(policies, json);
 }
 
-/** `rotad rotate NAME…|--all --server URL`: a request per policy; with --all, suspended ones are reported, not refused. */
-export async function remoteRotate(remote: RemoteDaemon, names: readonly string[], all: boolean): Promise<number> {
-  const targets = all ? ((await callDaemon(remote, 'GET', '/v1/policies')) as { policies: PolicyStatus[] }).policies.map((p) => p.policy) : names;
-  for (const name of targets) {
-    try {
-      await callDaemon(remote, 'POST', `/v1/policies/${encodeURIComponent(name)}/rotate`, {});
-      out.line(`${name}: rotation requested (the daemon serves it now; follow it with rotad status --server)`);
-    } catch (error) {
-      if (!all || !(error instanceof RotadError) || error.code !== 'POLICY_SUSPENDED') throw error;
-      out.line(`${name}: suspended (suspend: true), not requested`);
-    }
-  }
+/** `rotad rotate … --server URL`: one POST /v1/rotations; the daemon answers per policy as the local command prints. */
+export async function remoteRotate(remote: RemoteDaemon, request: RotateRequest): Promise<number> {
+  const { selection, incident, drill } = request;
+  const body = {
+    ...(selection.names && selection.names.length > 0 && { policies: selection.names }),
+    ...(selection.all && { all: true }),
+    ...(selection.selector && { selector: selection.selector.text }),
+    ...(incident && { incident: true, reason: incident.reason }),
+    ...(drill && { drill: true }),
+  };
+  const answer = (await callDaemon(remote, 'POST', '/v1/rotations', body)) as { rotations?: RequestOutcome[]; drill?: IncidentDrillRow[] };
+  if (answer.drill) printDrill(answer.drill, incident?.reason ?? '');
+  for (const outcome of answer.rotations ?? []) out.line(describeOutcome(outcome, incident));
+  if (answer.rotations) out.line('the daemon serves the requests now; follow them with rotad status --server');
   return 0;
 }
 

@@ -1,6 +1,7 @@
 import { rollbackPolicy } from '../rotation/rollback.js';
 import { loadForCommand } from './config-arg.js';
-import { openRuntime, selectPolicies } from './open-runtime.js';
+import { selectPolicies } from '../control/select.js';
+import { openRuntime } from './open-runtime.js';
 import { out } from './output.js';
 import { wakeDaemon } from './wake-daemon.js';
 import { AuditTrail } from '../observability/audit.js';
@@ -14,7 +15,7 @@ export async function rollbackCommand(path: string, name: string, logger: Logger
   const audit = await AuditTrail.open(silentLogger(), config.daemon.stateDir);
   const runtime = openRuntime(config, logger, audit);
   try {
-    const [policy] = selectPolicies(runtime, [name], false);
+    const [policy] = selectPolicies(runtime.policies, { names: [name] });
     const outcome = await rollbackPolicy(policy!);
     out.line(
       outcome.action === 'aborted'

@@ -1,5 +1,7 @@
 import { policyStatuses, type PolicyStatus } from '../control/status.js';
+import { selectPolicies } from '../control/select.js';
 import { formatDuration } from '../duration.js';
+import type { Selector } from '../labels.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
 import { out } from './output.js';
@@ -21,13 +23,14 @@ function pad(cells: string[], widths: number[]): string {
 }
 
 /** `rotad status`: each policy's phase, credential age, last and next rotation, and attention. */
-export async function statusCommand(path: string, json: boolean): Promise<number> {
+export async function statusCommand(path: string, json: boolean, selector?: Selector): Promise<number> {
   const config = await loadForCommand(path, json, 'store');
   if (!config) return 2;
   const runtime = openRuntime(config);
   let rows: PolicyStatus[];
   try {
-    rows = await policyStatuses(runtime);
+    const only = selector && selectPolicies(runtime.policies, { selector }).map((p) => p.name);
+    rows = await policyStatuses(runtime, only);
   } finally {
     await runtime.close();
   }

@@ -4,7 +4,8 @@ import { suspendedError } from '../control/request-rotation.js';
 import { refuse } from '../providers/submission.js';
 import { Secret } from '../secret.js';
 import { loadForCommand } from './config-arg.js';
-import { openRuntime, selectPolicies } from './open-runtime.js';
+import { selectPolicies } from '../control/select.js';
+import { openRuntime } from './open-runtime.js';
 import { out } from './output.js';
 import { readToken } from './read-token.js';
 import { wakeDaemon } from './wake-daemon.js';
@@ -19,7 +20,7 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
   if (!config) return 2;
   const runtime = openRuntime(config);
   try {
-    const policy = selectPolicies(runtime, [name], false)[0]!;
+    const policy = selectPolicies(runtime.policies, { names: [name] })[0]!;
     if (policy.settings.suspended) throw suspendedError([name], config.path);
     if (!policy.provider.assisted) throw refuse(`policy ${name} does not take tokens from a person: its provider creates them itself`);
     // Nothing is read from stdin when no token is asked for.

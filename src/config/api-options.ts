@@ -2,8 +2,8 @@ import { DurationText } from '../duration-text.js';
 import { z } from 'zod';
 import { EnvName } from '../env-name.js';
 
-/** What an API token may do: read status, request rotations, hand tokens over, roll back. */
-const API_SCOPES = ['read', 'rotate', 'submit', 'rollback'] as const;
+/** What an API token may do: read status, request rotations, hand tokens over, roll back, ask for incident rotations, report leaks. */
+const API_SCOPES = ['read', 'rotate', 'submit', 'rollback', 'incident', 'leak'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** A bearer token of the control API: its value comes from a file or the environment, never from the YAML. */

@@ -131,6 +131,8 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
         assistLeadMs: assisted ? assist.deadlineMs + assist.remindMs : undefined,
       },
       graceMs: optionalMs(policy.grace ?? config.defaults.grace) ?? 0,
+      incidentGraceMs: optionalMs(policy.incidentGrace ?? config.defaults.incidentGrace) ?? 0,
+      labels: Object.freeze({ ...config.defaults.labels, ...policy.labels }),
       assist,
       suspended: policy.suspend,
       rotateOnSignal: policy.rotateOnSignal,

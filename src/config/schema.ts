@@ -4,6 +4,7 @@ import { notifierRegistry } from '../notifiers/registry.js';
 import { providerRegistry } from '../providers/registry.js';
 import { storeRegistry } from '../stores/registry.js';
 import { DurationText } from '../duration-text.js';
+import { LabelKey, LabelValue } from '../labels.js';
 import { ApiOptions } from './api-options.js';
 
 /** Names of policies, stores and notifiers: safe in paths, labels and store keys. */
@@ -145,11 +146,17 @@ const Defaults = z.strictObject({
   /** Default: 0s. */
   grace: DurationText.optional(),
   assist: AssistOptions.optional(),
+  /** Labels every policy gets (a policy's own labels win per key). */
+  labels: z.record(LabelKey, LabelValue).optional(),
+  /** Wait between the last consumer's confirmation and revoke in an incident rotation. Default: 0s. */
+  incidentGrace: DurationText.optional(),
 });
 
 const PolicyOptions = z.strictObject({
   name: Name,
   description: z.string().optional(),
+  /** `key: value` pairs that selectors match (`rotad rotate --selector team=support`); merged over defaults.labels. */
+  labels: z.record(LabelKey, LabelValue).optional(),
   provider: ProviderOptions,
   /** Which store (a key of `stores`) holds it. Default: defaults.store, or the only store. */
   store: Name.optional(),
@@ -183,6 +190,8 @@ const PolicyOptions = z.strictObject({
   window: DurationText.optional(),
   /** Wait between the last consumer update and revoking the old credential. */
   grace: DurationText.optional(),
+  /** The grace of an incident rotation (a leaked credential goes as soon as every consumer has the new one). Default: defaults.incidentGrace, else 0s. */
+  incidentGrace: DurationText.optional(),
   /** Pacing of requests to a person, for providers whose tokens are made in their UI. */
   assist: AssistOptions.optional(),
   /** Rotate this policy on every SIGUSR2 (besides those requested with `rotad rotate`). Default: false. */

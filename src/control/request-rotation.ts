@@ -1,7 +1,8 @@
 import type { ResolvedConfig } from '../config/normalize.js';
 import { RotadError } from '../errors.js';
 import type { PolicyRuntime } from '../rotation/context.js';
-import { recordRequest } from './update-state.js';
+import { mapLimited } from '../map-limited.js';
+import { recordIncident, recordRequest } from './update-state.js';
 
 /** A request for a suspended policy: refused, with what to do. */
 export function suspendedError(names: readonly string[], configPath: string): RotadError {
@@ -11,28 +12,48 @@ export function suspendedError(names: readonly string[], configPath: string): Ro
   );
 }
 
+/** Why an incident rotation is asked for, and by whom (`cli`, `api:<token>`, `leak:<source>`). */
+export interface IncidentRequest {
+  reason: string;
+  actor: string;
+}
+
+/** One policy's answer to a request: recorded or not (suspended), and whether a rotation already runs (it is finished, then one more follows an incident). */
+export interface RequestOutcome {
+  policy: string;
+  requested: boolean;
+  /** The phase of a rotation already in progress. */
+  inProgress?: string | undefined;
+}
+
 /**
  * Records a rotation request in each policy's state, where it survives a restart and every replica
- * sees it. Named suspended policies are refused before anything is written; with `all`, suspended
- * ones are skipped and reported. The caller wakes the daemon.
+ * sees it. Named suspended policies are refused before anything is written; with `all` or a
+ * selector, suspended ones are skipped and reported. With `incident`, the request is an incident's
+ * (see Incident in policy-state.ts). The caller wakes the daemon.
  */
 export async function requestRotations(
   config: ResolvedConfig,
   policies: readonly PolicyRuntime[],
   named: boolean,
   now: number,
-): Promise<Array<{ policy: string; requested: boolean }>> {
+  incident?: IncidentRequest,
+): Promise<RequestOutcome[]> {
   const suspended = new Set(policies.filter((p) => p.settings.suspended).map((p) => p.name));
   const refused = named ? policies.filter((p) => suspended.has(p.name)).map((p) => p.name) : [];
   if (refused.length > 0) throw suspendedError(refused, config.path);
-  const outcomes: Array<{ policy: string; requested: boolean }> = [];
-  for (const policy of policies) {
-    if (suspended.has(policy.name)) {
-      outcomes.push({ policy: policy.name, requested: false });
-      continue;
+  return mapLimited(policies, REQUEST_CONCURRENCY, async (policy): Promise<RequestOutcome> => {
+    if (suspended.has(policy.name)) return { policy: policy.name, requested: false };
+    if (incident === undefined) {
+      await recordRequest(policy, now);
+      return { policy: policy.name, requested: true };
     }
-    await recordRequest(policy, now);
-    outcomes.push({ policy: policy.name, requested: true });
-  }
-  return outcomes;
+    await recordIncident(policy, { ...incident, at: now });
+    const { state } = await policy.store.read(policy.ref);
+    const running = state.phase !== 'idle' && state.incident?.rotationId !== state.rotationId;
+    return { policy: policy.name, requested: true, ...(running && { inProgress: state.phase }) };
+  });
 }
+
+/** Requests written at once: an incident over a fleet is recorded in seconds, not one store round trip after another. */
+const REQUEST_CONCURRENCY = 16;

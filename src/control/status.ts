@@ -16,6 +16,10 @@ export interface PolicyStatus {
   nextReason?: string | undefined;
   /** When no run is due by itself: what the policy waits for (a command, a person). */
   waitsFor?: string | undefined;
+  /** The policy's labels (selectors match them). */
+  labels?: Record<string, string> | undefined;
+  /** An incident rotation asked for and not yet done: why, who asked, when. */
+  incident?: { reason: string; actor: string; at: string } | undefined;
   /** `suspend: true`: nothing starts or goes on. */
   suspended?: boolean | undefined;
   needsAttention: boolean;
@@ -83,6 +87,8 @@ export async function policyStatuses(runtime: Runtime, only?: readonly string[],
         nextRotationAt: due ? iso(due.at) : undefined,
         nextReason: due?.reason,
         waitsFor: due ? undefined : waitsFor(policy, snapshot),
+        labels: Object.keys(policy.labels).length > 0 ? { ...policy.labels } : undefined,
+        incident: state.incident && { reason: state.incident.reason, actor: state.incident.actor, at: iso(state.incident.at) },
         suspended: policy.suspended,
         needsAttention: state.attention !== undefined,
         heldBy: state.lease && state.lease.until > now ? { owner: state.lease.owner, until: iso(state.lease.until) } : undefined,

@@ -1,5 +1,5 @@
 import type { PolicyRuntime } from '../rotation/context.js';
-import type { PolicyState } from '../policy-state.js';
+import type { Incident, PolicyState } from '../policy-state.js';
 import { backoffPause, updateState as updateStoredState } from '../stores/state-writes.js';
 
 /** A running rotation writes its state about once per step; this many tries (about 10 s in all) get between its writes. */
@@ -33,3 +33,21 @@ function served(state: PolicyState, at: number): boolean {
   const running = state.phase !== 'idle' && requested && (state.startedAt ?? -Infinity) >= at;
   return running || (state.lastRequestedStartAt ?? -Infinity) >= at;
 }
+
+/**
+ * Records an incident request. Written again after its first write landed (the answer was lost), it
+ * changes nothing; a second incident before the first was served joins its reason to the first.
+ * A rotation that started before it will be followed by one more (the incident is not attached to it).
+ */
+export function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, 'rotationId'>): Promise<void> {
+  return updateState(policy, (state) => {
+    const open = state.incident;
+    if (open !== undefined && open.at >= incident.at) return undefined;
+    const reason =
+      open !== undefined && open.rotationId === undefined && open.reason !== incident.reason ? `${open.reason}; ${incident.reason}` : incident.reason;
+    return { ...state, requestedAt: incident.at, incident: { ...incident, reason: reason.slice(0, MAX_REASON) } };
+  });
+}
+
+/** Incident reasons are kept this long at most (they go into every message). */
+const MAX_REASON = 500;

@@ -5,6 +5,8 @@ import type { Notifier, RotationEvent } from './types.js';
 
 /** Events that also go to a policy's escalation notifiers. */
 const ESCALATED = new Set(['rotation-overdue', 'credential-expired', 'action-overdue']);
+/** Events of an incident rotation that go to them at once: a person must act now. */
+const ESCALATED_IN_INCIDENT = new Set(['action-required', 'needs-attention']);
 
 interface RouterDeps {
   clock: Clock;
@@ -29,7 +31,8 @@ export class NotificationRouter {
   forPolicy(policy: string, notify: readonly string[], escalate: readonly string[]): (event: Omit<RotationEvent, 'at' | 'policy'>) => Promise<void> {
     return async (event) => {
       const full: RotationEvent = { ...event, policy, at: this.deps.clock.now() };
-      const targets = new Set([...notify, ...(ESCALATED.has(event.type) ? escalate : [])]);
+      const escalated = ESCALATED.has(event.type) || (event.incident !== undefined && ESCALATED_IN_INCIDENT.has(event.type));
+      const targets = new Set([...notify, ...(escalated ? escalate : [])]);
       for (const name of targets) this.#queues.get(name)?.send(full);
     };
   }

@@ -38,6 +38,8 @@ export interface RotationEvent {
    * page that takes the token; notifiers that reach people show it, the log notifier never does.
    */
   handoverUrl?: string | undefined;
+  /** Set on every event of an incident rotation: why, and who asked. Urgent: a person's request also goes to the escalation notifiers. */
+  incident?: { reason: string; actor: string } | undefined;
 }
 
 export interface Notifier {

@@ -10,9 +10,23 @@ export interface AuditEvent {
   rotationId?: string | undefined;
   policy: string;
   phase: string;
-  outcome: 'completed' | 'waiting' | 'failed' | 'stopped' | 'rolled-back' | 'aborted' | 'requested' | 'handed-over' | 'refused';
-  /** Who started it: schedule, signal, cli, person, `api:<token name>` or `handover-link`. */
+  outcome:
+    | 'completed'
+    | 'waiting'
+    | 'failed'
+    | 'stopped'
+    | 'rolled-back'
+    | 'aborted'
+    | 'requested'
+    | 'handed-over'
+    | 'refused'
+    /** A leak report matched this policy's credential, or (policy `*`) no credential rotad manages. */
+    | 'matched'
+    | 'unmatched';
+  /** Who started it: schedule, signal, cli, person, `api:<token name>`, `handover-link` or `leak:<source>`. */
   actor: string;
+  /** Why, for an incident rotation or a leak report (as the person or the report said it). */
+  reason?: string | undefined;
   /** The provider's non-secret id of the credential the phase handled. */
   credentialId?: string | undefined;
   /** Keyed fingerprint (HMAC-SHA256 under a per-installation key) of that credential. */

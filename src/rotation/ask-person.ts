@@ -74,7 +74,8 @@ interface Pacing {
 function pacingOf(ctx: StepContext): Pacing {
   const timing = ctx.runtime.settings.assist;
   const now = ctx.runtime.clock.now();
-  const askable = (at: number): number => (timing.window ? nextAskTime(timing.window, at) : at);
+  // An incident asks at once, whatever the ask hours.
+  const askable = (at: number): number => (timing.window && !ctx.state.incident ? nextAskTime(timing.window, at) : at);
   const nextLook = (a: Omit<Assist, 'nextLookAt'>): number =>
     Math.min(askable(a.remindedAt + timing.remindMs), a.escalated ? Infinity : a.deadline, now + timing.checkMs);
   return { timing, now, askable, nextLook };
@@ -145,7 +146,9 @@ async function followUp(ctx: StepContext, { action, request, refusal }: Asking, 
       message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(ctx, request, action, open.deadline)}`,
     });
   }
-  if (now >= pacing.askable(open.remindedAt + timing.remindMs)) {
+  // An incident that arrived after the last reminder is told at once.
+  const incidentNews = ctx.state.incident !== undefined && ctx.state.incident.at > open.remindedAt;
+  if (incidentNews || now >= pacing.askable(open.remindedAt + timing.remindMs)) {
     const minted = linkFor(ctx, action, now, open.deadline);
     next = { ...next, remindedAt: now, reminders: open.reminders + 1, links: minted ? [...open.links, minted.link].slice(-LINKS_KEPT) : open.links };
     events.push({

@@ -12,6 +12,7 @@ import { revokeUnstaged } from './stage.js';
 import { ROTATION_ENDED, type Phase, type PolicyState, type Trigger } from '../policy-state.js';
 import { STEPS } from './steps.js';
 import { assertPhaseOrder, protocolInvariant } from './invariants.js';
+import { withIncident } from './incident.js';
 
 /** Who a rotation acts for, in the audit trail. */
 const ACTOR_BY_TRIGGER: Record<Trigger, string> = {
@@ -22,6 +23,7 @@ const ACTOR_BY_TRIGGER: Record<Trigger, string> = {
   resume: 'schedule',
   signal: 'signal',
   cli: 'cli',
+  incident: 'incident',
 };
 
 export type RunOutcome =
@@ -55,8 +57,17 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
     if (starting) {
       const rotationId = newRotationId(clock.now(), runtime.random);
       const startedAt = clock.now();
-      // A fresh rotation: whatever the last one left is reset by the same list that ends one.
-      await ownership.write((s) => ({ ...s, ...ROTATION_ENDED, phase: 'obtain', rotationId, trigger, startedAt }));
+      // A fresh rotation: whatever the last one left is reset by the same list that ends one. An
+      // incident asked for before it started is served by it.
+      await ownership.write((s) => ({
+        ...s,
+        ...ROTATION_ENDED,
+        phase: 'obtain',
+        rotationId,
+        trigger: s.incident ? 'incident' : trigger,
+        startedAt,
+        incident: s.incident && { ...s.incident, rotationId },
+      }));
     } else {
       await ownership.write((s) => ({ ...s, attention: undefined, requestedAt: undefined }));
     }
@@ -69,8 +80,10 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
   const takenOver = !starting && snapshot.state.lease !== undefined && snapshot.state.lease.owner !== runtime.owner;
   if (takenOver) runtime.logger.info({ rotation: rotationId, phase: ownership.state.phase, from: snapshot.state.lease!.owner }, 'Rotation resumed');
   if (starting) {
-    runtime.logger.info({ rotation: rotationId, trigger }, 'Rotation started');
-    await runtime.notify({ type: 'rotation-started', rotationId, message: `rotation started (${trigger})` });
+    const started = ownership.state.trigger ?? trigger;
+    const { incident } = ownership.state;
+    runtime.logger.info({ rotation: rotationId, trigger: started, ...(incident && { reason: incident.reason, actor: incident.actor }) }, 'Rotation started');
+    await withIncident(runtime.notify, () => incident)({ type: 'rotation-started', rotationId, message: `rotation started (${started})` });
   }
   // Whether a credential from before this rotation exists (to keep, or to go back to): a first rotation has none.
   const hasOlder = [snapshot.current, snapshot.previous].some((c) => c !== undefined && c.rotationId !== rotationId);
@@ -119,10 +132,12 @@ class RotationRun {
   ) {
     this.#startedAt = ownership.state.startedAt ?? runtime.clock.now();
     this.#logger = runtime.logger.child({ rotation: rotationId });
-    this.#actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
+    const trigger = ownership.state.trigger ?? 'schedule';
+    this.#actor = trigger === 'incident' ? (ownership.state.incident?.actor ?? 'incident') : ACTOR_BY_TRIGGER[trigger];
     this.#signal = AbortSignal.any([shutdown, ownership.lost]);
     const signal = this.#signal;
-    this.#guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(() => withCallSignal(signal, call)) });
+    const guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(() => withCallSignal(signal, call)) });
+    this.#guarded = { ...guarded, notify: withIncident(guarded.notify, () => ownership.state.incident) };
     this.#unstaged = runtime.unstaged ?? {};
     this.#verified = !['obtain', 'verify'].includes(ownership.state.phase);
   }
@@ -256,6 +271,7 @@ class RotationRun {
       phase,
       outcome,
       actor: this.#actor,
+      ...(this.ownership.state.incident && { reason: this.ownership.state.incident.reason }),
       durationMs: runtime.clock.now() - since,
       ...(subject ? { credentialId: subject.id, fingerprint: runtime.audit.fingerprint(subject.value) } : {}),
       ...extra,

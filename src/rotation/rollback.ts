@@ -107,6 +107,8 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
       (s) => ({
         ...s,
         ...ROTATION_ENDED,
+        // A person took the policy over: an incident it was serving or waiting for ends here (ask again if need be).
+        incident: undefined,
         ...patch,
         history: appendHistory(s.history, { rotationId, outcome, at: now }),
         outbox: [

@@ -8,6 +8,7 @@ import { revokeUnstaged, stage } from './stage.js';
 import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { appendHistory, ROTATION_ENDED, type Phase } from '../policy-state.js';
+import { graceMsOf, incidentAfter } from './incident.js';
 import { allConsumersConfirmed, protocolInvariant } from './invariants.js';
 
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
@@ -214,7 +215,7 @@ const consumers: Step = {
     protocolInvariant(allConsumersConfirmed(runtime.consumers, done), 'the consumers step ends with a consumer not confirmed');
     // Grace protects readers of the old credential; with none left alive there is nothing to wait for.
     const oldAlive = snapshot.previous !== undefined && snapshot.previous.revokedAt === undefined;
-    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? runtime.settings.graceMs : 0) }, credential);
+    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? graceMsOf(runtime, ctx.state) : 0) }, credential);
   },
 };
 
@@ -223,7 +224,9 @@ const grace: Step = {
   async run(ctx) {
     const undone = ctx.state.retire?.restoring ? await finishRestore(ctx, ctx.state.retire) : undefined;
     if (undone) return undone;
-    const until = ctx.state.graceUntil ?? 0;
+    // An incident that arrived during the grace cuts it to the incident grace.
+    const cut = ctx.state.incident ? ctx.state.incident.at + graceMsOf(ctx.runtime, ctx.state) : Infinity;
+    const until = Math.min(ctx.state.graceUntil ?? 0, cut);
     return ctx.runtime.clock.now() < until ? { waitUntil: until } : next('revoke');
   },
 };
@@ -279,12 +282,14 @@ const complete: Step = {
   undo: 'nothing to undo',
   async run(ctx) {
     const now = ctx.runtime.clock.now();
+    const served = ctx.state.incident?.rotationId === ctx.rotationId ? ctx.state.incident.reason : undefined;
     return next('idle', {
       ...ROTATION_ENDED,
+      ...incidentAfter(ctx.state, ctx.rotationId, now),
       lastRotatedAt: now,
       lastRotationId: ctx.rotationId,
       lastRequestedStartAt: ctx.state.trigger === 'cli' || ctx.state.trigger === 'signal' ? ctx.state.startedAt : ctx.state.lastRequestedStartAt,
-      history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'succeeded', at: now }),
+      history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'succeeded', at: now, ...(served && { incident: served }) }),
     });
   },
 };

@@ -80,7 +80,7 @@ export function nextDue(timing: PolicyTiming, state: PolicyState, now: number, c
     if (state.assist) return state.requestedAt !== undefined ? at(now, 'requested') : at(state.assist.nextLookAt, 'waiting-for-person');
     return at(now, 'resume');
   }
-  if (state.requestedAt !== undefined) return at(now, 'requested');
+  if (state.requestedAt !== undefined || state.incident !== undefined) return at(now, 'requested');
   if (state.lastRotatedAt === undefined) return at(now, 'initial');
 
   const slot = slotAfter(timing.schedule, state.lastRotatedAt);
@@ -106,7 +106,7 @@ export function upcomingRuns(timing: PolicyTiming, state: PolicyState, now: numb
   let due = nextDue(timing, state, now, current);
   while (due && runs.length < count) {
     runs.push(due);
-    due = nextDue(timing, { ...state, phase: 'idle', attention: undefined, requestedAt: undefined, lastRotatedAt: due.at }, due.at);
+    due = nextDue(timing, { ...state, phase: 'idle', attention: undefined, requestedAt: undefined, incident: undefined, lastRotatedAt: due.at }, due.at);
   }
   return runs;
 }

@@ -1,3 +1,4 @@
+import type { Labels } from '../labels.js';
 import type { AssistTiming } from './ask-window.js';
 import type { PolicyTiming } from './next-run.js';
 
@@ -10,6 +11,10 @@ export interface PolicySettings {
   name: string;
   timing: PolicyTiming;
   graceMs: number;
+  /** The grace of an incident rotation (`incidentGrace`, default 0). */
+  incidentGraceMs: number;
+  /** `labels` merged over `defaults.labels`, for selectors. */
+  labels: Labels;
   /** Pacing of requests to a person (assisted rotations). */
   assist: AssistTiming;
   rotateOnSignal: boolean;

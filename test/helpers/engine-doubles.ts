@@ -126,6 +126,8 @@ export function resolvedPolicy(name: string, overrides: Partial<ResolvedPolicy> 
     provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' },
     storeName: 's',
     graceMs: 0,
+    incidentGraceMs: 0,
+    labels: {},
     assist: { remindMs: 86_400_000, deadlineMs: 3 * 86_400_000, checkMs: 60_000 },
     rotateOnSignal: true,
     suspended: false,

@@ -14,6 +14,8 @@ function policy(overrides: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
     provider: { type: 'random', length: 32, alphabet: 'alphanumeric', encoding: 'raw' },
     storeName: 's',
     graceMs: 0,
+    incidentGraceMs: 0,
+    labels: {},
     assist: { remindMs: 1, deadlineMs: 1, checkMs: 1 },
     rotateOnSignal: false,
     suspended: false,

@@ -1,0 +1,125 @@
+import { RotadError } from '../errors.js';
+import type { AuditTrail } from '../observability/audit.js';
+import { mapLimited } from '../map-limited.js';
+import type { PolicyRuntime } from '../rotation/context.js';
+import type { Secret } from '../secret.js';
+import type { StoredCredential } from '../stores/types.js';
+import { recordIncident } from './update-state.js';
+
+/**
+ * A leaked credential as a scanner reported it: its value (never stored nor logged: only its keyed
+ * fingerprint is compared) or that fingerprint, where it was found, and by whom.
+ */
+export interface LeakReport {
+  value?: Secret | undefined;
+  /** The keyed fingerprint (16 hex digits, as the audit trail names credentials), for a reporter that holds no value. */
+  fingerprint?: string | undefined;
+  /** The scanner or person: `github`, `gitguardian`, `trufflehog`, a name. */
+  source: string;
+  /** Where it was found (a commit, an alert). */
+  url?: string | undefined;
+}
+
+/** What a leak report matched in one policy, and what rotad did about it. */
+interface LeakMatch {
+  policy: string;
+  slot: 'current' | 'pending' | 'previous';
+  /**
+   * `incident-rotation`: the credential is or was about to be in use; an incident rotation replaces it now.
+   * `revoke-now`: an older credential not yet revoked; an incident rotation revokes it without waiting for its grace.
+   * `already-revoked`: an older credential the provider already refuses; nothing to do.
+   */
+  action: 'incident-rotation' | 'revoke-now' | 'already-revoked';
+  rotationId: string;
+  credentialId?: string | undefined;
+}
+
+export interface LeakOutcome {
+  fingerprint: string;
+  matches: LeakMatch[];
+  /** For the reporter and the audit trail: what was done, in a sentence. */
+  message: string;
+}
+
+const FINGERPRINT = /^[0-9a-f]{16}$/;
+const SLOTS = ['current', 'pending', 'previous'] as const;
+const READ_CONCURRENCY = 32;
+
+/** The reason an incident rotation started by a leak carries into every message. */
+function leakReason(report: Pick<LeakReport, 'source' | 'url'>): string {
+  return `credential leak reported by ${report.source}${report.url ? `: ${report.url}` : ''}`;
+}
+
+/**
+ * Matches a leak against every policy's current, pending and previous credential by keyed
+ * fingerprint and acts on each match: an incident rotation for a credential in use or about to be,
+ * revoke now for an older one not yet revoked. No match is answered as such ("not a credential rotad
+ * manages"); the caller audits the outcome either way.
+ */
+export async function handleLeak(
+  policies: readonly PolicyRuntime[],
+  fingerprintOf: (value: Secret) => string,
+  report: LeakReport,
+  now: number,
+): Promise<LeakOutcome> {
+  const fingerprint = report.value ? fingerprintOf(report.value) : report.fingerprint?.toLowerCase();
+  if (fingerprint === undefined || !FINGERPRINT.test(fingerprint))
+    throw new RotadError(
+      'REQUEST_INVALID',
+      'a leak report needs the leaked value, or its fingerprint as 16 hexadecimal digits (as the audit trail names credentials)',
+    );
+  const found = await mapLimited(policies, READ_CONCURRENCY, async (policy) => matchesIn(policy, fingerprint, fingerprintOf));
+  const matches = found.flat();
+  const reason = leakReason(report);
+  const actor = `leak:${report.source}`;
+  for (const policy of new Set(matches.filter((m) => m.action !== 'already-revoked').map((m) => m.policy))) {
+    await recordIncident(
+      policies.find((p) => p.name === policy)!,
+      { reason, actor, at: now },
+    );
+  }
+  return { fingerprint, matches, message: describeMatches(matches) };
+}
+
+async function matchesIn(policy: PolicyRuntime, fingerprint: string, fingerprintOf: (value: Secret) => string): Promise<LeakMatch[]> {
+  const snapshot = await policy.store.read(policy.ref);
+  const matches: LeakMatch[] = [];
+  for (const slot of SLOTS) {
+    const credential: StoredCredential | undefined = snapshot[slot];
+    if (credential === undefined || fingerprintOf(credential.value) !== fingerprint) continue;
+    const action = slot !== 'previous' ? 'incident-rotation' : credential.revokedAt !== undefined ? 'already-revoked' : 'revoke-now';
+    matches.push({ policy: policy.name, slot, action, rotationId: credential.rotationId, credentialId: credential.id });
+  }
+  return matches;
+}
+
+function describeMatches(matches: readonly LeakMatch[]): string {
+  if (matches.length === 0) return 'not a credential rotad manages: it matches no current, pending or previous credential of any policy';
+  return matches
+    .map((m) =>
+      m.action === 'incident-rotation'
+        ? `${m.policy}: the ${m.slot} credential; an incident rotation replaces it now`
+        : m.action === 'revoke-now'
+          ? `${m.policy}: the previous credential, not yet revoked; an incident rotation revokes it now`
+          : `${m.policy}: the previous credential, already revoked; nothing to do`,
+    )
+    .join('; ');
+}
+
+/** The audit trail's record of a leak report: one event per match, or one for no match (policy `*`); the fingerprint, never the value. */
+export function auditLeak(audit: AuditTrail, report: LeakReport, outcome: LeakOutcome): string[] {
+  const reason = leakReason(report);
+  const actor = `leak:${report.source}`;
+  for (const match of outcome.matches)
+    audit.record({
+      policy: match.policy,
+      phase: 'leak',
+      outcome: 'matched',
+      actor,
+      reason,
+      credentialId: match.credentialId,
+      fingerprint: outcome.fingerprint,
+    });
+  if (outcome.matches.length === 0) audit.record({ policy: '*', phase: 'leak', outcome: 'unmatched', actor, reason, fingerprint: outcome.fingerprint });
+  return [...new Set(outcome.matches.filter((m) => m.action !== 'already-revoked').map((m) => m.policy))];
+}
