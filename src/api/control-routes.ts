@@ -134,6 +134,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
       outcome: outcome.accepted ? 'handed-over' : 'refused',
       actor,
       code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED',
+      reason: outcome.incident,
     });
     if (!outcome.accepted) return reply.code(422).send({ code: 'SUBMISSION_REFUSED', message: outcome.reason, rotationId: outcome.rotationId });
     control.wake([policy.name]);

@@ -78,6 +78,7 @@ async function takeToken(api: ResolvedApi, control: ControlPort, request: Fastif
     outcome: outcome.accepted ? 'handed-over' : 'refused',
     actor: 'handover-link',
     code: outcome.accepted ? undefined : 'SUBMISSION_REFUSED',
+    reason: outcome.incident,
   });
   if (outcome.accepted) {
     policy.logger.info({ rotation: outcome.rotationId, via: 'handover-link' }, 'Token handed over and staged');

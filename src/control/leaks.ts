@@ -28,8 +28,9 @@ interface LeakMatch {
    * `incident-rotation`: the credential is or was about to be in use; an incident rotation replaces it now.
    * `revoke-now`: an older credential not yet revoked; an incident rotation revokes it without waiting for its grace.
    * `already-revoked`: an older credential the provider already refuses; nothing to do.
+   * `not-revocable`: an older credential of a provider rotad cannot revoke (no API, e.g. `random`); no consumer has it any more.
    */
-  action: 'incident-rotation' | 'revoke-now' | 'already-revoked';
+  action: 'incident-rotation' | 'revoke-now' | 'already-revoked' | 'not-revocable';
   rotationId: string;
   credentialId?: string | undefined;
 }
@@ -41,6 +42,7 @@ export interface LeakOutcome {
   message: string;
 }
 
+const startsIncident = (m: LeakMatch): boolean => m.action === 'incident-rotation' || m.action === 'revoke-now';
 const FINGERPRINT = /^[0-9a-f]{16}$/;
 const SLOTS = ['current', 'pending', 'previous'] as const;
 const READ_CONCURRENCY = 32;
@@ -72,7 +74,7 @@ export async function handleLeak(
   const matches = found.flat();
   const reason = leakReason(report);
   const actor = `leak:${report.source}`;
-  for (const policy of new Set(matches.filter((m) => m.action !== 'already-revoked').map((m) => m.policy))) {
+  for (const policy of new Set(matches.filter(startsIncident).map((m) => m.policy))) {
     await recordIncident(
       policies.find((p) => p.name === policy)!,
       { reason, actor, at: now },
@@ -87,10 +89,25 @@ async function matchesIn(policy: PolicyRuntime, fingerprint: string, fingerprint
   for (const slot of SLOTS) {
     const credential: StoredCredential | undefined = snapshot[slot];
     if (credential === undefined || fingerprintOf(credential.value) !== fingerprint) continue;
-    const action = slot !== 'previous' ? 'incident-rotation' : credential.revokedAt !== undefined ? 'already-revoked' : 'revoke-now';
-    matches.push({ policy: policy.name, slot, action, rotationId: credential.rotationId, credentialId: credential.id });
+    matches.push({
+      policy: policy.name,
+      slot,
+      action: actionFor(policy, slot, credential, snapshot.state.phase),
+      rotationId: credential.rotationId,
+      credentialId: credential.id,
+    });
   }
   return matches;
+}
+
+/**
+ * What a leak of `credential` asks for. A previous credential is revoked by the rotation in progress
+ * (an incident cuts its grace), or before the next one's promote when the provider revokes by API.
+ */
+function actionFor(policy: PolicyRuntime, slot: (typeof SLOTS)[number], credential: StoredCredential, phase: string): LeakMatch['action'] {
+  if (slot !== 'previous') return 'incident-rotation';
+  if (credential.revokedAt !== undefined) return 'already-revoked';
+  return phase !== 'idle' || policy.provider.revoke !== undefined ? 'revoke-now' : 'not-revocable';
 }
 
 function describeMatches(matches: readonly LeakMatch[]): string {
@@ -101,7 +118,9 @@ function describeMatches(matches: readonly LeakMatch[]): string {
         ? `${m.policy}: the ${m.slot} credential; an incident rotation replaces it now`
         : m.action === 'revoke-now'
           ? `${m.policy}: the previous credential, not yet revoked; an incident rotation revokes it now`
-          : `${m.policy}: the previous credential, already revoked; nothing to do`,
+          : m.action === 'not-revocable'
+            ? `${m.policy}: the previous credential; its provider has no way to revoke it, and no consumer has it since rotation ${m.rotationId} was replaced`
+            : `${m.policy}: the previous credential, already revoked; nothing to do`,
     )
     .join('; ');
 }
@@ -121,5 +140,5 @@ export function auditLeak(audit: AuditTrail, report: LeakReport, outcome: LeakOu
       fingerprint: outcome.fingerprint,
     });
   if (outcome.matches.length === 0) audit.record({ policy: '*', phase: 'leak', outcome: 'unmatched', actor, reason, fingerprint: outcome.fingerprint });
-  return [...new Set(outcome.matches.filter((m) => m.action !== 'already-revoked').map((m) => m.policy))];
+  return [...new Set(outcome.matches.filter(startsIncident).map((m) => m.policy))];
 }

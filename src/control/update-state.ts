@@ -37,7 +37,8 @@ function served(state: PolicyState, at: number): boolean {
 /**
  * Records an incident request. Written again after its first write landed (the answer was lost), it
  * changes nothing; a second incident before the first was served joins its reason to the first.
- * A rotation that started before it will be followed by one more (the incident is not attached to it).
+ * A rotation past obtain when it arrives is finished, then followed by one more (the leaked value
+ * may be the one it made); one still in obtain serves it.
  */
 export function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, 'rotationId'>): Promise<void> {
   return updateState(policy, (state) => {
@@ -45,7 +46,9 @@ export function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, '
     if (open !== undefined && open.at >= incident.at) return undefined;
     const reason =
       open !== undefined && open.rotationId === undefined && open.reason !== incident.reason ? `${open.reason}; ${incident.reason}` : incident.reason;
-    return { ...state, requestedAt: incident.at, incident: { ...incident, reason: reason.slice(0, MAX_REASON) } };
+    // A rotation still in obtain has made no credential anyone could have leaked: it serves the incident itself.
+    const rotationId = state.phase === 'obtain' ? state.rotationId : undefined;
+    return { ...state, requestedAt: incident.at, incident: { ...incident, reason: reason.slice(0, MAX_REASON), rotationId } };
   });
 }
 

@@ -20,10 +20,14 @@ interface LinkUse {
   maxTries: number;
 }
 
-type HandOverOutcome =
+type HandOverOutcome = (
   | { accepted: true; rotationId: string }
   /** Refused: the reason, and for a link how many tries are left (0: it is now locked). */
-  | { accepted: false; rotationId: string; reason: string; triesLeft?: number | undefined };
+  | { accepted: false; rotationId: string; reason: string; triesLeft?: number | undefined }
+) & {
+  /** The reason of the incident the rotation serves, for the audit trail. */
+  incident?: string | undefined;
+};
 
 /**
  * Tries to claim the request while the daemon looks at it or another token is being checked:
@@ -142,7 +146,7 @@ export async function handOver(policy: PolicyRuntime, value: Secret, retry: Retr
     }
     await release((s) => withRefusal(s, error.message, use));
     const triesLeft = use ? Math.max(0, use.maxTries - triesUsed - 1) : undefined;
-    return { accepted: false, rotationId, reason: error.message, triesLeft };
+    return { accepted: false, rotationId, reason: error.message, triesLeft, incident: snapshot.state.incident?.reason };
   }
   const credential = { ...fresh, rotationId, createdAt: clock.now() };
   try {
@@ -158,5 +162,5 @@ export async function handOver(policy: PolicyRuntime, value: Secret, retry: Retr
   }
   // Staged under the claim: from here on every link of the request reads as used, and the daemon carries on.
   await release((s) => ({ ...s, requestedAt: clock.now(), assist: s.assist && { ...s.assist, refusal: undefined } })).catch(() => undefined);
-  return { accepted: true, rotationId };
+  return { accepted: true, rotationId, incident: snapshot.state.incident?.reason };
 }

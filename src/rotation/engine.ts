@@ -9,7 +9,7 @@ import { leaseOfOther, Ownership } from './lease.js';
 import { withRetry } from './retry.js';
 import { newRotationId } from './rotation-id.js';
 import { revokeUnstaged } from './stage.js';
-import { ROTATION_ENDED, type Phase, type PolicyState, type Trigger } from '../policy-state.js';
+import { ROTATION_ENDED, type Incident, type Phase, type PolicyState, type Trigger } from '../policy-state.js';
 import { STEPS } from './steps.js';
 import { assertPhaseOrder, protocolInvariant } from './invariants.js';
 import { withIncident } from './incident.js';
@@ -119,6 +119,8 @@ class RotationRun {
   readonly #unstaged: NonNullable<PolicyRuntime['unstaged']>;
   /** The last step retired an abandoned credential and ended the rotation: no success to announce. */
   #endedByRetire = false;
+  /** The incident as the step running now saw it when it began. */
+  #stepIncident: Incident | undefined;
   /** The pending credential was verified: by this run's verify step, or by an earlier run (the persisted phase is past verify). */
   #verified: boolean;
 
@@ -168,6 +170,7 @@ class RotationRun {
   async #step(phase: Exclude<PolicyState['phase'], 'idle'>): Promise<RunOutcome | undefined> {
     const { ownership, runtime, rotationId } = this;
     const state = ownership.state;
+    this.#stepIncident = state.incident;
     runtime.faults?.('before', phase);
     const logger = this.#logger;
     const ctx: StepContext = {
@@ -265,13 +268,16 @@ class RotationRun {
 
   #audit(phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void {
     const { runtime } = this;
+    // The complete step clears a served incident before its event is recorded: the step's own view names it.
+    const incident = this.ownership.state.incident ?? this.#stepIncident;
     runtime.audit?.record({
       rotationId: this.rotationId,
       policy: runtime.name,
       phase,
       outcome,
-      actor: this.#actor,
-      ...(this.ownership.state.incident && { reason: this.ownership.state.incident.reason }),
+      // An incident served by this rotation names who asked for it, though it arrived mid-rotation.
+      actor: incident?.rotationId === this.rotationId ? incident.actor : this.#actor,
+      ...(incident && { reason: incident.reason }),
       durationMs: runtime.clock.now() - since,
       ...(subject ? { credentialId: subject.id, fingerprint: runtime.audit.fingerprint(subject.value) } : {}),
       ...extra,

@@ -22,6 +22,7 @@ function webhookBody(event: RotationEvent, id: string): Record<string, unknown> 
     expiresAt: event.expiresAt === undefined ? undefined : new Date(event.expiresAt).toISOString(),
     threshold: event.threshold,
     handoverUrl: event.handoverUrl,
+    incident: event.incident,
   };
 }
 
