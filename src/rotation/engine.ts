@@ -139,7 +139,7 @@ class RotationRun {
     this.#signal = AbortSignal.any([shutdown, ownership.lost]);
     const signal = this.#signal;
     const guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(() => withCallSignal(signal, call)) });
-    this.#guarded = { ...guarded, notify: withIncident(guarded.notify, () => ownership.state.incident) };
+    this.#guarded = { ...guarded, notify: withIncident(guarded.notify, () => this.#incident()) };
     this.#unstaged = runtime.unstaged ?? {};
     this.#verified = !['obtain', 'verify'].includes(ownership.state.phase);
   }
@@ -162,7 +162,7 @@ class RotationRun {
     }
     const durationMs = runtime.clock.now() - this.#startedAt;
     this.#logger.info({ durationMs }, 'Rotation completed');
-    await runtime.notify({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
+    await withIncident(runtime.notify, () => this.#incident())({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
     return { status: 'completed', rotationId, durationMs, after: { ...known, state: ownership.state, revision: ownership.revision } };
   }
 
@@ -261,6 +261,11 @@ class RotationRun {
     return { status: 'busy' };
   }
 
+  /** The incident this run works under; the complete step clears a served one before its last events, so the step's own view names it then. */
+  #incident(): Incident | undefined {
+    return this.ownership.state.incident ?? this.#stepIncident;
+  }
+
   /** Writes what is deferred and gives the lease up. */
   #release(): Promise<unknown> {
     return this.ownership.write((s) => s, true).catch(() => undefined);
@@ -268,8 +273,7 @@ class RotationRun {
 
   #audit(phase: string, outcome: AuditEvent['outcome'], since: number, extra: Partial<AuditEvent> = {}, subject?: StoredCredential): void {
     const { runtime } = this;
-    // The complete step clears a served incident before its event is recorded: the step's own view names it.
-    const incident = this.ownership.state.incident ?? this.#stepIncident;
+    const incident = this.#incident();
     runtime.audit?.record({
       rotationId: this.rotationId,
       policy: runtime.name,

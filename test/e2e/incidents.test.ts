@@ -279,4 +279,41 @@ describe('incidents: selectors, incident rotations and leak reports on a running
     expect(audit).toContain(`"policy":"*","phase":"leak","outcome":"unmatched"`);
     secrets.push(leakedCurrent, leakedPrevious, 'AKIA-not-ours-0123456789');
   });
+
+  it('ingests TruffleHog findings: a leaked key rotad holds is rotated, another is reported as not ours, and no value is printed', async () => {
+    const before = await readPolicy(world.dir, 'support-search-key');
+    const leaked = before.current!.value.reveal();
+    const finding = (raw: string, line: number) =>
+      JSON.stringify({
+        SourceMetadata: { Data: { Git: { commit: '9f1c2e7', file: 'deploy/.env', repository: 'https://github.com/acme/app.git', line } } },
+        SourceType: 16,
+        SourceName: 'trufflehog - git',
+        DetectorType: 17,
+        DetectorName: 'Generic',
+        Verified: false,
+        Raw: raw,
+        Redacted: '',
+        ExtraData: null,
+      });
+    const input = `${finding(leaked, 3)}\n${finding('ghp_notOursAtAll0123456789abcdefABCDEF', 4)}\n`;
+    const ingest = await runCli(['leaks', 'ingest', '-c', world.config], {}, input);
+    expect(ingest.code).toBe(0);
+    expect(ingest.stdout).toContain('finding 1 (Generic, fingerprint ');
+    expect(ingest.stdout).toContain('support-search-key: the current credential; an incident rotation replaces it now');
+    expect(ingest.stdout).toContain('finding 2 (Generic, fingerprint ');
+    expect(ingest.stdout).toContain('not a credential rotad manages');
+    expect(`${ingest.stdout}${ingest.stderr}`).not.toContain(leaked);
+    await eventually(async () => (await readPolicy(world.dir, 'support-search-key')).previous?.rotationId === before.current!.rotationId);
+    const after = await readPolicy(world.dir, 'support-search-key');
+    await eventually(async () => (await readPolicy(world.dir, 'support-search-key')).state.phase === 'idle');
+    expect((await readPolicy(world.dir, 'support-search-key')).state.history.at(-1)!.incident).toBe(
+      'credential leak reported by trufflehog: https://github.com/acme/app.git 9f1c2e7 deploy/.env:3',
+    );
+    expect(after.current!.value.reveal()).not.toBe(leaked);
+
+    const garbage = await runCli(['leaks', 'ingest', '-c', world.config], {}, `${finding('x'.repeat(30), 1)}\nnot json at all\n`);
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toContain('line 2 of stdin is not JSON');
+    secrets.push(leaked, 'ghp_notOursAtAll0123456789abcdefABCDEF');
+  });
 });

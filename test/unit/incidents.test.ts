@@ -1,0 +1,159 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { handleLeak } from '../../src/control/leaks.js';
+import { selectPolicies } from '../../src/control/select.js';
+import { recordIncident } from '../../src/control/update-state.js';
+import { matchesSelector, parseSelector } from '../../src/labels.js';
+import type { RotationEvent } from '../../src/notifiers/types.js';
+import { runRotation } from '../../src/rotation/engine.js';
+import { Secret } from '../../src/secret.js';
+import { nextDue } from '../../src/timing/next-run.js';
+import { FakeClock, MemoryStore, policyRuntime, recordingConsumer, recordingProvider, resolvedPolicy, type Call } from '../helpers/engine-doubles.js';
+
+const HOUR = 3_600_000;
+const TIMING = { name: 'p', schedule: { kind: 'every' as const, intervalMs: 30 * 24 * HOUR }, windowMs: 0 };
+
+describe('selectors', () => {
+  const labels = { team: 'support', vendor: 'gladly', tier: 'prod' };
+
+  it('match as Kubernetes label selectors do: equality, inequality, sets, existence', () => {
+    const cases: Array<[string, boolean]> = [
+      ['team=support', true],
+      ['team==support,vendor=gladly', true],
+      ['team=support,vendor=gorgias', false],
+      ['vendor!=gorgias', true],
+      ['pager!=yes', true],
+      ['tier in (prod, staging)', true],
+      ['tier notin (prod)', false],
+      ['vendor', true],
+      ['!vendor', false],
+      ['!pager,team=support', true],
+    ];
+    for (const [text, expected] of cases) expect(matchesSelector(parseSelector(text), labels), text).toBe(expected);
+  });
+
+  it('refuses a selector it cannot read, naming the part and the expected form', () => {
+    expect(() => parseSelector('')).toThrow(/it is empty/);
+    expect(() => parseSelector('team=support,')).toThrow(/an empty requirement/);
+    expect(() => parseSelector('te am=x')).toThrow(/'te am=x' is not a label key/);
+    expect(() => parseSelector('team=sup port')).toThrow(/not a label key|not a label value/);
+    expect(() => parseSelector('tier in (prod')).toThrow(/USAGE_INVALID|selector/);
+  });
+
+  it('selects by names, all or labels, and a selector that matches nothing lists the labels in use', () => {
+    const clock = new FakeClock();
+    const policy = (name: string, labelsOf: Record<string, string>) => {
+      const runtime = policyRuntime({ store: new MemoryStore([]), provider: recordingProvider([]), clock });
+      return { ...runtime, name, settings: resolvedPolicy(name, { labels: labelsOf }) };
+    };
+    const policies = new Map([
+      ['a', policy('a', { team: 'support' })],
+      ['b', policy('b', { team: 'billing' })],
+    ]);
+    expect(selectPolicies(policies, { selector: parseSelector('team=support') }).map((p) => p.name)).toEqual(['a']);
+    expect(selectPolicies(policies, { all: true }).map((p) => p.name)).toEqual(['a', 'b']);
+    expect(() => selectPolicies(policies, { selector: parseSelector('team=suport') })).toThrow(/labels in use: team=billing, team=support/);
+    expect(() => selectPolicies(policies, { names: ['c'] })).toThrow(/no policy named 'c' \(known: a, b\)/);
+  });
+});
+
+describe('incident rotations in the engine', () => {
+  function world(graceMs = HOUR) {
+    const calls: Call[] = [];
+    const events: RotationEvent[] = [];
+    const clock = new FakeClock();
+    const store = new MemoryStore(calls);
+    const provider = recordingProvider(calls);
+    const runtime = policyRuntime({ store, provider, clock, events, calls, graceMs, consumers: [recordingConsumer(calls, 'app')] });
+    runtime.settings = { ...runtime.settings, incidentGraceMs: 0 };
+    return { calls, events, clock, store, runtime, signal: new AbortController().signal };
+  }
+
+  it('skips the grace, names the reason and who asked in every event, and is served once', async () => {
+    const { events, clock, store, runtime, signal } = world();
+    await runRotation(runtime, 'initial', signal); // no older credential: no grace
+    expect(store.state.phase).toBe('idle');
+    events.length = 0;
+
+    await recordIncident(runtime, { reason: 'INC-7: key in a log', actor: 'api:ops', at: clock.now() });
+    expect(nextDue(TIMING, store.state, clock.now())).toMatchObject({ reason: 'requested', at: clock.now() });
+    const outcome = await runRotation(runtime, 'cli', signal);
+    expect(outcome.status).toBe('completed'); // no hour of grace
+    expect(store.state.incident).toBeUndefined();
+    expect(store.state.requestedAt).toBeUndefined();
+    expect(store.state.history.at(-1)).toMatchObject({ outcome: 'succeeded', incident: 'INC-7: key in a log' });
+    expect(events.length).toBeGreaterThan(1);
+    for (const event of events) {
+      expect(event.incident).toEqual({ reason: 'INC-7: key in a log', actor: 'api:ops' });
+      expect(event.message.startsWith('URGENT, incident: INC-7: key in a log (asked by api:ops)\n')).toBe(true);
+    }
+    expect(nextDue(TIMING, store.state, clock.now())!.reason).toBe('schedule');
+  });
+
+  it('finishes a rotation already past obtain (hurried out of its grace), then runs one more: the leaked value may be the new one', async () => {
+    const { clock, store, runtime, signal } = world();
+    await runRotation(runtime, 'initial', signal);
+    // A routine rotation, now in its hour of grace.
+    store.state = { ...store.state, requestedAt: clock.now() };
+    expect((await runRotation(runtime, 'cli', signal)).status).toBe('waiting');
+    expect(store.state.phase).toBe('grace');
+    const routine = store.state.rotationId;
+    const madeByRoutine = store.current!.value.reveal();
+
+    clock.time += 60_000;
+    await recordIncident(runtime, { reason: 'leak', actor: 'leak:github', at: clock.now() });
+    expect(store.state.incident?.rotationId).toBeUndefined();
+    // The grace is cut at once; the routine rotation completes, and asks for one more.
+    expect((await runRotation(runtime, 'resume', signal)).status).toBe('completed');
+    expect(store.state.lastRotationId).toBe(routine);
+    expect(store.state.incident).toMatchObject({ reason: 'leak', actor: 'leak:github' });
+    expect(nextDue(TIMING, store.state, clock.now())).toMatchObject({ reason: 'requested' });
+    expect((await runRotation(runtime, 'cli', signal)).status).toBe('completed');
+    expect(store.state.incident).toBeUndefined();
+    expect(store.state.trigger).toBeUndefined();
+    expect(store.state.history.at(-1)).toMatchObject({ incident: 'leak' });
+    expect(store.current!.value.reveal()).not.toBe(madeByRoutine);
+  });
+
+  it('a report written twice (its answer lost) asks once; a second incident before the first is served joins its reason', async () => {
+    const { clock, store, runtime } = world();
+    const at = clock.now();
+    await recordIncident(runtime, { reason: 'first', actor: 'cli', at });
+    await recordIncident(runtime, { reason: 'first', actor: 'cli', at });
+    expect(store.state.incident).toMatchObject({ reason: 'first', at });
+    await recordIncident(runtime, { reason: 'second', actor: 'cli', at: at + 1 });
+    expect(store.state.incident).toMatchObject({ reason: 'first; second', at: at + 1 });
+  });
+});
+
+describe('leak matching', () => {
+  it('finds the current, pending and previous credential by keyed fingerprint, and a revoked one asks for nothing', async () => {
+    const clock = new FakeClock();
+    const fingerprint = (value: Secret): string => createHmac('sha256', 'test-key').update(value.reveal()).digest('hex').slice(0, 16);
+    const runtimeWith = (name: string, store: MemoryStore) => ({ ...policyRuntime({ store, provider: recordingProvider([]), clock }), name, ref: { name } });
+    const a = new MemoryStore([]);
+    a.current = { value: new Secret('aaaa'), rotationId: 'a2', createdAt: 0 };
+    a.previous = { value: new Secret('bbbb'), rotationId: 'a1', createdAt: 0, revokedAt: 5 };
+    const b = new MemoryStore([]);
+    b.current = { value: new Secret('cccc'), rotationId: 'b1', createdAt: 0 };
+    b.pending = { value: new Secret('dddd'), rotationId: 'b2', createdAt: 0 };
+    b.state = { ...b.state, phase: 'verify', rotationId: 'b2' };
+    const policies = [runtimeWith('a', a), runtimeWith('b', b)];
+
+    const revoked = await handleLeak(policies, fingerprint, { value: new Secret('bbbb'), source: 'github' }, clock.now());
+    expect(revoked.matches).toEqual([expect.objectContaining({ policy: 'a', slot: 'previous', action: 'already-revoked' })]);
+    expect(a.state.incident).toBeUndefined();
+
+    const pending = await handleLeak(policies, fingerprint, { value: new Secret('dddd'), source: 'trufflehog', url: 'repo@abc:.env:3' }, clock.now());
+    expect(pending.matches).toEqual([expect.objectContaining({ policy: 'b', slot: 'pending', action: 'incident-rotation' })]);
+    // Past obtain: the rotation that made the leaked value is finished, then one more follows.
+    expect(b.state.incident).toMatchObject({ reason: 'credential leak reported by trufflehog: repo@abc:.env:3', actor: 'leak:trufflehog' });
+    expect(b.state.incident?.rotationId).toBeUndefined();
+
+    const byFingerprint = await handleLeak(policies, fingerprint, { fingerprint: fingerprint(new Secret('aaaa')), source: 'scan' }, clock.now());
+    expect(byFingerprint.matches).toEqual([expect.objectContaining({ policy: 'a', slot: 'current' })]);
+    const none = await handleLeak(policies, fingerprint, { value: new Secret('zzzz'), source: 'scan' }, clock.now());
+    expect(none.message).toMatch(/^not a credential rotad manages/);
+    await expect(handleLeak(policies, fingerprint, { fingerprint: 'not hex', source: 'scan' }, clock.now())).rejects.toThrow(/16 hexadecimal digits/);
+  });
+});
