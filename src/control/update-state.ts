@@ -1,5 +1,6 @@
 import type { PolicyRuntime } from '../rotation/context.js';
 import type { Incident, PolicyState } from '../policy-state.js';
+import type { PolicySnapshot } from '../stores/types.js';
 import { backoffPause, updateState as updateStoredState } from '../stores/state-writes.js';
 
 /** A running rotation writes its state about once per step; this many tries (about 10 s in all) get between its writes. */
@@ -12,8 +13,8 @@ const CLI_TRANSIENT_ATTEMPTS = 4;
  * a lost race backs off and reads again; a store error that may pass is tried again a few times.
  * `change` returns undefined to leave the state as it is (e.g. the rotation it was meant for has moved on).
  */
-async function updateState(policy: PolicyRuntime, change: (state: PolicyState) => PolicyState | undefined): Promise<void> {
-  await updateStoredState(policy, (snapshot) => change(snapshot.state), {
+async function updateState(policy: PolicyRuntime, change: (state: PolicyState, snapshot: PolicySnapshot) => PolicyState | undefined): Promise<void> {
+  await updateStoredState(policy, (snapshot) => change(snapshot.state, snapshot), {
     attempts: CLI_WRITE_ATTEMPTS,
     transientAttempts: CLI_TRANSIENT_ATTEMPTS,
     pause: backoffPause((ms) => policy.clock.sleep(ms), policy.random),
@@ -38,16 +39,18 @@ function served(state: PolicyState, at: number): boolean {
  * Records an incident request. Written again after its first write landed (the answer was lost), it
  * changes nothing; a second incident before the first was served joins its reason to the first.
  * A rotation past obtain when it arrives is finished, then followed by one more (the leaked value
- * may be the one it made); one still in obtain serves it.
+ * may be the one it made); one that has stored no credential yet serves it.
  */
 export function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, 'rotationId'>): Promise<void> {
-  return updateState(policy, (state) => {
+  return updateState(policy, (state, snapshot) => {
     const open = state.incident;
     if (open !== undefined && open.at >= incident.at) return undefined;
     const reason =
       open !== undefined && open.rotationId === undefined && open.reason !== incident.reason ? `${open.reason}; ${incident.reason}` : incident.reason;
-    // A rotation still in obtain has made no credential anyone could have leaked: it serves the incident itself.
-    const rotationId = state.phase === 'obtain' ? state.rotationId : undefined;
+    // A rotation that has stored no credential yet has made none anyone could have leaked: it serves
+    // the incident itself. (Its persisted phase may lag behind: what the store holds decides.)
+    const ownStored = [snapshot.pending, snapshot.current].some((c) => c !== undefined && c.rotationId === state.rotationId);
+    const rotationId = state.phase === 'obtain' && !ownStored ? state.rotationId : undefined;
     return { ...state, requestedAt: incident.at, incident: { ...incident, reason: reason.slice(0, MAX_REASON), rotationId } };
   });
 }

@@ -1,4 +1,4 @@
-import { recordRequest } from '../../src/control/update-state.js';
+import { recordIncident, recordRequest } from '../../src/control/update-state.js';
 import { rollbackPolicy } from '../../src/rotation/rollback.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { simPolicyRuntime, startReplica, type Shared } from './replica.js';
@@ -13,6 +13,7 @@ export interface ChaosCounts {
   signals: number;
   outages: number;
   rollbacks: number;
+  incidents: number;
 }
 
 /**
@@ -24,10 +25,15 @@ export class Operators {
   readonly live = new Map<number, { actor: string; scheduler: Scheduler }>();
   readonly counts: ChaosCounts;
   readonly #incarnations = new Map<number, number>();
+  /**
+   * Per policy, the credential values in the store (current and pending) when an incident was asked
+   * for: "leaked". The rotation that ends the incident must leave none of them current.
+   */
+  readonly leaked = new Map<string, Set<string>>();
   #cliCount = 0;
 
   constructor(readonly shared: Shared) {
-    this.counts = { replicas: shared.world.between(1, 3), crashes: 0, requests: 0, signals: 0, outages: 0, rollbacks: 0 };
+    this.counts = { replicas: shared.world.between(1, 3), crashes: 0, requests: 0, signals: 0, outages: 0, rollbacks: 0, incidents: 0 };
     for (let i = 0; i < this.counts.replicas; i += 1) this.launch(i);
   }
 
@@ -76,7 +82,35 @@ export class Operators {
     );
   }
 
-  /** Crashes (with restarts), requests, signals, store outages and rollbacks at random instants within `spanMs`. */
+  /** `rotad rotate --selector … --incident`: a random part of the fleet, interruptible like any command. */
+  incident(): void {
+    const { shared } = this;
+    const { world, store } = shared;
+    this.cli('rotate --incident', async (actor) => {
+      this.counts.incidents += 1;
+      const at = world.now;
+      const reason = `INC-${this.counts.incidents}`;
+      for (const name of shared.policies.filter(() => world.chance(0.6))) {
+        const entry = store.entry(name);
+        const values = [entry.current, entry.pending].flatMap((c) => (c ? [c.value.reveal()] : []));
+        // Counted as leaked once the request is in the store (a write whose answer was lost may have landed).
+        const recorded = (): void => {
+          if (store.entry(name).state.incident?.at !== at) return;
+          const leaked = this.leaked.get(name) ?? new Set<string>();
+          for (const value of values) leaked.add(value);
+          this.leaked.set(name, leaked);
+        };
+        try {
+          await recordIncident(simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name), { reason, actor, at });
+        } finally {
+          recorded();
+        }
+      }
+      void this.anyReplica()?.wake();
+    });
+  }
+
+  /** Crashes (with restarts), requests, signals, store outages, incidents and rollbacks at random instants within `spanMs`. */
   schedule(spanMs: number, rollbacks: number): void {
     const { world, store, policies } = this.shared;
     const at = (label: string, fire: () => void): void => {
@@ -97,6 +131,7 @@ export class Operators {
     }
     world.stallChance = world.chance(0.5) ? 0.01 : 0;
     for (let i = world.between(1, 5); i > 0; i -= 1) at('rotate', () => this.rotateAll());
+    for (let i = world.chance(0.5) ? world.between(1, 2) : 0; i > 0; i -= 1) at('incident', () => this.incident());
     for (let i = world.between(0, 4); i > 0; i -= 1) {
       at('signal', () => {
         this.counts.signals += 1;

@@ -28,6 +28,7 @@ describe('simulation: a database with two roles in turn, applications that let g
         events: sum('events'),
         crashes: sum('crashes'),
         rollbacks: sum('rollbacks'),
+        incidents: sum('incidents'),
         rotationsStarted: sum('started'),
         rotationsCompleted: sum('completed'),
         sessionWaits: sum('sessionWaits'),

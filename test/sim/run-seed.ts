@@ -1,3 +1,4 @@
+import type { PolicyState } from '../../src/policy-state.js';
 import { AlternatingDatabase } from './alternating-db.js';
 import { Operators, type ChaosCounts } from './chaos.js';
 import { MemoryStore } from './memory-store.js';
@@ -82,6 +83,7 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
     signals: 0,
     outages: 0,
     rollbacks: 0,
+    incidents: 0,
     started: 0,
     completed: 0,
     unseenTokens: 0,
@@ -108,6 +110,7 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
       world.log(`${policy} rotation ${after.rotationId} started (${after.trigger ?? 'retire'})`);
     }
     const done = after.history.at(-1);
+    if (before.incident !== undefined && after.incident === undefined) incidentEnded(policy, done);
     if (done && done !== before.history.at(-1) && done.outcome === 'succeeded' && after.lastRotationId !== before.lastRotationId) {
       if (completedIds.has(done.rotationId)) violations.push(`rotation ${done.rotationId} of ${policy} completed twice`);
       completedIds.add(done.rotationId);
@@ -115,7 +118,18 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
     }
   };
 
-  const operators = new Operators(shared);
+  // An incident ends with a rotation that leaves no leaked value current, or with a rollback (a person took over).
+  const incidentEnded = (policy: string, last: PolicyState['history'][number] | undefined): void => {
+    const leaked = operators?.leaked.get(policy);
+    operators?.leaked.delete(policy);
+    if (last?.outcome !== 'succeeded') return;
+    const current = store.entry(policy).current?.value.reveal();
+    if (current !== undefined && leaked?.has(current))
+      violations.push(`${policy}: incident ${last.incident ?? ''} ended by rotation ${last.rotationId}, which left a leaked credential current`);
+  };
+  // eslint-disable-next-line prefer-const -- the state hook above reads it once the replicas run
+  let operators: Operators | undefined;
+  operators = new Operators(shared);
   operators.schedule(CHAOS_MS, world.chance(0.5) ? world.between(1, 2) : 0);
   // Consumers that confirm late (a rollout that takes minutes) or never until the run heals.
   for (let i = 0; i < shared.consumers; i += 1) {
@@ -153,7 +167,8 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
     violations.push(...convergence(shared, report));
     // One rotation per request: each policy starts at most one per `rotate`, one per signal, and its first.
     // A rollback after promote opens a run of its own to retire the credential it abandoned.
-    const startBound = shared.policies.length * (1 + counts.requests + counts.signals) + counts.rollbacks;
+    // An incident adds one more rotation where one was running.
+    const startBound = shared.policies.length * (1 + counts.requests + counts.signals + counts.incidents) + counts.rollbacks;
     if (report.started > startBound)
       violations.push(
         `${report.started} rotations started for ${counts.requests} requests, ${counts.signals} signals and ${counts.rollbacks} rollbacks (bound ${startBound})`,
@@ -179,6 +194,7 @@ function convergence(shared: Shared, report: SeedReport): string[] {
     const { state } = entry;
     if (state.phase !== 'idle' || state.attention)
       problems.push(`${name} did not converge: phase ${state.phase}${state.attention ? `, needs attention: ${state.attention.message}` : ''}`);
+    if (state.incident) problems.push(`${name}: incident ${state.incident.reason} never served`);
     if (entry.pending) problems.push(`${name} keeps a pending credential of rotation ${entry.pending.rotationId}`);
     if (state.outbox.length > 0) problems.push(`${name}: ${state.outbox.length} rollback notice(s) never delivered by a running replica`);
     const current = entry.current?.value.reveal();

@@ -42,6 +42,7 @@ describe('simulation: replicas, kills at any event, store outages, faults', () =
         requests: sum('requests'),
         signals: sum('signals'),
         outages: sum('outages'),
+        incidents: sum('incidents'),
         rotationsStarted: sum('started'),
         rotationsCompleted: sum('completed'),
         unseenTokens: sum('unseenTokens'),
