@@ -10,6 +10,7 @@ import { RotadError } from '../errors.js';
 import type { ControlPort } from './control-port.js';
 import { registerControlRoutes } from './control-routes.js';
 import { registerHandoverRoutes } from './handover-routes.js';
+import { registerGithubLeakRoute } from './github-leaks.js';
 import { sendError } from './http-errors.js';
 import { loadApiTokens } from './tokens.js';
 
@@ -133,6 +134,7 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'REQUEST_INVALID', message: 'no such endpoint; see docs/api.md' }));
   registerControlRoutes(app, tokens, control);
   registerHandoverRoutes(app, api, control);
+  registerGithubLeakRoute(app, api, control);
   await app.listen({ host: api.host, port: api.port });
   const address = app.server.address();
   return { port: typeof address === 'object' && address ? address.port : api.port, close: () => app.close() };

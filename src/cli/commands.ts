@@ -29,6 +29,7 @@ interface Parsed {
   incident: boolean;
   reason?: string | undefined;
   drill: boolean;
+  wait: boolean;
   remote?: RemoteDaemon | undefined;
 }
 
@@ -125,7 +126,7 @@ ${JSON_HELP}`,
   },
   rotate: {
     summary: 'ask for a rotation now (served by the running daemon, or at its next start)',
-    synopsis: 'NAME…|--all|--selector S [--incident --reason TEXT [--drill]] [--config FILE | --server URL]',
+    synopsis: 'NAME…|--all|--selector S [--incident --reason TEXT [--drill]] [--wait] [--config FILE | --server URL]',
     details: `Records the request in each policy's store and wakes the daemon running on this state directory
 (or, with --server, asks that daemon).
 
@@ -140,6 +141,9 @@ ${SELECTOR_HELP}
       --incident      an incident rotation; needs --reason
       --reason TEXT   why, e.g. "INC-1234: token in a public repo"
       --drill         with --incident: print what would happen, who would be asked; write nothing
+      --wait          follow the rotations until each is done or failed: a progress bar on a
+                      terminal, JSON lines when piped; exit 1 if any failed (Ctrl-C stops waiting,
+                      not the rotations)
 ${SERVER_HELP}`,
     options: {
       ...CONFIG_OPTION,
@@ -148,6 +152,7 @@ ${SERVER_HELP}`,
       incident: { type: 'boolean' },
       reason: { type: 'string' },
       drill: { type: 'boolean' },
+      wait: { type: 'boolean' },
       ...SERVER_OPTIONS,
     },
     names: { min: 0, max: Infinity },
@@ -265,6 +270,7 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
     incident: values.incident === true,
     reason: text('reason'),
     drill: values.drill === true,
+    wait: values.wait === true,
     remote:
       text('server') === undefined
         ? undefined
@@ -273,7 +279,7 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
 }
 
 /** The policies and the kind of request `rotad rotate` was given, checked: one way of choosing, and a reason with every incident. */
-function rotateRequestOf({ names, all, selector, incident, reason, drill }: Parsed): RotateRequest {
+function rotateRequestOf({ names, all, selector, incident, reason, drill, wait }: Parsed): RotateRequest {
   const ways = [names.length > 0, all, selector !== undefined].filter(Boolean).length;
   if (ways === 0) throw new RotadError('USAGE_INVALID', 'rotate: name at least one policy, or pass --all or --selector');
   if (ways > 1) throw new RotadError('USAGE_INVALID', 'rotate: name policies, or pass --all, or --selector: one of them');
@@ -284,10 +290,12 @@ function rotateRequestOf({ names, all, selector, incident, reason, drill }: Pars
     );
   if (!incident && reason !== undefined) throw new RotadError('USAGE_INVALID', 'rotate: --reason goes with --incident');
   if (drill && !incident) throw new RotadError('USAGE_INVALID', 'rotate: --drill goes with --incident');
+  if (drill && wait) throw new RotadError('USAGE_INVALID', 'rotate: a --drill starts nothing to --wait for');
   return {
     selection: { names, all, selector },
     incident: incident ? { reason: reason!.trim(), actor: 'cli' } : undefined,
     drill,
+    wait,
   };
 }
 

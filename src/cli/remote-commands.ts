@@ -6,6 +6,7 @@ import { out } from './output.js';
 import { readToken } from './read-token.js';
 import { callDaemon, type RemoteDaemon } from './remote.js';
 import { describeOutcome, printDrill, type RotateRequest } from './rotate.js';
+import { waitForRotations } from './wait-progress.js';
 import { renderStatus } from './status.js';
 
 /** `rotad status --server URL`: the daemon's own view, printed like the local command. */
@@ -25,11 +26,17 @@ export async function remoteRotate(remote: RemoteDaemon, request: RotateRequest)
     ...(incident && { incident: true, reason: incident.reason }),
     ...(drill && { drill: true }),
   };
+  const statuses = async (): Promise<PolicyStatus[]> => ((await callDaemon(remote, 'GET', '/v1/policies')) as { policies: PolicyStatus[] }).policies;
+  const before = request.wait && !drill ? new Map((await statuses()).map((row) => [row.policy, row])) : undefined;
   const answer = (await callDaemon(remote, 'POST', '/v1/rotations', body)) as { rotations?: RequestOutcome[]; drill?: IncidentDrillRow[] };
   if (answer.drill) printDrill(answer.drill, incident?.reason ?? '');
   for (const outcome of answer.rotations ?? []) out.line(describeOutcome(outcome, incident));
-  if (answer.rotations) out.line('the daemon serves the requests now; follow them with rotad status --server');
-  return 0;
+  if (!answer.rotations) return 0;
+  out.line('the daemon serves the requests now; follow them with rotad status --server');
+  if (!before) return 0;
+  const requested = new Set(answer.rotations.filter((r) => r.requested).map((r) => r.policy));
+  for (const policy of [...before.keys()]) if (!requested.has(policy)) before.delete(policy);
+  return waitForRotations(statuses, before);
 }
 
 /** `rotad submit NAME --server URL`: the token from stdin, checked and staged by the daemon. */

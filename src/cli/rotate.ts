@@ -1,7 +1,9 @@
 import { drillIncident, type IncidentDrillRow } from '../control/incident-drill.js';
 import { requestRotations, type IncidentRequest, type RequestOutcome } from '../control/request-rotation.js';
 import { selectPolicies, type Selection } from '../control/select.js';
+import { policyStatuses } from '../control/status.js';
 import { formatDuration } from '../duration.js';
+import { waitForRotations } from './wait-progress.js';
 import { loadForCommand } from './config-arg.js';
 import { openRuntime } from './open-runtime.js';
 import { out } from './output.js';
@@ -12,6 +14,8 @@ export interface RotateRequest {
   selection: Selection;
   incident?: IncidentRequest | undefined;
   drill?: boolean | undefined;
+  /** Follow the rotations until each is done or failed (`--wait`). */
+  wait?: boolean | undefined;
 }
 
 /**
@@ -30,14 +34,19 @@ export async function rotateCommand(path: string, request: RotateRequest): Promi
       printDrill(await drillIncident(runtime, policies), request.incident?.reason ?? '');
       return 0;
     }
+    const names = policies.map((p) => p.name);
+    const before = request.wait ? new Map((await policyStatuses(runtime, names)).map((row) => [row.policy, row])) : undefined;
     const named = request.selection.names !== undefined && request.selection.names.length > 0;
-    for (const outcome of await requestRotations(config, policies, named, now, request.incident)) out.line(describeOutcome(outcome, request.incident));
+    const outcomes = await requestRotations(config, policies, named, now, request.incident);
+    for (const outcome of outcomes) out.line(describeOutcome(outcome, request.incident));
+    const woken = await wakeDaemon(config.daemon.stateDir, now, 'the request is served');
+    out.line(woken.notified ? `${woken.message}; follow progress with rotad status` : woken.message);
+    if (!before) return 0;
+    for (const { policy, requested } of outcomes) if (!requested) before.delete(policy);
+    return await waitForRotations(() => policyStatuses(runtime, names), before);
   } finally {
     await runtime.close();
   }
-  const woken = await wakeDaemon(config.daemon.stateDir, now, 'the request is served');
-  out.line(woken.notified ? `${woken.message}; follow progress with rotad status` : woken.message);
-  return 0;
 }
 
 export function describeOutcome({ policy, requested, inProgress }: RequestOutcome, incident: IncidentRequest | undefined): string {

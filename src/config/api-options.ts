@@ -60,5 +60,20 @@ export const ApiOptions = z.strictObject({
    * cut off, so slow senders cannot hold connections). Default: 15s.
    */
   requestTimeout: DurationText.default('15s'),
+  /**
+   * GitHub secret scanning: alerts arrive as webhooks at POST /v1/leaks/github (signed with the
+   * webhook's secret); rotad reads the leaked value from the alert with a token that may read
+   * secret scanning alerts, matches it and rotates (docs/incidents.md).
+   */
+  github: z
+    .strictObject({
+      /** Environment variable with the webhook's secret (X-Hub-Signature-256 is checked with it). */
+      webhookSecretEnv: EnvName,
+      /** Environment variable with a token that may read secret scanning alerts (fine-grained: "Secret scanning alerts: read"). */
+      tokenEnv: EnvName,
+      /** The REST API, e.g. https://github.example.com/api/v3 for GitHub Enterprise Server. Default: GitHub.com's. */
+      apiUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).default('https://api.github.com'),
+    })
+    .optional(),
 });
 export type ApiOptions = z.infer<typeof ApiOptions>;

@@ -24,7 +24,7 @@ export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv, scope: E
       others.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
     }),
   );
-  return [...adapterEnv(stores, env), ...adapterEnv(others, env, NOT_FOR_READERS), ...apiTokenEnv(config, env)];
+  return [...adapterEnv(stores, env), ...adapterEnv(others, env, NOT_FOR_READERS), ...apiTokenEnv(config, env), ...githubEnv(config, env)];
 }
 
 /** What a command needs of the environment: everything (run, check, validate, rollback, submit), or only what reading the store takes (status, plan, rotate). */
@@ -45,6 +45,20 @@ function apiTokenEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
     if (value.trim().length < 16)
       return [{ path, message: `${formatPath(path)}: the token in ${token.env} is shorter than 16 characters; use a random one (openssl rand -hex 32)` }];
     return [];
+  });
+}
+
+/** The GitHub leak intake's webhook secret and token (daemon.api.github). */
+function githubEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
+  const github = config.daemon.api?.github;
+  if (!github) return [];
+  const needed: Array<[key: 'webhookSecretEnv' | 'tokenEnv', what: string]> = [
+    ['webhookSecretEnv', 'the secret of the GitHub secret-scanning webhook'],
+    ['tokenEnv', 'a GitHub token that may read secret scanning alerts'],
+  ];
+  return needed.flatMap(([key, what]): Problem[] => {
+    const path: ConfigPath = ['daemon', 'api', 'github', key];
+    return env[github[key]] ? [] : [{ path, message: `${formatPath(path)}: environment variable ${github[key]} is not set (${what})` }];
   });
 }
 

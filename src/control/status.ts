@@ -12,6 +12,8 @@ export interface PolicyStatus {
   rotationId?: string | undefined;
   credentialAgeMs?: number | undefined;
   lastRotatedAt?: string | undefined;
+  /** The last rotation that completed: `rotad rotate --wait` sees a policy done when it changes. */
+  lastRotationId?: string | undefined;
   nextRotationAt?: string | undefined;
   nextReason?: string | undefined;
   /** When no run is due by itself: what the policy waits for (a command, a person). */
@@ -84,6 +86,7 @@ export async function policyStatuses(runtime: Runtime, only?: readonly string[],
         rotationId: state.rotationId,
         credentialAgeMs: snapshot.current ? now - snapshot.current.createdAt : undefined,
         lastRotatedAt: state.lastRotatedAt === undefined ? undefined : iso(state.lastRotatedAt),
+        lastRotationId: state.lastRotationId,
         nextRotationAt: due ? iso(due.at) : undefined,
         nextReason: due?.reason,
         waitsFor: due ? undefined : waitsFor(policy, snapshot),

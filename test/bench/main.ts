@@ -3,6 +3,7 @@
 //   BENCH_DB_ROTATIONS=200                                 database providers (postgres, mysql)
 //   BENCH_SIZES=100,1000,10000   BENCH_IDLE_SECONDS=20   fleet of idle file-store policies
 //   BENCH_ROTATIONS=500   BENCH_CONCURRENCY=16            throughput on each store
+//   BENCH_INCIDENT=2000   BENCH_INCIDENT_REPLICAS=1,3     incident over a fleet on OpenBao (part incident)
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,9 +16,10 @@ import { measureDaemon, timeCommand, type Run } from './measure.js';
 import { memoryOverRotations } from './memory.js';
 import { shellBaseline } from './shell-baseline.js';
 import { rotateFleet, type StoreKind } from './store-runs.js';
+import { incidentFleet } from './incident-runs.js';
 import { startBenchServers, type BenchServers } from './store-servers.js';
 
-const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory,databases').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory,databases,incident').split(','));
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
 const idleS = Number(process.env.BENCH_IDLE_SECONDS ?? '20');
 const rotations = Number(process.env.BENCH_ROTATIONS ?? '500');
@@ -171,6 +173,32 @@ try {
         ratio,
       });
       console.log(`  ${kind} measured`);
+    }
+  }
+
+  if (parts.has('incident')) {
+    const up = await serversUp();
+    const n = Number(process.env.BENCH_INCIDENT ?? '2000');
+    const byReplicas = new Map<number, { seconds: number; cpu: number; calls: number }>();
+    for (const replicas of (process.env.BENCH_INCIDENT_REPLICAS ?? '1,3').split(',').map(Number)) {
+      const dir = await temp(`incident-${replicas}`);
+      const run = await incidentFleet(dir, up.vault.address, { count: n, concurrency, replicas, prefix: `inc${Date.now()}r${replicas}` });
+      await rm(dir, { recursive: true, force: true });
+      byReplicas.set(replicas, { seconds: run.seconds, cpu: run.cpuMsPerRotation, calls: run.storeCallsPerRotation });
+      const one = byReplicas.get(1);
+      row({
+        N: String(n),
+        what: `incident over every policy (random, vault), ${replicas} replica(s) in one process at concurrency ${concurrency} each: request (${s(run.requestSeconds)} to record) to last completion; duplicated ${run.duplicated}, lost ${run.lost}`,
+        wall: s(run.seconds),
+        CPU: `${run.cpuMsPerRotation.toFixed(1)} ms/rotation`,
+        'round trips / rotation': `${run.storeCallsPerRotation.toFixed(1)} store calls`,
+        'rotations/s': (n / run.seconds).toFixed(1),
+        ratio:
+          one && replicas !== 1
+            ? `time ${(run.seconds / one.seconds).toFixed(2)}×, CPU ${(run.cpuMsPerRotation / one.cpu).toFixed(2)}×, calls ${(run.storeCallsPerRotation / one.calls).toFixed(2)}× of 1 replica`
+            : '',
+      });
+      console.log(`  incident with ${replicas} replica(s) measured`);
     }
   }
 

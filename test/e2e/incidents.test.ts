@@ -3,7 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCall } from '../helpers/api.js';
-import { DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { spawn } from 'node:child_process';
+import { capturedOutput, DaemonProcess, expectNoSecretsInOutput, runCli } from '../helpers/daemon.js';
+import { CLI, ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually, HttpSink } from '../helpers/sinks.js';
 import { readPolicy, secretsOf } from '../helpers/store.js';
@@ -315,5 +317,29 @@ describe('incidents: selectors, incident rotations and leak reports on a running
     expect(garbage.code).toBe(2);
     expect(garbage.stderr).toContain('line 2 of stdin is not JSON');
     secrets.push(leaked, 'ghp_notOursAtAll0123456789abcdefABCDEF');
+  });
+
+  it('--wait follows the rotations: JSON lines when piped, a progress bar on a terminal', async () => {
+    const piped = await runCli(['rotate', '-c', world.config, '-l', 'team=billing', '--incident', '--reason', 'INC-43: drill for real', '--wait']);
+    expect(piped.code).toBe(0);
+    const lines = piped.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.some((l) => l.policy === 'billing-key' && l.progress === 'done')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ summary: { done: 1, failed: 0, queued: 0, rotating: 0, 'waiting-for-person': 0 } });
+
+    const command = `${process.execPath} ${CLI} rotate -c ${world.config} -l vendor=search --incident --reason INC-44 --wait`;
+    const screen = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.on('close', (code) => resolve({ code, text }));
+    });
+    capturedOutput.push(screen.text);
+    expect(screen.code).toBe(0);
+    expect(screen.text).toContain('[########################] 1/1 done · 0 rotating · 0 waiting for a person · 0 failed');
+    expect(screen.text).not.toContain('"progress"');
   });
 });

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleLeak } from '../../src/control/leaks.js';
+import { progressOf, settled, summarize, type Progress } from '../../src/control/progress.js';
+import type { PolicyStatus } from '../../src/control/status.js';
 import { selectPolicies } from '../../src/control/select.js';
 import { recordIncident } from '../../src/control/update-state.js';
 import { matchesSelector, parseSelector } from '../../src/labels.js';
@@ -155,5 +157,50 @@ describe('leak matching', () => {
     const none = await handleLeak(policies, fingerprint, { value: new Secret('zzzz'), source: 'scan' }, clock.now());
     expect(none.message).toMatch(/^not a credential rotad manages/);
     await expect(handleLeak(policies, fingerprint, { fingerprint: 'not hex', source: 'scan' }, clock.now())).rejects.toThrow(/16 hexadecimal digits/);
+  });
+});
+
+describe('rotate --wait: where each requested rotation stands', () => {
+  const row = (over: Partial<PolicyStatus> = {}): PolicyStatus => ({ policy: 'p', phase: 'idle', needsAttention: false, lastRotationId: 'r1', ...over });
+
+  it('is queued, rotating, waiting for a person, failed or done, from the status rows before and now', () => {
+    const before = row();
+    expect(progressOf(before, row())).toBe('queued');
+    expect(progressOf(before, row({ phase: 'consumers', rotationId: 'r2' }))).toBe('rotating');
+    expect(
+      progressOf(
+        before,
+        row({ phase: 'obtain', waitingFor: { action: 'create', account: 'a', summary: 's', since: '', deadline: '', reminders: 0, asked: true } }),
+      ),
+    ).toBe('waiting-for-person');
+    expect(progressOf(before, row({ phase: 'verify', needsAttention: true }))).toBe('failed');
+    expect(progressOf(before, row({ error: 'store down', phase: 'unknown', needsAttention: true }))).toBe('failed');
+    expect(progressOf(before, row({ lastRotationId: 'r2' }))).toBe('done');
+    // A routine rotation finished, but the incident asks for one more: not done yet.
+    expect(progressOf(before, row({ lastRotationId: 'r2', incident: { reason: 'x', actor: 'cli', at: '' } }))).toBe('queued');
+  });
+
+  it('summarizes, estimates from the pace so far, and settles only when nothing is left to run or hand over', () => {
+    const states = new Map<string, Progress>([
+      ['a', 'done'],
+      ['b', 'done'],
+      ['c', 'rotating'],
+      ['d', 'queued'],
+    ]);
+    const summary = summarize(states, 10_000);
+    expect(summary).toMatchObject({ total: 4, counts: { done: 2, rotating: 1, queued: 1 }, estimateSeconds: 10 });
+    expect(settled(summary)).toBe(false);
+    expect(
+      settled(
+        summarize(
+          new Map<string, Progress>([
+            ['a', 'done'],
+            ['b', 'failed'],
+          ]),
+          1,
+        ),
+      ),
+    ).toBe(true);
+    expect(settled(summarize(new Map<string, Progress>([['a', 'waiting-for-person']]), 1))).toBe(false);
   });
 });

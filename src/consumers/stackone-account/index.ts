@@ -4,15 +4,20 @@ import { RotadError } from '../../errors.js';
 import { z } from 'zod';
 import { basicAuth, call, callFor, type ApiRequest, type ApiTarget } from '../../http/api-call.js';
 import { endpoint } from '../../http/dns-label.js';
+import { sharedLimiter } from '../../http/rate-limit.js';
 import { registerSecretValue } from '../../secret.js';
 import type { Consumer } from '../types.js';
 import { StackOneAccountConsumerOptions } from './schema.js';
+
+const REQUESTS_PER_MINUTE = 1000;
 
 /** The part of `GET /accounts/{id}` rotad reads. */
 const Account = z.object({ status: z.string() });
 
 function createStackOneAccountConsumer(options: StackOneAccountConsumerOptions, deps: AdapterDeps): Consumer {
-  const target: ApiTarget = { name: 'StackOne', role: 'consumer', timeoutMs: durationMs(options.timeout), clock: deps.clock };
+  // StackOne allows 1,000 requests a minute per API key (PROVIDERS.md): one limit for every policy using the same key.
+  const limiter = sharedLimiter(`stackone:${options.baseUrl}:${options.apiKeyEnv}`, REQUESTS_PER_MINUTE, 60_000, deps.clock);
+  const target: ApiTarget = { name: 'StackOne', role: 'consumer', timeoutMs: durationMs(options.timeout), clock: deps.clock, limiter };
   const path = `/accounts/${encodeURIComponent(options.accountId)}`;
   /** StackOne: Basic auth with the API key as username and an empty password. */
   const authHeaders = (): Record<string, string> => {
