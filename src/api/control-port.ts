@@ -1,3 +1,4 @@
+import type { CredentialIndex } from '../credential-index.js';
 import type { ResolvedConfig } from '../config/normalize.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,5 +11,7 @@ export interface ControlPort {
   /** The daemon looks at every policy now, `first` before the others: requests, handed-over tokens and rollback notices are served. */
   wake(first?: readonly string[]): void;
   audit: AuditTrail;
+  /** Where each credential is by fingerprint, as the daemon last read the policies (leak reports look here first). */
+  credentials?: CredentialIndex | undefined;
   logger: Logger;
 }

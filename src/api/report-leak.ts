@@ -8,7 +8,13 @@ import type { ControlPort } from './control-port.js';
  */
 export async function reportLeak(control: ControlPort, report: LeakReport, caller: string): Promise<LeakOutcome> {
   const runtime = control.runtime();
-  const outcome = await handleLeak([...runtime.policies.values()], (value) => control.audit.fingerprint(value), report, Date.now());
+  const outcome = await handleLeak(
+    [...runtime.policies.values()],
+    (value) => control.audit.fingerprint(value),
+    report,
+    Date.now(),
+    (fingerprint) => control.credentials?.policiesWith(fingerprint) ?? [],
+  );
   const touched = auditLeak(control.audit, report, outcome);
   control.wake(touched);
   control.logger[outcome.matches.length > 0 ? 'warn' : 'info'](

@@ -63,6 +63,7 @@ export async function handleLeak(
   fingerprintOf: (value: Secret) => string,
   report: LeakReport,
   now: number,
+  candidatesFor?: (fingerprint: string) => readonly string[],
 ): Promise<LeakOutcome> {
   const fingerprint = report.value ? fingerprintOf(report.value) : report.fingerprint?.toLowerCase();
   if (fingerprint === undefined || !FINGERPRINT.test(fingerprint))
@@ -70,8 +71,12 @@ export async function handleLeak(
       'REQUEST_INVALID',
       'a leak report needs the leaked value, or its fingerprint as 16 hexadecimal digits (as the audit trail names credentials)',
     );
-  const found = await mapLimited(policies, READ_CONCURRENCY, async (policy) => matchesIn(policy, fingerprint, fingerprintOf));
-  const matches = found.flat();
+  // The policies an index last saw holding it are read first; only when none holds it any more is every policy read.
+  const candidates = new Set(candidatesFor?.(fingerprint) ?? []);
+  const likely = policies.filter((p) => candidates.has(p.name));
+  const search = (among: readonly PolicyRuntime[]) => mapLimited(among, READ_CONCURRENCY, async (policy) => matchesIn(policy, fingerprint, fingerprintOf));
+  let matches = (await search(likely)).flat();
+  if (matches.length === 0) matches = (await search(policies)).flat();
   const reason = leakReason(report);
   const actor = `leak:${report.source}`;
   for (const policy of new Set(matches.filter(startsIncident).map((m) => m.policy))) {

@@ -1,3 +1,4 @@
+import { CredentialIndex } from '../credential-index.js';
 import type { Server } from 'node:http';
 import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -181,7 +182,7 @@ async function openApi(
   config: () => ResolvedConfig,
   live: { runtime: Runtime },
   scheduler: Scheduler,
-  audit: AuditTrail,
+  { audit, credentials }: { audit: AuditTrail; credentials: CredentialIndex },
   undo: StartUndo,
   logger: Logger,
 ): Promise<{ close(): Promise<void> } | undefined | number> {
@@ -191,7 +192,14 @@ async function openApi(
   try {
     // Loaded only when configured: the web framework is the largest part of the daemon's memory otherwise.
     const { startApiServer } = await import('../api/server.js');
-    const started = await startApiServer(options, { config, runtime: () => live.runtime, wake: (first) => void scheduler.wake(first), audit, logger });
+    const started = await startApiServer(options, {
+      config,
+      runtime: () => live.runtime,
+      wake: (first) => void scheduler.wake(first),
+      audit,
+      credentials,
+      logger,
+    });
     undo.push(() => started.close());
     logger.info(
       { port: started.port, tls: options.tls !== undefined, tokens: options.tokens.map((t) => t.name), handoverLinks: options.publicUrl !== undefined },
@@ -364,6 +372,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   if (typeof opened === 'number') return opened;
   const { releaseClaims } = opened;
   const live = { runtime };
+  // Where each credential is, by fingerprint, as the scheduler reads the policies: leak reports look here first.
+  const credentials = new CredentialIndex((value) => audit.fingerprint(value));
   const scheduler = new Scheduler(runtime.policies, {
     concurrency: config.daemon.concurrency,
     clock: systemClock,
@@ -371,6 +381,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     metrics,
     rescanMs: config.daemon.rescanMs,
     signalWindowMs: config.daemon.signalWindowMs,
+    observeSnapshot: (policy, snapshot) => credentials.note(policy, [snapshot.current, snapshot.pending, snapshot.previous]),
   });
   // The stores of the moment: a reload may swap them while it waits.
   const readiness = 'notReady' in opened ? watchUntilReady(() => pingAll(live.runtime), opened.notReady, logger) : undefined;
@@ -392,7 +403,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     releaseClaims,
     readiness,
   };
-  const api = await openApi(() => parts.config, live, scheduler, audit, undo, logger);
+  const api = await openApi(() => parts.config, live, scheduler, { audit, credentials }, undo, logger);
   if (typeof api === 'number') return api;
   parts.api = api;
 

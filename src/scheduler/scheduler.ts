@@ -72,6 +72,8 @@ interface SchedulerOptions {
   rescanMs?: number | undefined;
   /** `daemon.signalWindow`: a signal is served by a requested rotation that started at most this long before it (default 10 s). */
   signalWindowMs?: number | undefined;
+  /** Sees every policy as each look reads it (the daemon indexes its credentials' fingerprints for leak reports). */
+  observeSnapshot?: ((policy: string, snapshot: PolicySnapshot) => void) | undefined;
 }
 
 /**
@@ -266,6 +268,7 @@ export class Scheduler {
     const left = this.#leftBy.get(policy.name);
     this.#leftBy.delete(policy.name);
     let snapshot = left ?? (await policy.store.read(policy.ref));
+    this.#options.observeSnapshot?.(policy.name, snapshot);
     await revokeLeftBehind(policy, snapshot, now);
     if (snapshot.state.assist) this.#waitingForPerson.add(policy.name);
     else this.#waitingForPerson.delete(policy.name);

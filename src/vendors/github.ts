@@ -21,7 +21,7 @@ export function githubSignatureValid(secret: string, rawBody: string, header: st
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export interface SecretScanningAlert {
+interface SecretScanningAlert {
   /** The leaked value (registered for scrubbing at once: it never reaches a log). */
   secret: string;
   htmlUrl: string | undefined;

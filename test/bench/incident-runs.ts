@@ -1,8 +1,13 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config/load.js';
+import { handleLeak } from '../../src/control/leaks.js';
 import { requestRotations } from '../../src/control/request-rotation.js';
+import { CredentialIndex } from '../../src/credential-index.js';
+import type { PolicyRuntime } from '../../src/rotation/context.js';
+import type { Secret } from '../../src/secret.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
@@ -119,5 +124,75 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
   } finally {
     await Promise.all(schedulers.map((s) => s.stop(10_000)));
     await Promise.all(runtimes.map((r) => r.close()));
+  }
+}
+
+/**
+ * A leak report to the matching policy's provider call, on a fleet of `count` `random` policies
+ * (file store): every policy makes its first credential, then the current value of one is
+ * reported, as POST /v1/leaks does it (match, incident recorded, that policy woken first), and the
+ * time to the provider's obtain call for it is measured: with the daemon's credential index, and
+ * with every policy read (what the index saves).
+ */
+export async function leakToProviderCall(dir: string, count: number): Promise<{ indexedMs: number; scannedMs: number }> {
+  await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
+  const yaml = `version: 1
+daemon: { stateDir: ${dir}/state, concurrency: 16, health: { enabled: false }, watchConfig: 0s }
+stores:
+  s: { type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }
+notifiers:
+  log: { type: log, events: [needs-attention] }
+defaults: { store: s, grace: 0s }
+policies:
+${Array.from({ length: count }, (_, i) => `  - { name: leak-${i}, provider: { type: random, length: 32 }, schedule: { every: 30d } }`).join('\n')}
+`;
+  const path = join(dir, 'leak.yaml');
+  await writeFile(path, yaml);
+  const config = parseConfig(yaml, path);
+  const runtime = buildRuntime(config, { logger: silentLogger(), clock: systemClock });
+  const key = randomBytes(32);
+  const fingerprint = (value: Secret): string => createHmac('sha256', key).update(value.reveal()).digest('hex').slice(0, 16);
+  const index = new CredentialIndex(fingerprint);
+  let completed = 0;
+  let allDone: () => void = () => undefined;
+  const firstDone = new Promise<void>((resolve) => (allDone = resolve));
+  const scheduler = new Scheduler(runtime.policies, {
+    concurrency: 16,
+    clock: systemClock,
+    logger: silentLogger(),
+    observeSnapshot: (policy, snapshot) => index.note(policy, [snapshot.current, snapshot.pending, snapshot.previous]),
+    onOutcome: (_policy, outcome) => {
+      if (outcome.status === 'completed' && ++completed === count) allDone();
+    },
+  });
+  const policies = [...runtime.policies.values()];
+  const measure = async (target: PolicyRuntime, candidates: ((fp: string) => readonly string[]) | undefined): Promise<number> => {
+    const { current } = await target.store.read(target.ref);
+    const provider = target.provider as { obtain: NonNullable<PolicyRuntime['provider']['obtain']> };
+    const obtain = provider.obtain.bind(provider);
+    let reached: () => void = () => undefined;
+    const called = new Promise<void>((resolve) => (reached = resolve));
+    provider.obtain = async (...args) => {
+      reached();
+      return obtain(...args);
+    };
+    const started = performance.now();
+    await handleLeak(policies, fingerprint, { value: current!.value, source: 'bench' }, Date.now(), candidates);
+    void scheduler.wake([target.name]);
+    await called;
+    const ms = performance.now() - started;
+    provider.obtain = obtain;
+    return ms;
+  };
+  try {
+    scheduler.start();
+    await firstDone;
+    await new Promise((r) => setTimeout(r, 2_000)); // every completed policy looked at once more (and indexed)
+    const indexedMs = await measure(policies[Math.floor(count / 2)]!, (fp) => index.policiesWith(fp));
+    const scannedMs = await measure(policies[Math.floor(count / 3)]!, undefined);
+    return { indexedMs, scannedMs };
+  } finally {
+    await scheduler.stop(10_000);
+    await runtime.close();
   }
 }

@@ -4,6 +4,7 @@
 //   BENCH_SIZES=100,1000,10000   BENCH_IDLE_SECONDS=20   fleet of idle file-store policies
 //   BENCH_ROTATIONS=500   BENCH_CONCURRENCY=16            throughput on each store
 //   BENCH_INCIDENT=2000   BENCH_INCIDENT_REPLICAS=1,3     incident over a fleet on OpenBao (part incident)
+//   BENCH_LEAK_SIZES=1000,10000                           leak report to the provider call (part incident)
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { measureDaemon, timeCommand, type Run } from './measure.js';
 import { memoryOverRotations } from './memory.js';
 import { shellBaseline } from './shell-baseline.js';
 import { rotateFleet, type StoreKind } from './store-runs.js';
-import { incidentFleet } from './incident-runs.js';
+import { incidentFleet, leakToProviderCall } from './incident-runs.js';
 import { startBenchServers, type BenchServers } from './store-servers.js';
 
 const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory,databases,incident').split(','));
@@ -199,6 +200,17 @@ try {
             : '',
       });
       console.log(`  incident with ${replicas} replica(s) measured`);
+    }
+    for (const size of (process.env.BENCH_LEAK_SIZES ?? '1000,10000').split(',').map(Number)) {
+      const dir = await temp(`leak-${size}`);
+      const leak = await leakToProviderCall(dir, size);
+      await rm(dir, { recursive: true, force: true });
+      row({
+        N: String(size),
+        what: 'leak report (value) to the provider call of the policy holding it (file store): with the credential index; reading every policy',
+        wall: `${leak.indexedMs.toFixed(1)} ms; ${leak.scannedMs.toFixed(1)} ms`,
+      });
+      console.log(`  leak with ${size} policies measured`);
     }
   }
 

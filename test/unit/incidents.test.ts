@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleLeak } from '../../src/control/leaks.js';
+import { CredentialIndex } from '../../src/credential-index.js';
 import { progressOf, settled, summarize, type Progress } from '../../src/control/progress.js';
 import type { PolicyStatus } from '../../src/control/status.js';
 import { selectPolicies } from '../../src/control/select.js';
@@ -202,5 +203,52 @@ describe('rotate --wait: where each requested rotation stands', () => {
       ),
     ).toBe(true);
     expect(settled(summarize(new Map<string, Progress>([['a', 'waiting-for-person']]), 1))).toBe(false);
+  });
+});
+
+describe('the credential index', () => {
+  it('places a fingerprint in the policies last seen holding it, fingerprinting each credential once', () => {
+    let hashed = 0;
+    const index = new CredentialIndex((value) => {
+      hashed += 1;
+      return createHmac('sha256', 'k').update(value.reveal()).digest('hex').slice(0, 16);
+    });
+    const fp = (v: string) => createHmac('sha256', 'k').update(v).digest('hex').slice(0, 16);
+    const c = (value: string, rotationId: string) => ({ value: new Secret(value), rotationId });
+    index.note('a', [c('v1', 'r1'), undefined, undefined]);
+    index.note('a', [c('v1', 'r1'), undefined, undefined]);
+    expect(hashed).toBe(1);
+    expect(index.policiesWith(fp('v1'))).toEqual(['a']);
+    index.note('a', [c('v2', 'r2'), undefined, c('v1', 'r1')]); // rotated: v1 is previous now
+    index.note('b', [c('v3', 'r9'), undefined, undefined]);
+    expect(hashed).toBe(3);
+    expect(index.policiesWith(fp('v1'))).toEqual(['a']);
+    index.note('a', [c('v4', 'r3'), undefined, c('v2', 'r2')]);
+    expect(index.policiesWith(fp('v1'))).toEqual([]);
+    expect(index.policiesWith(fp('v2'))).toEqual(['a']);
+    expect(index.policiesWith(fp('v3'))).toEqual(['b']);
+  });
+
+  it('lets a leak report read only the policy it names, and every policy when the index lags', async () => {
+    const clock = new FakeClock();
+    const fingerprint = (value: Secret): string => createHmac('sha256', 'k').update(value.reveal()).digest('hex').slice(0, 16);
+    const reads: string[] = [];
+    const policies = ['a', 'b', 'c'].map((name) => {
+      const store = new MemoryStore([]);
+      store.current = { value: new Secret(`value-of-${name}`), rotationId: `${name}1`, createdAt: 0 };
+      const read = store.read.bind(store);
+      store.read = async () => {
+        reads.push(name);
+        return read();
+      };
+      return { ...policyRuntime({ store, provider: recordingProvider([]), clock }), name, ref: { name } };
+    });
+    const leaked = { value: new Secret('value-of-b'), source: 'scan' };
+    await handleLeak(policies, fingerprint, leaked, clock.now(), () => ['b']);
+    expect(new Set(reads)).toEqual(new Set(['b'])); // the match, then the incident's write
+    reads.length = 0;
+    const stale = await handleLeak(policies, fingerprint, leaked, clock.now() + 1, () => ['a']);
+    expect(reads.slice(0, 4)).toEqual(['a', 'a', 'b', 'c']);
+    expect(stale.matches).toEqual([expect.objectContaining({ policy: 'b', slot: 'current' })]);
   });
 });
