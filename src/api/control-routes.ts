@@ -43,6 +43,8 @@ const LeakBody = z
     url: z.string().max(2000).optional(),
   })
   .refine((b) => (b.value === undefined) !== (b.fingerprint === undefined), { error: 'send the leaked value or its fingerprint, one of them' });
+/** Requests for at most this many policies wake the daemon naming them (looked at first). */
+const WAKE_NAMED_AT_MOST = 64;
 const PoliciesQuery = z.strictObject({ selector: z.string().min(1).max(1000).optional() });
 
 /**
@@ -90,7 +92,9 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     const rotations = await requestRotations(control.config(), policies, body.policies !== undefined, Date.now(), incident);
     for (const { policy } of rotations.filter((r) => r.requested))
       control.audit.record({ policy, phase: 'request', outcome: 'requested', actor, ...(incident && { reason: incident.reason }) });
-    control.wake(rotations.filter((r) => r.requested).map((r) => r.policy));
+    const requested = rotations.filter((r) => r.requested).map((r) => r.policy);
+    // A few are looked at first; a fleet is one pass over every policy (naming thousands would have each read while every slot is busy).
+    control.wake(requested.length <= WAKE_NAMED_AT_MOST ? requested : undefined);
     return { rotations };
   });
 

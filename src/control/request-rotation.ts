@@ -48,12 +48,11 @@ export async function requestRotations(
       await recordRequest(policy, now);
       return { policy: policy.name, requested: true };
     }
-    await recordIncident(policy, { ...incident, at: now });
-    const { state } = await policy.store.read(policy.ref);
+    const state = await recordIncident(policy, { ...incident, at: now });
     const running = state.phase !== 'idle' && state.incident?.rotationId !== state.rotationId;
     return { policy: policy.name, requested: true, ...(running && { inProgress: state.phase }) };
   });
 }
 
 /** Requests written at once: an incident over a fleet is recorded in seconds, not one store round trip after another. */
-const REQUEST_CONCURRENCY = 16;
+const REQUEST_CONCURRENCY = 32;

@@ -13,8 +13,8 @@ const CLI_TRANSIENT_ATTEMPTS = 4;
  * a lost race backs off and reads again; a store error that may pass is tried again a few times.
  * `change` returns undefined to leave the state as it is (e.g. the rotation it was meant for has moved on).
  */
-async function updateState(policy: PolicyRuntime, change: (state: PolicyState, snapshot: PolicySnapshot) => PolicyState | undefined): Promise<void> {
-  await updateStoredState(policy, (snapshot) => change(snapshot.state, snapshot), {
+async function updateState(policy: PolicyRuntime, change: (state: PolicyState, snapshot: PolicySnapshot) => PolicyState | undefined): Promise<PolicySnapshot> {
+  return updateStoredState(policy, (snapshot) => change(snapshot.state, snapshot), {
     attempts: CLI_WRITE_ATTEMPTS,
     transientAttempts: CLI_TRANSIENT_ATTEMPTS,
     pause: backoffPause((ms) => policy.clock.sleep(ms), policy.random),
@@ -22,10 +22,10 @@ async function updateState(policy: PolicyRuntime, change: (state: PolicyState, s
 }
 
 /** Records a manual request in the policy's state. */
-export function recordRequest(policy: PolicyRuntime, now: number): Promise<void> {
+export async function recordRequest(policy: PolicyRuntime, now: number): Promise<void> {
   // A request written again (its first write landed but the answer was lost) after a rotation
   // started for it is served already: it does not ask for another one.
-  return updateState(policy, (state) => (served(state, now) ? undefined : { ...state, requestedAt: now }));
+  await updateState(policy, (state) => (served(state, now) ? undefined : { ...state, requestedAt: now }));
 }
 
 /** Whether a rotation that a request started began at or after `at` (running now, or completed). */
@@ -41,8 +41,8 @@ function served(state: PolicyState, at: number): boolean {
  * A rotation past obtain when it arrives is finished, then followed by one more (the leaked value
  * may be the one it made); one that has stored no credential yet serves it.
  */
-export function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, 'rotationId'>): Promise<void> {
-  return updateState(policy, (state, snapshot) => {
+export async function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, 'rotationId'>): Promise<PolicyState> {
+  const written = await updateState(policy, (state, snapshot) => {
     const open = state.incident;
     if (open !== undefined && open.at >= incident.at) return undefined;
     const reason =
@@ -53,6 +53,7 @@ export function recordIncident(policy: PolicyRuntime, incident: Omit<Incident, '
     const rotationId = state.phase === 'obtain' && !ownStored ? state.rotationId : undefined;
     return { ...state, requestedAt: incident.at, incident: { ...incident, reason: reason.slice(0, MAX_REASON), rotationId } };
   });
+  return written.state;
 }
 
 /** Incident reasons are kept this long at most (they go into every message). */

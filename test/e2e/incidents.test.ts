@@ -342,4 +342,37 @@ describe('incidents: selectors, incident rotations and leak reports on a running
     expect(screen.text).toContain('[########################] 1/1 done · 0 rotating · 0 waiting for a person · 0 failed');
     expect(screen.text).not.toContain('"progress"');
   });
+
+  it('a daemon killed (SIGKILL) during an incident rotation leaves it to the next one, which finishes it with the same reason and actor', async () => {
+    const reason = 'INC-45: killed mid-incident';
+    const answer = await post('/v1/rotations', { policies: ['gladly-support'], incident: true, reason });
+    expect(answer.status).toBe(200);
+    await eventually(() => pager.json().some((e) => e.type === 'action-required' && (e.incident as { reason?: string } | undefined)?.reason === reason));
+    const rotationId = (await readPolicy(world.dir, 'gladly-support')).state.rotationId;
+    daemon.child.kill('SIGKILL');
+    await new Promise((resolve) => daemon.child.once('exit', resolve));
+    daemon = DaemonProcess.start(world.config, ENV);
+    await daemon.waitForMessage('Control API listening');
+
+    const token = gladly.createToken(EMAIL);
+    secrets.push(token.value);
+    const submitted = await post('/v1/policies/gladly-support/submit', { token: token.value });
+    expect(submitted.status).toBe(200);
+    // The person is asked to delete the older token (urgent too), and does.
+    await eventually(async () => (await readPolicy(world.dir, 'gladly-support')).state.assist?.action === 'delete', 20_000);
+    const user = gladly.users.get(EMAIL)!;
+    user.tokens = user.tokens.filter((t) => t.value === token.value);
+    await eventually(async () => (await readPolicy(world.dir, 'gladly-support')).state.phase === 'idle', 20_000);
+    const { state, current } = await readPolicy(world.dir, 'gladly-support');
+    expect(current!.value.reveal()).toBe(token.value);
+    expect(state.lastRotationId).toBe(rotationId);
+    expect(state.history.at(-1)).toMatchObject({ rotationId, incident: reason });
+    const audit = (await readFile(join(world.dir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((e) => e.rotationId === rotationId);
+    expect(audit.length).toBeGreaterThan(2);
+    for (const event of audit) expect(event).toMatchObject({ actor: 'api:ops', reason });
+  });
 });
