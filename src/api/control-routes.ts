@@ -13,6 +13,7 @@ import { rollbackPolicy } from '../rotation/rollback.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { Secret } from '../secret.js';
 import { reportLeak } from './report-leak.js';
+import { streamProgress, wantsEventStream } from './progress-stream.js';
 import { parseBody } from './body.js';
 import type { ControlPort } from './control-port.js';
 import { authenticate, type ApiCaller, type loadApiTokens } from './tokens.js';
@@ -76,7 +77,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     return { policies: await policyStatuses(runtime, only) };
   });
 
-  app.post('/v1/rotations', async (request) => {
+  app.post('/v1/rotations', async (request, reply) => {
     // Authenticated before the body is read: an incident needs its own scope.
     const caller = callerFor(request, (request.body as { incident?: unknown } | undefined)?.incident === true ? 'incident' : 'rotate');
     const body = parseBody(RotationsBody, request.body);
@@ -89,13 +90,27 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     if (body.drill) return { drill: await drillIncident(runtime, policies) };
     const actor = `api:${caller.name}`;
     const incident = body.incident ? { reason: body.reason!, actor } : undefined;
+    const stream = wantsEventStream(request);
+    const before = stream
+      ? new Map(
+          (
+            await policyStatuses(
+              runtime,
+              policies.map((p) => p.name),
+            )
+          ).map((row) => [row.policy, row]),
+        )
+      : undefined;
     const rotations = await requestRotations(control.config(), policies, body.policies !== undefined, Date.now(), incident);
     for (const { policy } of rotations.filter((r) => r.requested))
       control.audit.record({ policy, phase: 'request', outcome: 'requested', actor, ...(incident && { reason: incident.reason }) });
     const requested = rotations.filter((r) => r.requested).map((r) => r.policy);
     // A few are looked at first; a fleet is one pass over every policy (naming thousands would have each read while every slot is busy).
     control.wake(requested.length <= WAKE_NAMED_AT_MOST ? requested : undefined);
-    return { rotations };
+    if (!before) return { rotations };
+    const followed = new Set(requested);
+    for (const name of [...before.keys()]) if (!followed.has(name)) before.delete(name);
+    return streamProgress(request, reply, () => control.runtime(), before, { rotations });
   });
 
   app.get('/v1/policies/:name', async (request) => {

@@ -43,7 +43,7 @@ export async function rotateCommand(path: string, request: RotateRequest): Promi
     out.line(woken.notified ? `${woken.message}; follow progress with rotad status` : woken.message);
     if (!before) return 0;
     for (const { policy, requested } of outcomes) if (!requested) before.delete(policy);
-    return await waitForRotations(() => policyStatuses(runtime, names), before);
+    return await waitForRotations((going) => policyStatuses(runtime, going), before);
   } finally {
     await runtime.close();
   }

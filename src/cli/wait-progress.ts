@@ -1,8 +1,7 @@
 import type { PolicyStatus } from '../control/status.js';
-import { progressOf, settled, summarize, type Progress, type ProgressSummary } from '../control/progress.js';
+import { followProgress, type ProgressSummary } from '../control/progress.js';
 import { out } from './output.js';
 
-const POLL_MS = 500;
 const BAR_WIDTH = 24;
 
 /**
@@ -11,28 +10,24 @@ const BAR_WIDTH = 24;
  * redrawn in place; piped: a JSON line per change and a summary at the end. Exit 1 if any failed.
  */
 export async function waitForRotations(
-  read: () => Promise<PolicyStatus[]>,
+  read: (names: readonly string[]) => Promise<PolicyStatus[]>,
   before: ReadonlyMap<string, PolicyStatus>,
   stream: NodeJS.WriteStream = process.stdout,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<number> {
   const started = Date.now();
-  const states = new Map<string, Progress>();
   const terminal = stream.isTTY === true;
-  let summary: ProgressSummary;
-  for (;;) {
-    for (const row of await read()) {
-      const was = before.get(row.policy);
-      if (!was) continue;
-      const state = progressOf(was, row);
-      if (states.get(row.policy) !== state && !terminal) out.line(JSON.stringify({ policy: row.policy, progress: state, at: new Date().toISOString() }));
-      states.set(row.policy, state);
-    }
-    summary = summarize(states, Date.now() - started);
-    if (terminal) stream.write(`\r${progressLine(summary)}\u001b[K`);
-    if (settled(summary)) break;
-    await sleep(POLL_MS);
-  }
+  const { summary, states } = await followProgress({
+    read,
+    before,
+    sleep,
+    onChange: (policy, progress) => {
+      if (!terminal) out.line(JSON.stringify({ policy, progress, at: new Date().toISOString() }));
+    },
+    onPass: (pass) => {
+      if (terminal) stream.write(`\r${progressLine(pass)}\u001b[K`);
+    },
+  });
   if (terminal) stream.write('\n');
   else out.line(JSON.stringify({ summary: summary.counts, seconds: Math.round((Date.now() - started) / 1000) }));
   const failed = [...states].filter(([, state]) => state === 'failed').map(([policy]) => policy);

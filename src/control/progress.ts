@@ -36,3 +36,40 @@ export function summarize(states: ReadonlyMap<string, Progress>, elapsedMs: numb
 export function settled(summary: ProgressSummary): boolean {
   return summary.counts.queued + summary.counts.rotating + summary.counts['waiting-for-person'] === 0;
 }
+
+/** How often the statuses of rotations still going are read: often for a few, less for a fleet (each read is a store read per policy). */
+function pollMs(left: number): number {
+  return left <= 200 ? 500 : 2_000;
+}
+
+/**
+ * Follows requested rotations until each is done or failed, or `signal` stops it: reads the
+ * statuses of those still going (never those already done or failed), tells each change, and
+ * each pass's summary. `before` holds each followed policy's status row when it was requested.
+ */
+export async function followProgress(options: {
+  read: (names: readonly string[]) => Promise<PolicyStatus[]>;
+  before: ReadonlyMap<string, PolicyStatus>;
+  onChange?: (policy: string, progress: Progress) => void;
+  onPass?: (summary: ProgressSummary) => void;
+  sleep: (ms: number) => Promise<void>;
+  signal?: AbortSignal | undefined;
+}): Promise<{ summary: ProgressSummary; states: ReadonlyMap<string, Progress> }> {
+  const started = Date.now();
+  const states = new Map<string, Progress>([...options.before.keys()].map((name) => [name, 'queued' as Progress]));
+  for (;;) {
+    const going = [...states].filter(([, state]) => state !== 'done' && state !== 'failed').map(([name]) => name);
+    const reading = new Set(going);
+    for (const row of going.length === 0 ? [] : await options.read(going)) {
+      const was = options.before.get(row.policy);
+      if (!was || !reading.has(row.policy)) continue;
+      const state = progressOf(was, row);
+      if (states.get(row.policy) !== state) options.onChange?.(row.policy, state);
+      states.set(row.policy, state);
+    }
+    const summary = summarize(states, Date.now() - started);
+    options.onPass?.(summary);
+    if (settled(summary) || options.signal?.aborted) return { summary, states };
+    await options.sleep(pollMs(summary.counts.queued + summary.counts.rotating + summary.counts['waiting-for-person']));
+  }
+}

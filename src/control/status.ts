@@ -56,7 +56,8 @@ export interface PolicyStatus {
  */
 export async function policyStatuses(runtime: Runtime, only?: readonly string[], now = Date.now()): Promise<PolicyStatus[]> {
   const rows: PolicyStatus[] = [];
-  for (const policyRuntime of [...runtime.policies.values()].filter((p) => only === undefined || only.includes(p.name))) {
+  const wanted = only === undefined ? undefined : new Set(only);
+  for (const policyRuntime of [...runtime.policies.values()].filter((p) => wanted === undefined || wanted.has(p.name))) {
     const { settings: policy, store, ref, provider } = policyRuntime;
     try {
       const snapshot = await store.read(ref);

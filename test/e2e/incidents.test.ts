@@ -341,6 +341,31 @@ describe('incidents: selectors, incident rotations and leak reports on a running
     expect(screen.code).toBe(0);
     expect(screen.text).toContain('[########################] 1/1 done · 0 rotating · 0 waiting for a person · 0 failed');
     expect(screen.text).not.toContain('"progress"');
+
+    // The API streams the same as server-sent events, until every rotation is done.
+    const response = await fetch(`${world.base}/v1/rotations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${world.tokens.ops}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ policies: ['billing-key', 'support-search-key'], incident: true, reason: 'INC-46: streamed' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await response.text())
+      .trim()
+      .split('\n\n')
+      .filter((block) => block.startsWith('event:'))
+      .map((block) => {
+        const [event, data] = block.split('\n');
+        return { event: event!.slice('event: '.length), data: JSON.parse(data!.slice('data: '.length)) as Record<string, unknown> };
+      });
+    expect(events[0]).toMatchObject({ event: 'requested', data: { rotations: [{ policy: 'billing-key' }, { policy: 'support-search-key' }] } });
+    expect(
+      events
+        .filter((e) => e.event === 'progress' && e.data.progress === 'done')
+        .map((e) => e.data.policy)
+        .sort(),
+    ).toEqual(['billing-key', 'support-search-key']);
+    expect(events.at(-1)).toMatchObject({ event: 'summary', data: { total: 2, counts: { done: 2, failed: 0 } } });
   });
 
   it('a daemon killed (SIGKILL) during an incident rotation leaves it to the next one, which finishes it with the same reason and actor', async () => {

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleLeak } from '../../src/control/leaks.js';
 import { CredentialIndex } from '../../src/credential-index.js';
-import { progressOf, settled, summarize, type Progress } from '../../src/control/progress.js';
+import { followProgress, progressOf, settled, summarize, type Progress } from '../../src/control/progress.js';
 import type { PolicyStatus } from '../../src/control/status.js';
 import { selectPolicies } from '../../src/control/select.js';
 import { recordIncident } from '../../src/control/update-state.js';
@@ -250,5 +250,39 @@ describe('the credential index', () => {
     const stale = await handleLeak(policies, fingerprint, leaked, clock.now() + 1, () => ['a']);
     expect(reads.slice(0, 4)).toEqual(['a', 'a', 'b', 'c']);
     expect(stale.matches).toEqual([expect.objectContaining({ policy: 'b', slot: 'current' })]);
+  });
+});
+
+describe('following progress', () => {
+  it('reads only the rotations still going, tells each change once, and ends when all are done or failed', async () => {
+    const row = (policy: string, over: Partial<PolicyStatus> = {}): PolicyStatus => ({
+      policy,
+      phase: 'idle',
+      needsAttention: false,
+      lastRotationId: 'r1',
+      ...over,
+    });
+    const before = new Map(['a', 'b', 'c'].map((name) => [name, row(name)]));
+    const script: Array<Record<string, Partial<PolicyStatus>>> = [
+      { a: { phase: 'obtain' }, b: {}, c: { phase: 'verify' } },
+      { a: { lastRotationId: 'r2' }, b: { phase: 'consumers' }, c: { needsAttention: true, phase: 'verify' } },
+      { b: { lastRotationId: 'r2' } },
+    ];
+    const asked: string[][] = [];
+    const changes: string[] = [];
+    let pass = 0;
+    const { summary } = await followProgress({
+      before,
+      read: async (names) => {
+        asked.push([...names]);
+        const now = script[pass++] ?? {};
+        return names.map((name) => row(name, now[name] ?? {}));
+      },
+      onChange: (policy, progress) => changes.push(`${policy}:${progress}`),
+      sleep: async () => undefined,
+    });
+    expect(asked).toEqual([['a', 'b', 'c'], ['a', 'b', 'c'], ['b']]);
+    expect(changes).toEqual(['a:rotating', 'c:rotating', 'a:done', 'b:rotating', 'c:failed', 'b:done']);
+    expect(summary.counts).toMatchObject({ done: 2, failed: 1, queued: 0, rotating: 0 });
   });
 });
