@@ -33,6 +33,8 @@ interface LeakMatch {
   action: 'incident-rotation' | 'revoke-now' | 'already-revoked' | 'not-revocable';
   rotationId: string;
   credentialId?: string | undefined;
+  /** The policy is suspended: the incident is recorded and served once `suspend` is removed. */
+  suspended?: boolean | undefined;
 }
 
 export interface LeakOutcome {
@@ -100,6 +102,7 @@ async function matchesIn(policy: PolicyRuntime, fingerprint: string, fingerprint
       action: actionFor(policy, slot, credential, snapshot.state.phase),
       rotationId: credential.rotationId,
       credentialId: credential.id,
+      ...(policy.settings.suspended && { suspended: true }),
     });
   }
   return matches;
@@ -117,17 +120,16 @@ function actionFor(policy: PolicyRuntime, slot: (typeof SLOTS)[number], credenti
 
 function describeMatches(matches: readonly LeakMatch[]): string {
   if (matches.length === 0) return 'not a credential rotad manages: it matches no current, pending or previous credential of any policy';
-  return matches
-    .map((m) =>
-      m.action === 'incident-rotation'
-        ? `${m.policy}: the ${m.slot} credential; an incident rotation replaces it now`
-        : m.action === 'revoke-now'
-          ? `${m.policy}: the previous credential, not yet revoked; an incident rotation revokes it now`
-          : m.action === 'not-revocable'
-            ? `${m.policy}: the previous credential; its provider has no way to revoke it, and no consumer has it since rotation ${m.rotationId} was replaced`
-            : `${m.policy}: the previous credential, already revoked; nothing to do`,
-    )
-    .join('; ');
+  const held = (m: LeakMatch): string => (m.suspended && startsIncident(m) ? ' (the policy is suspended: it rotates once suspend is removed)' : '');
+  return matches.map((m) => describeMatch(m) + held(m)).join('; ');
+}
+
+function describeMatch(m: LeakMatch): string {
+  if (m.action === 'incident-rotation') return `${m.policy}: the ${m.slot} credential; an incident rotation replaces it now`;
+  if (m.action === 'revoke-now') return `${m.policy}: the previous credential, not yet revoked; an incident rotation revokes it now`;
+  if (m.action === 'not-revocable')
+    return `${m.policy}: the previous credential; its provider has no way to revoke it, and no consumer has it since rotation ${m.rotationId} was replaced`;
+  return `${m.policy}: the previous credential, already revoked; nothing to do`;
 }
 
 /** The audit trail's record of a leak report: one event per match, or one for no match (policy `*`); the fingerprint, never the value. */

@@ -313,6 +313,16 @@ describe('incidents: selectors, incident rotations and leak reports on a running
     );
     expect(after.current!.value.reveal()).not.toBe(leaked);
 
+    // The same through the daemon's API (a token with the leak scope), from a machine without the config.
+    const remote = await runCli(
+      ['leaks', 'ingest', '--server', world.base],
+      { ROTAD_API_TOKEN: world.tokens.leaks },
+      `${finding('ghp_notOursAtAll0123456789abcdefABCDEF', 7)}\n`,
+    );
+    expect(remote.code).toBe(0);
+    expect(remote.stdout).toContain('finding 1 (Generic, fingerprint ');
+    expect(remote.stdout).toContain('not a credential rotad manages');
+
     const garbage = await runCli(['leaks', 'ingest', '-c', world.config], {}, `${finding('x'.repeat(30), 1)}\nnot json at all\n`);
     expect(garbage.code).toBe(2);
     expect(garbage.stderr).toContain('line 2 of stdin is not JSON');

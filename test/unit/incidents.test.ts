@@ -155,6 +155,11 @@ describe('leak matching', () => {
 
     const byFingerprint = await handleLeak(policies, fingerprint, { fingerprint: fingerprint(new Secret('aaaa')), source: 'scan' }, clock.now());
     expect(byFingerprint.matches).toEqual([expect.objectContaining({ policy: 'a', slot: 'current' })]);
+    // A suspended policy records the incident and says when it will be served.
+    const suspended = { ...policies[0]!, settings: { ...policies[0]!.settings, suspended: true } };
+    const held = await handleLeak([suspended], fingerprint, { value: new Secret('aaaa'), source: 'scan' }, clock.now() + 5);
+    expect(held.message).toContain('the policy is suspended: it rotates once suspend is removed');
+    expect(a.state.incident).toMatchObject({ actor: 'leak:scan' });
     const none = await handleLeak(policies, fingerprint, { value: new Secret('zzzz'), source: 'scan' }, clock.now());
     expect(none.message).toMatch(/^not a credential rotad manages/);
     await expect(handleLeak(policies, fingerprint, { fingerprint: 'not hex', source: 'scan' }, clock.now())).rejects.toThrow(/16 hexadecimal digits/);
