@@ -35,6 +35,8 @@ interface LeakMatch {
   credentialId?: string | undefined;
   /** The policy is suspended: the incident is recorded and served once `suspend` is removed. */
   suspended?: boolean | undefined;
+  /** Not revocable by API, but a person can delete it at the provider (an assisted provider). */
+  byHand?: boolean | undefined;
 }
 
 export interface LeakOutcome {
@@ -103,6 +105,7 @@ async function matchesIn(policy: PolicyRuntime, fingerprint: string, fingerprint
       rotationId: credential.rotationId,
       credentialId: credential.id,
       ...(policy.settings.suspended && { suspended: true }),
+      ...(policy.provider.assisted && { byHand: true }),
     });
   }
   return matches;
@@ -127,6 +130,8 @@ function describeMatches(matches: readonly LeakMatch[]): string {
 function describeMatch(m: LeakMatch): string {
   if (m.action === 'incident-rotation') return `${m.policy}: the ${m.slot} credential; an incident rotation replaces it now`;
   if (m.action === 'revoke-now') return `${m.policy}: the previous credential, not yet revoked; an incident rotation revokes it now`;
+  if (m.action === 'not-revocable' && m.byHand)
+    return `${m.policy}: the previous credential (rotation ${m.rotationId}), not revoked, and rotad cannot revoke it by API: delete it at the provider now (no consumer has it since that rotation was replaced)`;
   if (m.action === 'not-revocable')
     return `${m.policy}: the previous credential; its provider has no way to revoke it, and no consumer has it since rotation ${m.rotationId} was replaced`;
   return `${m.policy}: the previous credential, already revoked; nothing to do`;

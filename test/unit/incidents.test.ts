@@ -11,7 +11,16 @@ import type { RotationEvent } from '../../src/notifiers/types.js';
 import { runRotation } from '../../src/rotation/engine.js';
 import { Secret } from '../../src/secret.js';
 import { nextDue } from '../../src/timing/next-run.js';
-import { FakeClock, MemoryStore, policyRuntime, recordingConsumer, recordingProvider, resolvedPolicy, type Call } from '../helpers/engine-doubles.js';
+import {
+  assistedProvider,
+  FakeClock,
+  MemoryStore,
+  policyRuntime,
+  recordingConsumer,
+  recordingProvider,
+  resolvedPolicy,
+  type Call,
+} from '../helpers/engine-doubles.js';
 
 const HOUR = 3_600_000;
 const TIMING = { name: 'p', schedule: { kind: 'every' as const, intervalMs: 30 * 24 * HOUR }, windowMs: 0 };
@@ -155,6 +164,15 @@ describe('leak matching', () => {
 
     const byFingerprint = await handleLeak(policies, fingerprint, { fingerprint: fingerprint(new Secret('aaaa')), source: 'scan' }, clock.now());
     expect(byFingerprint.matches).toEqual([expect.objectContaining({ policy: 'a', slot: 'current' })]);
+    // An older token of an assisted provider that nobody revoked: a person is told to delete it.
+    const assisted = new MemoryStore([]);
+    assisted.current = { value: new Secret('eeee'), rotationId: 'g2', createdAt: 0 };
+    assisted.previous = { value: new Secret('ffff'), rotationId: 'g1', createdAt: 0 };
+    const gladly = { ...policyRuntime({ store: assisted, provider: assistedProvider(new Set(['eeee', 'ffff'])), clock }), name: 'g', ref: { name: 'g' } };
+    const byHand = await handleLeak([gladly], fingerprint, { value: new Secret('ffff'), source: 'scan' }, clock.now());
+    expect(byHand.matches).toEqual([expect.objectContaining({ policy: 'g', slot: 'previous', action: 'not-revocable', byHand: true })]);
+    expect(byHand.message).toContain('delete it at the provider now');
+
     // A suspended policy records the incident and says when it will be served.
     const suspended = { ...policies[0]!, settings: { ...policies[0]!.settings, suspended: true } };
     const held = await handleLeak([suspended], fingerprint, { value: new Secret('aaaa'), source: 'scan' }, clock.now() + 5);
