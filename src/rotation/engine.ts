@@ -134,8 +134,7 @@ class RotationRun {
   ) {
     this.#startedAt = ownership.state.startedAt ?? runtime.clock.now();
     this.#logger = runtime.logger.child({ rotation: rotationId });
-    const trigger = ownership.state.trigger ?? 'schedule';
-    this.#actor = trigger === 'incident' ? (ownership.state.incident?.actor ?? 'incident') : ACTOR_BY_TRIGGER[trigger];
+    this.#actor = ACTOR_BY_TRIGGER[ownership.state.trigger ?? 'schedule'];
     this.#signal = AbortSignal.any([shutdown, ownership.lost]);
     const signal = this.#signal;
     const guarded = guardedRuntime(runtime, { check: () => ownership.ensureHeld(), during: (call) => ownership.watching(() => withCallSignal(signal, call)) });
@@ -279,7 +278,7 @@ class RotationRun {
       policy: runtime.name,
       phase,
       outcome,
-      // An incident served by this rotation names who asked for it, though it arrived mid-rotation.
+      // An incident served by this rotation (started for it, or asked for while it was in obtain) names who asked for it.
       actor: incident?.rotationId === this.rotationId ? incident.actor : this.#actor,
       ...(incident && { reason: incident.reason }),
       durationMs: runtime.clock.now() - since,

@@ -27,12 +27,17 @@ export function withIncident(notify: PolicyRuntime['notify'], incidentNow: () =>
 }
 
 /**
- * The incident fields once rotation `rotationId` completes: an incident it served is done (and
- * named in its history); one that arrived while it ran asks for one more rotation (the leaked value
- * may be the one this rotation made).
+ * The incident fields once rotation `rotationId` completes: an incident it served is done (`served`
+ * names it, for the history); one that arrived while it ran asks for one more rotation (the leaked
+ * value may be the one this rotation made).
  */
-export function incidentAfter(state: PolicyState, rotationId: string, now: number): Pick<PolicyState, 'incident' | 'requestedAt'> {
+export function incidentAfter(
+  state: PolicyState,
+  rotationId: string,
+  now: number,
+): { patch: Pick<PolicyState, 'incident' | 'requestedAt'>; served?: string | undefined } {
   const { incident } = state;
-  if (incident === undefined || incident.rotationId === rotationId) return { incident: undefined, requestedAt: undefined };
-  return { incident, requestedAt: now };
+  if (incident === undefined) return { patch: { incident: undefined, requestedAt: undefined } };
+  if (incident.rotationId === rotationId) return { patch: { incident: undefined, requestedAt: undefined }, served: incident.reason };
+  return { patch: { incident, requestedAt: now } };
 }

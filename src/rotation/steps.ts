@@ -282,10 +282,10 @@ const complete: Step = {
   undo: 'nothing to undo',
   async run(ctx) {
     const now = ctx.runtime.clock.now();
-    const served = ctx.state.incident?.rotationId === ctx.rotationId ? ctx.state.incident.reason : undefined;
+    const { patch, served } = incidentAfter(ctx.state, ctx.rotationId, now);
     return next('idle', {
       ...ROTATION_ENDED,
-      ...incidentAfter(ctx.state, ctx.rotationId, now),
+      ...patch,
       lastRotatedAt: now,
       lastRotationId: ctx.rotationId,
       lastRequestedStartAt: ctx.state.trigger === 'cli' || ctx.state.trigger === 'signal' ? ctx.state.startedAt : ctx.state.lastRequestedStartAt,
