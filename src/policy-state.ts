@@ -79,12 +79,57 @@ export const Assist = z.object({
 });
 export type Assist = z.infer<typeof Assist>;
 
+/** A request to a person during a rotation, for the history: what, of which account, when. */
+const Asked = z.object({ action: z.enum(['create', 'delete']), account: z.string().optional(), at: z.number() });
+
+/**
+ * What happened during the rotation in progress, kept for its history entry: when each phase was
+ * entered, the people asked, who handed the token over, each consumer's confirmation and each stop
+ * that needed attention. Phases ride on the writes the engine makes anyway, so this costs no store call.
+ */
+const PhaseTimes = z.array(z.tuple([z.enum(PHASES), z.number()]));
+const AskedList = z.array(Asked);
+const ConsumerTimes = z.array(z.tuple([z.string(), z.number()]));
+const Stops = z.array(z.object({ code: z.string(), phase: z.enum(PHASES), at: z.number() }));
+
+export const Trail = z.object({
+  /** Who started it: `schedule`, `signal`, `cli`, `api:<token name>`, `leak:<source>`. */
+  actor: z.string().optional(),
+  /** [phase, epoch ms it was entered], in order; a phase run again after a crash or a stop appears again. */
+  phases: PhaseTimes.default([]),
+  asked: AskedList.default([]),
+  /** Who handed the new token over (assisted rotations): `page`, `cli`, `api:<token name>`, `store`. */
+  handedOverBy: z.string().optional(),
+  /** [consumer key, epoch ms it was confirmed]. */
+  consumers: ConsumerTimes.default([]),
+  /** Each time the rotation stopped and needed attention. */
+  errors: Stops.default([]),
+});
+export type Trail = z.infer<typeof Trail>;
+
+/**
+ * One ended rotation, as the history keeps it (docs/api.md, "History"): never a credential value,
+ * only keyed fingerprints (those of the audit trail).
+ */
 export const HistoryEntry = z.object({
+  actor: z.string().optional(),
+  phases: PhaseTimes.optional(),
+  asked: AskedList.optional(),
+  handedOverBy: z.string().optional(),
+  consumers: ConsumerTimes.optional(),
+  errors: Stops.optional(),
   rotationId: z.string(),
   outcome: z.enum(['succeeded', 'rolled-back', 'aborted']),
+  /** Epoch ms it ended. */
   at: z.number(),
-  /** The incident it served, if any. */
+  /** The reason of the incident it served, if any. */
   incident: z.string().optional(),
+  trigger: Trigger.optional(),
+  /** Who rolled it back or aborted it, for those outcomes (`actor` started it). */
+  endedBy: z.string().optional(),
+  startedAt: z.number().optional(),
+  /** Keyed fingerprints of the credential it made current and of the one it replaced (or, rolled back: restored). */
+  fingerprints: z.object({ new: z.string().optional(), old: z.string().optional() }).optional(),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
@@ -161,6 +206,8 @@ export const PolicyState = z.object({
   retire: Retire.optional(),
   /** A manual request (`rotad rotate`) not yet served. */
   requestedAt: z.number().optional(),
+  /** Who made it: `cli`, `api:<token name>`. */
+  requestedBy: z.string().optional(),
   /** An incident not yet served: its rotation runs with the incident's pacing (see Incident). */
   incident: Incident.optional(),
   lastRotatedAt: z.number().optional(),
@@ -170,6 +217,9 @@ export const PolicyState = z.object({
    * signal arriving shortly after is the same request reaching another replica, and is served.
    */
   lastRequestedStartAt: z.number().optional(),
+  /** The rotation in progress so far, for its history entry. */
+  trail: Trail.optional(),
+  /** The last few ended rotations; the full history (daemon.history.keep) is filed in the store beside the state. */
   history: z.array(HistoryEntry).default([]),
   /** Alerts already sent (expiry thresholds, expired, overdue), so that each fires once, across restarts. */
   alertsSent: z.array(z.string()).default([]),
@@ -194,15 +244,18 @@ export const ROTATION_ENDED = Object.freeze({
   startedAt: undefined,
   attention: undefined,
   requestedAt: undefined,
+  requestedBy: undefined,
   graceUntil: undefined,
   assist: undefined,
   retire: undefined,
   obtainStartedAt: undefined,
   consumersDone: [] as string[],
+  trail: undefined,
 } satisfies Partial<PolicyState>);
 
-const HISTORY_LIMIT = 20;
+/** Ended rotations kept in the state itself (the engine's own memory, and what is filed next). */
+const HISTORY_IN_STATE = 10;
 
 export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
-  return [...history, entry].slice(-HISTORY_LIMIT);
+  return [...history, entry].slice(-HISTORY_IN_STATE);
 }

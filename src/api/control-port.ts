@@ -1,4 +1,5 @@
 import type { CredentialIndex } from '../credential-index.js';
+import type { FleetSnapshots } from '../control/fleet-snapshots.js';
 import type { ResolvedConfig } from '../config/normalize.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { Logger } from '../observability/logger.js';
@@ -13,5 +14,7 @@ export interface ControlPort {
   audit: AuditTrail;
   /** Where each credential is by fingerprint, as the daemon last read the policies (leak reports look here first). */
   credentials?: CredentialIndex | undefined;
+  /** The latest read of each policy (the dashboard's fleet page sorts and counts from it). */
+  fleet?: FleetSnapshots | undefined;
   logger: Logger;
 }

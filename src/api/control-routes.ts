@@ -5,11 +5,11 @@ import { handOver } from '../handover/take-token.js';
 import { requestRotations, suspendedError } from '../control/request-rotation.js';
 import { policyStatuses } from '../control/status.js';
 import { drillIncident } from '../control/incident-drill.js';
+import { parseSince, policyHistory } from '../control/history.js';
 import { selectPolicies } from '../control/select.js';
 import { parseSelector } from '../labels.js';
 import { RotadError } from '../errors.js';
-import { newLeaseOwner } from '../rotation/lease.js';
-import { rollbackPolicy } from '../rotation/rollback.js';
+import { requestPolicyRotation, rollbackFromApi } from './policy-actions.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { Secret } from '../secret.js';
 import { reportLeak } from './report-leak.js';
@@ -47,6 +47,7 @@ const LeakBody = z
 /** Requests for at most this many policies wake the daemon naming them (looked at first). */
 const WAKE_NAMED_AT_MOST = 64;
 const PoliciesQuery = z.strictObject({ selector: z.string().min(1).max(1000).optional() });
+const HistoryQuery = z.strictObject({ since: z.string().min(1).max(100).optional() });
 
 /**
  * The control API under /v1: status (scope read), rotation requests (rotate), hand-over of a token
@@ -101,7 +102,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
           ).map((row) => [row.policy, row]),
         )
       : undefined;
-    const rotations = await requestRotations(control.config(), policies, body.policies !== undefined, Date.now(), incident);
+    const rotations = await requestRotations(control.config(), policies, body.policies !== undefined, Date.now(), incident, actor);
     for (const { policy } of rotations.filter((r) => r.requested))
       control.audit.record({ policy, phase: 'request', outcome: 'requested', actor, ...(incident && { reason: incident.reason }) });
     const requested = rotations.filter((r) => r.requested).map((r) => r.policy);
@@ -120,13 +121,18 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     return status;
   });
 
+  app.get('/v1/policies/:name/history', async (request) => {
+    callerFor(request, 'read');
+    const { since } = parseBody(HistoryQuery, request.query);
+    const policy = policyNamed(request);
+    return { policy: policy.name, rotations: await policyHistory(policy, since === undefined ? undefined : parseSince(since, Date.now())) };
+  });
+
   app.post('/v1/policies/:name/rotate', async (request) => {
     const caller = callerFor(request, 'rotate');
     parseBody(NoBody, request.body);
     const policy = policyNamed(request);
-    await requestRotations(control.config(), [policy], true, Date.now());
-    control.audit.record({ policy: policy.name, phase: 'request', outcome: 'requested', actor: `api:${caller.name}` });
-    control.wake([policy.name]);
+    await requestPolicyRotation(control, policy, `api:${caller.name}`);
     return { policy: policy.name, requested: true };
   });
 
@@ -144,7 +150,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     const { token } = parseBody(SubmitBody, request.body);
     const policy = policyNamed(request);
     if (suspended(policy.name)) throw suspendedError([policy.name], control.config().path);
-    const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry);
+    const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry, `api:${caller.name}`);
     const actor = `api:${caller.name}`;
     control.audit.record({
       rotationId: outcome.rotationId,
@@ -164,9 +170,7 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
     const caller = callerFor(request, 'rollback');
     parseBody(NoBody, request.body);
     const policy = policyNamed(request);
-    // A holder of its own: a rotation this daemon is working on is refused like one of another daemon.
-    const outcome = await rollbackPolicy({ ...policy, owner: newLeaseOwner('api') }, `api:${caller.name}`);
-    control.wake([policy.name]);
+    const outcome = await rollbackFromApi(control, policy, `api:${caller.name}`);
     return { policy: policy.name, ...outcome };
   });
 }

@@ -1,6 +1,5 @@
+import { escapeHtml } from './html.js';
 import type { PersonRequest } from '../providers/types.js';
-
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function layout(title: string, body: string): string {
   return `<!doctype html>

@@ -20,7 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 /** The HTTP status of an error code: 4xx for what the caller must change, 503 for a store that is down, else 500. */
-function httpStatusOf(code: string): number {
+export function httpStatusOf(code: string): number {
   return STATUS[code as ErrorCode] ?? 500;
 }
 

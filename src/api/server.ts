@@ -11,6 +11,7 @@ import type { ControlPort } from './control-port.js';
 import { registerControlRoutes } from './control-routes.js';
 import { registerHandoverRoutes } from './handover-routes.js';
 import { registerGithubLeakRoute } from './github-leaks.js';
+import { registerDashboard } from './dashboard/routes.js';
 import { sendError } from './http-errors.js';
 import { loadApiTokens } from './tokens.js';
 
@@ -135,6 +136,7 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
   registerControlRoutes(app, tokens, control);
   registerHandoverRoutes(app, api, control);
   registerGithubLeakRoute(app, api, control);
+  if (api.dashboard.enabled) registerDashboard(app, api, tokens, control);
   await app.listen({ host: api.host, port: api.port });
   const address = app.server.address();
   return { port: typeof address === 'object' && address ? address.port : api.port, close: () => app.close() };

@@ -14,6 +14,7 @@ import { rotateCommand, type RotateRequest } from './rotate.js';
 import { parseSelector, type Selector } from '../labels.js';
 import { schemaCommand } from './schema.js';
 import { statusCommand } from './status.js';
+import { historyCommand } from './history.js';
 import { submitCommand } from './submit.js';
 import { remoteDaemon, type RemoteDaemon } from './remote.js';
 import { remoteRollback, remoteRotate, remoteStatus, remoteSubmit } from './remote-commands.js';
@@ -30,6 +31,7 @@ interface Parsed {
   reason?: string | undefined;
   drill: boolean;
   wait: boolean;
+  since?: string | undefined;
   remote?: RemoteDaemon | undefined;
 }
 
@@ -109,6 +111,20 @@ const COMMANDS: Record<string, Command> = {
     options: { ...CONFIG_OPTION, ...JSON_OPTION, ...SERVER_OPTIONS, ...SELECTOR_OPTION },
     names: { min: 0, max: 0 },
     run: ({ config, json, remote, selector }) => (remote ? remoteStatus(remote, json, selector) : statusCommand(config, json, selector)),
+  },
+  history: {
+    summary: "a policy's ended rotations: when, how, who started them, who was asked, what stopped them",
+    synopsis: 'NAME [--since S] [--config FILE | --server URL] [--json]',
+    details: `Newest first, from the history the store keeps beside the policy's state (daemon.historyKeep
+rotations, default 100). Credentials appear as keyed fingerprints only.
+
+      --since S       only rotations that ended since: a duration back (30d, 12h) or a date (2026-11-01)
+${CONFIG_HELP}
+${JSON_HELP}
+${SERVER_HELP}`,
+    options: { ...CONFIG_OPTION, ...JSON_OPTION, ...SERVER_OPTIONS, since: { type: 'string' } },
+    names: { min: 1, max: 1 },
+    run: ({ config, names, json, since, remote }) => historyCommand(config, names[0]!, json, since, remote),
   },
   check: {
     summary: 'live, read-only preflight: store writable, provider accepts the credential, consumers reachable',
@@ -271,6 +287,7 @@ function parseCommand(name: string, command: Command, args: string[]): Parsed | 
     reason: text('reason'),
     drill: values.drill === true,
     wait: values.wait === true,
+    since: text('since'),
     remote:
       text('server') === undefined
         ? undefined

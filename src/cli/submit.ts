@@ -26,7 +26,7 @@ export async function submitCommand(path: string, name: string, input: NodeJS.Re
     // Nothing is read from stdin when no token is asked for.
     openRequest(policy, await policy.store.read(policy.ref));
     const value = new Secret(await readToken(input, `Paste the new token for ${name} (input hidden), then press Enter: `));
-    const outcome = await handOver(policy, value, config.daemon.retry);
+    const outcome = await handOver(policy, value, config.daemon.retry, 'cli');
     if (!outcome.accepted) throw refuse(outcome.reason);
     out.line(`${name}: token accepted (verified with the provider) and staged for rotation ${outcome.rotationId}`);
     const woken = await wakeDaemon(config.daemon.stateDir, Date.now(), 'the rotation continues');

@@ -61,6 +61,18 @@ export const ApiOptions = z.strictObject({
    */
   requestTimeout: DurationText.default('15s'),
   /**
+   * The read-only web dashboard at /ui/ (docs/api.md, "Dashboard"): sign in with an API token of
+   * scope read; rotate and roll back from it with tokens that have those scopes.
+   */
+  dashboard: z
+    .strictObject({
+      /** Serve it. Default: true (it shows nothing without a token). */
+      enabled: z.boolean().default(true),
+      /** How long a sign-in lasts (a session is kept in the daemon's memory: a restart signs everyone out). Default: 8h. */
+      session: DurationText.default('8h'),
+    })
+    .default({ enabled: true, session: '8h' }),
+  /**
    * GitHub secret scanning: alerts arrive as webhooks at POST /v1/leaks/github (signed with the
    * webhook's secret); rotad reads the leaked value from the alert with a token that may read
    * secret scanning alerts, matches it and rotates (docs/incidents.md).

@@ -57,6 +57,8 @@ export interface ResolvedConfig {
     rescanMs: number;
     /** A signal within this of a requested rotation's start is served by it (see DaemonOptions.signalWindow). */
     signalWindowMs: number;
+    /** Ended rotations kept per policy in the store's history. */
+    historyKeep: number;
     /** Absolute path of the JSON-lines audit file, if any. */
     auditFile?: string | undefined;
     /** The control API and hand-over page, when configured; file paths absolute. */
@@ -161,6 +163,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       leaseMs: durationMs(daemon.lease),
       rescanMs: durationMs(daemon.rescanEvery),
       signalWindowMs: durationMs(daemon.signalWindow),
+      historyKeep: daemon.historyKeep,
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
       api: daemon.api === undefined ? undefined : resolveApi(daemon.api, dir),
     },

@@ -94,6 +94,11 @@ const DaemonOptions = z.strictObject({
    * signal sent right after `rotad rotate --all`. `0s`: every signal that finds the policy idle rotates. Default: 10s.
    */
   signalWindow: DurationText.default('10s'),
+  /**
+   * Ended rotations kept per policy in the store's history (`rotad history`, the API, the
+   * dashboard), filed beside the policy's state. Default: 100.
+   */
+  historyKeep: z.int().min(1).max(1000).default(100),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
   /**

@@ -30,7 +30,8 @@ export interface RequestOutcome {
  * Records a rotation request in each policy's state, where it survives a restart and every replica
  * sees it. Named suspended policies are refused before anything is written; with `all` or a
  * selector, suspended ones are skipped and reported. With `incident`, the request is an incident's
- * (see Incident in policy-state.ts). The caller wakes the daemon.
+ * (see Incident in policy-state.ts). `actor` (`cli`, `api:<token name>`) is who asked, for the
+ * history; an incident names its own. The caller wakes the daemon.
  */
 export async function requestRotations(
   config: ResolvedConfig,
@@ -38,6 +39,7 @@ export async function requestRotations(
   named: boolean,
   now: number,
   incident?: IncidentRequest,
+  actor = 'cli',
 ): Promise<RequestOutcome[]> {
   const suspended = new Set(policies.filter((p) => p.settings.suspended).map((p) => p.name));
   const refused = named ? policies.filter((p) => suspended.has(p.name)).map((p) => p.name) : [];
@@ -45,7 +47,7 @@ export async function requestRotations(
   return mapLimited(policies, REQUEST_CONCURRENCY, async (policy): Promise<RequestOutcome> => {
     if (suspended.has(policy.name)) return { policy: policy.name, requested: false };
     if (incident === undefined) {
-      await recordRequest(policy, now);
+      await recordRequest(policy, now, actor);
       return { policy: policy.name, requested: true };
     }
     const state = await recordIncident(policy, { ...incident, at: now });

@@ -21,11 +21,11 @@ async function updateState(policy: PolicyRuntime, change: (state: PolicyState, s
   });
 }
 
-/** Records a manual request in the policy's state. */
-export async function recordRequest(policy: PolicyRuntime, now: number): Promise<void> {
+/** Records a manual request in the policy's state, with who made it (`cli`, `api:<token name>`). */
+export async function recordRequest(policy: PolicyRuntime, now: number, actor: string): Promise<void> {
   // A request written again (its first write landed but the answer was lost) after a rotation
   // started for it is served already: it does not ask for another one.
-  await updateState(policy, (state) => (served(state, now) ? undefined : { ...state, requestedAt: now }));
+  await updateState(policy, (state) => (served(state, now) ? undefined : { ...state, requestedAt: now, requestedBy: actor }));
 }
 
 /** Whether a rotation that a request started began at or after `at` (running now, or completed). */

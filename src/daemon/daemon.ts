@@ -1,4 +1,5 @@
 import { CredentialIndex } from '../credential-index.js';
+import { FleetSnapshots } from '../control/fleet-snapshots.js';
 import type { Server } from 'node:http';
 import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -182,7 +183,7 @@ async function openApi(
   config: () => ResolvedConfig,
   live: { runtime: Runtime },
   scheduler: Scheduler,
-  { audit, credentials }: { audit: AuditTrail; credentials: CredentialIndex },
+  { audit, credentials, fleet }: { audit: AuditTrail; credentials: CredentialIndex; fleet: FleetSnapshots },
   undo: StartUndo,
   logger: Logger,
 ): Promise<{ close(): Promise<void> } | undefined | number> {
@@ -198,6 +199,7 @@ async function openApi(
       wake: (first) => void scheduler.wake(first),
       audit,
       credentials,
+      fleet,
       logger,
     });
     undo.push(() => started.close());
@@ -374,6 +376,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const live = { runtime };
   // Where each credential is, by fingerprint, as the scheduler reads the policies: leak reports look here first.
   const credentials = new CredentialIndex((value) => audit.fingerprint(value));
+  // The latest read of each policy, for the dashboard.
+  const fleet = new FleetSnapshots();
   const scheduler = new Scheduler(runtime.policies, {
     concurrency: config.daemon.concurrency,
     clock: systemClock,
@@ -381,7 +385,10 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     metrics,
     rescanMs: config.daemon.rescanMs,
     signalWindowMs: config.daemon.signalWindowMs,
-    observeSnapshot: (policy, snapshot) => credentials.note(policy, [snapshot.current, snapshot.pending, snapshot.previous]),
+    observeSnapshot: (policy, snapshot) => {
+      credentials.note(policy, [snapshot.current, snapshot.pending, snapshot.previous]);
+      fleet.note(policy, snapshot);
+    },
   });
   // The stores of the moment: a reload may swap them while it waits.
   const readiness = 'notReady' in opened ? watchUntilReady(() => pingAll(live.runtime), opened.notReady, logger) : undefined;
@@ -403,7 +410,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     releaseClaims,
     readiness,
   };
-  const api = await openApi(() => parts.config, live, scheduler, { audit, credentials }, undo, logger);
+  const api = await openApi(() => parts.config, live, scheduler, { audit, credentials, fleet }, undo, logger);
   if (typeof api === 'number') return api;
   parts.api = api;
 

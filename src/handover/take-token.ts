@@ -11,6 +11,7 @@ import { recordRetryDelay } from '../stores/state-record.js';
 import type { PolicySnapshot } from '../stores/types.js';
 import { acceptToken, isRefusal } from '../rotation/accept-token.js';
 import { honouredLink, openRequest } from './request.js';
+import { handedOverBy } from '../history-trail.js';
 
 /** The link a token came through (the hand-over page), with the secret from its fragment. */
 interface LinkUse {
@@ -122,9 +123,9 @@ function withRefusal(state: PolicyState, reason: string, use: LinkUse | undefine
  * staged as pending under the rotation's id, and the request closed with the policy marked for
  * the daemon to carry on, all under the claim. A refusal is recorded with its reason under the
  * claim too, and the request stays open. Handing over the token already taken answers accepted
- * again. The caller wakes the daemon.
+ * again. `by` (`page`, `cli`, `api:<token name>`) goes into the rotation's history. The caller wakes the daemon.
  */
-export async function handOver(policy: PolicyRuntime, value: Secret, retry: RetryPolicy, use?: LinkUse): Promise<HandOverOutcome> {
+export async function handOver(policy: PolicyRuntime, value: Secret, retry: RetryPolicy, by: string, use?: LinkUse): Promise<HandOverOutcome> {
   const { provider, store, ref, clock } = policy;
   if (!provider.assisted) throw refuse(`policy ${policy.name} does not take tokens from a person: its provider creates them itself`);
   const claimed = await claim(policy, value, use).catch((error: unknown) => {
@@ -161,6 +162,8 @@ export async function handOver(policy: PolicyRuntime, value: Secret, retry: Retr
     );
   }
   // Staged under the claim: from here on every link of the request reads as used, and the daemon carries on.
-  await release((s) => ({ ...s, requestedAt: clock.now(), assist: s.assist && { ...s.assist, refusal: undefined } })).catch(() => undefined);
+  await release((s) => ({ ...s, requestedAt: clock.now(), assist: s.assist && { ...s.assist, refusal: undefined }, trail: handedOverBy(s.trail, by) })).catch(
+    () => undefined,
+  );
   return { accepted: true, rotationId, incident: snapshot.state.incident?.reason };
 }

@@ -22,7 +22,8 @@ export interface AuditEvent {
     | 'refused'
     /** A leak report matched this policy's credential, or (policy `*`) no credential rotad manages. */
     | 'matched'
-    | 'unmatched';
+    | 'unmatched'
+    | 'signed-in';
   /** Who started it: schedule, signal, cli, person, `api:<token name>`, `handover-link` or `leak:<source>`. */
   actor: string;
   /** Why, for an incident rotation or a leak report (as the person or the report said it). */

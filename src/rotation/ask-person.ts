@@ -4,6 +4,7 @@ import type { StepContext } from './context.js';
 import type { Assist } from '../policy-state.js';
 import { nextAskTime } from '../timing/ask-window.js';
 import { LINKS_KEPT, mintLink, type MintedLink } from './handover-link.js';
+import { askedPerson } from '../history-trail.js';
 
 /**
  * A hand-over link for a message asking for a new token, when the daemon serves the hand-over page
@@ -118,7 +119,7 @@ async function ask(ctx: StepContext, { action, request, refusal }: Asking, expir
     links: minted ? [minted.link] : [],
   };
   const assist: Assist = { ...base, nextLookAt: pacing.nextLook(base) };
-  await ctx.save({ assist });
+  await ctx.save({ assist, trail: askedPerson(ctx.state.trail, { action, account: request.account, at: now }) });
   ctx.logger.warn({ action, deadline: new Date(deadline).toISOString() }, 'Waiting for a person');
   await runtime.notify({
     type: 'action-required',

@@ -72,6 +72,8 @@ export interface PolicyRuntime {
   handoverUrl?: string | undefined;
   /** Where each phase is recorded (the daemon's audit trail); absent for one-shot commands. */
   audit?: AuditTrail | undefined;
+  /** Ended rotations the store's history keeps (`daemon.historyKeep`); default 100. */
+  historyKeep?: number | undefined;
 }
 
 /**

@@ -13,6 +13,8 @@ import { ROTATION_ENDED, type Incident, type Phase, type PolicyState, type Trigg
 import { STEPS } from './steps.js';
 import { assertPhaseOrder, protocolInvariant } from './invariants.js';
 import { withIncident } from './incident.js';
+import { enteredPhase, startedTrail, stoppedWith } from '../history-trail.js';
+import { fileHistory } from './history-filing.js';
 
 /** Who a rotation acts for, in the audit trail. */
 const ACTOR_BY_TRIGGER: Record<Trigger, string> = {
@@ -67,6 +69,7 @@ export async function runRotation(runtime: PolicyRuntime, trigger: Trigger, sign
         trigger: s.incident ? 'incident' : trigger,
         startedAt,
         incident: s.incident && { ...s.incident, rotationId },
+        trail: startedTrail(s.incident?.actor ?? (trigger === 'cli' ? (s.requestedBy ?? 'cli') : ACTOR_BY_TRIGGER[trigger]), startedAt),
       }));
     } else {
       await ownership.write((s) => ({ ...s, attention: undefined, requestedAt: undefined }));
@@ -155,6 +158,8 @@ class RotationRun {
       const ended = await this.#step(phase);
       if (ended) return ended;
     }
+    // One store call per ended rotation, after the write that ended it (its entry is in the state meanwhile).
+    await fileHistory(runtime, ownership.state);
     if (this.#endedByRetire) {
       this.#logger.info('Rotation ended: the credential it abandoned is retired');
       return { status: 'retired', rotationId };
@@ -216,7 +221,7 @@ class RotationRun {
     this.#endedByRetire = state.retire !== undefined && patch.phase === 'idle';
     try {
       if (patch.phase === 'idle') await ownership.write((s) => ({ ...s, ...patch }), true);
-      else await ownership.defer((s) => ({ ...s, ...patch }));
+      else await ownership.defer((s) => ({ ...s, ...patch, trail: enteredPhase(patch.trail ?? s.trail, patch.phase as Phase, runtime.clock.now()) }));
       this.#audit(phase, 'completed', stepStarted, {}, result.subject);
     } catch (error) {
       const lost = await this.#busy(error, ctx);
@@ -303,7 +308,8 @@ async function markNeedsAttention(
   const rotationId = state.rotationId ?? '';
   const phase = state.phase === 'idle' ? 'obtain' : state.phase;
   try {
-    await ownership.write((s) => ({ ...s, attention: { code, message, phase, at: runtime.clock.now() } }), true);
+    const at = runtime.clock.now();
+    await ownership.write((s) => ({ ...s, attention: { code, message, phase, at }, trail: stoppedWith(s.trail, { code, phase, at }) }), true);
   } catch (writeError) {
     if (writeError instanceof StoreConflictError) return { status: 'busy' };
     throw writeError;

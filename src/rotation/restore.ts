@@ -1,4 +1,5 @@
 import { appendHistory, ROTATION_ENDED, type Retire } from '../policy-state.js';
+import { historyEntry } from '../history-trail.js';
 import type { StoredCredential } from '../stores/types.js';
 import { consumerContext, providerContext } from './call-context.js';
 import type { StepContext, StepResult } from './context.js';
@@ -61,7 +62,7 @@ export async function rollForward(ctx: StepContext, deleted: StoredCredential): 
     patch: {
       ...ROTATION_ENDED,
       ...(kept && { lastRotatedAt: kept.createdAt, lastRotationId: kept.rotationId }),
-      history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'rolled-back', at: now }),
+      history: appendHistory(ctx.state.history, historyEntry(ctx.state, { rotationId: ctx.rotationId, outcome: 'rolled-back', at: now })),
     },
     subject: deleted,
   };

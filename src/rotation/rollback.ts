@@ -5,11 +5,14 @@ import type { PolicySnapshot, StoredCredential } from '../stores/types.js';
 import type { PolicyRuntime } from './context.js';
 import { leaseOfOther, Ownership } from './lease.js';
 import { appendHistory, ROTATION_ENDED, type HistoryEntry, type PolicyState } from '../policy-state.js';
+import { historyEntry } from '../history-trail.js';
+import { fileHistory } from './history-filing.js';
 import { isoDay } from '../providers/submission.js';
 import { newRotationId } from './rotation-id.js';
 
 /** What rollback did; `message` is what the daemon will report through its notifiers. */
-type RollbackOutcome = { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
+export type RollbackOutcome =
+  { action: 'aborted'; rotationId: string; message: string } | { action: 'rolled-back'; restoredRotationId: string; message: string };
 
 /** Tries to take the policy while a daemon keeps writing its state (a rotation waiting for a person looks every few seconds). */
 const TAKE_ATTEMPTS = 8;
@@ -102,15 +105,15 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
   };
   // The rollback and the notice of it are one write: the daemon delivers the notice (notifiers,
   // audit trail, its log), so it reaches the same places as every other event, once.
-  const finish: Rollback['finish'] = (patch, outcome, rotationId, message, release = true) =>
-    ownership.write(
+  const finish: Rollback['finish'] = async (patch, outcome, rotationId, message, release = true) => {
+    const ended = await ownership.write(
       (s) => ({
         ...s,
         ...ROTATION_ENDED,
         // A person took the policy over: an incident it was serving or waiting for ends here (ask again if need be).
         incident: undefined,
         ...patch,
-        history: appendHistory(s.history, { rotationId, outcome, at: now }),
+        history: appendHistory(s.history, historyEntry(s, { rotationId, outcome, at: now, endedBy: actor })),
         outbox: [
           ...s.outbox,
           ...withdrawal(snapshot, rotationId, now, actor),
@@ -119,6 +122,9 @@ export async function rollbackPolicy(runtime: PolicyRuntime, actor = 'cli'): Pro
       }),
       release,
     );
+    await fileHistory(runtime, ended);
+    return ended;
+  };
   const rollback: Rollback = { runtime, snapshot, ownership, now, refuse, finish, signal: new AbortController().signal };
 
   if (state.retire) {

@@ -9,6 +9,8 @@ import type { StoredCredential } from '../stores/types.js';
 import type { StepContext, StepResult } from './context.js';
 import { appendHistory, ROTATION_ENDED, type Phase } from '../policy-state.js';
 import { graceMsOf, incidentAfter } from './incident.js';
+import { consumerConfirmed, handedOverBy, historyEntry } from '../history-trail.js';
+import { fingerprintsOf } from './history-filing.js';
 import { allConsumersConfirmed, protocolInvariant } from './invariants.js';
 
 /** One phase of the protocol: what it does, and how to take it back (for rollback and abort). */
@@ -137,7 +139,7 @@ const obtain: Step = {
     if (!provider.assisted)
       throw new RotadError('PROVIDER_BAD_RESPONSE', `provider of policy ${ctx.runtime.name} can neither create a credential nor ask a person`);
     const handed = await takeHandover(ctx, snapshot.current);
-    if (handed && 'staged' in handed) return next('verify', { assist: undefined }, handed.staged);
+    if (handed && 'staged' in handed) return next('verify', { assist: undefined, trail: handedOverBy(ctx.state.trail, 'store') }, handed.staged);
     return askPerson(
       ctx,
       'create',
@@ -205,17 +207,19 @@ const consumers: Step = {
     const credential = snapshot.current;
     if (credential?.rotationId !== ctx.rotationId) throw lost(ctx, 'the current credential');
     let done = ctx.state.consumersDone;
+    let trail = ctx.state.trail;
     for (const { key, consumer } of runtime.consumers) {
       if (done.includes(key)) continue;
       await consumer.update(consumerContext(runtime, ctx.rotationId, ctx.signal, ctx.logger.child({ consumer: consumer.label })), credential);
       done = [...done, key];
-      await ctx.save({ consumersDone: done });
+      trail = consumerConfirmed(trail, key, runtime.clock.now());
+      await ctx.save({ consumersDone: done, trail });
       ctx.logger.info({ consumer: consumer.label }, 'Consumer updated');
     }
     protocolInvariant(allConsumersConfirmed(runtime.consumers, done), 'the consumers step ends with a consumer not confirmed');
     // Grace protects readers of the old credential; with none left alive there is nothing to wait for.
     const oldAlive = snapshot.previous !== undefined && snapshot.previous.revokedAt === undefined;
-    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? graceMsOf(runtime, ctx.state) : 0) }, credential);
+    return next('grace', { graceUntil: runtime.clock.now() + (oldAlive ? graceMsOf(runtime, ctx.state) : 0), trail }, credential);
   },
 };
 
@@ -289,7 +293,16 @@ const complete: Step = {
       lastRotatedAt: now,
       lastRotationId: ctx.rotationId,
       lastRequestedStartAt: ctx.state.trigger === 'cli' || ctx.state.trigger === 'signal' ? ctx.state.startedAt : ctx.state.lastRequestedStartAt,
-      history: appendHistory(ctx.state.history, { rotationId: ctx.rotationId, outcome: 'succeeded', at: now, ...(served && { incident: served }) }),
+      history: appendHistory(
+        ctx.state.history,
+        historyEntry(ctx.state, {
+          rotationId: ctx.rotationId,
+          outcome: 'succeeded',
+          at: now,
+          incident: served,
+          fingerprints: fingerprintsOf(ctx.runtime, ctx.known.current, ctx.known.previous),
+        }),
+      ),
     });
   },
 };

@@ -1,5 +1,5 @@
 import type { Secret } from '../secret.js';
-import type { PolicyState } from '../policy-state.js';
+import type { HistoryEntry, PolicyState } from '../policy-state.js';
 
 /** Which policy, and where in the store its secret lives (the policy's `secret:` block). */
 export interface PolicyRef {
@@ -49,7 +49,18 @@ export interface PolicySnapshot {
 }
 
 /** The store calls the daemon counts in its metrics (rotad_store_requests_total). */
-export const STORE_OPERATIONS = ['read', 'writeState', 'stagePending', 'discardPending', 'promote', 'rollback', 'markPreviousRevoked', 'ping'] as const;
+export const STORE_OPERATIONS = [
+  'read',
+  'writeState',
+  'stagePending',
+  'discardPending',
+  'promote',
+  'rollback',
+  'markPreviousRevoked',
+  'readHistory',
+  'fileHistory',
+  'ping',
+] as const;
 
 /**
  * Where credentials and rotation state live. Every method is idempotent for the same rotation id,
@@ -86,6 +97,13 @@ export interface Store {
   takeHandover?(policy: PolicyRef): Promise<Secret | undefined>;
   /** Empties the handover slot; nothing there is success. */
   clearHandover?(policy: PolicyRef): Promise<void>;
+  /** The ended rotations filed for the policy, oldest first; none filed yet is an empty list. */
+  readHistory(policy: PolicyRef): Promise<HistoryEntry[]>;
+  /**
+   * Files ended rotations beside the policy's state, merged by rotation id and outcome with those
+   * filed already, keeping the newest `keep`. Filing the same entries again changes nothing.
+   */
+  fileHistory(policy: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void>;
   /** Checks that the store can be reached and read (for readiness and start-up). */
   ping(): Promise<void>;
   /** Releases connections and locks; safe to call twice. */

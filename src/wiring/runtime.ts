@@ -118,6 +118,7 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       owner,
       leftOverLease: options.claimsFileStores && config.stores[policy.storeName]?.type === 'file' ? leftByOtherDaemon(owner) : undefined,
       leaseMs: config.daemon.leaseMs,
+      historyKeep: config.daemon.historyKeep,
       unstaged: {},
     };
   };

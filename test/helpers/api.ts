@@ -23,11 +23,12 @@ export interface ApiSetup {
 /**
  * A daemon config with the control API on a free port: an assisted Gladly policy (`gladly-prod`), a
  * `random` policy rotating every few seconds (`heartbeat`), a webhook notifier (the person's inbox)
- * and the log notifier. `api` adds to daemon.api (tls, requestsPerMinute, …).
+ * and the log notifier. `api` adds to daemon.api (tls, requestsPerMinute, …); `morePolicies` adds
+ * policies (YAML list items).
  */
 export async function writeApiConfig(
   dir: string,
-  parts: { gladlyUrl: string; email: string; webhookUrl: string; api?: string; assist?: string; scheme?: 'http' | 'https' },
+  parts: { gladlyUrl: string; email: string; webhookUrl: string; api?: string; assist?: string; scheme?: 'http' | 'https'; morePolicies?: string },
 ): Promise<ApiSetup> {
   const port = await freePort();
   const tokens: ApiTokens = {
@@ -78,7 +79,7 @@ policies:
   - name: heartbeat
     provider: { type: random, length: 32 }
     schedule: { every: 3s }
-`,
+${parts.morePolicies ?? ''}`,
   );
   return { config, port, base, tokens, secrets: Object.values(tokens) };
 }

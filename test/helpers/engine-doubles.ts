@@ -1,3 +1,5 @@
+import { mergeHistory } from '../../src/history-trail.js';
+import type { HistoryEntry } from '../../src/policy-state.js';
 import { StoreConflictError, RotadError } from '../../src/errors.js';
 import type { Clock } from '../../src/clock.js';
 import type { Consumer } from '../../src/consumers/types.js';
@@ -63,6 +65,13 @@ export class MemoryStore implements Store {
   }
   async markPreviousRevoked(_p: PolicyRef, rotationId: string, at: number): Promise<void> {
     if (this.current?.rotationId === rotationId && this.previous) this.previous = { ...this.previous, revokedAt: at };
+  }
+  filedHistory: HistoryEntry[] = [];
+  async readHistory(): Promise<HistoryEntry[]> {
+    return this.filedHistory;
+  }
+  async fileHistory(_p: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
+    this.filedHistory = mergeHistory(this.filedHistory, entries, keep);
   }
   async ping(): Promise<void> {}
   async close(): Promise<void> {}

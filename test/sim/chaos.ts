@@ -74,7 +74,7 @@ export class Operators {
         const at = shared.world.now;
         for (const name of shared.policies) {
           const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
-          await recordRequest(runtime, at);
+          await recordRequest(runtime, at, 'cli');
         }
         void this.anyReplica()?.wake();
       },

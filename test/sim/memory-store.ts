@@ -1,3 +1,5 @@
+import { filed } from '../../src/stores/history-record.js';
+import type { HistoryEntry } from '../../src/policy-state.js';
 import { RotadError, StoreConflictError } from '../../src/errors.js';
 import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
@@ -8,6 +10,8 @@ export interface Entry {
   pending?: StoredCredential | undefined;
   state: PolicyState;
   revision: number;
+  /** Ended rotations filed beside the state (Store.fileHistory). */
+  history?: HistoryEntry[];
 }
 
 /**
@@ -93,6 +97,18 @@ export class MemoryStore implements Store {
     this.#gate();
     const e = this.entry(ref.name);
     if (e.current?.rotationId === rotationId && e.previous && e.previous.revokedAt === undefined) e.previous = { ...e.previous, revokedAt: at };
+  }
+
+  async readHistory(ref: PolicyRef): Promise<HistoryEntry[]> {
+    this.#gate();
+    return structuredClone(this.entries.get(ref.name)?.history ?? []);
+  }
+
+  async fileHistory(ref: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
+    this.#gate();
+    const entry = this.entry(ref.name);
+    const next = filed(entries, keep)({ entries: entry.history ?? [] });
+    if (next) entry.history = structuredClone(next.entries);
   }
 
   async ping(): Promise<void> {

@@ -176,6 +176,8 @@ export function storeOver(world: World, caller: Caller, store: MemoryStore, faul
     promote: (ref, id) => call('promote', ref.name, () => store.promote(ref, id)),
     rollback: (ref) => call('rollback', ref.name, () => store.rollback(ref)),
     markPreviousRevoked: (ref, id, at) => call('markPreviousRevoked', ref.name, () => store.markPreviousRevoked(ref, id, at)),
+    readHistory: (ref) => call('readHistory', ref.name, () => store.readHistory(ref)),
+    fileHistory: (ref, entries, keep) => call('fileHistory', ref.name, () => store.fileHistory(ref, entries, keep)),
     ping: () => call('ping', '-', () => store.ping()),
     close: async () => undefined,
   };

@@ -222,7 +222,7 @@ export class Person {
       over();
       again();
     });
-    handOver(runtime, new Secret(value), runtime.retry, link && { ...link, maxTries: 3 }).then(
+    handOver(runtime, new Secret(value), runtime.retry, link ? 'page' : 'cli', link && { ...link, maxTries: 3 }).then(
       (outcome) => {
         over();
         world.log(`${actor} -> ${outcome.accepted ? 'taken' : `refused: ${outcome.reason}`}`);

@@ -1,3 +1,4 @@
+import { mergeHistory } from '../../src/history-trail.js';
 import type { PolicyState } from '../../src/policy-state.js';
 import { AlternatingDatabase } from './alternating-db.js';
 import { Operators, type ChaosCounts } from './chaos.js';
@@ -96,6 +97,7 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
 
   const startedIds = new Set<string>();
   const completedIds = new Set<string>();
+  const completedOf = new Map<string, string[]>();
   store.onStateWrite = (policy, before, after) => {
     // The engine's own assertions (src/rotation/invariants.ts): the seed fails at the write that records one.
     if (after.attention?.code === 'INTERNAL') violations.push(`${policy}: ${after.attention.message}`);
@@ -114,6 +116,7 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
     if (done && done !== before.history.at(-1) && done.outcome === 'succeeded' && after.lastRotationId !== before.lastRotationId) {
       if (completedIds.has(done.rotationId)) violations.push(`rotation ${done.rotationId} of ${policy} completed twice`);
       completedIds.add(done.rotationId);
+      completedOf.set(policy, [...(completedOf.get(policy) ?? []), done.rotationId]);
       report.completed += 1;
     }
   };
@@ -164,7 +167,7 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
     const perMinute = (world.events - before) / (QUIET_MS / MINUTE);
     const bound = 4 * counts.replicas * shared.policies.length + 2;
     if (perMinute > bound) violations.push(`an idle system made ${perMinute} calls a minute (bound ${bound})`);
-    violations.push(...convergence(shared, report));
+    violations.push(...convergence(shared, report), ...historyKept(shared, completedOf));
     // One rotation per request: each policy starts at most one per `rotate`, one per signal, and its first.
     // A rollback after promote opens a run of its own to retire the credential it abandoned.
     // An incident adds one more rotation where one was running.
@@ -184,6 +187,25 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
   report.events = world.events;
   report.digest = world.digest();
   return report;
+}
+
+/**
+ * The history keeps every completed rotation once, as succeeded, with its phases in time order:
+ * what the store filed and what the state holds and may not have filed yet (a filing that failed).
+ */
+function historyKept(shared: Shared, completedOf: ReadonlyMap<string, readonly string[]>): string[] {
+  const problems: string[] = [];
+  for (const name of shared.policies) {
+    const entry = shared.store.entry(name);
+    const merged = mergeHistory(entry.history ?? [], entry.state.history, 1_000);
+    for (const id of completedOf.get(name) ?? []) {
+      const found = merged.filter((h) => h.rotationId === id && h.outcome === 'succeeded');
+      if (found.length !== 1) problems.push(`${name}: completed rotation ${id} appears ${found.length} times in its history`);
+      const times = (found[0]?.phases ?? []).map(([, at]) => at);
+      if (times.some((at, i) => i > 0 && at < times[i - 1]!)) problems.push(`${name}: rotation ${id} has its phases out of time order in its history`);
+    }
+  }
+  return problems;
 }
 
 /** What must hold once faults have stopped and the last request was served. */

@@ -85,6 +85,34 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     expect((await store.read(p)).previous?.revokedAt).toBe(5678);
   });
 
+  it('files history beside the state: merged by rotation and outcome, the newest kept, the state untouched', async () => {
+    const options = await kind.options();
+    const store = openStore(options);
+    const p = { name: 'filed' };
+    expect(await store.readHistory(p)).toEqual([]);
+    const entry = (n: number, outcome: 'succeeded' | 'rolled-back' = 'succeeded', at = 1_000 + n) => ({
+      rotationId: `rotation-h${n}`,
+      outcome,
+      at,
+      trigger: 'schedule' as const,
+      actor: 'schedule',
+      startedAt: at - 50,
+      phases: [['obtain', at - 50] as ['obtain', number], ['verify', at - 20] as ['verify', number]],
+      fingerprints: { new: `fp-new-${n}`, old: `fp-old-${n}` },
+    });
+    const { revision } = await store.read(p);
+    await store.fileHistory(p, [entry(1), entry(2)], 3);
+    await store.fileHistory(p, [entry(2), entry(3)], 3);
+    await store.fileHistory(p, [entry(2), entry(3)], 3);
+    await store.fileHistory(p, [entry(4), entry(3, 'rolled-back', 1_010)], 3);
+    const filed = await store.readHistory(p);
+    expect(filed.map((e) => `${e.rotationId}/${e.outcome}`)).toEqual(['rotation-h3/succeeded', 'rotation-h4/succeeded', 'rotation-h3/rolled-back']);
+    expect(filed[0]).toEqual(entry(3));
+    expect((await store.read(p)).revision, 'the state record is not written').toBe(revision);
+    // Another handle (another replica) reads the same history.
+    expect(await openStore(options).readHistory(p)).toEqual(filed);
+  });
+
   it('concurrent writers: of two writes from the same revision, exactly one wins', async () => {
     const options = await kind.options();
     const [a, b] = [openStore(options), openStore(options)];

@@ -28,7 +28,7 @@ async function waitingForDeletion() {
   await runRotation(runtime, 'schedule', signal);
   const rotationId = store.state.rotationId!;
   live.add('new-token');
-  expect(await handOver(runtime, new Secret('new-token'), retry)).toMatchObject({ accepted: true });
+  expect(await handOver(runtime, new Secret('new-token'), retry, 'cli')).toMatchObject({ accepted: true });
   await runRotation(runtime, 'resume', signal); // verify, promote, consumers, grace
   clock.time += 60_000;
   expect(await runRotation(runtime, 'resume', signal)).toMatchObject({ status: 'waiting' });
@@ -91,7 +91,7 @@ describe('rollback during an assisted rotation', () => {
     await runRotation(runtime, 'schedule', signal);
     const rotationId = store.state.rotationId!;
     live.add('new-token');
-    await handOver(runtime, new Secret('new-token'), retry);
+    await handOver(runtime, new Secret('new-token'), retry, 'cli');
     expect(await rollbackPolicy(runtime)).toMatchObject({ action: 'aborted' });
     expect(store.pending?.value.reveal()).toBe('new-token'); // kept until its deletion is confirmed
     expect(store.state).toMatchObject({ phase: 'revoke', retire: { slot: 'pending', rotationId, reason: 'abandoned' } });

@@ -2,15 +2,16 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.j
 import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import type { PolicyState } from '../../policy-state.js';
+import type { HistoryEntry, PolicyState } from '../../policy-state.js';
 import { CasRecords, previousRevoked, replaceState } from '../state-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { awsError } from './errors.js';
 import { LazySdk } from './lazy-sdk.js';
-import type { StateRecord, VersionFacts } from './record.js';
+import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
-import { stateSecretIo } from './state-secret.js';
+import { secretRecordIo } from './state-secret.js';
+import { EMPTY_HISTORY, filed, HistoryRecord, historyKeyOf } from '../history-record.js';
 
 /** The version labelled AWSPENDING, unless that is the current one (where a finished rotation may leave the label). */
 function pendingVersion(versions: Map<string, string[]> | undefined): string | undefined {
@@ -37,6 +38,7 @@ class AwsSecretsManagerStore implements Store {
   readonly #aws: LazySdk;
   readonly #secrets: Secrets;
   readonly #states: CasRecords<StateRecord, string | undefined>;
+  readonly #history: CasRecords<HistoryRecord, string | undefined>;
   /** Secret name → its versions as this process's last stage left them (taken by the next promote). */
   readonly #stagedVersions = new Map<string, Map<string, string[]>>();
 
@@ -56,7 +58,9 @@ class AwsSecretsManagerStore implements Store {
       description: options.description,
       tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
     });
-    this.#states = new CasRecords(stateSecretIo(this.#secrets), (ms) => deps.clock.sleep(ms));
+    const sleep = (ms: number): Promise<void> => deps.clock.sleep(ms);
+    this.#states = new CasRecords(secretRecordIo(this.#secrets, StateRecord, EMPTY_RECORD, 'state'), sleep);
+    this.#history = new CasRecords(secretRecordIo(this.#secrets, HistoryRecord, EMPTY_HISTORY, 'history'), sleep);
   }
 
   #secretName(ref: PolicyRef): string {
@@ -281,6 +285,14 @@ class AwsSecretsManagerStore implements Store {
 
   async clearHandover(ref: PolicyRef): Promise<void> {
     await this.#secrets.deleteNow(this.#handoverName(ref));
+  }
+
+  async readHistory(ref: PolicyRef): Promise<HistoryEntry[]> {
+    return (await this.#history.read(historyKeyOf(this.#stateName(ref)))).record.entries;
+  }
+
+  async fileHistory(ref: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
+    await this.#history.update(historyKeyOf(this.#stateName(ref)), filed(entries, keep));
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import type { RecordIo } from '../state-record.js';
-import { EMPTY_RECORD, StateRecord } from './record.js';
+import type { z } from 'zod';
 import type { Secrets } from './secrets.js';
 
 /**
@@ -15,7 +15,8 @@ export function successorToken(versionId: string): string {
 }
 
 /**
- * rotad's state record of a policy in a secret of its own (the key is its name). A write is one
+ * A record of rotad's own (a policy's state, its history) in a secret of its own (the key is its
+ * name), in `schema`'s format. A write is one
  * PutSecretValue under the successor token of the version it read, made AWSCURRENT: a second writer
  * that read the same version proposes the same token with another value, and AWS refuses it
  * (ResourceExistsException): AWS's own compare-and-swap, in one call. If the token is taken while
@@ -23,18 +24,18 @@ export function successorToken(versionId: string): string {
  * go on from there, and the write falls back to two calls: a version under a private label, then
  * UpdateSecretVersionStage naming the version it replaces.
  */
-export function stateSecretIo(secrets: Secrets): RecordIo<StateRecord, string | undefined> {
+export function secretRecordIo<S extends z.ZodType>(secrets: Secrets, schema: S, empty: z.infer<S>, what: string): RecordIo<z.infer<S>, string | undefined> {
   return {
     async read(name) {
       const found = await secrets.get(name, { label: 'AWSCURRENT' });
-      if (!found) return { record: EMPTY_RECORD, kvVersion: undefined };
+      if (!found) return { record: empty, kvVersion: undefined };
       let parsed;
       try {
-        parsed = StateRecord.safeParse(JSON.parse(found.value));
+        parsed = schema.safeParse(JSON.parse(found.value));
       } catch {
         parsed = undefined;
       }
-      if (!parsed?.success) throw new RotadError('STORE_CORRUPT', `rotad's state secret ${name} is not in rotad's format; was it edited by hand?`);
+      if (!parsed?.success) throw new RotadError('STORE_CORRUPT', `rotad's ${what} secret ${name} is not in rotad's format; was it edited by hand?`);
       return { record: parsed.data, kvVersion: found.versionId };
     },
     async write(name, next, versionId) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PolicyState } from '../../policy-state.js';
+import { HistoryEntry, PolicyState } from '../../policy-state.js';
 import { Secret } from '../../secret.js';
 import type { StoredCredential } from '../types.js';
 
@@ -31,6 +31,8 @@ export const PolicyEntry = z.object({
   pending: CredentialJson.optional(),
   state: PolicyState,
   revision: z.int(),
+  /** Ended rotations filed beside the state (Store.fileHistory), oldest first. */
+  history: z.array(HistoryEntry).optional(),
 });
 export type PolicyEntry = z.infer<typeof PolicyEntry>;
 

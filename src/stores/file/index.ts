@@ -2,7 +2,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.js';
 import { describeError, RotadError, StoreConflictError } from '../../errors.js';
-import { IDLE_STATE, type PolicyState } from '../../policy-state.js';
+import { IDLE_STATE, type HistoryEntry, type PolicyState } from '../../policy-state.js';
+import { filed } from '../history-record.js';
 import type { Clock } from '../../clock.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../types.js';
 import { DocumentFile, exists, unreachable } from './document-file.js';
@@ -94,6 +95,18 @@ class FileStore implements Store {
     await this.#mutate(policy, (entry) => {
       if (entry.current?.rotationId !== rotationId || entry.previous === undefined || entry.previous.revokedAt !== undefined) return undefined;
       return { ...entry, previous: { ...entry.previous, revokedAt: at } };
+    });
+  }
+
+  async readHistory(policy: PolicyRef): Promise<HistoryEntry[]> {
+    return structuredClone((await this.#file.read()).policies[policy.name]?.history ?? []);
+  }
+
+  async fileHistory(policy: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
+    const fileInto = filed(entries, keep);
+    await this.#mutate(policy, (entry) => {
+      const next = fileInto({ entries: entry.history ?? [] });
+      return next && { ...entry, history: next.entries };
     });
   }
 

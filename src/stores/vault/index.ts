@@ -4,12 +4,13 @@ import type { AdapterDefinition, AdapterDeps } from '../../adapters/definition.j
 import { durationMs } from '../../duration-text.js';
 import { RotadError, StoreConflictError } from '../../errors.js';
 import { Secret } from '../../secret.js';
-import type { PolicyState } from '../../policy-state.js';
+import type { HistoryEntry, PolicyState } from '../../policy-state.js';
 import { CasRecords, previousRevoked, replaceState } from '../state-record.js';
+import { EMPTY_HISTORY, filed, HistoryRecord, historyKeyOf } from '../history-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { VaultClient } from './client.js';
 import { vaultError } from './errors.js';
-import { KvV2, type KvVersion } from './kv.js';
+import { KvV2, kvRecordIo, type KvVersion } from './kv.js';
 import { EMPTY_RECORD, StateRecord, type VersionFacts } from './record.js';
 import { VaultStoreOptions } from './schema.js';
 
@@ -40,6 +41,7 @@ class VaultStore implements Store {
   readonly #client: VaultClient;
   readonly #kv: KvV2;
   readonly #records: CasRecords<StateRecord, number>;
+  readonly #history: CasRecords<HistoryRecord, number>;
 
   constructor(options: VaultStoreOptions, deps: AdapterDeps) {
     this.#options = options;
@@ -55,21 +57,9 @@ class VaultStore implements Store {
     });
     const kv = new KvV2(this.#client, options.mount);
     this.#kv = kv;
-    this.#records = new CasRecords<StateRecord, number>(
-      {
-        read: async (path) => {
-          const found = await kv.read(path);
-          if (!found) return { record: EMPTY_RECORD, kvVersion: 0 };
-          const parsed = StateRecord.safeParse(found.data);
-          if (!parsed.success)
-            throw new RotadError('STORE_CORRUPT', `rotad's state record at ${options.mount}/${path} is not in rotad's format; was it edited by hand?`);
-          return { record: parsed.data, kvVersion: found.version };
-        },
-        // KV `cas`: another writer's change in between is a StoreConflictError.
-        write: async (path, next, kvVersion) => ({ kvVersion: await kv.write(path, next as unknown as Record<string, unknown>, kvVersion) }),
-      },
-      (ms) => deps.clock.sleep(ms),
-    );
+    const sleep = (ms: number): Promise<void> => deps.clock.sleep(ms);
+    this.#records = new CasRecords(kvRecordIo(kv, StateRecord, EMPTY_RECORD, 'state record'), sleep);
+    this.#history = new CasRecords(kvRecordIo(kv, HistoryRecord, EMPTY_HISTORY, 'history record'), sleep);
   }
 
   #appPath(ref: PolicyRef): string {
@@ -208,6 +198,14 @@ class VaultStore implements Store {
 
   async clearHandover(ref: PolicyRef): Promise<void> {
     await this.#kv.destroy(this.#handoverPath(ref));
+  }
+
+  async readHistory(ref: PolicyRef): Promise<HistoryEntry[]> {
+    return (await this.#history.read(historyKeyOf(this.#statePath(ref)))).record.entries;
+  }
+
+  async fileHistory(ref: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
+    await this.#history.update(historyKeyOf(this.#statePath(ref)), filed(entries, keep));
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,8 @@
 import { RotadError, StoreConflictError } from '../../errors.js';
 import type { VaultClient } from './client.js';
 import { isCasMismatch, vaultError } from './errors.js';
+import type { RecordIo } from '../state-record.js';
+import type { z } from 'zod';
 
 export interface KvVersion {
   data: Record<string, unknown>;
@@ -20,6 +22,10 @@ export class KvV2 {
     private readonly client: VaultClient,
     private readonly mount: string,
   ) {}
+
+  get mountName(): string {
+    return this.mount;
+  }
 
   /** A version of a secret (latest when `version` is unset); undefined when absent, deleted or destroyed. */
   async read(path: string, version?: number): Promise<KvVersion | undefined> {
@@ -69,4 +75,19 @@ export class KvV2 {
     const response = await this.client.request('POST', metaPath, { custom_metadata: { ...existing, ...facts } });
     if (response.status !== 204 && response.status !== 200) throw vaultError(`metadata write of ${this.mount}/${path}`, response);
   }
+}
+
+/** A record of rotad's own at a KV path, in `schema`'s format; its KV version is the compare-and-swap token. */
+export function kvRecordIo<S extends z.ZodType>(kv: KvV2, schema: S, empty: z.infer<S>, what: string): RecordIo<z.infer<S>, number> {
+  return {
+    read: async (path) => {
+      const found = await kv.read(path);
+      if (!found) return { record: empty, kvVersion: 0 };
+      const parsed = schema.safeParse(found.data);
+      if (!parsed.success) throw new RotadError('STORE_CORRUPT', `rotad's ${what} at ${kv.mountName}/${path} is not in rotad's format; was it edited by hand?`);
+      return { record: parsed.data, kvVersion: found.version };
+    },
+    // KV `cas`: another writer's change in between is a StoreConflictError.
+    write: async (path, next, kvVersion) => ({ kvVersion: await kv.write(path, next as Record<string, unknown>, kvVersion) }),
+  };
 }
