@@ -5,6 +5,7 @@
 //   BENCH_ROTATIONS=500   BENCH_CONCURRENCY=16            throughput on each store
 //   BENCH_INCIDENT=2000   BENCH_INCIDENT_REPLICAS=1,3     incident over a fleet on OpenBao (part incident)
 //   BENCH_LEAK_SIZES=1000,10000                           leak report to the provider call (part incident)
+//   BENCH_DASHBOARD_SIZES=1000,10000 BENCH_DASHBOARD_SAMPLES=20   dashboard pages over an idle fleet (part dashboard)
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,9 +19,10 @@ import { memoryOverRotations } from './memory.js';
 import { shellBaseline } from './shell-baseline.js';
 import { rotateFleet, type StoreKind } from './store-runs.js';
 import { incidentFleet, leakToProviderCall } from './incident-runs.js';
+import { dashboardTimes } from './dashboard-runs.js';
 import { startBenchServers, type BenchServers } from './store-servers.js';
 
-const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory,databases,incident').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'fleet,files,stores,shell,memory,databases,incident,dashboard').split(','));
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
 const idleS = Number(process.env.BENCH_IDLE_SECONDS ?? '20');
 const rotations = Number(process.env.BENCH_ROTATIONS ?? '500');
@@ -59,6 +61,24 @@ if (parts.has('fleet')) {
         CPU: `${rescanning.idleCpuPercent.toFixed(2)} % of a core, so ${((rescanning.idleCpuPercent * 20) / 900).toFixed(3)} % at 15m`,
       });
       console.log(`  fleet of ${n} measured`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+if (parts.has('dashboard')) {
+  const samples = Number(process.env.BENCH_DASHBOARD_SAMPLES ?? '20');
+  for (const n of (process.env.BENCH_DASHBOARD_SIZES ?? '1000,10000').split(',').map(Number)) {
+    const dir = await temp(`dashboard-${n}`);
+    try {
+      for (const page of await dashboardTimes(dir, n, samples))
+        row({
+          N: String(n),
+          what: `dashboard: ${page.what} (${page.kb.toFixed(0)} KB), ${samples} fetches: median, p95, max`,
+          wall: `${page.medianMs.toFixed(0)} ms, ${page.p95Ms.toFixed(0)} ms, ${page.maxMs.toFixed(0)} ms`,
+        });
+      console.log(`  dashboard over ${n} policies measured`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -58,14 +58,17 @@ async function templateError(values: Record<string, unknown>): Promise<string> {
 }
 
 describe('the Helm chart (deploy/helm/rotad)', () => {
-  it('keeps one source of truth: its alert rules are config/prometheus/rotad-alerts.yaml, its values schema the generated one', async () => {
+  it('keeps one source of truth: its alert rules and Grafana dashboard are those of config/, its values schema the generated one', async () => {
     const rules = await readFile(join(ROOT, 'config/prometheus/rotad-alerts.yaml'), 'utf8');
+    const dashboard = await readFile(join(ROOT, 'config/grafana/rotad-dashboard.json'), 'utf8');
     const schema = `${JSON.stringify(chartValuesSchema(), null, 2)}\n`;
     if (process.env.UPDATE_CHART === '1') {
       await writeFile(join(CHART, 'files/rotad-alerts.yaml'), rules);
+      await writeFile(join(CHART, 'files/rotad-dashboard.json'), dashboard);
       await writeFile(join(CHART, 'values.schema.json'), schema);
     }
     expect(await readFile(join(CHART, 'files/rotad-alerts.yaml'), 'utf8'), 'run the chart test with UPDATE_CHART=1').toBe(rules);
+    expect(await readFile(join(CHART, 'files/rotad-dashboard.json'), 'utf8'), 'run the chart test with UPDATE_CHART=1').toBe(dashboard);
     expect(await readFile(join(CHART, 'values.schema.json'), 'utf8'), 'run the chart test with UPDATE_CHART=1').toBe(schema);
   });
 
@@ -166,6 +169,18 @@ describe('the Helm chart (deploy/helm/rotad)', () => {
     const { manifests } = await template(VALUE_SETS['vault-kubernetes.yaml']!);
     const rule = manifests.find((m) => m.kind === 'PrometheusRule')!;
     expect(rule.spec).toEqual(parse(await readFile(join(ROOT, 'config/prometheus/rotad-alerts.yaml'), 'utf8')));
+    // The Grafana dashboard, off by default, as a ConfigMap with the sidecar's label.
+    expect(manifests.some((m) => m.metadata.name.endsWith('-grafana-dashboard'))).toBe(false);
+    const withDashboard = await template({
+      ...VALUE_SETS['vault-kubernetes.yaml']!,
+      grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'Platform' } },
+    });
+    const board = withDashboard.manifests.find((m) => m.metadata.name.endsWith('-grafana-dashboard')) as Manifest & {
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    };
+    expect(board.metadata.labels.grafana_dashboard).toBe('1');
+    expect(board.metadata.annotations).toEqual({ grafana_folder: 'Platform' });
+    expect(JSON.parse(board.data!['rotad.json']!)).toEqual(JSON.parse(await readFile(join(ROOT, 'config/grafana/rotad-dashboard.json'), 'utf8')));
     expect(manifests.find((m) => m.kind === 'ServiceMonitor')!.spec).toMatchObject({
       jobLabel: 'app.kubernetes.io/name',
       endpoints: [{ port: 'http-metrics', path: '/metrics' }],

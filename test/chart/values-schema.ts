@@ -52,6 +52,11 @@ export function chartValuesSchema(): Record<string, unknown> {
       }),
       serviceMonitor: object({ enabled: bool, interval: text, labels: { type: 'object', additionalProperties: text } }),
       prometheusRule: object({ enabled: bool, labels: { type: 'object', additionalProperties: text } }),
+      grafanaDashboard: object({
+        enabled: bool,
+        labels: { type: 'object', additionalProperties: text },
+        annotations: { type: 'object', additionalProperties: text },
+      }),
       podDisruptionBudget: object({ enabled: bool, maxUnavailable: { type: ['integer', 'string'] } }),
       terminationGracePeriodSeconds: { type: 'integer', minimum: 1 },
       resources: freeObject,

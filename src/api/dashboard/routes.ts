@@ -100,8 +100,18 @@ export function registerDashboard(app: FastifyInstance, api: ResolvedApi, tokens
       return payload;
     });
     ui.setErrorHandler((error, _request, reply) => {
-      const status = error instanceof PageError ? error.status : error instanceof RotadError ? httpStatusOf(error.code) : 500;
-      const message = error instanceof PageError ? error.message : describeError(error).message;
+      // The framework's own refusals (the rate limit, a body too large) keep their status.
+      const framework = (error as { statusCode?: number }).statusCode;
+      const refused = framework !== undefined && framework >= 400 && framework < 500 ? framework : undefined;
+      const status = error instanceof PageError ? error.status : error instanceof RotadError ? httpStatusOf(error.code) : (refused ?? 500);
+      const message =
+        error instanceof PageError
+          ? error.message
+          : refused === 429
+            ? 'Too many requests from this address: wait a minute (daemon.api.requestsPerMinute).'
+            : refused !== undefined
+              ? 'The request was refused (too large or malformed).'
+              : describeError(error).message;
       if (status === 500) control.logger.error({ error: describeError(error) }, 'Dashboard request failed');
       return reply
         .code(status)
