@@ -114,8 +114,18 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
     expect(await page.getByRole('alert').textContent()).toContain('not one of daemon.api.tokens');
     await signIn(page, setup.tokens.rotator);
     expect(await page.getByRole('alert').textContent()).toContain('lacks the scope read');
-    await signIn(page, setup.tokens.reader);
-    expect(new URL(page.url()).pathname).toBe('/ui/');
+    // By keyboard alone: the skip link first, then the token field; Enter signs in.
+    await visit(page, '/ui/sign-in');
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent),
+    ).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe('token');
+    await page.keyboard.type(setup.tokens.reader);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${setup.base}/ui/`);
+    pages.push(await page.content());
     const [cookie, ...others] = await browser.cookies(`${setup.base}/ui/`);
     expect(others).toEqual([]);
     expect(cookie).toMatchObject({ name: 'rotad_session', httpOnly: true, sameSite: 'Strict', path: '/ui' });
@@ -225,8 +235,10 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Rotate now: steady?');
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.screenshot({ path: `${ROOT}docs/images/dashboard-confirm.png` });
-    await page.getByRole('button', { name: 'Rotate now' }).click();
-    await page.waitForLoadState();
+    // The button is reached by keyboard and pressed with Enter.
+    await page.getByRole('button', { name: 'Rotate now' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/done=rotate/);
     expect(await page.getByRole('status').textContent()).toContain('Rotation requested');
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'steady', 20_000, before);
     await visit(page, '/ui/policies/steady');
