@@ -21,6 +21,7 @@ export const enteredPhase = (trail: Trail | undefined, phase: Phase, at: number)
 export const askedPerson = (trail: Trail | undefined, asked: Trail['asked'][number]): Trail => appended(trail, 'asked', asked);
 export const consumerConfirmed = (trail: Trail | undefined, key: string, at: number): Trail => appended(trail, 'consumers', [key, at]);
 export const stoppedWith = (trail: Trail | undefined, error: Trail['errors'][number]): Trail => appended(trail, 'errors', error);
+export const escalatedRequest = (trail: Trail | undefined): Trail => ({ ...(trail ?? EMPTY), escalated: true });
 export const handedOverBy = (trail: Trail | undefined, actor: string): Trail => ({ ...(trail ?? EMPTY), handedOverBy: actor });
 
 /** How a rotation ended, beyond what its state says. */
@@ -45,6 +46,7 @@ export function historyEntry(state: PolicyState, end: RotationEnd): HistoryEntry
     ...(state.rotationId === end.rotationId && { trigger: state.trigger, startedAt: state.startedAt }),
     ...(trail?.actor !== undefined && { actor: trail.actor }),
     ...(trail?.handedOverBy !== undefined && { handedOverBy: trail.handedOverBy }),
+    ...(trail?.escalated === true && { escalated: true }),
     ...lists,
     ...(end.endedBy !== undefined && { endedBy: end.endedBy }),
     ...(end.incident !== undefined && { incident: end.incident }),
@@ -57,4 +59,19 @@ export function mergeHistory(filed: readonly HistoryEntry[], recent: readonly Hi
   const byKey = new Map<string, HistoryEntry>();
   for (const entry of [...filed, ...recent]) byKey.set(`${entry.rotationId}/${entry.outcome}`, entry);
   return [...byKey.values()].sort((a, b) => a.at - b.at).slice(-keep);
+}
+
+/** The alert key (RotationEvent.alertKey) of a rotation that needed a person. */
+export const rotationAlertKey = (rotationId: string): string => `rotation/${rotationId}`;
+
+/**
+ * The alerts a completed rotation ends: its own when it stopped or a request of it was escalated,
+ * and the expiry and overdue alerts sent for the credential it replaced (their keys are in `alertsSent`).
+ */
+export function alertsEndedBy(entry: HistoryEntry | undefined, replacedRotationId: string | undefined, alertsSent: readonly string[]): string[] {
+  const ended: string[] = [];
+  if (entry && ((entry.errors?.length ?? 0) > 0 || entry.escalated === true)) ended.push(rotationAlertKey(entry.rotationId));
+  if (replacedRotationId !== undefined)
+    for (const key of [`${replacedRotationId}:expired`, `overdue:${replacedRotationId}`]) if (alertsSent.includes(key)) ended.push(key);
+  return ended;
 }

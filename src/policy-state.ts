@@ -76,6 +76,8 @@ export const Assist = z.object({
   asked: z.boolean().default(true),
   /** Hand-over links of this request, newest last (the request and its latest reminders). */
   links: z.array(HandoverLink).default([]),
+  /** The next reminder goes at this time instead of the usual pace ("Remind me in 4 h"); cleared when it goes. */
+  remindAt: z.number().optional(),
 });
 export type Assist = z.infer<typeof Assist>;
 
@@ -98,12 +100,14 @@ export const Trail = z.object({
   /** [phase, epoch ms it was entered], in order; a phase run again after a crash or a stop appears again. */
   phases: PhaseTimes.default([]),
   asked: AskedList.default([]),
-  /** Who handed the new token over (assisted rotations): `page`, `cli`, `api:<token name>`, `store`. */
+  /** Who handed the new token over (assisted rotations): `handover-link` (the page), `cli`, `api:<token name>`, `store`. */
   handedOverBy: z.string().optional(),
   /** [consumer key, epoch ms it was confirmed]. */
   consumers: ConsumerTimes.default([]),
   /** Each time the rotation stopped and needed attention. */
   errors: Stops.default([]),
+  /** A request to a person passed its deadline and was escalated (action-overdue sent). */
+  escalated: z.boolean().optional(),
 });
 export type Trail = z.infer<typeof Trail>;
 
@@ -118,6 +122,7 @@ export const HistoryEntry = z.object({
   handedOverBy: z.string().optional(),
   consumers: ConsumerTimes.optional(),
   errors: Stops.optional(),
+  escalated: z.boolean().optional(),
   rotationId: z.string(),
   outcome: z.enum(['succeeded', 'rolled-back', 'aborted']),
   /** Epoch ms it ended. */

@@ -67,6 +67,7 @@ export function checkAlerts(policy: PolicySettings, snapshot: PolicySnapshot, no
         keys.push(key);
         events.push({
           type: 'credential-expired',
+          alertKey: key,
           expiresAt,
           message: `the current credential expired at ${new Date(expiresAt).toISOString()}; rotad could not replace it in time: ${whyNotReplaced(policy, snapshot, expiresAt)}`,
         });
@@ -98,6 +99,7 @@ export function checkAlerts(policy: PolicySettings, snapshot: PolicySnapshot, no
       keys.push(key);
       events.push({
         type: 'rotation-overdue',
+        alertKey: key,
         rotationId: state.rotationId,
         code: state.attention?.code,
         message: `the rotation due at ${new Date(due.scheduledAt).toISOString()} has not happened${state.attention ? ` (needs attention: ${state.attention.message})` : ''}`,

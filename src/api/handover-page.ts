@@ -117,6 +117,12 @@ export const PAGE_SCRIPT = `'use strict';
       return answer.json().then(function (b) { return { ok: answer.ok, status: answer.status, body: b }; });
     });
   }
+  // A moment in the reader's own time zone, named, with UTC beside: "Mon, 7 Dec 2026, 14:30 CET (13:30 UTC)".
+  function localTime(iso) {
+    var date = new Date(iso);
+    var local = date.toLocaleString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    return /UTC$/.test(local) ? local : local + ' (' + date.toISOString().slice(11, 16) + ' UTC)';
+  }
   function fill(view) {
     byId('title').textContent = 'A new token for ' + view.policy;
     byId('summary').textContent = view.summary;
@@ -129,10 +135,10 @@ export const PAGE_SCRIPT = `'use strict';
     } else { where.textContent = view.url; }
     var deadline = byId('deadline');
     deadline.dateTime = view.deadline;
-    deadline.textContent = new Date(view.deadline).toUTCString();
+    deadline.textContent = localTime(view.deadline);
     view.steps.forEach(function (step) { var li = document.createElement('li'); li.textContent = step; byId('steps').appendChild(li); });
     if (view.warning) { var w = byId('warning'); w.textContent = 'Warning: ' + view.warning; w.hidden = false; }
-    byId('fine').textContent = 'rotad checks the token with the provider before it uses it; a wrong one is refused with the reason and this page stays usable. The token is never shown, logged or stored in your browser. This link works once, until ' + new Date(view.expiresAt).toUTCString() + '.';
+    byId('fine').textContent = 'rotad checks the token with the provider before it uses it; a wrong one is refused with the reason and this page stays usable. The token is never shown, logged or stored in your browser. This link works once, until ' + localTime(view.expiresAt) + '.';
     section.hidden = false;
   }
   if (!secret) {
@@ -152,8 +158,14 @@ export const PAGE_SCRIPT = `'use strict';
     show('working', 'Checking the token with the provider…');
     post(location.pathname, { secret: secret, token: token }).then(function (r) {
       input.value = '';
-      if (r.ok && r.body.accepted) { finish(); show('accepted', r.body.message); return; }
-      var left = typeof r.body.triesLeft === 'number' && r.body.triesLeft > 0 ? ' You can try ' + r.body.triesLeft + ' more time(s) with this link.' : '';
+      if (r.ok && r.body.accepted) {
+        finish();
+        show('accepted', r.body.message);
+        byId('fine').textContent = 'This link is now used up. You can close this page: rotad takes it from here, and tells you if anything else is needed (such as deleting the old token).';
+        return;
+      }
+      var tries = r.body.triesLeft;
+      var left = typeof tries === 'number' && tries > 0 ? (tries === 1 ? '\\nYou can try once more with this link.' : '\\nYou can try ' + tries + ' more times with this link.') : '';
       var reason = String(r.body.message);
       show('refused', 'Refused: ' + reason + (/[.!?]$/.test(reason) ? '' : '.') + left);
       if (r.status === 410 || r.body.triesLeft === 0) finish(); else button.disabled = false;
@@ -173,7 +185,7 @@ input{width:100%;box-sizing:border-box;font:inherit;padding:.5rem;margin:.25rem 
 button{font:inherit;padding:.5rem 1.25rem;border:0;border-radius:4px;background:#1f5fbf;color:#fff;cursor:pointer}
 button[disabled]{background:#8a94a0}
 .warning{background:#fff4d6;padding:.5rem .75rem;border-radius:4px}
-#status{padding:.75rem;border-radius:4px;margin-top:1rem}
+#status{padding:.75rem;border-radius:4px;margin-top:1rem;white-space:pre-line}
 .accepted{background:#e3f5e6;color:#175c2b}.refused{background:#fde7e7;color:#8a1c1c}.working{background:#eef2f8}
 .fine{font-size:.85rem;color:#56606b}
 `;

@@ -70,7 +70,7 @@ async function takeToken(api: ResolvedApi, control: ControlPort, request: Fastif
   const { secret, token } = parseBody(HandOverBody, request.body);
   const { id, policy } = policyOf(control, request);
   if (policy.settings.suspended) throw new RotadError('POLICY_SUSPENDED', `policy ${policy.name} is suspended: no rotation goes on, so no token is taken now`);
-  const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry, 'page', { id, secret, maxTries: api.handoverTries });
+  const outcome = await handOver(policy, new Secret(token), control.config().daemon.retry, 'handover-link', { id, secret, maxTries: api.handoverTries });
   control.audit.record({
     rotationId: outcome.rotationId,
     policy: policy.name,

@@ -12,6 +12,7 @@ import { registerControlRoutes } from './control-routes.js';
 import { registerHandoverRoutes } from './handover-routes.js';
 import { registerGithubLeakRoute } from './github-leaks.js';
 import { registerDashboard } from './dashboard/routes.js';
+import { registerSlackInteractions } from './slack-interactions.js';
 import { sendError } from './http-errors.js';
 import { loadApiTokens } from './tokens.js';
 
@@ -136,6 +137,7 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
   registerControlRoutes(app, tokens, control);
   registerHandoverRoutes(app, api, control);
   registerGithubLeakRoute(app, api, control);
+  registerSlackInteractions(app, api, control);
   if (api.dashboard.enabled) registerDashboard(app, api, tokens, control);
   await app.listen({ host: api.host, port: api.port });
   const address = app.server.address();

@@ -21,6 +21,9 @@ const ApiToken = z
     error: 'set exactly one of file or env (the token itself never goes in the YAML)',
   });
 
+/** A Slack user (U…, W…) or user group (S…) id. */
+const SlackId = z.string().regex(/^[UWS][A-Z0-9]{6,}$/, { error: 'a Slack user id (U…, W…) or user group id (S…), as shown in the profile or group details' });
+
 export const ApiOptions = z.strictObject({
   /** Listen address. Default: 127.0.0.1 (put an ingress or proxy in front to expose it). */
   host: z.string().default('127.0.0.1'),
@@ -72,6 +75,32 @@ export const ApiOptions = z.strictObject({
       session: DurationText.default('8h'),
     })
     .default({ enabled: true, session: '8h' }),
+  /**
+   * Slack buttons (docs/chat-ops.md): clicks on rotad's messages arrive at POST
+   * /v1/slack/interactions, signed with the Slack app's signing secret; each action is allowed to
+   * the Slack users (U…, W…) and user groups (S…) listed under the API scope it needs.
+   */
+  slack: z
+    .strictObject({
+      /** Environment variable with the app's signing secret. */
+      signingSecretEnv: EnvName,
+      /** Environment variable with the app's bot token: needed to read the members of the user groups listed (usergroups:read). */
+      botTokenEnv: EnvName.optional(),
+      /** Slack's Web API. Default: https://slack.com/api. */
+      apiUrl: z.url({ protocol: /^https?$/ }).default('https://slack.com/api'),
+      /** Who may press which button, by API scope: submit ("Remind me", "I deleted it"), rotate ("Rotate now"), rollback ("Roll back"). */
+      allow: z
+        .strictObject({
+          submit: z.array(SlackId).default([]),
+          rotate: z.array(SlackId).default([]),
+          rollback: z.array(SlackId).default([]),
+        })
+        .default({ submit: [], rotate: [], rollback: [] }),
+    })
+    .refine((s) => s.botTokenEnv !== undefined || ![...s.allow.submit, ...s.allow.rotate, ...s.allow.rollback].some((id) => id.startsWith('S')), {
+      error: 'a user group (S…) in allow needs botTokenEnv, to read its members',
+    })
+    .optional(),
   /**
    * GitHub secret scanning: alerts arrive as webhooks at POST /v1/leaks/github (signed with the
    * webhook's secret); rotad reads the leaked value from the alert with a token that may read

@@ -115,7 +115,9 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       deadlineMs: durationMs(policy.assist?.deadline ?? config.defaults.assist?.deadline ?? '3d'),
       checkMs: durationMs(policy.assist?.checkEvery ?? config.defaults.assist?.checkEvery ?? '1m'),
       window: askWindowOf(policy.assist?.askWithin ?? config.defaults.assist?.askWithin),
+      timezone: undefined as string | undefined,
     };
+    assist.timezone = policy.assist?.timezone ?? config.defaults.assist?.timezone ?? assist.window?.timezone ?? 'UTC';
     const assisted = providerRegistry[policy.provider.type].assisted;
     return {
       name: policy.name,

@@ -24,7 +24,13 @@ export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv, scope: E
       others.push({ at: ['policies', p, 'consumers', c], options, registry: consumerRegistry });
     }),
   );
-  return [...adapterEnv(stores, env), ...adapterEnv(others, env, NOT_FOR_READERS), ...apiTokenEnv(config, env), ...githubEnv(config, env)];
+  return [
+    ...adapterEnv(stores, env),
+    ...adapterEnv(others, env, NOT_FOR_READERS),
+    ...apiTokenEnv(config, env),
+    ...githubEnv(config, env),
+    ...slackEnv(config, env),
+  ];
 }
 
 /** What a command needs of the environment: everything (run, check, validate, rollback, submit), or only what reading the store takes (status, plan, rotate). */
@@ -59,6 +65,20 @@ function githubEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
   return needed.flatMap(([key, what]): Problem[] => {
     const path: ConfigPath = ['daemon', 'api', 'github', key];
     return env[github[key]] ? [] : [{ path, message: `${formatPath(path)}: environment variable ${github[key]} is not set (${what})` }];
+  });
+}
+
+/** The Slack interactions' signing secret and bot token (daemon.api.slack). */
+function slackEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
+  const slack = config.daemon.api?.slack;
+  if (!slack) return [];
+  const needed: Array<[key: 'signingSecretEnv' | 'botTokenEnv', name: string | undefined, what: string]> = [
+    ['signingSecretEnv', slack.signingSecretEnv, 'the signing secret of the Slack app'],
+    ['botTokenEnv', slack.botTokenEnv, 'the Slack bot token, to read user groups'],
+  ];
+  return needed.flatMap(([key, name, what]): Problem[] => {
+    const path: ConfigPath = ['daemon', 'api', 'slack', key];
+    return name === undefined || env[name] ? [] : [{ path, message: `${formatPath(path)}: environment variable ${name} is not set (${what})` }];
   });
 }
 

@@ -116,16 +116,22 @@ const adapterRules: Rule = (config) => {
   });
 };
 
-/** `assist.askWithin` names days, hours and a timezone that exist. */
+/** `assist.askWithin` names days, hours and a timezone that exist; `assist.timezone` a timezone that exists. */
 const askWindowsValid: Rule = (config) => {
   const check = (text: string | undefined, path: (string | number)[]): Problem[] => {
     if (text === undefined) return [];
     const window = parseAskWindow(text);
     return typeof window === 'string' ? [{ path, message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}: ${window}` }] : [];
   };
+  const zone = (text: string | undefined, path: (string | number)[]): Problem[] =>
+    text === undefined || isValidTimezone(text)
+      ? []
+      : [{ path, message: `${path.join('.').replace(/\.(\d+)/g, '[$1]')}: unknown timezone '${text}' (use an IANA name such as Europe/Berlin)` }];
   return [
     ...check(config.defaults.assist?.askWithin, ['defaults', 'assist', 'askWithin']),
     ...config.policies.flatMap((p, index) => check(p.assist?.askWithin, ['policies', index, 'assist', 'askWithin'])),
+    ...zone(config.defaults.assist?.timezone, ['defaults', 'assist', 'timezone']),
+    ...config.policies.flatMap((p, index) => zone(p.assist?.timezone, ['policies', index, 'assist', 'timezone'])),
   ];
 };
 

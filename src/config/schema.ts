@@ -126,6 +126,11 @@ const AssistOptions = z.strictObject({
   checkEvery: DurationText.optional(),
   /** The hours in which a person may be asked, e.g. `Mon-Fri 09:00-17:00 Europe/Berlin`; requests and reminders wait for them. Default: any time. */
   askWithin: z.string().optional(),
+  /**
+   * The time zone of the people asked (IANA, e.g. `Europe/Berlin`): requests say "please act by"
+   * in it, with UTC beside. Default: askWithin's zone, else UTC.
+   */
+  timezone: z.string().optional(),
 });
 
 /** Warn this long before a credential expires, once per threshold and credential. */

@@ -25,7 +25,12 @@ async function updateState(policy: PolicyRuntime, change: (state: PolicyState, s
 export async function recordRequest(policy: PolicyRuntime, now: number, actor: string): Promise<void> {
   // A request written again (its first write landed but the answer was lost) after a rotation
   // started for it is served already: it does not ask for another one.
-  await updateState(policy, (state) => (served(state, now) ? undefined : { ...state, requestedAt: now, requestedBy: actor }));
+  // A request to go on also ends a "remind me later": the person's request is reminded on its usual pace again.
+  await updateState(policy, (state) =>
+    served(state, now)
+      ? undefined
+      : { ...state, requestedAt: now, requestedBy: actor, ...(state.assist?.remindAt !== undefined && { assist: { ...state.assist, remindAt: undefined } }) },
+  );
 }
 
 /** Whether a rotation that a request started began at or after `at` (running now, or completed). */
@@ -58,3 +63,18 @@ export async function recordIncident(policy: PolicyRuntime, incident: Omit<Incid
 
 /** Incident reasons are kept this long at most (they go into every message). */
 const MAX_REASON = 500;
+
+/**
+ * "Remind me later" on an open request of rotation `rotationId`: its next reminder goes at
+ * `until` instead of on the usual pace (the deadline and its escalation stay). Returns false when
+ * that request is not open any more.
+ */
+export async function snoozeRequest(policy: PolicyRuntime, rotationId: string, until: number): Promise<boolean> {
+  let open = false;
+  await updateState(policy, (state) => {
+    open = state.rotationId === rotationId && state.assist !== undefined && state.assist.asked;
+    if (!open || state.assist === undefined) return undefined;
+    return { ...state, assist: { ...state.assist, remindAt: until, nextLookAt: Math.min(state.assist.nextLookAt, until) } };
+  });
+  return open;
+}

@@ -123,7 +123,7 @@ function withRefusal(state: PolicyState, reason: string, use: LinkUse | undefine
  * staged as pending under the rotation's id, and the request closed with the policy marked for
  * the daemon to carry on, all under the claim. A refusal is recorded with its reason under the
  * claim too, and the request stays open. Handing over the token already taken answers accepted
- * again. `by` (`page`, `cli`, `api:<token name>`) goes into the rotation's history. The caller wakes the daemon.
+ * again. `by` (`handover-link`, `cli`, `api:<token name>`) goes into the rotation's history. The caller wakes the daemon.
  */
 export async function handOver(policy: PolicyRuntime, value: Secret, retry: RetryPolicy, by: string, use?: LinkUse): Promise<HandOverOutcome> {
   const { provider, store, ref, clock } = policy;

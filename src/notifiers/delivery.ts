@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { describeError } from '../errors.js';
+import { describeError, RotadError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Notifier, RotationEvent } from './types.js';
 
@@ -26,7 +26,7 @@ const MAX_QUEUED = 500;
  * Whether a notifier with this `events` list gets an event. A withdrawal goes wherever requests
  * go: a person who was asked in a channel learns there that the request no longer stands.
  */
-function wants(events: readonly string[] | undefined, type: RotationEvent['type']): boolean {
+export function wants(events: readonly string[] | undefined, type: RotationEvent['type']): boolean {
   if (events === undefined || events.includes(type)) return true;
   return type === 'request-withdrawn' && (events.includes('action-required') || events.includes('action-overdue'));
 }
@@ -44,7 +44,7 @@ export class DeliveryQueue {
   }
 
   send(event: RotationEvent): void {
-    if (!wants(this.#options.events, event.type)) return;
+    if (!wants(this.#options.events, event.type) && !this.#options.notifier.sees?.(event)) return;
     if (this.#queue.length >= MAX_QUEUED) {
       this.#queue.shift();
       this.#options.onOutcome?.(this.#options.name, 'dropped');
@@ -75,7 +75,9 @@ export class DeliveryQueue {
         this.#options.onOutcome?.(name, 'delivered');
         return;
       } catch (error) {
-        if (attempt >= attempts || this.#abort.signal.aborted) {
+        // A message the endpoint refused as such would be refused again.
+        const refused = error instanceof RotadError && error.code === 'NOTIFIER_REFUSED';
+        if (attempt >= attempts || refused || this.#abort.signal.aborted) {
           this.#options.onOutcome?.(name, 'failed');
           logger.error(
             { notifier: name, event: event.type, policy: event.policy, error: describeError(error), attempts: attempt },

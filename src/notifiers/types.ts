@@ -38,6 +38,14 @@ export interface RotationEvent {
    * page that takes the token; notifiers that reach people show it, the log notifier never does.
    */
   handoverUrl?: string | undefined;
+  /**
+   * An alert an incident tool keeps open until it is resolved (PagerDuty's dedup key, under the
+   * policy): `rotation/<id>` for a rotation that needs a person (needs-attention, action-overdue),
+   * `<credential's rotation id>:expired`, `overdue:<last rotation id>`.
+   */
+  alertKey?: string | undefined;
+  /** Alerts (by `alertKey`) this event ends: a completed rotation ends its own, the expiry of the credential it replaced, and the overdue. */
+  resolvesAlerts?: readonly string[] | undefined;
   /** Set on every event of an incident rotation: why, and who asked. Urgent: a person's request also goes to the escalation notifiers. */
   incident?: { reason: string; actor: string } | undefined;
 }
@@ -45,4 +53,9 @@ export interface RotationEvent {
 export interface Notifier {
   /** Delivers an event; throws when delivery failed (the queue in front of it retries). */
   notify(event: RotationEvent): Promise<void>;
+  /**
+   * Events it is given even when its `events` filter leaves them out: it only updates what it
+   * posted earlier with them (Slack's interactive messages lose their buttons once a request ends).
+   */
+  sees?(event: RotationEvent): boolean;
 }

@@ -20,13 +20,17 @@ export function checkTokenShape(value: Secret, current: StoredCredential | undef
   if (current && current.value.reveal() === token) throw refuse('this is the token already in use; create a new one');
 }
 
-/** Runs an authenticated check of a handed-over token, turning "rejected" into a refusal with advice. */
-export async function refusedUnless<T>(check: () => Promise<T>, advice: string): Promise<T> {
+/**
+ * Runs an authenticated check of a handed-over token, turning "rejected" into a refusal a support
+ * person understands: `Gladly did not accept this token: was it created while signed in as
+ * api-user@acme.example?`, then the technical reason (kept whole in the audit and the log).
+ */
+export async function refusedUnless<T>(check: () => Promise<T>, refusal: { provider: string; question: string }): Promise<T> {
   try {
     return await check();
   } catch (error) {
     if (error instanceof RotadError && (error.code === 'PROVIDER_REJECTED' || error.code === 'VERIFY_FAILED')) {
-      throw refuse(`${error.message}; ${advice}`);
+      throw refuse(`${refusal.provider} did not accept this token: ${refusal.question}\nTechnical reason: ${error.message.replace(/\.$/, '')}.`);
     }
     throw error;
   }

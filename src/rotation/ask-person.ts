@@ -2,9 +2,9 @@ import { formatDuration } from '../duration.js';
 import type { PersonRequest } from '../providers/types.js';
 import type { StepContext } from './context.js';
 import type { Assist } from '../policy-state.js';
-import { nextAskTime } from '../timing/ask-window.js';
+import { momentForPerson, nextAskTime } from '../timing/ask-window.js';
 import { LINKS_KEPT, mintLink, type MintedLink } from './handover-link.js';
-import { askedPerson } from '../history-trail.js';
+import { askedPerson, escalatedRequest, rotationAlertKey } from '../history-trail.js';
 
 /**
  * A hand-over link for a message asking for a new token, when the daemon serves the hand-over page
@@ -15,11 +15,6 @@ function linkFor(ctx: StepContext, action: Assist['action'], now: number, deadli
   const { runtime } = ctx;
   if (action !== 'create' || runtime.handoverUrl === undefined) return undefined;
   return mintLink(runtime.handoverUrl, runtime.name, now < deadline ? deadline : now + runtime.settings.assist.remindMs);
-}
-
-/** A moment as people read it: to the minute, in UTC. */
-function minuteUtc(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** The request as a person reads it: what, who, where, the steps, the warning, how to hand over. */
@@ -34,7 +29,7 @@ function describeRequest(ctx: StepContext, request: PersonRequest, action: Assis
       ? `${handOver}  (paste the token; it is never echoed). A wrong token is refused with the reason and the request stays open.`
       : 'rotad confirms the deletion itself by checking that the old token is rejected; nothing to hand over.',
   );
-  lines.push(`Please act by ${minuteUtc(deadline)}.`);
+  lines.push(`Please act by ${momentForPerson(deadline, ctx.runtime.settings.assist.timezone)}.`);
   return lines.join('\n');
 }
 
@@ -78,9 +73,12 @@ function pacingOf(ctx: StepContext): Pacing {
   // An incident asks at once, whatever the ask hours.
   const askable = (at: number): number => (timing.window && !ctx.state.incident ? nextAskTime(timing.window, at) : at);
   const nextLook = (a: Omit<Assist, 'nextLookAt'>): number =>
-    Math.min(askable(a.remindedAt + timing.remindMs), a.escalated ? Infinity : a.deadline, now + timing.checkMs);
+    Math.min(askable(reminderAt(a, timing.remindMs)), a.escalated ? Infinity : a.deadline, now + timing.checkMs);
   return { timing, now, askable, nextLook };
 }
+
+/** When the next reminder of an open request is due: when a person asked for it ("Remind me in 4 h"), else on the usual pace. */
+const reminderAt = (assist: Pick<Assist, 'remindedAt' | 'remindAt'>, remindMs: number): number => assist.remindAt ?? assist.remindedAt + remindMs;
 
 type Asking = { action: Assist['action']; request: PersonRequest; refusal: string | undefined };
 
@@ -138,30 +136,41 @@ async function followUp(ctx: StepContext, { action, request, refusal }: Asking, 
   const { now, timing } = pacing;
   const events: Array<Parameters<typeof runtime.notify>[0]> = [];
   let next: Omit<Assist, 'nextLookAt'> = refusal === undefined ? open : { ...open, refusal };
+  let trail = ctx.state.trail;
   if (!open.escalated && now >= open.deadline) {
     next = { ...next, escalated: true };
+    trail = escalatedRequest(trail);
     events.push({
       type: 'action-overdue',
       rotationId: ctx.rotationId,
+      phase: action === 'create' ? 'obtain' : 'revoke',
+      alertKey: rotationAlertKey(ctx.rotationId),
       deadline: open.deadline,
       message: `a person was asked ${formatDuration(now - open.requestedAt)} ago and has not acted yet:\n${describeRequest(ctx, request, action, open.deadline)}`,
     });
   }
   // An incident that arrived after the last reminder is told at once.
   const incidentNews = ctx.state.incident !== undefined && ctx.state.incident.at > open.remindedAt;
-  if (incidentNews || now >= pacing.askable(open.remindedAt + timing.remindMs)) {
+  if (incidentNews || now >= pacing.askable(reminderAt(open, timing.remindMs))) {
     const minted = linkFor(ctx, action, now, open.deadline);
-    next = { ...next, remindedAt: now, reminders: open.reminders + 1, links: minted ? [...open.links, minted.link].slice(-LINKS_KEPT) : open.links };
+    next = {
+      ...next,
+      remindedAt: now,
+      remindAt: undefined,
+      reminders: open.reminders + 1,
+      links: minted ? [...open.links, minted.link].slice(-LINKS_KEPT) : open.links,
+    };
     events.push({
       type: 'action-required',
       rotationId: ctx.rotationId,
+      phase: action === 'create' ? 'obtain' : 'revoke',
       deadline: open.deadline,
       handoverUrl: minted?.url,
       message: `Reminder ${open.reminders + 1}: ${describeRequest(ctx, request, action, open.deadline, minted !== undefined)}`,
     });
   }
   const assist: Assist = { ...next, nextLookAt: pacing.nextLook(next) };
-  await ctx.save({ assist });
+  await ctx.save({ assist, trail });
   for (const event of events) await runtime.notify(event);
   return { waitUntil: assist.nextLookAt };
 }

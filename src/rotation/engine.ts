@@ -13,7 +13,7 @@ import { ROTATION_ENDED, type Incident, type Phase, type PolicyState, type Trigg
 import { STEPS } from './steps.js';
 import { assertPhaseOrder, protocolInvariant } from './invariants.js';
 import { withIncident } from './incident.js';
-import { enteredPhase, startedTrail, stoppedWith } from '../history-trail.js';
+import { alertsEndedBy, enteredPhase, rotationAlertKey, startedTrail, stoppedWith } from '../history-trail.js';
 import { fileHistory } from './history-filing.js';
 
 /** Who a rotation acts for, in the audit trail. */
@@ -166,7 +166,18 @@ class RotationRun {
     }
     const durationMs = runtime.clock.now() - this.#startedAt;
     this.#logger.info({ durationMs }, 'Rotation completed');
-    await withIncident(runtime.notify, () => this.#incident())({ type: 'rotation-succeeded', rotationId, message: 'rotation completed' });
+    const { state } = ownership;
+    const ended = alertsEndedBy(
+      state.history.findLast((h) => h.rotationId === rotationId),
+      known.previous?.rotationId,
+      state.alertsSent,
+    );
+    await withIncident(runtime.notify, () => this.#incident())({
+      type: 'rotation-succeeded',
+      rotationId,
+      message: 'rotation completed',
+      ...(ended.length > 0 && { resolvesAlerts: ended }),
+    });
     return { status: 'completed', rotationId, durationMs, after: { ...known, state: ownership.state, revision: ownership.revision } };
   }
 
@@ -315,7 +326,14 @@ async function markNeedsAttention(
     throw writeError;
   }
   runtime.logger.error({ rotation: rotationId, phase, code, reason: message }, 'Rotation needs attention');
-  await runtime.notify({ type: 'needs-attention', rotationId, phase, code, message: `${message}; ${attentionAdvice(runtime.name, phase, !hasOlder)}` });
+  await runtime.notify({
+    type: 'needs-attention',
+    rotationId,
+    phase,
+    code,
+    alertKey: rotationAlertKey(rotationId),
+    message: `${message}; ${attentionAdvice(runtime.name, phase, !hasOlder)}`,
+  });
   return { status: 'needs-attention', rotationId, code };
 }
 

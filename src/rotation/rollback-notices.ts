@@ -2,6 +2,7 @@ import type { PolicySnapshot } from '../stores/types.js';
 import { updateState, writeOnSnapshot } from '../stores/state-writes.js';
 import type { PolicyRuntime } from './context.js';
 import { leaseOfOther } from './lease.js';
+import { rotationAlertKey } from '../history-trail.js';
 
 type Notice = PolicySnapshot['state']['outbox'][number];
 
@@ -40,7 +41,9 @@ export async function deliverRollbackNotices(policy: PolicyRuntime, snapshot: Po
         outcome: notice.type === 'rotation-aborted' ? 'aborted' : 'rolled-back',
         actor: notice.actor,
       });
-    await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message });
+    // A rollback ends the rotation: whatever it had raised for a person is over.
+    const ends = notice.type === 'request-withdrawn' ? [] : [rotationAlertKey(notice.rotationId)];
+    await policy.notify({ type: notice.type, rotationId: notice.rotationId, message: notice.message, ...(ends.length > 0 && { resolvesAlerts: ends }) });
   }
   return removeDelivered(policy, claimed, notices, now);
 }

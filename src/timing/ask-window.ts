@@ -67,4 +67,27 @@ export interface AssistTiming {
   checkMs: number;
   /** The hours in which a person may be asked (`assist.askWithin`); requests and reminders wait for them. */
   window?: AskWindow | undefined;
+  /** The people's time zone (`assist.timezone`, else the window's, else UTC): requests give times in it. */
+  timezone?: string | undefined;
+}
+
+/**
+ * A moment as the person asked reads it: `Mon 7 Dec 2026, 14:30 CET (13:30 UTC)` in their time
+ * zone, with UTC beside so that nobody has to convert; just `… 13:30 UTC` when they are on UTC.
+ */
+export function momentForPerson(ms: number, timezone = 'UTC'): string {
+  const date = new Date(ms);
+  const local = new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).format(date);
+  if (timezone === 'UTC' || timezone === 'Etc/UTC') return local;
+  return `${local} (${date.toISOString().slice(11, 16)} UTC)`;
 }

@@ -178,7 +178,7 @@ describe('control API: authentication, scopes, bodies, rate limits, and the --se
 
     const refused = await runCli(['submit', 'gladly-prod', '--server', base], env, `${'e'.repeat(40)}\n`);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/SUBMISSION_REFUSED: .*401/);
+    expect(refused.stderr).toMatch(/SUBMISSION_REFUSED: Gladly did not accept this token: .*\nTechnical reason: .*401/);
     const token = (await admin(gladly.url, 'POST', `/users/${EMAIL}/tokens`)).token as string;
     secrets.push(token);
     const submitted = await runCli(['submit', 'gladly-prod', '--server', base, '--token-file', join(dir, 'admin.token')], ENV, `${token}\n`);

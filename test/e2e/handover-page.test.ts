@@ -104,7 +104,12 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
     const wrong = await handOver(page, 'f'.repeat(40));
     expect(wrong.kind).toBe('refused');
     expect(wrong.text).toContain('401');
-    expect(wrong.text).toContain('2 more time(s)');
+    expect(wrong.text).toContain('2 more times');
+    // Plain words first (the provider, the account to check), the technical reason after.
+    expect(wrong.text).toContain(`Gladly did not accept this token: was it created while signed in as ${EMAIL}`);
+    expect(wrong.text.indexOf('did not accept')).toBeLessThan(wrong.text.indexOf('401'));
+    // The deadline in the reader's own zone, named (this browser runs on UTC).
+    expect(await page.textContent('#deadline')).toMatch(/^\w{3}, \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC$/);
     const open = await readPolicy(dir, 'gladly-prod');
     expect(open.state.assist?.action).toBe('create');
     expect(open.state.assist?.refusal).toContain('401');
@@ -121,6 +126,7 @@ describe('the one-time hand-over page, in headless Chromium against the daemon',
     const accepted = await handOver(page, token);
     expect(accepted.kind).toBe('accepted');
     expect(accepted.text).toContain('the token was accepted');
+    expect(await page.textContent('#fine')).toContain('This link is now used up');
     await daemon.waitFor((e) => e.msg === 'Rotation completed' && e.policy === 'gladly-prod');
     expect((await readPolicy(dir, 'gladly-prod')).current?.value.reveal()).toBe(token);
     expect(daemon.entries).toContainEqual(expect.objectContaining({ type: 'audit', policy: 'gladly-prod', outcome: 'handed-over', actor: 'handover-link' }));

@@ -181,7 +181,9 @@ describe('faults from each server end in a retry or a clear needs-attention, the
       await runCli(['rotate', 'gorgias', '--config', config]);
       await waitForEvent(daemon, 'action-required', 1);
       const stale = await runCli(['submit', 'gorgias', '--config', config], {}, 'not-the-key-0000000000');
-      expect(stale.stderr).toMatch(/SUBMISSION_REFUSED: Gorgias GET \/api\/account answered 401/);
+      expect(stale.stderr).toMatch(
+        /SUBMISSION_REFUSED: Gorgias did not accept this token: is it the REST API key of .*\nTechnical reason: Gorgias GET \/api\/account answered 401/,
+      );
       expect((await fileStore(dir).read({ name: 'gorgias' })).current?.value.reveal()).toBe(key);
     } finally {
       await daemon.stop();

@@ -51,6 +51,8 @@ describe('simulation: people, hand-over links and rollbacks in assisted rotation
         'raced',
         'withdrawnInTime',
         'overtaken',
+        'snoozes',
+        'deletedClicks',
         'leftWithPerson',
       ] as const;
       const summary: Record<string, number> = {

@@ -2,6 +2,7 @@ import { RotadError } from '../../src/errors.js';
 import { handOver } from '../../src/handover/take-token.js';
 import type { RotationEvent } from '../../src/notifiers/types.js';
 import { Secret } from '../../src/secret.js';
+import { recordRequest, snoozeRequest } from '../../src/control/update-state.js';
 import { simPolicyRuntime, type Shared } from './replica.js';
 import { DELETE_REQUEST, type UiLedger, type UiToken } from './ui-provider.js';
 
@@ -35,6 +36,10 @@ export interface PersonCounts {
   withdrawnInTime: number;
   /** Deletions of a token a rollback restored, asked before the rollback and done before its withdrawal was read. */
   overtaken: number;
+  /** "Remind me in 4 h" pressed on a request (Slack). */
+  snoozes: number;
+  /** "I deleted it" pressed after a deletion (Slack): rotad looks at once. */
+  deletedClicks: number;
 }
 
 /** What the person's world can tell about rotad, for the invariants checked at the moment a person acts. */
@@ -48,10 +53,11 @@ export interface PersonHooks {
   rollingBack(policy: string): boolean;
 }
 
-type Plan = 'page' | 'replay' | 'tamper' | 'cli' | 'race' | 'two';
+type Plan = 'handover-link' | 'replay' | 'tamper' | 'cli' | 'race' | 'two';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 
 /**
  * The person an assisted rotation asks: reads every notification, creates tokens in the provider's
@@ -77,6 +83,8 @@ export class Person {
     raced: 0,
     withdrawnInTime: 0,
     overtaken: 0,
+    snoozes: 0,
+    deletedClicks: 0,
   };
   /** Every token the person made, by value. */
   readonly held = new Map<string, Held>();
@@ -130,6 +138,8 @@ export class Person {
       return;
     }
     this.#episodes.add(episode);
+    // Some press "Remind me in 4 h" first (and act anyway, sooner or later).
+    if (this.#world.chance(0.2)) this.#later(SECOND, MINUTE, 'person presses "Remind me in 4 h"', () => this.#snooze(event.policy, event.rotationId ?? ''));
     this.#later(5 * SECOND, 8 * MINUTE, 'person creates', () => this.#create(event.policy, event.rotationId ?? '', index));
   }
 
@@ -159,12 +169,14 @@ export class Person {
   #handOverPlanned(policy: string, rotationId: string, index: number, tokens: Held[]): void {
     if (this.#withdrawn(policy, rotationId, index)) return this.#dropUnhanded(policy, rotationId);
     const latest = this.#links(policy, rotationId).at(-1);
-    const plans: Plan[] = this.diligent ? ['page', 'cli'] : ['page', 'page', 'page', 'replay', 'tamper', 'cli', 'cli', 'race', 'race', 'two'];
+    const plans: Plan[] = this.diligent
+      ? ['handover-link', 'cli']
+      : ['handover-link', 'handover-link', 'handover-link', 'replay', 'tamper', 'cli', 'cli', 'race', 'race', 'two'];
     const plan = latest === undefined && (this.diligent || this.#world.chance(0.7)) ? 'cli' : plans[this.#world.between(0, plans.length - 1)]!;
     const [first, second] = tokens as [Held, Held | undefined];
     if (!this.diligent && this.#world.chance(0.1)) this.#attempt(policy, undefined, latest); // a mistyped token first
     switch (plan) {
-      case 'page':
+      case 'handover-link':
         return this.#attempt(policy, first, latest);
       case 'cli':
         return this.#attempt(policy, first, undefined);
@@ -222,7 +234,7 @@ export class Person {
       over();
       again();
     });
-    handOver(runtime, new Secret(value), runtime.retry, link ? 'page' : 'cli', link && { ...link, maxTries: 3 }).then(
+    handOver(runtime, new Secret(value), runtime.retry, link ? 'handover-link' : 'cli', link && { ...link, maxTries: 3 }).then(
       (outcome) => {
         over();
         world.log(`${actor} -> ${outcome.accepted ? 'taken' : `refused: ${outcome.reason}`}`);
@@ -307,7 +319,25 @@ export class Person {
         return;
       }
       this.#delete(this.held.get(token.value) ?? { token, rotationId: event.rotationId ?? '', status: 'taken', inFlight: 0 }, 'asked');
+      // Half of them press "I deleted it": rotad looks at once instead of at the next check.
+      if (this.#world.chance(0.5)) this.#later(SECOND, 30 * SECOND, 'person presses "I deleted it"', () => this.#deletedIt(event.policy));
     });
+  }
+
+  /** "Remind me in 4 h", as the Slack button does it: the request's next reminder moves. */
+  #snooze(policy: string, rotationId: string): void {
+    const actor = `person.${(this.#calls += 1)}`;
+    this.counts.snoozes += 1;
+    void snoozeRequest(simPolicyRuntime(this.shared, { actor, owner: `sim-${actor}` }, policy), rotationId, this.#world.now + 4 * HOUR).catch(() => undefined);
+  }
+
+  /** "I deleted it", as the Slack button does it: a request recorded, a replica woken. */
+  #deletedIt(policy: string): void {
+    const actor = `person.${(this.#calls += 1)}`;
+    this.counts.deletedClicks += 1;
+    void recordRequest(simPolicyRuntime(this.shared, { actor, owner: `sim-${actor}` }, policy), this.#world.now, 'slack:sim')
+      .then(() => this.hooks.wake(policy))
+      .catch(() => undefined);
   }
 
   #delete(held: Held, why: string): void {

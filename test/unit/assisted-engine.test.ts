@@ -42,7 +42,7 @@ describe('assisted rotation in the engine', () => {
     expect(events.map((e) => e.type)).toEqual(['rotation-started', 'action-required']);
     expect(events[1]!.message).toContain('Sign in as: api@acme.test');
     // How to hand over names the config, and the deadline reads to the minute.
-    expect(events[1]!.message).toMatch(/Please act by \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\./);
+    expect(events[1]!.message).toMatch(/Please act by \w{3}, \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC\./);
     expect(events[1]!.message).toContain('Then hand it over: rotad submit p -c /etc/rotad/rotad.yaml');
     expect(events[1]!.deadline).toBe(clock.now() + 24 * HOUR);
     expect(nextDue({ name: 'p', schedule: { kind: 'every', intervalMs: 1 }, windowMs: 0 }, store.state, clock.now())).toMatchObject({

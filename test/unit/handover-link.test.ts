@@ -80,16 +80,16 @@ describe('hand-over links', () => {
     const use = { id: address!.split('/handover/')[1]!, secret: secret!, maxTries: 2 };
     const retry = { attempts: 1, initialDelayMs: 1, maxDelayMs: 1 };
 
-    await expect(handOver(runtime, new Secret('wrong-1'), retry, 'page', { ...use, secret: `${secret}x` })).rejects.toMatchObject({
+    await expect(handOver(runtime, new Secret('wrong-1'), retry, 'handover-link', { ...use, secret: `${secret}x` })).rejects.toMatchObject({
       code: 'HANDOVER_LINK_INVALID',
     });
     expect(asked).toBe(0);
-    expect(await handOver(runtime, new Secret('wrong-1'), retry, 'page', use)).toMatchObject({ accepted: false, triesLeft: 1 });
-    expect(await handOver(runtime, new Secret('wrong-2'), retry, 'page', use)).toMatchObject({ accepted: false, triesLeft: 0 });
+    expect(await handOver(runtime, new Secret('wrong-1'), retry, 'handover-link', use)).toMatchObject({ accepted: false, triesLeft: 1 });
+    expect(await handOver(runtime, new Secret('wrong-2'), retry, 'handover-link', use)).toMatchObject({ accepted: false, triesLeft: 0 });
     expect(store.state.assist!.links[0]).toMatchObject({ refused: 2, locked: true });
     expect(store.state.assist!.refusal).toBe('the provider does not know this token');
     live.add('right');
-    await expect(handOver(runtime, new Secret('right'), retry, 'page', use)).rejects.toThrow(/locked after 2 refused tokens/);
+    await expect(handOver(runtime, new Secret('right'), retry, 'handover-link', use)).rejects.toThrow(/locked after 2 refused tokens/);
     expect(asked).toBe(2);
     expect(store.pending).toBeUndefined();
 
@@ -103,12 +103,12 @@ describe('hand-over links', () => {
     const fresh = { id: address2!.split('/handover/')[1]!, secret: secret2!, maxTries: 2 };
     const snapshot = await store.read();
     expect(() => honouredLink(runtime, snapshot, fresh, clock.now() + 7 * HOUR)).toThrow(/this link expired/);
-    expect(await handOver(runtime, new Secret('right'), retry, 'page', fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
+    expect(await handOver(runtime, new Secret('right'), retry, 'handover-link', fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
     expect(store.pending?.value.reveal()).toBe('right');
     // The same token again (a second click, a lost answer) is taken already; any other is refused before the provider is asked.
-    expect(await handOver(runtime, new Secret('right'), retry, 'page', fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
+    expect(await handOver(runtime, new Secret('right'), retry, 'handover-link', fresh)).toMatchObject({ accepted: true, rotationId: store.state.rotationId });
     live.add('second');
-    await expect(handOver(runtime, new Secret('second'), retry, 'page', fresh)).rejects.toThrow(/this link was used/);
+    await expect(handOver(runtime, new Secret('second'), retry, 'handover-link', fresh)).rejects.toThrow(/this link was used/);
     expect(asked).toBe(3);
     expect(store.pending?.value.reveal()).toBe('right');
   });

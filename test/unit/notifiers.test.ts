@@ -61,7 +61,7 @@ describe('notifiers against local sinks', () => {
   });
 
   it('slack: a readable message with headline, what to do and the facts', async () => {
-    const notifier = slackNotifier.create({ type: 'slack', webhookUrlEnv: 'ROTAD_TEST_SLACK_URL', timeout: '5s' });
+    const notifier = slackNotifier.create({ type: 'slack', webhookUrlEnv: 'ROTAD_TEST_SLACK_URL', apiUrl: 'https://slack.com/api', timeout: '5s' });
     await notifier.notify(EVENT);
     const request = sink.received.at(-1)!;
     expect(request.path).toBe('/services/T000/B000/slack-url-token');
@@ -75,7 +75,7 @@ describe('notifiers against local sinks', () => {
   });
 
   it('slack: a missing webhook URL variable is a clear error', async () => {
-    const notifier = slackNotifier.create({ type: 'slack', webhookUrlEnv: 'ROTAD_TEST_UNSET_SLACK', timeout: '5s' });
+    const notifier = slackNotifier.create({ type: 'slack', webhookUrlEnv: 'ROTAD_TEST_UNSET_SLACK', apiUrl: 'https://slack.com/api', timeout: '5s' });
     await expect(notifier.notify(EVENT)).rejects.toThrow(/the Slack webhook URL is not set \(environment variable ROTAD_TEST_UNSET_SLACK\)/);
   });
 

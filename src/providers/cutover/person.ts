@@ -36,10 +36,10 @@ export function cutoverPersonSteps(options: CutoverProviderOptions, api: Cutover
     }),
     accept: async (ctx, value, current) => {
       checkTokenShape(value, current, TOKEN_FORMAT);
-      const tokens = await refusedUnless(
-        () => api.listTokens(value, ctx.signal),
-        `check that the token was created for ${options.userName} (user ${options.userId}) on ${ui}`,
-      );
+      const tokens = await refusedUnless(() => api.listTokens(value, ctx.signal), {
+        provider: 'Cutover',
+        question: `was it created for ${options.userName} (user ${options.userId}) on ${ui}?`,
+      });
       const mine = identify(tokens, tokenLabel(ctx.policy, ctx.rotationId), current);
       if (!mine) throw refuse(`the token works, but no new token of ${options.userName} is listed; was it created for user ${options.userId}?`);
       if (mine.expiresAt !== undefined && mine.expiresAt <= ctx.clock.now()) throw refuse(`the token expired at ${isoDay(mine.expiresAt)}`);

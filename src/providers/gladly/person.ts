@@ -26,7 +26,10 @@ export function gladlyPersonSteps(
     }),
     accept: async (ctx, value, current) => {
       checkTokenShape(value, current);
-      await refusedUnless(() => verify({ value }, ctx.signal), `check that it was created while signed in as ${options.email} in ${host}`);
+      await refusedUnless(() => verify({ value }, ctx.signal), {
+        provider: 'Gladly',
+        question: `was it created while signed in as ${options.email} (in ${host})?`,
+      });
       ctx.logger.info('Handed-over Gladly token verified');
       return { value };
     },

@@ -43,7 +43,7 @@ export function gorgiasPersonSteps(options: GorgiasProviderOptions, api: Gorgias
     accept: async (ctx, value, current) => {
       checkTokenShape(value, current);
       const user = nextUser(users, current);
-      await refusedUnless(() => api.verify(user, value, ctx.signal), `check that it is the key of ${user} in ${host}`);
+      await refusedUnless(() => api.verify(user, value, ctx.signal), { provider: 'Gorgias', question: `is it the REST API key of ${user} (in ${host})?` });
       ctx.logger.info({ user }, 'Handed-over Gorgias key verified');
       return { value, id: user };
     },

@@ -62,7 +62,9 @@ describe('gladly: an assisted rotation through the daemon, with StackOne and a G
       expect(malformed.stderr).toContain('SUBMISSION_REFUSED');
       const unknown = await runCli(['submit', 'gladly-prod', '--config', config], env, 'f'.repeat(40));
       expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toMatch(/SUBMISSION_REFUSED: Gladly GET \/api\/v1\/organization answered 401.*signed in as/);
+      expect(unknown.stderr).toMatch(
+        /SUBMISSION_REFUSED: Gladly did not accept this token: was it created while signed in as .*\?\nTechnical reason: Gladly GET \/api\/v1\/organization answered 401/,
+      );
       const status = await runCli(['status', '--config', config, '--json'], env);
       const row = (JSON.parse(status.stdout) as Array<{ policy: string; waitingFor?: { account: string; action: string; lastRefusal?: string } }>).find(
         (r) => r.policy === 'gladly-prod',
