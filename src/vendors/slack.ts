@@ -39,6 +39,7 @@ export class SlackWebApi {
   constructor(
     private readonly apiUrl: string,
     private readonly token: () => string,
+    private readonly timeoutMs = TIMEOUT_MS,
   ) {}
 
   async #call(method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -50,15 +51,17 @@ export class SlackWebApi {
         url,
         body,
         headers: { authorization: `Bearer ${this.token()}`, 'content-type': 'application/json; charset=utf-8' },
-        timeoutMs: TIMEOUT_MS,
+        timeoutMs: this.timeoutMs,
       });
     } catch (error) {
       const reason = error instanceof NetworkError ? error.reason : String(error);
       throw new RotadError('NOTIFIER_FAILED', `Slack ${method} at ${url.origin}: ${reason}`, { retryable: true });
     }
-    if (response.status === 429 || response.status >= 500)
+    if (response.status === 408 || response.status === 429 || response.status >= 500)
       throw new RotadError('NOTIFIER_FAILED', `Slack ${method} answered ${response.status}`, { retryable: true });
-    const answer = (response.body ?? {}) as Record<string, unknown>;
+    if (response.body === undefined || response.malformed)
+      throw new RotadError('NOTIFIER_FAILED', `Slack ${method} answered ${response.status} with no JSON (a proxy in between?)`, { retryable: true });
+    const answer = response.body as Record<string, unknown>;
     if (answer.ok !== true) {
       const error = String(answer.error ?? `HTTP ${response.status}`);
       // Slack's own words for what to fix: invalid_auth, not_in_channel, channel_not_found, missing_scope…

@@ -31,13 +31,13 @@ function webhookNotifier(options: SlackNotifierOptions, timeoutMs: number): Noti
  * token confirmed deleted) they are updated in place without their buttons. Events its `events`
  * filter leaves out are seen only for that.
  */
-function botNotifier(options: SlackNotifierOptions & { botTokenEnv: string; channel: string }): Notifier {
+function botNotifier(options: SlackNotifierOptions & { botTokenEnv: string; channel: string }, timeoutMs: number): Notifier {
   const token = (): string => {
     const value = secretFrom(options.botTokenEnv, () => undefined, 'the Slack bot token');
     registerSecretValue(value);
     return value;
   };
-  const api = new SlackWebApi(options.apiUrl, token);
+  const api = new SlackWebApi(options.apiUrl, token, timeoutMs);
   const tracked = new Map<string, Array<{ posted: PostedMessage; message: Message }>>();
   const keyOf = (event: RotationEvent): string => `${event.policy}\u0000${event.rotationId ?? ''}`;
   return {
@@ -63,7 +63,7 @@ function botNotifier(options: SlackNotifierOptions & { botTokenEnv: string; chan
 function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   const timeoutMs = durationMs(options.timeout);
   return options.botTokenEnv !== undefined && options.channel !== undefined
-    ? botNotifier({ ...options, botTokenEnv: options.botTokenEnv, channel: options.channel })
+    ? botNotifier({ ...options, botTokenEnv: options.botTokenEnv, channel: options.channel }, timeoutMs)
     : webhookNotifier(options, timeoutMs);
 }
 
