@@ -75,6 +75,9 @@ policies:
   afterAll(async () => {
     expect((await daemon.stop()).code).toBe(0);
     await Promise.all([pagerduty.stop(), teams.stop(), gladly.stop(), reload.stop()]);
+    // No secret in what PagerDuty and Teams were sent (the routing key goes only as routing_key).
+    const sent = JSON.stringify([pagerduty.alerts, teams.cards]);
+    for (const secret of secrets) expect(sent.includes(secret), 'an alert or a card holds a secret').toBe(false);
     expectNoSecretsInOutput(secrets);
   });
 
