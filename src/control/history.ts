@@ -1,7 +1,7 @@
 import { RotadError } from '../errors.js';
 import { readHistory } from '../rotation/history-filing.js';
 import { parseDuration } from '../duration.js';
-import type { HistoryEntry } from '../policy-state.js';
+import type { HistoryEntry, PolicyState } from '../policy-state.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -58,9 +58,9 @@ export function parseSince(text: string, now: number): number {
   return at;
 }
 
-/** The policy's ended rotations, newest first, those ended at or after `since` (epoch ms). */
-export async function policyHistory(policy: PolicyRuntime, since?: number): Promise<HistoryRow[]> {
-  const entries = await readHistory(policy);
+/** The policy's ended rotations, newest first, those ended at or after `since` (epoch ms); `state`: the policy's state as the caller just read it (else it is read). */
+export async function policyHistory(policy: PolicyRuntime, since?: number, state?: PolicyState): Promise<HistoryRow[]> {
+  const entries = await readHistory(policy, state);
   return entries
     .filter((e) => since === undefined || e.at >= since)
     .reverse()

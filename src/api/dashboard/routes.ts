@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiScope } from '../../config/api-options.js';
 import type { ResolvedApi } from '../../config/normalize.js';
+import type { PolicyState } from '../../policy-state.js';
 import { FLEET_SORTS, FLEET_STATES, fleetPage, fleetStateOf, type FleetQuery } from '../../control/fleet-view.js';
 import { policyHistory } from '../../control/history.js';
 import { selectPolicies } from '../../control/select.js';
@@ -227,9 +228,14 @@ export function registerDashboard(app: FastifyInstance, api: ResolvedApi, tokens
       const policy = policyNamed(request);
       const { done } = PolicyQuery.safeParse(request.query).data ?? {};
       const now = Date.now();
-      const [status] = await policyStatuses(control.runtime(), [policy.name], now, (name, snapshot) => control.fleet?.note(name, snapshot));
+      // One read of the policy serves its status and the ended rotations its state holds.
+      let state: PolicyState | undefined;
+      const [status] = await policyStatuses(control.runtime(), [policy.name], now, (name, snapshot) => {
+        state = snapshot.state;
+        control.fleet?.note(name, snapshot);
+      });
       const settings = control.config().policies.find((p) => p.name === policy.name)!;
-      const history = status!.error === undefined ? await policyHistory(policy) : [];
+      const history = state === undefined ? [] : await policyHistory(policy, undefined, state);
       const notice =
         done === 'rotate' ? 'Rotation requested: the daemon serves it now.' : done === 'rollback' ? 'Rollback done: see Now and History below.' : undefined;
       return html(
