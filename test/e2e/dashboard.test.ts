@@ -33,6 +33,11 @@ const MORE_POLICIES = `  - name: steady
     suspend: true
 `;
 
+/** Screenshots for docs/api.md, taken only when asked (UPDATE_SCREENSHOTS=1): a test run leaves the work tree as it was. */
+async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS) await page.screenshot({ path: `${ROOT}docs/images/${name}.png`, fullPage });
+}
+
 /** axe-core's violations on the page (every rule of WCAG 2.1 A and AA), as `rule: target` lines. */
 async function accessibilityProblems(page: Page): Promise<string[]> {
   // Through the DevTools protocol, which the page's CSP (no script at all) does not govern.
@@ -109,7 +114,7 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
     await visit(page, '/ui/');
     expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
     expect(await accessibilityProblems(page)).toEqual([]);
-    await page.screenshot({ path: `${ROOT}docs/images/dashboard-sign-in.png` });
+    await screenshot(page, 'dashboard-sign-in');
     await signIn(page, 'not-a-token-of-this-daemon-at-all');
     expect(await page.getByRole('alert').textContent()).toContain('not one of daemon.api.tokens');
     await signIn(page, setup.tokens.rotator);
@@ -158,7 +163,7 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
     expect(await rowFor('gladly-prod').textContent()).toContain(`${EMAIL} to create a token`);
     expect(await rowFor('broken').textContent()).toContain('CONSUMER_FAILED');
     expect(await accessibilityProblems(page)).toEqual([]);
-    await page.screenshot({ path: `${ROOT}docs/images/dashboard-fleet.png`, fullPage: true });
+    await screenshot(page, 'dashboard-fleet', true);
 
     await page.getByLabel('Labels').fill('team=platform');
     await page.getByRole('button', { name: 'Filter' }).click();
@@ -199,7 +204,7 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
       'scheduled',
     ).toBeGreaterThanOrEqual(3);
     expect(await accessibilityProblems(page)).toEqual([]);
-    await page.screenshot({ path: `${ROOT}docs/images/dashboard-timeline.png`, fullPage: true });
+    await screenshot(page, 'dashboard-timeline', true);
     await page.close();
   });
 
@@ -234,7 +239,7 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
     await page.waitForLoadState();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Rotate now: steady?');
     expect(await accessibilityProblems(page)).toEqual([]);
-    await page.screenshot({ path: `${ROOT}docs/images/dashboard-confirm.png` });
+    await screenshot(page, 'dashboard-confirm');
     // The button is reached by keyboard and pressed with Enter.
     await page.getByRole('button', { name: 'Rotate now' }).focus();
     await page.keyboard.press('Enter');
@@ -248,7 +253,7 @@ describe('the dashboard, in headless Chromium against the daemon', () => {
       .first();
     expect(await newest.textContent()).toContain('api:ops-admin');
     expect(await accessibilityProblems(page)).toEqual([]);
-    await page.screenshot({ path: `${ROOT}docs/images/dashboard-policy.png`, fullPage: true });
+    await screenshot(page, 'dashboard-policy', true);
     const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
       .trim()
       .split('\n')
