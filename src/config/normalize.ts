@@ -4,6 +4,7 @@ import { providerRegistry } from '../providers/registry.js';
 import type { RotateBefore } from '../timing/next-run.js';
 import { parseAskWindow, type AskWindow } from '../timing/ask-window.js';
 import type { Schedule } from '../timing/schedule.js';
+import { shardingStoreName } from './sharding-rule.js';
 import { durationMs } from '../duration-text.js';
 import type { PolicySettings } from '../timing/policy-settings.js';
 import type { RotadConfig } from './schema.js';
@@ -61,6 +62,8 @@ export interface ResolvedConfig {
     historyKeep: number;
     /** Absolute path of the JSON-lines audit file, if any. */
     auditFile?: string | undefined;
+    /** `daemon.sharding`: the store that keeps the replica roster, and the heartbeat. */
+    sharding?: { storeName: string; heartbeatMs: number } | undefined;
     /** The control API and hand-over page, when configured; file paths absolute. */
     api?: ResolvedApi | undefined;
   };
@@ -167,6 +170,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
       signalWindowMs: durationMs(daemon.signalWindow),
       historyKeep: daemon.historyKeep,
       auditFile: daemon.audit.file === undefined ? undefined : resolve(dir, daemon.audit.file),
+      sharding: daemon.sharding === undefined ? undefined : { storeName: shardingStoreName(config)!, heartbeatMs: durationMs(daemon.sharding.heartbeat) },
       api: daemon.api === undefined ? undefined : resolveApi(daemon.api, dir),
     },
     stores: config.stores,

@@ -5,6 +5,7 @@ import { consumerRegistry } from '../consumers/registry.js';
 import { cronProblem, isValidTimezone } from '../timing/schedule.js';
 import type { Problem } from './issues.js';
 import { leaseLongEnough } from './lease-rule.js';
+import { shardingStoreShared } from './sharding-rule.js';
 import type { RotadConfig } from './schema.js';
 
 type Rule = (config: RotadConfig) => Problem[];
@@ -136,7 +137,16 @@ const askWindowsValid: Rule = (config) => {
 };
 
 /** Cross-field rules, each returning `path: message` problems (changesets' style). */
-const CONFIG_RULES: readonly Rule[] = [uniquePolicyNames, storesExist, notifiersExist, schedulesValid, adapterRules, askWindowsValid, leaseLongEnough];
+const CONFIG_RULES: readonly Rule[] = [
+  uniquePolicyNames,
+  storesExist,
+  notifiersExist,
+  schedulesValid,
+  adapterRules,
+  askWindowsValid,
+  leaseLongEnough,
+  shardingStoreShared,
+];
 
 export function checkRules(config: RotadConfig): Problem[] {
   return CONFIG_RULES.flatMap((rule) => rule(config));

@@ -99,6 +99,18 @@ const DaemonOptions = z.strictObject({
    * dashboard), filed beside the policy's state. Default: 100.
    */
   historyKeep: z.int().min(1).max(1000).default(100),
+  /**
+   * Replicas that share a store split the policies between them (docs/replicas.md): each serves
+   * its share, and takes over the share of a replica that stops or falls silent. Off unless set.
+   */
+  sharding: z
+    .strictObject({
+      /** The store that keeps the roster of replicas (vault or aws-secrets-manager). Default: defaults.store, or the only store. */
+      store: z.string().optional(),
+      /** How often each replica renews its entry and reads the others'; one silent for five of these is gone. Default: 2s. */
+      heartbeat: DurationText.default('2s'),
+    })
+    .optional(),
   /** How long SIGTERM waits for in-flight steps to reach a safe point. Default: 30s. */
   shutdownTimeout: DurationText.default('30s'),
   /**

@@ -16,6 +16,8 @@ import type { Logger } from '../observability/logger.js';
 import { buildRuntime, type Runtime } from '../wiring/runtime.js';
 import { newLeaseOwner } from '../rotation/lease.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import type { ReplicaRoster } from '../scheduler/replica-roster.js';
+import { replicaRoster } from './sharding.js';
 import { DAEMON_SIGNALS, takeBufferedSignals } from './early-signals.js';
 import { faultHookFromEnv } from './faults.js';
 import { watchConfigFile } from './config-watch.js';
@@ -107,6 +109,8 @@ interface DaemonParts {
   releaseClaims: () => Promise<void>;
   /** Pings until ready, when the start found a store unreachable. */
   readiness: { stop(): void } | undefined;
+  /** `daemon.sharding`: the replicas sharing the fleet. */
+  roster: ReplicaRoster | undefined;
 }
 
 /**
@@ -196,7 +200,8 @@ async function openApi(
     const started = await startApiServer(options, {
       config,
       runtime: () => live.runtime,
-      wake: (first) => void scheduler.wake(first),
+      // A request for many policies: the other replicas (sharding) are asked for a pass too.
+      wake: (first) => void (first === undefined ? scheduler.wakeFleet() : scheduler.wake(first)),
       audit,
       credentials,
       fleet,
@@ -251,7 +256,7 @@ class RunningDaemon {
       void consumeWakeMarker(this.config.daemon.stateDir).then((requestsOnly) => {
         if (requestsOnly) {
           logger.info('Rotation requests received');
-          void scheduler.wake();
+          void scheduler.wakeFleet();
         } else {
           logger.info({ policies: scheduler.signalRotation() }, 'Rotation triggered by signal');
         }
@@ -325,6 +330,8 @@ class RunningDaemon {
     this.#parts.readiness?.stop();
     const drained = await scheduler.stop(this.config.daemon.shutdownTimeoutMs);
     if (!drained) logger.warn('In-flight rotations did not reach a safe point in time; they resume on the next start');
+    // Out of the roster: the other replicas take this one's policies at their next heartbeat.
+    await this.#parts.roster?.leave();
     health?.close();
     await api?.close();
     await this.#parts.live.runtime.close();
@@ -378,7 +385,9 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   const credentials = new CredentialIndex((value) => audit.fingerprint(value));
   // The latest read of each policy, for the dashboard.
   const fleet = new FleetSnapshots();
-  const scheduler = new Scheduler(runtime.policies, {
+  const roster =
+    config.daemon.sharding === undefined ? undefined : replicaRoster(config.daemon.sharding, live, owner, logger, metrics, () => void scheduler.wake());
+  const scheduler: Scheduler = new Scheduler(runtime.policies, {
     concurrency: config.daemon.concurrency,
     clock: systemClock,
     logger,
@@ -389,6 +398,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
       credentials.note(policy, [snapshot.current, snapshot.pending, snapshot.previous]);
       fleet.note(policy, snapshot);
     },
+    shard: roster,
   });
   // The stores of the moment: a reload may swap them while it waits.
   const readiness = 'notReady' in opened ? watchUntilReady(() => pingAll(live.runtime), opened.notReady, logger) : undefined;
@@ -409,6 +419,7 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     api: undefined,
     releaseClaims,
     readiness,
+    roster,
   };
   const api = await openApi(() => parts.config, live, scheduler, { audit, credentials, fleet }, undo, logger);
   if (typeof api === 'number') return api;
@@ -419,6 +430,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
   logger.info({ config: config.path, hash: config.hash, policies: config.policies.length, pid: process.pid, owner }, 'rotad started');
   metrics.configLoaded({ ok: true, hash: config.hash, at: Date.now() });
   daemon.watch();
+  // In the roster before the first pass, so that this replica reads only its share (bounded: a store down at start waits for nothing).
+  if (roster) await Promise.race([roster.join(), new Promise((r) => setTimeout(r, config.daemon.sharding!.heartbeatMs * 5))]);
   scheduler.start();
   void scheduler.settled().then(compactHeap);
   for (const signal of events.splice(0)) handle(signal);

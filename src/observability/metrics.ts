@@ -21,6 +21,7 @@ export const METRIC_NAMES = [
   'rotad_config_last_reload_successful',
   'rotad_config_last_reload_timestamp_seconds',
   'rotad_config_info',
+  'rotad_replicas',
 ] as const;
 
 export interface PolicyObservation {
@@ -118,6 +119,11 @@ export class Metrics {
     labelNames: ['notifier', 'outcome'],
     registers: [this.registry],
   });
+  readonly #replicas = new Gauge({
+    name: 'rotad_replicas',
+    help: 'Replicas sharing the fleet (daemon.sharding), as this one last read the roster.',
+    registers: [this.registry],
+  });
   readonly #up = new Gauge({ name: 'rotad_up', help: '1 while the daemon runs.', registers: [this.registry] });
   readonly #build = new Gauge({
     name: 'rotad_build_info',
@@ -202,6 +208,10 @@ export class Metrics {
     this.#reloadAt.set(seconds(outcome.at));
     this.#configInfo.reset();
     this.#configInfo.set({ hash: outcome.hash }, 1);
+  }
+
+  replicas(count: number): void {
+    this.#replicas.set(count);
   }
 
   /** Forgets per-policy series (after a reload removed or renamed policies). */

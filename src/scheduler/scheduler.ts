@@ -20,6 +20,7 @@ import { revokeLeftBehind } from '../rotation/stage.js';
 import type { Trigger } from '../policy-state.js';
 import type { Clock } from '../clock.js';
 import { nextDue, windowOffset, type DueReason } from '../timing/next-run.js';
+import { timersOf, type SchedulerTimers } from './scheduler-timers.js';
 
 /** Longest sleep of the timer (a pass that reads nothing unless something is due): clock jumps are noticed within it. */
 const MAX_SLEEP_MS = 60_000;
@@ -41,24 +42,6 @@ const TRIGGER_BY_REASON: Record<DueReason, Trigger> = {
   'waiting-for-person': 'resume',
 };
 
-/** The scheduler's timer. By default it runs on the scheduler's clock (`clock.sleep`); the simulation brings its own. */
-export interface SchedulerTimers {
-  set(callback: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-/** Timers made of a clock's sleep, so that a test clock drives the scheduler without real time passing. */
-function timersOf(clock: Clock): SchedulerTimers {
-  return {
-    set: (callback, ms) => {
-      const cancel = new AbortController();
-      clock.sleep(ms, cancel.signal).then(callback, () => undefined);
-      return cancel;
-    },
-    clear: (handle) => (handle as AbortController | undefined)?.abort(),
-  };
-}
-
 interface SchedulerOptions {
   concurrency: number;
   clock: Clock;
@@ -74,6 +57,11 @@ interface SchedulerOptions {
   signalWindowMs?: number | undefined;
   /** Sees every policy as each look reads it (the daemon indexes its credentials' fingerprints for leak reports). */
   observeSnapshot?: ((policy: string, snapshot: PolicySnapshot) => void) | undefined;
+  /**
+   * `daemon.sharding`: which policies this replica serves. The others are read only every
+   * `rescanEvery` (their metrics, the leak index, a safety net), never by a full pass.
+   */
+  shard?: { owns(policy: string): boolean; announceWake(): void } | undefined;
 }
 
 /**
@@ -160,6 +148,15 @@ export class Scheduler {
   }
 
   /**
+   * A pass over every policy this replica serves, and the other replicas asked for theirs (a request
+   * for many policies was recorded in the store).
+   */
+  wakeFleet(): Promise<void> {
+    this.#options.shard?.announceWake();
+    return this.wake();
+  }
+
+  /**
    * A pass now: `first` are read before anything else, then whatever is due. Without `first`
    * (start, reload, a CLI command's wake-up), every policy is read. Concurrent calls coalesce into
    * one more pass.
@@ -214,16 +211,23 @@ export class Scheduler {
     const first = new Set([...this.#first].filter((name) => policies.has(name)));
     this.#first.clear();
     const order = first.size === 0 ? policies.keys() : new Set([...first, ...policies.keys()]);
+    const shard = this.#options.shard;
     for (const name of order) {
       const policy = policies.get(name)!;
       if (this.#running.has(name)) continue;
+      // Served by another replica (sharding): read on the rescan cadence only, unless named.
+      const mine = first.has(name) || (shard?.owns(name) ?? true);
       // Every slot taken: the rest are read when a run ends (its end starts a pass), not read now and
       // deferred. What this pass was to read anyway (a full pass) stays due for that next pass.
       if (this.#running.size >= this.#options.concurrency && !first.has(name)) {
-        if (full) this.#nextLook.delete(name);
+        if (full && mine) this.#nextLook.delete(name);
         continue;
       }
-      const lookAt = full || first.has(name) ? undefined : this.#nextLook.get(name);
+      let lookAt = (full && mine) || first.has(name) ? undefined : this.#nextLook.get(name);
+      if (lookAt === undefined && !mine) {
+        lookAt = clock.now() + windowOffset(name, this.#rescanMs);
+        this.#nextLook.set(name, lookAt);
+      }
       if (lookAt !== undefined && lookAt > clock.now()) {
         earliest = Math.min(earliest, lookAt);
         continue;
@@ -247,7 +251,8 @@ export class Scheduler {
       }
       // Rescans of a fleet read at one start are spread over the last half of the interval (a fixed
       // offset per name), so that they do not all come due in the same second.
-      const nextLook = Math.min(look.wakeAt ?? Infinity, clock.now() + this.#rescanMs - windowOffset(name, this.#rescanMs / 2));
+      const rescanAt = clock.now() + this.#rescanMs - windowOffset(name, this.#rescanMs / 2);
+      const nextLook = mine ? Math.min(look.wakeAt ?? Infinity, rescanAt) : rescanAt;
       this.#nextLook.set(name, nextLook);
       earliest = Math.min(earliest, nextLook);
       if (look.launch === undefined) continue;

@@ -1,5 +1,6 @@
 import type { Secret } from '../secret.js';
 import type { HistoryEntry, PolicyState } from '../policy-state.js';
+import type { Roster } from './roster-record.js';
 
 /** Which policy, and where in the store its secret lives (the policy's `secret:` block). */
 export interface PolicyRef {
@@ -59,6 +60,8 @@ export const STORE_OPERATIONS = [
   'markPreviousRevoked',
   'readHistory',
   'fileHistory',
+  'readRoster',
+  'updateRoster',
   'ping',
 ] as const;
 
@@ -104,6 +107,13 @@ export interface Store {
    * filed already, keeping the newest `keep`. Filing the same entries again changes nothing.
    */
   fileHistory(policy: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void>;
+  /**
+   * The record of the daemon replicas sharing this store (`daemon.sharding`); none yet is an empty
+   * roster. Stores that serve one daemon (the file store) leave both out.
+   */
+  readRoster?(): Promise<Roster>;
+  /** Read-modify-write of the roster under the store's compare-and-swap; `change` returning undefined writes nothing. */
+  updateRoster?(change: (roster: Roster) => Roster | undefined): Promise<Roster>;
   /** Checks that the store can be reached and read (for readiness and start-up). */
   ping(): Promise<void>;
   /** Releases connections and locks; safe to call twice. */

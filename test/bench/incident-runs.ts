@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { buildRuntime, type Runtime } from '../../src/wiring/runtime.js';
+import { replicaRoster } from '../../src/daemon/sharding.js';
 
 export interface IncidentRun {
   policies: number;
@@ -41,9 +42,9 @@ export interface IncidentRun {
 export async function incidentFleet(
   dir: string,
   endpoint: string,
-  options: { count: number; concurrency: number; replicas: number; prefix: string },
+  options: { count: number; concurrency: number; replicas: number; prefix: string; sharded: boolean },
 ): Promise<IncidentRun> {
-  const { count, concurrency, replicas, prefix } = options;
+  const { count, concurrency, replicas, prefix, sharded } = options;
   await mkdir(join(dir, 'state'), { recursive: true, mode: 0o700 });
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   const yaml = `version: 1
@@ -70,18 +71,28 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
   };
   const completed = new Set<string>();
   let waiting: { until: number; resolve: () => void } | undefined;
-  const schedulers = runtimes.map(
-    (runtime) =>
-      new Scheduler(runtime.policies, {
-        concurrency,
-        clock: systemClock,
-        logger: silentLogger(),
-        onOutcome: (policy, outcome) => {
-          if (outcome.status !== 'completed') return;
-          completed.add(policy);
-          if (waiting && completed.size >= waiting.until) waiting.resolve();
-        },
-      }),
+  // daemon.sharding, as the daemon builds it: each replica serves its share of the fleet.
+  const schedulers: Scheduler[] = [];
+  const rosters = runtimes.map((runtime, i) =>
+    sharded
+      ? replicaRoster({ storeName: 's', heartbeatMs: 2_000 }, { runtime }, `bench-replica-${i}`, silentLogger(), metrics[i]!, () => void schedulers[i]!.wake())
+      : undefined,
+  );
+  schedulers.push(
+    ...runtimes.map(
+      (runtime, i) =>
+        new Scheduler(runtime.policies, {
+          concurrency,
+          clock: systemClock,
+          logger: silentLogger(),
+          shard: rosters[i],
+          onOutcome: (policy, outcome) => {
+            if (outcome.status !== 'completed') return;
+            completed.add(policy);
+            if (waiting && completed.size >= waiting.until) waiting.resolve();
+          },
+        }),
+    ),
   );
   const allCompleted = (): Promise<void> =>
     new Promise((resolve) => {
@@ -89,6 +100,8 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
       waiting = { until: count, resolve };
     });
   try {
+    for (const roster of rosters) await roster?.join();
+    await new Promise((r) => setTimeout(r, 2_100)); // every replica has read the full roster
     for (const scheduler of schedulers) scheduler.start();
     await allCompleted();
     completed.clear();
@@ -98,7 +111,10 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
     const reason = `bench incident ${prefix}`;
     await requestRotations(config, [...runtimes[0]!.policies.values()], false, Date.now(), { reason, actor: 'bench' });
     const requestSeconds = (performance.now() - started) / 1000;
-    for (const scheduler of schedulers) void scheduler.wake();
+    // As the API does after a request for many policies: its replica passes over its share and asks
+    // the others through the roster (sharded); unsharded, every replica is woken at once.
+    if (sharded) void schedulers[0]!.wakeFleet();
+    else for (const scheduler of schedulers) void scheduler.wake();
     await allCompleted();
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
@@ -123,6 +139,7 @@ ${names.map((name) => `  - { name: ${name}, provider: { type: random, length: 32
     };
   } finally {
     await Promise.all(schedulers.map((s) => s.stop(10_000)));
+    await Promise.all(rosters.map((r) => r?.leave()));
     await Promise.all(runtimes.map((r) => r.close()));
   }
 }

@@ -3,7 +3,8 @@
 //   BENCH_DB_ROTATIONS=200                                 database providers (postgres, mysql)
 //   BENCH_SIZES=100,1000,10000   BENCH_IDLE_SECONDS=20   fleet of idle file-store policies
 //   BENCH_ROTATIONS=500   BENCH_CONCURRENCY=16            throughput on each store
-//   BENCH_INCIDENT=2000   BENCH_INCIDENT_REPLICAS=1,3     incident over a fleet on OpenBao (part incident)
+//   BENCH_INCIDENT=2000   BENCH_INCIDENT_REPLICAS=1,3     incident over a fleet on OpenBao (part incident);
+//   BENCH_INCIDENT_SHARDING=0                             replicas without daemon.sharding (each reads every policy)
 //   BENCH_LEAK_SIZES=1000,10000                           leak report to the provider call (part incident)
 //   BENCH_DASHBOARD_SIZES=1000,10000 BENCH_DASHBOARD_SAMPLES=20   dashboard pages over an idle fleet (part dashboard)
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -200,16 +201,17 @@ try {
   if (parts.has('incident')) {
     const up = await serversUp();
     const n = Number(process.env.BENCH_INCIDENT ?? '2000');
+    const sharded = process.env.BENCH_INCIDENT_SHARDING !== '0';
     const byReplicas = new Map<number, { seconds: number; cpu: number; calls: number }>();
     for (const replicas of (process.env.BENCH_INCIDENT_REPLICAS ?? '1,3').split(',').map(Number)) {
       const dir = await temp(`incident-${replicas}`);
-      const run = await incidentFleet(dir, up.vault.address, { count: n, concurrency, replicas, prefix: `inc${Date.now()}r${replicas}` });
+      const run = await incidentFleet(dir, up.vault.address, { count: n, concurrency, replicas, prefix: `inc${Date.now()}r${replicas}`, sharded });
       await rm(dir, { recursive: true, force: true });
       byReplicas.set(replicas, { seconds: run.seconds, cpu: run.cpuMsPerRotation, calls: run.storeCallsPerRotation });
       const one = byReplicas.get(1);
       row({
         N: String(n),
-        what: `incident over every policy (random, vault), ${replicas} replica(s) in one process at concurrency ${concurrency} each: request (${s(run.requestSeconds)} to record) to last completion; duplicated ${run.duplicated}, lost ${run.lost}`,
+        what: `incident over every policy (random, vault), ${replicas} replica(s) in one process at concurrency ${concurrency} each, ${sharded ? 'sharded' : 'not sharded'}: request (${s(run.requestSeconds)} to record) to last completion; duplicated ${run.duplicated}, lost ${run.lost}`,
         wall: s(run.seconds),
         CPU: `${run.cpuMsPerRotation.toFixed(1)} ms/rotation`,
         'round trips / rotation': `${run.storeCallsPerRotation.toFixed(1)} store calls`,

@@ -76,7 +76,7 @@ export class Operators {
           const runtime = simPolicyRuntime(shared, { actor, owner: `sim-${actor}` }, name);
           await recordRequest(runtime, at, 'cli');
         }
-        void this.anyReplica()?.wake();
+        void this.anyReplica()?.wakeFleet();
       },
       interruptible,
     );
@@ -106,7 +106,7 @@ export class Operators {
           recorded();
         }
       }
-      void this.anyReplica()?.wake();
+      void this.anyReplica()?.wakeFleet();
     });
   }
 

@@ -3,6 +3,10 @@ import type { HistoryEntry } from '../../src/policy-state.js';
 import { RotadError, StoreConflictError } from '../../src/errors.js';
 import { IDLE_STATE, type PolicyState } from '../../src/policy-state.js';
 import type { PolicyRef, PolicySnapshot, Store, StoredCredential } from '../../src/stores/types.js';
+import { EMPTY_ROSTER, type Roster } from '../../src/stores/roster-record.js';
+
+/** The replica roster of each store (by its entries map: handles on one map share it). */
+const rosters = new WeakMap<Map<string, Entry>, { roster: Roster }>();
 
 export interface Entry {
   current?: StoredCredential | undefined;
@@ -109,6 +113,29 @@ export class MemoryStore implements Store {
     const entry = this.entry(ref.name);
     const next = filed(entries, keep)({ entries: entry.history ?? [] });
     if (next) entry.history = structuredClone(next.entries);
+  }
+
+  async readRoster(): Promise<Roster> {
+    this.#gate();
+    return structuredClone(this.#roster().roster);
+  }
+
+  /** Applied at the instant of the call: no other writer can come between its read and its write. */
+  async updateRoster(change: (roster: Roster) => Roster | undefined): Promise<Roster> {
+    this.#gate();
+    const holder = this.#roster();
+    const next = change(structuredClone(holder.roster));
+    if (next !== undefined) holder.roster = structuredClone(next);
+    return structuredClone(holder.roster);
+  }
+
+  #roster(): { roster: Roster } {
+    let holder = rosters.get(this.entries);
+    if (!holder) {
+      holder = { roster: EMPTY_ROSTER };
+      rosters.set(this.entries, holder);
+    }
+    return holder;
   }
 
   async ping(): Promise<void> {

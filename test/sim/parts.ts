@@ -178,6 +178,8 @@ export function storeOver(world: World, caller: Caller, store: MemoryStore, faul
     markPreviousRevoked: (ref, id, at) => call('markPreviousRevoked', ref.name, () => store.markPreviousRevoked(ref, id, at)),
     readHistory: (ref) => call('readHistory', ref.name, () => store.readHistory(ref)),
     fileHistory: (ref, entries, keep) => call('fileHistory', ref.name, () => store.fileHistory(ref, entries, keep)),
+    readRoster: () => call('readRoster', '-', () => store.readRoster()),
+    updateRoster: (change) => call('updateRoster', '-', () => store.updateRoster(change)),
     ping: () => call('ping', '-', () => store.ping()),
     close: async () => undefined,
   };

@@ -5,6 +5,8 @@ import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicyRuntime } from '../../src/rotation/context.js';
 import type { Provider } from '../../src/providers/types.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { ReplicaRoster } from '../../src/scheduler/replica-roster.js';
+import type { Store } from '../../src/stores/types.js';
 import type { MemoryStore } from './memory-store.js';
 import { Ledger, simConsumer, simProvider, storeOver, type Caller, type Delivery, type SideEffectCheck } from './parts.js';
 import type { World } from './world.js';
@@ -35,6 +37,8 @@ export interface Shared {
    * rolled out, a consumer that confirms late; until the run heals, one that never does.
    */
   consumerReadyAt: number[];
+  /** `daemon.sharding`: replicas split the policies through a roster in the store, renewed every `heartbeatMs`. */
+  sharding?: { heartbeatMs: number } | undefined;
 }
 
 /** A run's shared world with fresh ledgers, for the knobs given. */
@@ -89,13 +93,29 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
   };
 }
 
+type RosterStore = Required<Pick<Store, 'readRoster' | 'updateRoster'>>;
+
 /** A daemon replica: the real Scheduler and engine, on the world's clock, timers and network. */
 export function startReplica(shared: Shared, actor: string): Scheduler {
   const caller = { actor, owner: `sim-${actor}` };
   const policies = new Map(shared.policies.map((name) => [name, simPolicyRuntime(shared, caller, name)]));
   const clock = shared.world.clockFor(actor);
-  const scheduler = new Scheduler(policies, { concurrency: 4, clock, logger: silentLogger(), timers: shared.world.timersFor(actor) });
+  const timers = shared.world.timersFor(actor);
+  const roster =
+    shared.sharding &&
+    new ReplicaRoster({
+      store: () => storeOver(shared.world, caller, shared.store, () => shared.faults.store, shared.check) as RosterStore,
+      owner: caller.owner,
+      clock,
+      timers,
+      heartbeatMs: shared.sharding.heartbeatMs,
+      logger: silentLogger(),
+      onChange: () => void scheduler.wake(),
+    });
+  const scheduler: Scheduler = new Scheduler(policies, { concurrency: 4, clock, logger: silentLogger(), timers, shard: roster || undefined });
   shared.world.log(`${actor} START`);
+  // As the daemon does: in the roster before the first pass (here without waiting for it: the first pass may read everything).
+  if (roster) void roster.join();
   scheduler.start();
   return scheduler;
 }

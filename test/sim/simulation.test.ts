@@ -38,6 +38,7 @@ describe('simulation: replicas, kills at any event, store outages, faults', () =
         seconds: Number(seconds.toFixed(1)),
         events: sum('events'),
         eventsPerSecond: Math.round(sum('events') / seconds),
+        shardedSeeds: sum('sharded'),
         crashes: sum('crashes'),
         requests: sum('requests'),
         signals: sum('signals'),

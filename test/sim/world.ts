@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../src/clock.js';
 import { RotadError } from '../../src/errors.js';
-import type { SchedulerTimers } from '../../src/scheduler/scheduler.js';
+import type { SchedulerTimers } from '../../src/scheduler/scheduler-timers.js';
 
 /** A small, fast, seedable generator (mulberry32): the whole run is a function of the seed. */
 export function seededRandom(seed: number): () => number {

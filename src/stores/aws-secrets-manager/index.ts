@@ -12,6 +12,7 @@ import { AwsSecretsManagerStoreOptions } from './schema.js';
 import { Secrets, versionWith, type SecretVersion } from './secrets.js';
 import { secretRecordIo } from './state-secret.js';
 import { EMPTY_HISTORY, filed, HistoryRecord, historyKeyOf } from '../history-record.js';
+import { EMPTY_ROSTER, Roster, rosterKeyOf } from '../roster-record.js';
 
 /** The version labelled AWSPENDING, unless that is the current one (where a finished rotation may leave the label). */
 function pendingVersion(versions: Map<string, string[]> | undefined): string | undefined {
@@ -39,6 +40,7 @@ class AwsSecretsManagerStore implements Store {
   readonly #secrets: Secrets;
   readonly #states: CasRecords<StateRecord, string | undefined>;
   readonly #history: CasRecords<HistoryRecord, string | undefined>;
+  readonly #roster: CasRecords<Roster, string | undefined>;
   /** Secret name → its versions as this process's last stage left them (taken by the next promote). */
   readonly #stagedVersions = new Map<string, Map<string, string[]>>();
 
@@ -61,6 +63,7 @@ class AwsSecretsManagerStore implements Store {
     const sleep = (ms: number): Promise<void> => deps.clock.sleep(ms);
     this.#states = new CasRecords(secretRecordIo(this.#secrets, StateRecord, EMPTY_RECORD, 'state'), sleep);
     this.#history = new CasRecords(secretRecordIo(this.#secrets, HistoryRecord, EMPTY_HISTORY, 'history'), sleep);
+    this.#roster = new CasRecords(secretRecordIo(this.#secrets, Roster, EMPTY_ROSTER, 'replica roster'), sleep);
   }
 
   #secretName(ref: PolicyRef): string {
@@ -293,6 +296,14 @@ class AwsSecretsManagerStore implements Store {
 
   async fileHistory(ref: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
     await this.#history.update(historyKeyOf(this.#stateName(ref)), filed(entries, keep));
+  }
+
+  async readRoster(): Promise<Roster> {
+    return (await this.#roster.read(rosterKeyOf(this.#options.stateName))).record;
+  }
+
+  updateRoster(change: (roster: Roster) => Roster | undefined): Promise<Roster> {
+    return this.#roster.update(rosterKeyOf(this.#options.stateName), change);
   }
 
   async ping(): Promise<void> {

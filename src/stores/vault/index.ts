@@ -7,6 +7,7 @@ import { Secret } from '../../secret.js';
 import type { HistoryEntry, PolicyState } from '../../policy-state.js';
 import { CasRecords, previousRevoked, replaceState } from '../state-record.js';
 import { EMPTY_HISTORY, filed, HistoryRecord, historyKeyOf } from '../history-record.js';
+import { EMPTY_ROSTER, Roster, rosterKeyOf } from '../roster-record.js';
 import { factFields, type PolicyRef, type PolicySnapshot, type Store, type StoredCredential } from '../types.js';
 import { VaultClient } from './client.js';
 import { vaultError } from './errors.js';
@@ -42,6 +43,7 @@ class VaultStore implements Store {
   readonly #kv: KvV2;
   readonly #records: CasRecords<StateRecord, number>;
   readonly #history: CasRecords<HistoryRecord, number>;
+  readonly #roster: CasRecords<Roster, number>;
 
   constructor(options: VaultStoreOptions, deps: AdapterDeps) {
     this.#options = options;
@@ -60,6 +62,7 @@ class VaultStore implements Store {
     const sleep = (ms: number): Promise<void> => deps.clock.sleep(ms);
     this.#records = new CasRecords(kvRecordIo(kv, StateRecord, EMPTY_RECORD, 'state record'), sleep);
     this.#history = new CasRecords(kvRecordIo(kv, HistoryRecord, EMPTY_HISTORY, 'history record'), sleep);
+    this.#roster = new CasRecords(kvRecordIo(kv, Roster, EMPTY_ROSTER, 'replica roster'), sleep);
   }
 
   #appPath(ref: PolicyRef): string {
@@ -206,6 +209,14 @@ class VaultStore implements Store {
 
   async fileHistory(ref: PolicyRef, entries: readonly HistoryEntry[], keep: number): Promise<void> {
     await this.#history.update(historyKeyOf(this.#statePath(ref)), filed(entries, keep));
+  }
+
+  async readRoster(): Promise<Roster> {
+    return (await this.#roster.read(rosterKeyOf(this.#options.statePath))).record;
+  }
+
+  updateRoster(change: (roster: Roster) => Roster | undefined): Promise<Roster> {
+    return this.#roster.update(rosterKeyOf(this.#options.statePath), change);
   }
 
   async ping(): Promise<void> {

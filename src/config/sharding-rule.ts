@@ -1,0 +1,31 @@
+import type { Problem } from './issues.js';
+import type { RotadConfig } from './schema.js';
+
+/** Store types whose data several daemons share, and that keep a replica roster. */
+const SHARED_STORE_TYPES = ['vault', 'aws-secrets-manager'];
+
+/** The store named by `daemon.sharding.store`, else `defaults.store`, else the only store. */
+export function shardingStoreName(config: RotadConfig): string | undefined {
+  const names = Object.keys(config.stores);
+  return config.daemon.sharding?.store ?? config.defaults.store ?? (names.length === 1 ? names[0] : undefined);
+}
+
+/** `daemon.sharding` needs a store that every replica reaches: not the file store, which serves one daemon. */
+export const shardingStoreShared = (config: RotadConfig): Problem[] => {
+  if (config.daemon.sharding === undefined) return [];
+  const path = ['daemon', 'sharding', 'store'];
+  const name = shardingStoreName(config);
+  const shared = Object.entries(config.stores).filter(([, o]) => SHARED_STORE_TYPES.includes(o.type));
+  const choices = shared.length === 0 ? 'none is defined' : `choose one of: ${shared.map(([n]) => n).join(', ')}`;
+  if (name === undefined) return [{ path, message: `daemon.sharding.store: name the store that keeps the replica roster (${choices})` }];
+  const store = config.stores[name];
+  if (store === undefined) return [{ path, message: `daemon.sharding.store: store '${name}' is not defined under stores (${choices})` }];
+  if (!SHARED_STORE_TYPES.includes(store.type))
+    return [
+      {
+        path,
+        message: `daemon.sharding.store: store '${name}' is of type ${store.type}, which serves one daemon; the roster needs a store every replica reaches (vault or aws-secrets-manager; ${choices})`,
+      },
+    ];
+  return [];
+};
