@@ -1,5 +1,9 @@
+import { durationMs } from '../duration-text.js';
 import type { Problem } from './issues.js';
 import type { RotadConfig } from './schema.js';
+
+/** Each heartbeat is a store read per replica: more often than this is load for nothing. */
+const MIN_HEARTBEAT_MS = 1_000;
 
 /** Store types whose data several daemons share, and that keep a replica roster. */
 const SHARED_STORE_TYPES = ['vault', 'aws-secrets-manager'];
@@ -13,6 +17,13 @@ export function shardingStoreName(config: RotadConfig): string | undefined {
 /** `daemon.sharding` needs a store that every replica reaches: not the file store, which serves one daemon. */
 export const shardingStoreShared = (config: RotadConfig): Problem[] => {
   if (config.daemon.sharding === undefined) return [];
+  if (durationMs(config.daemon.sharding.heartbeat) < MIN_HEARTBEAT_MS)
+    return [
+      {
+        path: ['daemon', 'sharding', 'heartbeat'],
+        message: `daemon.sharding.heartbeat: ${config.daemon.sharding.heartbeat} is too short: each replica reads the roster this often; use at least 1s (default 2s)`,
+      },
+    ];
   const path = ['daemon', 'sharding', 'store'];
   const name = shardingStoreName(config);
   const shared = Object.entries(config.stores).filter(([, o]) => SHARED_STORE_TYPES.includes(o.type));

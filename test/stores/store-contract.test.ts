@@ -113,6 +113,27 @@ describe.each(STORE_KINDS)('store contract: $type', (kind) => {
     expect(await openStore(options).readHistory(p)).toEqual(filed);
   });
 
+  it('keeps the replica roster (daemon.sharding): concurrent updates from two replicas all land', async () => {
+    const options = await kind.options();
+    const [a, b] = [openStore(options), openStore(options)];
+    if (a.readRoster === undefined || a.updateRoster === undefined) {
+      // Only a store that serves one daemon leaves it out; the config refuses sharding on it.
+      expect(kind.type).toBe('file');
+      return;
+    }
+    expect(await a.readRoster()).toEqual({ members: {} });
+    const join = (store: Store, owner: string, at: number) =>
+      store.updateRoster!((roster) => ({ ...roster, members: { ...roster.members, [owner]: { until: at + 10_000, since: at } } }));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => join(i % 2 === 0 ? a : b, `replica-${i}`, 1_000 + i)));
+    await b.updateRoster!((roster) => ({ ...roster, wake: { seq: (roster.wake?.seq ?? 0) + 1, at: 5, by: 'replica-1' } }));
+    const seen = await openStore(options).readRoster!();
+    expect(Object.keys(seen.members).sort()).toEqual(['replica-0', 'replica-1', 'replica-2', 'replica-3', 'replica-4', 'replica-5']);
+    expect(seen.wake).toEqual({ seq: 1, at: 5, by: 'replica-1' });
+    // Nothing to change writes nothing, and the record is rotad's own: no policy reads it.
+    expect(await a.updateRoster(() => undefined)).toEqual(seen);
+    expect((await a.read({ name: 'replica-0' })).state).toEqual(IDLE_STATE);
+  });
+
   it('concurrent writers: of two writes from the same revision, exactly one wins', async () => {
     const options = await kind.options();
     const [a, b] = [openStore(options), openStore(options)];

@@ -268,6 +268,27 @@ const BAD_FILES: Array<{ case: string; text: string; at: string; message: RegExp
     at: '2:18',
     message: /daemon\.lease: 15s is shorter than twice the longest call timeout, stores\.v\.timeout \(10s\)/,
   },
+  {
+    case: 'daemon.sharding on the file store',
+    text: `version: 1\ndaemon:\n  sharding: {}\n${STORE}policies:\n  - { name: p1, provider: { type: random }, schedule: { every: 30d } }\n`,
+    at: '3:13',
+    message:
+      /daemon\.sharding\.store: store 'local' is of type file, which serves one daemon; the roster needs a store every replica reaches \(vault or aws-secrets-manager; none is defined\)/,
+  },
+  {
+    case: 'daemon.sharding naming a store that does not exist',
+    text: `version: 1\ndaemon: { sharding: { store: vault } }\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: T } }\npolicies:\n  - { name: p1, provider: { type: random }, schedule: { every: 30d } }\n`,
+    env: { T: 'x' },
+    at: '2:30',
+    message: /daemon\.sharding\.store: store 'vault' is not defined under stores \(choose one of: v\)/,
+  },
+  {
+    case: 'daemon.sharding with a heartbeat under 1s',
+    text: `version: 1\ndaemon: { sharding: { heartbeat: 100ms } }\nstores:\n  v: { type: vault, address: "http://127.0.0.1:8200", auth: { method: token, tokenEnv: T } }\npolicies:\n  - { name: p1, provider: { type: random }, schedule: { every: 30d } }\n`,
+    env: { T: 'x' },
+    at: '2:34',
+    message: /daemon\.sharding\.heartbeat: 100ms is too short: .*at least 1s/,
+  },
 ];
 
 describe('rotad validate: bad files are refused with file:line:col and an actionable message', () => {
