@@ -5,6 +5,7 @@ import { handOver } from '../handover/take-token.js';
 import { requestRotations, suspendedError } from '../control/request-rotation.js';
 import { policyStatuses } from '../control/status.js';
 import { drillIncident } from '../control/incident-drill.js';
+import { estimateIncident } from '../control/incident-estimate.js';
 import { parseSince, policyHistory } from '../control/history.js';
 import { selectPolicies } from '../control/select.js';
 import { parseSelector } from '../labels.js';
@@ -88,7 +89,10 @@ export function registerControlRoutes(app: FastifyInstance, tokens: ReturnType<t
       all: body.all,
       selector: body.selector === undefined ? undefined : parseSelector(body.selector),
     });
-    if (body.drill) return { drill: await drillIncident(runtime, policies) };
+    if (body.drill) {
+      const drill = await drillIncident(runtime, policies);
+      return { drill, estimate: estimateIncident(drill, runtime.config.daemon) };
+    }
     const actor = `api:${caller.name}`;
     const incident = body.incident ? { reason: body.reason!, actor } : undefined;
     const stream = wantsEventStream(request);

@@ -1,4 +1,5 @@
 import type { IncidentDrillRow } from '../control/incident-drill.js';
+import type { IncidentEstimate } from '../control/incident-estimate.js';
 import type { RequestOutcome } from '../control/request-rotation.js';
 import type { Selector } from '../labels.js';
 import type { PolicyStatus } from '../control/status.js';
@@ -28,8 +29,12 @@ export async function remoteRotate(remote: RemoteDaemon, request: RotateRequest)
   };
   const statuses = async (): Promise<PolicyStatus[]> => ((await callDaemon(remote, 'GET', '/v1/policies')) as { policies: PolicyStatus[] }).policies;
   const before = request.wait && !drill ? new Map((await statuses()).map((row) => [row.policy, row])) : undefined;
-  const answer = (await callDaemon(remote, 'POST', '/v1/rotations', body)) as { rotations?: RequestOutcome[]; drill?: IncidentDrillRow[] };
-  if (answer.drill) printDrill(answer.drill, incident?.reason ?? '');
+  const answer = (await callDaemon(remote, 'POST', '/v1/rotations', body)) as {
+    rotations?: RequestOutcome[];
+    drill?: IncidentDrillRow[];
+    estimate?: IncidentEstimate;
+  };
+  if (answer.drill && answer.estimate) printDrill(answer.drill, incident?.reason ?? '', answer.estimate);
   for (const outcome of answer.rotations ?? []) out.line(describeOutcome(outcome, incident));
   if (!answer.rotations) return 0;
   out.line('the daemon serves the requests now; follow them with rotad status --server');

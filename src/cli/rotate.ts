@@ -1,4 +1,5 @@
 import { drillIncident, type IncidentDrillRow } from '../control/incident-drill.js';
+import { estimateIncident, type IncidentEstimate } from '../control/incident-estimate.js';
 import { requestRotations, type IncidentRequest, type RequestOutcome } from '../control/request-rotation.js';
 import { selectPolicies, type Selection } from '../control/select.js';
 import { policyStatuses } from '../control/status.js';
@@ -31,7 +32,8 @@ export async function rotateCommand(path: string, request: RotateRequest): Promi
   try {
     const policies = selectPolicies(runtime.policies, request.selection);
     if (request.drill) {
-      printDrill(await drillIncident(runtime, policies), request.incident?.reason ?? '');
+      const rows = await drillIncident(runtime, policies);
+      printDrill(rows, request.incident?.reason ?? '', estimateIncident(rows, config.daemon));
       return 0;
     }
     const names = policies.map((p) => p.name);
@@ -57,7 +59,7 @@ export function describeOutcome({ policy, requested, inProgress }: RequestOutcom
     : `${policy}: incident rotation requested`;
 }
 
-export function printDrill(rows: readonly IncidentDrillRow[], reason: string): void {
+export function printDrill(rows: readonly IncidentDrillRow[], reason: string, estimate: IncidentEstimate): void {
   out.line(`Incident drill for "${reason}": nothing was written and nobody was told.`);
   for (const row of rows) {
     const how =
@@ -78,5 +80,11 @@ export function printDrill(rows: readonly IncidentDrillRow[], reason: string): v
   const automatic = rows.filter((r) => r.kind === 'automatic').length;
   out.line(
     `${rows.length} polic${rows.length === 1 ? 'y' : 'ies'}: ${automatic} automatic (rotated daemon.concurrency at a time), ${assisted} waiting for a person, ${rows.length - automatic - assisted} suspended.`,
+  );
+  if (estimate.automatic === 0) return;
+  const assumed = estimate.assumed > 0 ? `; ${estimate.assumed} never rotated, counted at 2 s each` : '';
+  const people = estimate.assisted > 0 ? ` The ${estimate.assisted} assisted take as long as the people asked.` : '';
+  out.line(
+    `Estimate: about ${formatDuration(estimate.seconds * 1_000)} for the ${estimate.automatic} automatic (bound by ${estimate.boundBy}, from each policy's last rotation time${assumed}).${people}`,
   );
 }

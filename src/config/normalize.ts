@@ -45,6 +45,8 @@ export interface ResolvedConfig {
   hash: string;
   daemon: {
     concurrency: number;
+    /** `daemon.providerLimits`, by provider type. */
+    providerLimits: Readonly<Record<string, { concurrency?: number | undefined; perSecond?: number | undefined } | undefined>>;
     stateDir: string;
     logLevel: string;
     retry: { attempts: number; initialDelayMs: number; maxDelayMs: number };
@@ -159,6 +161,7 @@ export function normalize(config: RotadConfig, path: string, hash: string): Reso
     hash,
     daemon: {
       concurrency: daemon.concurrency,
+      providerLimits: daemon.providerLimits,
       stateDir: resolve(dir, daemon.stateDir),
       logLevel: daemon.logLevel,
       retry: { attempts: daemon.retry.attempts, initialDelayMs: durationMs(daemon.retry.initialDelay), maxDelayMs: durationMs(daemon.retry.maxDelay) },

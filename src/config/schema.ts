@@ -63,9 +63,26 @@ const HealthOptions = z.strictObject({
   port: z.int().min(0).max(65535).default(9750),
 });
 
+/** What rotad allows itself against one provider type, on top of the vendor's documented limits it keeps anyway. */
+const ProviderLimit = z.strictObject({
+  /** Rotations of this provider type running at once (within `daemon.concurrency`). */
+  concurrency: z.int().min(1).max(64).optional(),
+  /** Calls to the provider (obtain, verify, revoke) per second, over all its policies; fractions allowed, e.g. 0.5. */
+  perSecond: z.number().positive().max(10_000).optional(),
+});
+
+/** `daemon.providerLimits`: one entry per provider type (a type rotad does not know is refused, with the nearest name). */
+const ProviderLimits = z.strictObject(Object.fromEntries(Object.keys(providerRegistry).map((type) => [type, ProviderLimit.optional()])));
+
 const DaemonOptions = z.strictObject({
   /** Rotations that may run at once. Default: 4. */
   concurrency: z.int().min(1).max(64).default(4),
+  /**
+   * Limits per provider type, e.g. `{ gladly: { concurrency: 2, perSecond: 5 } }`: at most that many
+   * rotations of the type at once, and that many calls a second to it, over all its policies. An
+   * incident keeps them too. The vendor limits rotad knows (docs/providers) are kept whatever is set.
+   */
+  providerLimits: ProviderLimits.default({}),
   /** Directory of the pid file (`rotad.pid`) that `rotad rotate` signals. Relative to the config file. Default: ../state. */
   stateDir: z.string().default('../state'),
   /** pino level. Default: info. */
@@ -100,7 +117,7 @@ const DaemonOptions = z.strictObject({
    */
   historyKeep: z.int().min(1).max(1000).default(100),
   /**
-   * Replicas that share a store split the policies between them (docs/replicas.md): each serves
+   * Replicas that share a store split the policies between them (docs/deployment.md, "Sharding"): each serves
    * its share, and takes over the share of a replica that stops or falls silent. Off unless set.
    */
   sharding: z

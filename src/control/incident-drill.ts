@@ -2,6 +2,7 @@ import { providerContext } from '../rotation/call-context.js';
 import type { PolicyRuntime } from '../rotation/context.js';
 import { describeError } from '../errors.js';
 import { mapLimited } from '../map-limited.js';
+import { activeMsOf } from './incident-estimate.js';
 import { silentLogger } from '../observability/logger.js';
 import { policyConfig, type Runtime } from '../wiring/runtime.js';
 
@@ -21,6 +22,8 @@ export interface IncidentDrillRow {
   graceMs: number;
   /** The phase of a rotation in progress: finished first (hurried), then one more follows. */
   inProgress?: string | undefined;
+  /** The working time of its last completed rotation (incident-estimate.ts), if it has one. */
+  activeMs?: number | undefined;
   error?: string | undefined;
 }
 
@@ -40,6 +43,8 @@ export function drillIncident(runtime: Pick<Runtime, 'config'>, policies: readon
     try {
       const snapshot = await policy.store.read(policy.ref);
       if (snapshot.state.phase !== 'idle') row.inProgress = snapshot.state.phase;
+      const last = snapshot.state.history.findLast((h) => h.outcome === 'succeeded');
+      row.activeMs = activeMsOf(last, provider.assisted !== undefined);
       if (provider.assisted) {
         const ctx = providerContext(policy, snapshot.state.rotationId ?? '', new AbortController().signal, silentLogger());
         row.asks = provider.assisted.createRequest(ctx, snapshot.current).account;

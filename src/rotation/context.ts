@@ -74,6 +74,8 @@ export interface PolicyRuntime {
   audit?: AuditTrail | undefined;
   /** Ended rotations the store's history keeps (`daemon.historyKeep`); default 100. */
   historyKeep?: number | undefined;
+  /** `daemon.providerLimits.<type>.concurrency`: rotations of the policy's provider type at once (the scheduler keeps it). */
+  providerSlots?: { group: string; limit: number } | undefined;
 }
 
 /**

@@ -77,7 +77,7 @@ export class Scheduler {
   /** The policies of the config of the moment (a reload swaps them). */
   #policies: ReadonlyMap<string, PolicyRuntime>;
   readonly #options: SchedulerOptions;
-  readonly #running = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  readonly #running = new Map<string, { done: Promise<void>; abort: AbortController; group?: string | undefined }>();
   /** Policies asked for by SIGUSR2 (with when) and not yet recorded as a request in the store. */
   readonly #signalled = new Map<string, number>();
   readonly #signalWindowMs: number;
@@ -219,7 +219,7 @@ export class Scheduler {
       const mine = first.has(name) || (shard?.owns(name) ?? true);
       // Every slot taken: the rest are read when a run ends (its end starts a pass), not read now and
       // deferred. What this pass was to read anyway (a full pass) stays due for that next pass.
-      if (this.#running.size >= this.#options.concurrency && !first.has(name)) {
+      if ((this.#running.size >= this.#options.concurrency || this.#groupFull(policy)) && !first.has(name)) {
         if (full && mine) this.#nextLook.delete(name);
         continue;
       }
@@ -256,7 +256,7 @@ export class Scheduler {
       this.#nextLook.set(name, nextLook);
       earliest = Math.min(earliest, nextLook);
       if (look.launch === undefined) continue;
-      if (this.#running.size >= this.#options.concurrency) {
+      if (this.#running.size >= this.#options.concurrency || this.#groupFull(policy)) {
         this.#options.logger.debug({ policy: name }, 'Concurrency limit reached, rotation deferred');
         this.#nextLook.delete(name); // looked at again when a run ends
         continue;
@@ -264,6 +264,15 @@ export class Scheduler {
       this.#launch(name, look.launch.trigger, look.launch.basis);
     }
     if (!this.#stopped) this.#timer = this.#timers.set(() => void this.wake(), Math.max(0, earliest - clock.now()));
+  }
+
+  /** Whether as many rotations of the policy's provider type run as `daemon.providerLimits` allows. */
+  #groupFull(policy: PolicyRuntime): boolean {
+    const slots = policy.providerSlots;
+    if (slots === undefined) return false;
+    let running = 0;
+    for (const run of this.#running.values()) if (run.group === slots.group) running += 1;
+    return running >= slots.limit;
   }
 
   /** Reads one policy, exports its metrics, sends due alerts, and decides whether it runs now. */
@@ -398,7 +407,7 @@ export class Scheduler {
         void this.wake([]);
         this.#notifyIfSettled();
       });
-    this.#running.set(name, { done, abort });
+    this.#running.set(name, { done, abort, group: policy.providerSlots?.group });
   }
 
   /** Stops scheduling and asks in-flight rotations to stop at the next safe point; waits at most `timeoutMs`. */

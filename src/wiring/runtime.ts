@@ -16,6 +16,7 @@ import { meter } from '../observability/metered.js';
 import type { Metrics } from '../observability/metrics.js';
 import { NotificationRouter } from '../notifiers/router.js';
 import { storeRegistry } from '../stores/registry.js';
+import { pacedProvider, providerSlots } from './provider-limits.js';
 import { STORE_OPERATIONS, type Store } from '../stores/types.js';
 
 /** Looks up `type` in a registry and builds the adapter; the config schema already checked both. */
@@ -104,7 +105,8 @@ export function buildRuntime(config: ResolvedConfig, options: RuntimeOptions): R
       ref: { name: policy.name, ...policy.secret },
       settings: policy,
       store,
-      provider: metered(buildProvider(policy, { ...deps, logger }), policy),
+      provider: metered(pacedProvider(buildProvider(policy, { ...deps, logger }), policy.provider.type, config.daemon.providerLimits, options.clock), policy),
+      providerSlots: providerSlots(policy.provider.type, config.daemon.providerLimits),
       consumers: policy.consumers.map((o, index) => ({ key: `${index}:${o.type}`, consumer: build(consumerRegistry, o, { ...deps, logger }) })),
       peers,
       notify: router.forPolicy(policy.name, policy.notify, policy.escalate),

@@ -248,3 +248,22 @@ describe('scheduler: a signal or a request does not wait for a pass over every p
     for (const read of again) expect(read.at - started).toBeGreaterThan(500);
   });
 });
+
+describe('scheduler: daemon.providerLimits concurrency', () => {
+  it('runs at most the limit of one provider type at once, while the rest of the fleet uses the other slots', async () => {
+    const limited = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+    const others = { now: 0, max: 0, perPolicy: new Map<string, number>() };
+    const log = outcomeLog();
+    const slow = runtimeOf(['a', 'b', 'c', 'd'], limited, false).policies;
+    const free = runtimeOf(['e', 'f'], others, false).policies;
+    const policies = new Map([...[...slow].map(([name, p]) => [name, { ...p, providerSlots: { group: 'gladly', limit: 1 } }] as const), ...free]);
+    const scheduler = new Scheduler(policies, { concurrency: 4, clock: new ManualClock(), logger: silentLogger(), onOutcome: log.onOutcome });
+    scheduler.start();
+    await log.until(() => log.outcomes.length >= 6);
+    await scheduler.settled();
+    await scheduler.stop(1000);
+    expect(log.outcomes.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `${n}:completed`));
+    expect(limited.max).toBe(1);
+    expect(others.max).toBe(2);
+  });
+});
