@@ -67,7 +67,7 @@ const HealthOptions = z.strictObject({
 const ProviderLimit = z.strictObject({
   /** Rotations of this provider type running at once (within `daemon.concurrency`). */
   concurrency: z.int().min(1).max(64).optional(),
-  /** Calls to the provider (obtain, verify, revoke) per second, over all its policies; fractions allowed, e.g. 0.5. */
+  /** Calls to the provider (obtain, verify, revoke, the check that a revoked credential is refused) per second, over all its policies; fractions allowed, e.g. 0.5. */
   perSecond: z.number().positive().max(10_000).optional(),
 });
 

@@ -3,8 +3,8 @@ import type { HistoryEntry } from '../policy-state.js';
 
 /** What a policy never rotated is assumed to take (a token API call, a store write, a consumer). */
 const DEFAULT_ROTATION_MS = 2_000;
-/** Provider calls of an automatic rotation: obtain, verify, revoke. */
-const CALLS_PER_ROTATION = 3;
+/** Provider calls of an automatic rotation: obtain, verify, revoke, and the check that the old credential is refused. */
+const CALLS_PER_ROTATION = 4;
 
 /** How long an incident over the drilled policies would take at the configured limits. */
 export interface IncidentEstimate {
@@ -44,7 +44,7 @@ interface EstimatedRow {
 /**
  * A rough figure, not a promise: each automatic policy takes its last rotation's working time;
  * rotations share `daemon.concurrency` and their provider type's `concurrency`, and a type with
- * `perSecond` needs three calls a rotation. The slowest of these, plus the longest incident grace.
+ * `perSecond` needs four calls a rotation. The slowest of these, plus the longest incident grace.
  */
 export function estimateIncident(rows: readonly EstimatedRow[], daemon: Pick<ResolvedConfig['daemon'], 'concurrency' | 'providerLimits'>): IncidentEstimate {
   const automatic = rows.filter((r) => r.kind === 'automatic');

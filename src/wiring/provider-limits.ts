@@ -1,7 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { ResolvedConfig } from '../config/normalize.js';
 import { sharedLimiter } from '../http/rate-limit.js';
-import { PROVIDER_OPERATIONS, type Provider } from '../providers/types.js';
+import type { Provider } from '../providers/types.js';
+
+/** Every provider method that calls the vendor: the rotation's steps, the check that a revoked credential is refused, `rotad check`. */
+const VENDOR_CALLS: ReadonlySet<string> = new Set<keyof Provider>(['obtain', 'verify', 'revoke', 'isRejected', 'check']);
 
 type Limits = ResolvedConfig['daemon']['providerLimits'];
 
@@ -15,8 +18,7 @@ export function rateWindow(perSecond: number): { limit: number; windowMs: number
 }
 
 /**
- * The provider with `daemon.providerLimits.<type>.perSecond` kept: each call (obtain, verify,
- * revoke) waits for its turn in one window shared by every policy of the type. A proxy, so an
+ * The provider with `daemon.providerLimits.<type>.perSecond` kept: each call to the vendor waits for its turn in one window shared by every policy of the type. A proxy, so an
  * adapter written as a class keeps its other members. Without a rate set, the provider itself.
  */
 export function pacedProvider(provider: Provider, type: string, limits: Limits, clock: Clock): Provider {
@@ -25,13 +27,12 @@ export function pacedProvider(provider: Provider, type: string, limits: Limits, 
   const { limit, windowMs } = rateWindow(perSecond);
   // Keyed by the rate too: a reload that changes it gets a window of its own.
   const limiter = sharedLimiter(`provider-limits:${type}:${limit}/${windowMs}`, limit, windowMs, clock);
-  const paced = new Set<string>(PROVIDER_OPERATIONS);
   return new Proxy(provider, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
       const method = value as (...a: unknown[]) => unknown;
-      if (typeof property !== 'string' || !paced.has(property)) return method.bind(target);
+      if (typeof property !== 'string' || !VENDOR_CALLS.has(property)) return method.bind(target);
       return async (...args: unknown[]) => {
         await limiter.take();
         return method.apply(target, args);

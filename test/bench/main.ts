@@ -199,13 +199,17 @@ try {
   }
 
   if (parts.has('incident')) {
-    const up = await serversUp();
+    await serversUp();
     const n = Number(process.env.BENCH_INCIDENT ?? '2000');
     const sharded = process.env.BENCH_INCIDENT_SHARDING !== '0';
     const byReplicas = new Map<number, { seconds: number; cpu: number; calls: number }>();
     for (const replicas of (process.env.BENCH_INCIDENT_REPLICAS ?? '1,3').split(',').map(Number)) {
       const dir = await temp(`incident-${replicas}`);
-      const run = await incidentFleet(dir, up.vault.address, { count: n, concurrency, replicas, prefix: `inc${Date.now()}r${replicas}`, sharded });
+      // A fresh OpenBao for each run: one that holds the previous run's fleet answers more slowly.
+      const own = await startBenchServers();
+      const run = await incidentFleet(dir, own.vault.address, { count: n, concurrency, replicas, prefix: `inc${Date.now()}r${replicas}`, sharded }).finally(
+        own.stop,
+      );
       await rm(dir, { recursive: true, force: true });
       byReplicas.set(replicas, { seconds: run.seconds, cpu: run.cpuMsPerRotation, calls: run.storeCallsPerRotation });
       const one = byReplicas.get(1);

@@ -5,6 +5,8 @@ import { closeServer, listenLocal } from '../../helpers/ports.js';
 /** One request a test server answered (admin routes excluded). `as` names the credential by id, never by value. */
 export interface SeenCall {
   seq: number;
+  /** When the request arrived (epoch ms). */
+  at: number;
   method: string;
   path: string;
   status: number;
@@ -127,26 +129,27 @@ export abstract class SaasServer {
       return this.#send(res, await this.admin({ ...request, segments: segments.slice(1) }));
     }
     const seq = ++sequence;
+    const at = Date.now();
     const fault = this.#takeFault(`${request.method} ${request.path}`);
     if (fault) {
       if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (res.destroyed) return;
       if (fault.garbage) {
-        this.calls.push({ seq, method: request.method, path: request.path, status: 200 });
+        this.calls.push({ seq, at, method: request.method, path: request.path, status: 200 });
         res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>');
         return;
       }
       if (fault.body !== undefined) {
-        this.calls.push({ seq, method: request.method, path: request.path, status: 200 });
+        this.calls.push({ seq, at, method: request.method, path: request.path, status: 200 });
         return this.#send(res, { status: 200, body: fault.body });
       }
       if (fault.status !== undefined) {
-        this.calls.push({ seq, method: request.method, path: request.path, status: fault.status });
+        this.calls.push({ seq, at, method: request.method, path: request.path, status: fault.status });
         return this.#send(res, { status: fault.status, body: { error: `injected ${fault.status}` }, headers: fault.headers });
       }
     }
     const reply = await this.handle(request);
-    this.calls.push({ seq, method: request.method, path: request.path, status: reply.status, as: reply.as });
+    this.calls.push({ seq, at, method: request.method, path: request.path, status: reply.status, as: reply.as });
     this.#send(res, reply);
   }
 

@@ -1,4 +1,4 @@
-import { newToken, notFound, SaasServer, type Reply, type Request } from '../../../servers/saas/base.js';
+import { newToken, notFound, SaasServer, WindowLimit, type Reply, type Request } from '../../../servers/saas/base.js';
 
 /**
  * A SaaS with a token API, for the generic `http` provider: POST /v1/tokens creates a token
@@ -9,6 +9,8 @@ export class TokensApiServer extends SaasServer {
   /** Every token ever created, with the name it was created under (rotad puts its rotation id there), live or not. */
   readonly ledger: Array<{ id: string; value: string; name: string }> = [];
   #counter = 0;
+  /** Set to answer 429 (with Retry-After) above this many API calls in any second, as a vendor's limit does. */
+  limit: WindowLimit | undefined;
 
   create(name = ''): { id: string; value: string; expiresAt: string } {
     const token = { id: `t${++this.#counter}`, value: `acme_${newToken(16)}`, expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString() };
@@ -31,6 +33,8 @@ export class TokensApiServer extends SaasServer {
   }
 
   protected handle(request: Request): Reply {
+    const limited = this.limit?.over('api');
+    if (limited?.over) return { status: 429, headers: { 'retry-after': String(Math.ceil(limited.resetMs / 1000)) }, body: { message: 'rate limited' } };
     const caller = this.#byValue(request.headers.authorization);
     if (!caller) return { status: 401, body: { message: 'invalid token' } };
     const [v1, resource, id] = request.segments;
