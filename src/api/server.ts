@@ -11,6 +11,7 @@ import type { ControlPort } from './control-port.js';
 import { registerControlRoutes } from './control-routes.js';
 import { registerHandoverRoutes } from './handover-routes.js';
 import { registerGithubLeakRoute } from './github-leaks.js';
+import { registerGitguardianLeakRoute } from './gitguardian-leaks.js';
 import { registerDashboard } from './dashboard/routes.js';
 import { registerSlackInteractions } from './slack-interactions.js';
 import { sendError } from './http-errors.js';
@@ -137,6 +138,7 @@ export async function startApiServer(api: ResolvedApi, control: ControlPort): Pr
   registerControlRoutes(app, tokens, control);
   registerHandoverRoutes(app, api, control);
   registerGithubLeakRoute(app, api, control);
+  registerGitguardianLeakRoute(app, api, control);
   registerSlackInteractions(app, api, control);
   if (api.dashboard.enabled) registerDashboard(app, api, tokens, control);
   await app.listen({ host: api.host, port: api.port });

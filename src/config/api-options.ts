@@ -116,5 +116,16 @@ export const ApiOptions = z.strictObject({
       apiUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).default('https://api.github.com'),
     })
     .optional(),
+  /**
+   * GitGuardian: incidents arrive from a custom webhook at POST /v1/leaks/gitguardian (signed with
+   * its signature token); rotad matches the incident's HasMySecretLeaked hash against every
+   * credential it manages, so no value leaves GitGuardian (docs/incidents.md).
+   */
+  gitguardian: z
+    .strictObject({
+      /** Environment variable with the custom webhook's signature token (Gitguardian-Signature is checked with it). */
+      signatureTokenEnv: EnvName,
+    })
+    .optional(),
 });
 export type ApiOptions = z.infer<typeof ApiOptions>;

@@ -29,6 +29,7 @@ export function missingEnv(config: RotadConfig, env: NodeJS.ProcessEnv, scope: E
     ...adapterEnv(others, env, NOT_FOR_READERS),
     ...apiTokenEnv(config, env),
     ...githubEnv(config, env),
+    ...gitguardianEnv(config, env),
     ...slackEnv(config, env),
   ];
 }
@@ -66,6 +67,14 @@ function githubEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
     const path: ConfigPath = ['daemon', 'api', 'github', key];
     return env[github[key]] ? [] : [{ path, message: `${formatPath(path)}: environment variable ${github[key]} is not set (${what})` }];
   });
+}
+
+/** The GitGuardian intake's signature token (daemon.api.gitguardian). */
+function gitguardianEnv(config: RotadConfig, env: NodeJS.ProcessEnv): Problem[] {
+  const name = config.daemon.api?.gitguardian?.signatureTokenEnv;
+  if (name === undefined || env[name]) return [];
+  const path: ConfigPath = ['daemon', 'api', 'gitguardian', 'signatureTokenEnv'];
+  return [{ path, message: `${formatPath(path)}: environment variable ${name} is not set (the signature token of the GitGuardian custom webhook)` }];
 }
 
 /** The Slack interactions' signing secret and bot token (daemon.api.slack). */

@@ -5,6 +5,7 @@ import type { PolicyRuntime } from '../rotation/context.js';
 import type { Secret } from '../secret.js';
 import type { StoredCredential } from '../stores/types.js';
 import { recordIncident } from './update-state.js';
+import { hmslHash } from '../vendors/gitguardian.js';
 
 /**
  * A leaked credential as a scanner reported it: its value (never stored nor logged: only its keyed
@@ -14,6 +15,8 @@ export interface LeakReport {
   value?: Secret | undefined;
   /** The keyed fingerprint (16 hex digits, as the audit trail names credentials), for a reporter that holds no value. */
   fingerprint?: string | undefined;
+  /** The HasMySecretLeaked hash (64 hex digits), as a GitGuardian incident carries it instead of the value. */
+  hmslHash?: string | undefined;
   /** The scanner or person: `github`, `gitguardian`, `trufflehog`, a name. */
   source: string;
   /** Where it was found (a commit, an alert). */
@@ -33,6 +36,8 @@ interface LeakMatch {
   action: 'incident-rotation' | 'revoke-now' | 'already-revoked' | 'not-revocable';
   rotationId: string;
   credentialId?: string | undefined;
+  /** The keyed fingerprint of the matched credential. */
+  fingerprint: string;
   /** The policy is suspended: the incident is recorded and served once `suspend` is removed. */
   suspended?: boolean | undefined;
   /** Not revocable by API, but a person can delete it at the provider (an assisted provider). */
@@ -48,6 +53,7 @@ export interface LeakOutcome {
 
 const startsIncident = (m: LeakMatch): boolean => m.action === 'incident-rotation' || m.action === 'revoke-now';
 const FINGERPRINT = /^[0-9a-f]{16}$/;
+const HMSL_HASH = /^[0-9a-f]{64}$/;
 const SLOTS = ['current', 'pending', 'previous'] as const;
 const READ_CONCURRENCY = 32;
 
@@ -69,16 +75,11 @@ export async function handleLeak(
   now: number,
   candidatesFor?: (fingerprint: string) => readonly string[],
 ): Promise<LeakOutcome> {
-  const fingerprint = report.value ? fingerprintOf(report.value) : report.fingerprint?.toLowerCase();
-  if (fingerprint === undefined || !FINGERPRINT.test(fingerprint))
-    throw new RotadError(
-      'REQUEST_INVALID',
-      'a leak report needs the leaked value, or its fingerprint as 16 hexadecimal digits (as the audit trail names credentials)',
-    );
+  const leaked = leakedAs(report, fingerprintOf);
   // The policies an index last saw holding it are read first; only when none holds it any more is every policy read.
-  const candidates = new Set(candidatesFor?.(fingerprint) ?? []);
+  const candidates = new Set(leaked.fingerprint === undefined ? [] : (candidatesFor?.(leaked.fingerprint) ?? []));
   const likely = policies.filter((p) => candidates.has(p.name));
-  const search = (among: readonly PolicyRuntime[]) => mapLimited(among, READ_CONCURRENCY, async (policy) => matchesIn(policy, fingerprint, fingerprintOf));
+  const search = (among: readonly PolicyRuntime[]) => mapLimited(among, READ_CONCURRENCY, async (policy) => matchesIn(policy, leaked.is));
   let matches = (await search(likely)).flat();
   if (matches.length === 0) matches = (await search(policies)).flat();
   const reason = leakReason(report);
@@ -89,21 +90,58 @@ export async function handleLeak(
       { reason, actor, at: now },
     );
   }
+  // Reported by hash: named by the matched credential's keyed fingerprint, as the audit trail names it.
+  const fingerprint = leaked.fingerprint ?? matches[0]?.fingerprint ?? `hmsl:${report.hmslHash!.slice(0, 16)}`;
   return { fingerprint, matches, message: describeMatches(matches) };
 }
 
-async function matchesIn(policy: PolicyRuntime, fingerprint: string, fingerprintOf: (value: Secret) => string): Promise<LeakMatch[]> {
+/** HasMySecretLeaked hashes by policy and rotation: each costs about 5 ms of CPU, so a second report over the fleet reuses them. */
+const hmslHashes = new Map<string, string>();
+const HMSL_HASHES_KEPT = 100_000;
+
+async function cachedHmslHash(value: Secret, key: string): Promise<string> {
+  let hash = hmslHashes.get(key);
+  if (hash === undefined) {
+    hash = await hmslHash(value);
+    hmslHashes.set(key, hash);
+    if (hmslHashes.size > HMSL_HASHES_KEPT) hmslHashes.delete(hmslHashes.keys().next().value!);
+  }
+  return hash;
+}
+
+/** How a report names the leaked credential, and the test of a stored value against it. */
+function leakedAs(
+  report: LeakReport,
+  fingerprintOf: (value: Secret) => string,
+): { fingerprint?: string | undefined; is: (value: Secret, key: string) => Promise<string | undefined> } {
+  const hmsl = report.hmslHash?.toLowerCase();
+  if (report.value === undefined && report.fingerprint === undefined && hmsl !== undefined) {
+    if (!HMSL_HASH.test(hmsl)) throw new RotadError('REQUEST_INVALID', 'a HasMySecretLeaked hash is 64 hexadecimal digits');
+    return { is: async (value, key) => ((await cachedHmslHash(value, key)) === hmsl ? fingerprintOf(value) : undefined) };
+  }
+  const fingerprint = report.value ? fingerprintOf(report.value) : report.fingerprint?.toLowerCase();
+  if (fingerprint === undefined || !FINGERPRINT.test(fingerprint))
+    throw new RotadError(
+      'REQUEST_INVALID',
+      'a leak report needs the leaked value, or its fingerprint as 16 hexadecimal digits (as the audit trail names credentials)',
+    );
+  return { fingerprint, is: async (value) => (fingerprintOf(value) === fingerprint ? fingerprint : undefined) };
+}
+
+async function matchesIn(policy: PolicyRuntime, is: (value: Secret, key: string) => Promise<string | undefined>): Promise<LeakMatch[]> {
   const snapshot = await policy.store.read(policy.ref);
   const matches: LeakMatch[] = [];
   for (const slot of SLOTS) {
     const credential: StoredCredential | undefined = snapshot[slot];
-    if (credential === undefined || fingerprintOf(credential.value) !== fingerprint) continue;
+    const fingerprint = credential && (await is(credential.value, `${policy.name}\n${credential.rotationId}`));
+    if (credential === undefined || fingerprint === undefined) continue;
     matches.push({
       policy: policy.name,
       slot,
       action: actionFor(policy, slot, credential, snapshot.state.phase),
       rotationId: credential.rotationId,
       credentialId: credential.id,
+      fingerprint,
       ...(policy.settings.suspended && { suspended: true }),
       ...(policy.provider.assisted && { byHand: true }),
     });
