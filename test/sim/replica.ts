@@ -37,6 +37,8 @@ export interface Shared {
    * rolled out, a consumer that confirms late; until the run heals, one that never does.
    */
   consumerReadyAt: number[];
+  /** `daemon.providerLimits.<type>.concurrency`: rotations of the run's one provider type a replica runs at once. */
+  providerSlots?: { group: string; limit: number } | undefined;
   /** `daemon.sharding`: replicas split the policies through a roster in the store, renewed every `heartbeatMs`. */
   sharding?: { heartbeatMs: number } | undefined;
 }
@@ -90,6 +92,7 @@ export function simPolicyRuntime(shared: Shared, caller: Caller, name: string): 
     unstaged: {},
     random: world.random,
     handoverUrl: shared.handoverUrl,
+    providerSlots: shared.providerSlots,
   };
 }
 

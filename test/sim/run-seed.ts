@@ -20,6 +20,8 @@ export interface SeedReport extends ChaosCounts {
   policies: number;
   /** 1 when the run's replicas shard the fleet. */
   sharded: number;
+  /** 1 when the run caps the rotations of its provider type at once. */
+  limited: number;
   started: number;
   completed: number;
   /** Tokens created at the provider whose creator never saw the answer (non-idempotent provider only). */
@@ -70,6 +72,8 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
   });
   // Half the runs shard the fleet between their replicas (daemon.sharding), with a heartbeat of 2–10 s.
   shared.sharding = world.chance(0.5) ? { heartbeatMs: world.between(2, 10) * 1_000 } : undefined;
+  // A third of the runs cap the rotations of their provider type a replica runs at once (daemon.providerLimits).
+  shared.providerSlots = world.chance(1 / 3) ? { group: 'sim', limit: world.between(1, 2) } : undefined;
   // A database with two roles in turn instead of a token API: applications (the consumers, at least one) hold sessions.
   const database = options.database
     ? new AlternatingDatabase(world, shared.ledger, shared.deliveries, check, (policy) => store.entry(policy).current)
@@ -84,6 +88,7 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
     policies: shared.policies.length,
     replicas: 0,
     sharded: shared.sharding ? 1 : 0,
+    limited: shared.providerSlots ? 1 : 0,
     crashes: 0,
     requests: 0,
     signals: 0,
@@ -153,6 +158,11 @@ export async function runSeed(seed: number, options: { database?: boolean } = {}
   const counts = operators.counts;
 
   const everyEvent = (): void => {
+    const slots = shared.providerSlots;
+    for (const { actor, scheduler } of slots ? operators.live.values() : []) {
+      if (scheduler.inFlight.length > slots!.limit)
+        violations.push(`${actor} runs ${scheduler.inFlight.length} rotations of one provider type, above its limit of ${slots!.limit}`);
+    }
     for (const name of shared.policies) {
       const current = store.entry(name).current?.value.reveal();
       if (current !== undefined && shared.ledger.tokens.get(current)?.revoked) violations.push(`the current credential of ${name} was revoked at the provider`);

@@ -39,6 +39,7 @@ describe('simulation: replicas, kills at any event, store outages, faults', () =
         events: sum('events'),
         eventsPerSecond: Math.round(sum('events') / seconds),
         shardedSeeds: sum('sharded'),
+        limitedSeeds: sum('limited'),
         crashes: sum('crashes'),
         requests: sum('requests'),
         signals: sum('signals'),
