@@ -1,75 +1,33 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, expectNoSecretsInOutput } from '../helpers/daemon.js';
-import { freePort } from '../helpers/ports.js';
 import { eventually } from '../helpers/sinks.js';
-import { readPolicy, secretsOf } from '../helpers/store.js';
-import { tempDir } from '../helpers/workspace.js';
 import { GithubServer } from '../leaks/github-stand-in.js';
+import { IntakeDaemon } from '../leaks/intake-daemon.js';
 
 const ENV = { GH_HOOK_SECRET: `whsec-${randomBytes(12).toString('hex')}`, GH_TOKEN: `github_pat_${randomBytes(16).toString('hex')}` };
 
 describe('GitHub secret scanning alerts start incident rotations (signed webhook, alert read from the API)', () => {
   const github = new GithubServer();
-  let dir: string;
-  let base: string;
-  let daemon: DaemonProcess;
+  const intake = new IntakeDaemon(() => `github: { webhookSecretEnv: GH_HOOK_SECRET, tokenEnv: GH_TOKEN, apiUrl: "${github.url}" }`, ENV);
   const secrets: string[] = Object.values(ENV);
-  const send = (delivery: { headers: Record<string, string>; body: string }) =>
-    fetch(`${base}/v1/leaks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body }).then(async (r) => ({
-      status: r.status,
-      body: (await r.json()) as Record<string, unknown>,
-    }));
-  const history = async (name: string) => (await readPolicy(dir, name)).state.history.length;
+  const send = (delivery: { headers: Record<string, string>; body: string }) => intake.send('/v1/leaks/github', delivery);
+  const history = (name: string) => intake.history(name);
+  const policy = (name: string) => intake.policy(name);
 
   beforeAll(async () => {
     await github.start();
     github.allowToken(ENV.GH_TOKEN);
-    dir = await tempDir();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = join(dir, 'rotad.yaml');
-    await writeFile(
-      config,
-      `version: 1
-daemon:
-  stateDir: ${dir}/state
-  health: { enabled: false }
-  retry: { attempts: 2, initialDelay: 20ms, maxDelay: 100ms }
-  shutdownTimeout: 5s
-  watchConfig: 0s
-  audit: { file: ${dir}/audit.jsonl }
-  api:
-    port: ${port}
-    github: { webhookSecretEnv: GH_HOOK_SECRET, tokenEnv: GH_TOKEN, apiUrl: "${github.url}" }
-stores:
-  local: { type: file, path: ${dir}/state/secrets.enc, key: { file: ${dir}/state/store.key, generate: true } }
-defaults: { grace: 1h }
-policies:
-  - { name: payments-key, provider: { type: random, length: 40 }, schedule: { every: 30d } }
-  - { name: search-key, provider: { type: random, length: 40 }, schedule: { every: 30d } }
-`,
-    );
-    daemon = DaemonProcess.start(config, ENV);
-    await daemon.waitForMessage('Control API listening');
-    await eventually(async () => (await readPolicy(dir, 'payments-key')).state.lastRotatedAt !== undefined);
-    await eventually(async () => (await readPolicy(dir, 'search-key')).state.lastRotatedAt !== undefined);
+    await intake.start();
   });
 
   afterAll(async () => {
-    for (const name of ['payments-key', 'search-key']) secrets.push(...secretsOf(await readPolicy(dir, name)));
     secrets.push(...github.alerts.map((a) => a.secret));
-    expect((await daemon.stop()).code).toBe(0);
+    await intake.stopAndCheck(secrets);
     await github.stop();
-    expectNoSecretsInOutput(secrets);
-    const audit = await readFile(join(dir, 'audit.jsonl'), 'utf8');
-    for (const secret of secrets) expect(audit.includes(secret)).toBe(false);
   });
 
   it('answers a ping, and refuses a delivery without the right signature (nothing is read or rotated)', async () => {
-    const alert = github.raiseAlert('acme/app', (await readPolicy(dir, 'payments-key')).current!.value.reveal());
+    const alert = github.raiseAlert('acme/app', (await policy('payments-key')).current!.value.reveal());
     const ping = github.delivery(alert, 'created', ENV.GH_HOOK_SECRET, 'ping');
     expect(await send(ping)).toMatchObject({ status: 200, body: { handled: false } });
 
@@ -87,7 +45,7 @@ policies:
   });
 
   it('reads the leaked value from the alert, rotates the policy that holds it, and a replayed delivery rotates nothing more', async () => {
-    const before = await readPolicy(dir, 'payments-key');
+    const before = await policy('payments-key');
     const alert = github.alerts[0]!;
     const delivery = github.delivery(alert, 'created', ENV.GH_HOOK_SECRET);
     const answer = await send(delivery);
@@ -97,8 +55,8 @@ policies:
       matches: [expect.objectContaining({ policy: 'payments-key', slot: 'current', action: 'incident-rotation' })],
     });
     expect(JSON.stringify(answer.body)).not.toContain(alert.secret);
-    await eventually(async () => (await readPolicy(dir, 'payments-key')).state.history.length === 2);
-    const after = await readPolicy(dir, 'payments-key');
+    await eventually(async () => (await policy('payments-key')).state.history.length === 2);
+    const after = await policy('payments-key');
     expect(after.previous!.rotationId).toBe(before.current!.rotationId);
     expect(after.state.history.at(-1)!.incident).toBe('credential leak reported by github: https://github.com/acme/app/security/secret-scanning/1');
     expect(await history('search-key')).toBe(1);
@@ -108,7 +66,7 @@ policies:
     expect(String(replay.body.message)).toContain('handled already');
     await new Promise((r) => setTimeout(r, 500));
     expect(await history('payments-key')).toBe(2);
-    const audit = await readFile(join(dir, 'audit.jsonl'), 'utf8');
+    const audit = await intake.audit();
     expect(audit).toContain('"phase":"leak","outcome":"matched","actor":"leak:github"');
   });
 
@@ -122,7 +80,7 @@ policies:
     expect(String(unknown.body.message)).toContain('not a credential rotad manages');
 
     github.allowToken(ENV.GH_TOKEN, 'none');
-    const current = github.raiseAlert('acme/app', (await readPolicy(dir, 'search-key')).current!.value.reveal());
+    const current = github.raiseAlert('acme/app', (await policy('search-key')).current!.value.reveal());
     const denied = await send(github.delivery(current, 'created', ENV.GH_HOOK_SECRET));
     expect(denied.status).toBe(502);
     expect(String(denied.body.message)).toContain('needs "Secret scanning alerts: read"');
