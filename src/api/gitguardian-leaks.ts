@@ -3,9 +3,9 @@ import type { ResolvedApi } from '../config/normalize.js';
 import { RotadError } from '../errors.js';
 import { gitguardianSignatureValid } from '../vendors/gitguardian.js';
 import type { ControlPort } from './control-port.js';
+import { rawJsonPost } from './raw-body-route.js';
 import { reportLeak } from './report-leak.js';
 
-const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** A delivery signed longer ago than this (or that far ahead) is refused as a possible replay. */
 const MAX_SKEW_MS = 5 * 60_000;
 /** Signatures remembered, so that a replayed delivery within the skew starts nothing again. */
@@ -25,33 +25,28 @@ export function registerGitguardianLeakRoute(app: FastifyInstance, api: Resolved
   const gitguardian = api.gitguardian;
   if (!gitguardian) return;
   const seen = new Set<string>();
-  void app.register(async (scope) => {
-    // The signature is over the bytes as sent: this route takes its body as text.
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
-    scope.post('/v1/leaks/gitguardian', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
-      const raw = typeof request.body === 'string' ? request.body : '';
-      const token = env[gitguardian.signatureTokenEnv] ?? '';
-      const timestamp = String(request.headers['timestamp'] ?? '');
-      const signature = request.headers['gitguardian-signature'];
-      if (token === '' || !gitguardianSignatureValid(token, timestamp, raw, typeof signature === 'string' ? signature : undefined))
-        throw new RotadError(
-          'API_UNAUTHORIZED',
-          'the Gitguardian-Signature of this delivery does not match the signature token (daemon.api.gitguardian.signatureTokenEnv)',
-        );
-      const signedAt = timestampMs(timestamp);
-      if (signedAt === undefined || Math.abs(Date.now() - signedAt) > MAX_SKEW_MS)
-        throw new RotadError('API_UNAUTHORIZED', 'the delivery was signed more than 5 minutes from now (its Timestamp header): refused as a possible replay');
-      if (seen.has(String(signature))) return { handled: false, message: 'this delivery was handled already' };
-      const incident = parseIncident(raw);
-      if (!LEAK_ACTIONS.has(incident.action)) return reply.code(202).send({ handled: false, message: `event ${incident.action} asks nothing of rotad` });
-      remember(seen, String(signature));
-      const outcome = await reportLeak(
-        control,
-        { hmslHash: incident.hmslHash, source: 'gitguardian', url: incident.url ?? `GitGuardian incident ${incident.id}` },
-        `gitguardian-webhook:${incident.id}`,
+  rawJsonPost(app, '/v1/leaks/gitguardian', async (raw, request, reply) => {
+    const token = env[gitguardian.signatureTokenEnv] ?? '';
+    const timestamp = String(request.headers['timestamp'] ?? '');
+    const signature = request.headers['gitguardian-signature'];
+    if (token === '' || !gitguardianSignatureValid(token, timestamp, raw, typeof signature === 'string' ? signature : undefined))
+      throw new RotadError(
+        'API_UNAUTHORIZED',
+        'the Gitguardian-Signature of this delivery does not match the signature token (daemon.api.gitguardian.signatureTokenEnv)',
       );
-      return { handled: true, ...outcome };
-    });
+    const signedAt = timestampMs(timestamp);
+    if (signedAt === undefined || Math.abs(Date.now() - signedAt) > MAX_SKEW_MS)
+      throw new RotadError('API_UNAUTHORIZED', 'the delivery was signed more than 5 minutes from now (its Timestamp header): refused as a possible replay');
+    if (seen.has(String(signature))) return { handled: false, message: 'this delivery was handled already' };
+    const incident = parseIncident(raw);
+    if (!LEAK_ACTIONS.has(incident.action)) return reply.code(202).send({ handled: false, message: `event ${incident.action} asks nothing of rotad` });
+    remember(seen, String(signature));
+    const outcome = await reportLeak(
+      control,
+      { hmslHash: incident.hmslHash, source: 'gitguardian', url: incident.url ?? `GitGuardian incident ${incident.id}` },
+      `gitguardian-webhook:${incident.id}`,
+    );
+    return { handled: true, ...outcome };
   });
 }
 

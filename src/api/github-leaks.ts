@@ -4,10 +4,9 @@ import { describeError, RotadError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { githubSignatureValid, readSecretScanningAlert } from '../vendors/github.js';
 import type { ControlPort } from './control-port.js';
+import { rawJsonPost } from './raw-body-route.js';
 import { reportLeak } from './report-leak.js';
 
-/** GitHub's webhook bodies are larger than the API's (the repository object): up to this. */
-const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** Deliveries remembered, so that a replayed one (same X-GitHub-Delivery) starts nothing again. */
 const DELIVERIES_KEPT = 10_000;
 /** The alert actions that mean "this value leaked". */
@@ -25,46 +24,41 @@ export function registerGithubLeakRoute(app: FastifyInstance, api: ResolvedApi, 
   const github = api.github;
   if (!github) return;
   const delivered = new Set<string>();
-  void app.register(async (scope) => {
-    // The signature is over the bytes as sent: this route takes its body as text.
-    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
-    scope.post('/v1/leaks/github', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
-      const raw = typeof request.body === 'string' ? request.body : '';
-      const secret = env[github.webhookSecretEnv] ?? '';
-      const signature = request.headers['x-hub-signature-256'];
-      if (secret === '' || !githubSignatureValid(secret, raw, typeof signature === 'string' ? signature : undefined))
-        throw new RotadError(
-          'API_UNAUTHORIZED',
-          'the X-Hub-Signature-256 of this delivery does not match the webhook secret (daemon.api.github.webhookSecretEnv)',
-        );
-      const event = String(request.headers['x-github-event'] ?? '');
-      const delivery = String(request.headers['x-github-delivery'] ?? '');
-      if (event === 'ping') return { handled: false, message: 'pong: the webhook reaches rotad and its signature checks out' };
-      if (delivered.has(delivery)) return reply.code(200).send({ handled: false, message: `delivery ${delivery} was handled already` });
-      if (event !== 'secret_scanning_alert') return reply.code(202).send({ handled: false, message: `event ${event} asks nothing of rotad` });
-      const payload = parsePayload(raw);
-      if (!LEAK_ACTIONS.has(payload.action)) return reply.code(202).send({ handled: false, message: `alert action ${payload.action} asks nothing of rotad` });
-      let alert;
-      try {
-        alert = await readSecretScanningAlert({
-          apiUrl: github.apiUrl,
-          token: env[github.tokenEnv] ?? '',
-          repository: payload.repository,
-          number: payload.number,
-        });
-      } catch (error) {
-        const { code, message } = describeError(error);
-        control.logger.error({ delivery, repository: payload.repository, alert: payload.number, code, reason: message }, 'GitHub leak alert could not be read');
-        return reply.code(502).send({ code, message });
-      }
-      remember(delivered, delivery);
-      const outcome = await reportLeak(
-        control,
-        { value: new Secret(alert.secret), source: 'github', url: alert.htmlUrl ?? `${payload.repository} secret scanning alert ${payload.number}` },
-        `github-webhook:${delivery}`,
+  rawJsonPost(app, '/v1/leaks/github', async (raw, request, reply) => {
+    const secret = env[github.webhookSecretEnv] ?? '';
+    const signature = request.headers['x-hub-signature-256'];
+    if (secret === '' || !githubSignatureValid(secret, raw, typeof signature === 'string' ? signature : undefined))
+      throw new RotadError(
+        'API_UNAUTHORIZED',
+        'the X-Hub-Signature-256 of this delivery does not match the webhook secret (daemon.api.github.webhookSecretEnv)',
       );
-      return { handled: true, ...outcome };
-    });
+    const event = String(request.headers['x-github-event'] ?? '');
+    const delivery = String(request.headers['x-github-delivery'] ?? '');
+    if (event === 'ping') return { handled: false, message: 'pong: the webhook reaches rotad and its signature checks out' };
+    if (delivered.has(delivery)) return reply.code(200).send({ handled: false, message: `delivery ${delivery} was handled already` });
+    if (event !== 'secret_scanning_alert') return reply.code(202).send({ handled: false, message: `event ${event} asks nothing of rotad` });
+    const payload = parsePayload(raw);
+    if (!LEAK_ACTIONS.has(payload.action)) return reply.code(202).send({ handled: false, message: `alert action ${payload.action} asks nothing of rotad` });
+    let alert;
+    try {
+      alert = await readSecretScanningAlert({
+        apiUrl: github.apiUrl,
+        token: env[github.tokenEnv] ?? '',
+        repository: payload.repository,
+        number: payload.number,
+      });
+    } catch (error) {
+      const { code, message } = describeError(error);
+      control.logger.error({ delivery, repository: payload.repository, alert: payload.number, code, reason: message }, 'GitHub leak alert could not be read');
+      return reply.code(502).send({ code, message });
+    }
+    remember(delivered, delivery);
+    const outcome = await reportLeak(
+      control,
+      { value: new Secret(alert.secret), source: 'github', url: alert.htmlUrl ?? `${payload.repository} secret scanning alert ${payload.number}` },
+      `github-webhook:${delivery}`,
+    );
+    return { handled: true, ...outcome };
   });
 }
 
