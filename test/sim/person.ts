@@ -326,6 +326,8 @@ export class Person {
 
   /** "Remind me in 4 h", as the Slack button does it: the request's next reminder moves. */
   #snooze(policy: string, rotationId: string): void {
+    // Pressed once the run healed, it would hold the request past the run's end: a diligent person acts instead.
+    if (this.diligent) return;
     const actor = `person.${(this.#calls += 1)}`;
     this.counts.snoozes += 1;
     void snoozeRequest(simPolicyRuntime(this.shared, { actor, owner: `sim-${actor}` }, policy), rotationId, this.#world.now + 4 * HOUR).catch(() => undefined);

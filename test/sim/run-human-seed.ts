@@ -62,6 +62,8 @@ export async function runHumanSeed(seed: number): Promise<HumanSeedReport> {
     handoverUrl: 'https://rotad.test',
   });
   shared.provider = (caller) => uiProvider(world, caller, ledger, () => shared.faults.provider);
+  // Half the runs shard the fleet between their replicas: the person's requests come from the replica that serves the policy.
+  shared.sharding = world.chance(0.5) ? { heartbeatMs: world.between(2, 10) * 1_000 } : undefined;
   const operators = new Operators(shared);
 
   const inUse = (policy: string, value: string): string | undefined => {
@@ -89,7 +91,9 @@ export async function runHumanSeed(seed: number): Promise<HumanSeedReport> {
     // The engine's own assertions (src/rotation/invariants.ts): the seed fails at the write that records one.
     if (after.attention?.code === 'INTERNAL') violations.push(`${policy}: ${after.attention.message}`);
     if (process.env.SIM_DEBUG)
-      world.log(`${policy} state ${JSON.stringify({ phase: after.phase, rotation: after.rotationId, retire: after.retire, assist: after.assist?.action })}`);
+      world.log(
+        `${policy} state ${JSON.stringify({ phase: after.phase, rotation: after.rotationId, retire: after.retire, assist: after.assist && { ...after.assist, links: undefined }, incident: after.incident })}`,
+      );
   };
 
   operators.schedule(CHAOS_MS, world.between(1, 4));
