@@ -36,6 +36,8 @@ export async function chaosConfig(
   leaseMs: number,
   /** More consumers of each policy, after the recording one (YAML list items, indented for `consumers:`). */
   moreConsumers: (policy: string) => string = () => '',
+  /** More keys of the daemon section (YAML lines indented for `daemon:`), e.g. sharding. */
+  moreDaemon = '',
 ): Promise<string> {
   const policies = POLICIES.map(
     (name) => `
@@ -68,7 +70,7 @@ daemon:
   retry: { attempts: 4, initialDelay: 20ms, maxDelay: 300ms }
   shutdownTimeout: 5s
   lease: ${leaseMs}ms
-stores:
+${moreDaemon}stores:
   shared: ${JSON.stringify(withStoreTimeout(store, `${leaseMs / 2}ms`))}
 notifiers:
   log: { type: log }
