@@ -5,7 +5,7 @@ import type { PolicyRuntime } from '../rotation/context.js';
 import type { Secret } from '../secret.js';
 import type { StoredCredential } from '../stores/types.js';
 import { recordIncident } from './update-state.js';
-import { hmslHash } from '../vendors/gitguardian.js';
+import { cachedHmslHash } from './hmsl-cache.js';
 
 /**
  * A leaked credential as a scanner reported it: its value (never stored nor logged: only its keyed
@@ -95,29 +95,15 @@ export async function handleLeak(
   return { fingerprint, matches, message: describeMatches(matches) };
 }
 
-/** HasMySecretLeaked hashes by policy and rotation: each costs about 5 ms of CPU, so a second report over the fleet reuses them. */
-const hmslHashes = new Map<string, string>();
-const HMSL_HASHES_KEPT = 100_000;
-
-async function cachedHmslHash(value: Secret, key: string): Promise<string> {
-  let hash = hmslHashes.get(key);
-  if (hash === undefined) {
-    hash = await hmslHash(value);
-    hmslHashes.set(key, hash);
-    if (hmslHashes.size > HMSL_HASHES_KEPT) hmslHashes.delete(hmslHashes.keys().next().value!);
-  }
-  return hash;
-}
-
 /** How a report names the leaked credential, and the test of a stored value against it. */
 function leakedAs(
   report: LeakReport,
   fingerprintOf: (value: Secret) => string,
-): { fingerprint?: string | undefined; is: (value: Secret, key: string) => Promise<string | undefined> } {
+): { fingerprint?: string | undefined; is: (value: Secret, policy: string, rotationId: string) => Promise<string | undefined> } {
   const hmsl = report.hmslHash?.toLowerCase();
   if (report.value === undefined && report.fingerprint === undefined && hmsl !== undefined) {
     if (!HMSL_HASH.test(hmsl)) throw new RotadError('REQUEST_INVALID', 'a HasMySecretLeaked hash is 64 hexadecimal digits');
-    return { is: async (value, key) => ((await cachedHmslHash(value, key)) === hmsl ? fingerprintOf(value) : undefined) };
+    return { is: async (value, policy, rotationId) => ((await cachedHmslHash(policy, rotationId, value)) === hmsl ? fingerprintOf(value) : undefined) };
   }
   const fingerprint = report.value ? fingerprintOf(report.value) : report.fingerprint?.toLowerCase();
   if (fingerprint === undefined || !FINGERPRINT.test(fingerprint))
@@ -128,12 +114,12 @@ function leakedAs(
   return { fingerprint, is: async (value) => (fingerprintOf(value) === fingerprint ? fingerprint : undefined) };
 }
 
-async function matchesIn(policy: PolicyRuntime, is: (value: Secret, key: string) => Promise<string | undefined>): Promise<LeakMatch[]> {
+async function matchesIn(policy: PolicyRuntime, is: (value: Secret, policy: string, rotationId: string) => Promise<string | undefined>): Promise<LeakMatch[]> {
   const snapshot = await policy.store.read(policy.ref);
   const matches: LeakMatch[] = [];
   for (const slot of SLOTS) {
     const credential: StoredCredential | undefined = snapshot[slot];
-    const fingerprint = credential && (await is(credential.value, `${policy.name}\n${credential.rotationId}`));
+    const fingerprint = credential && (await is(credential.value, policy.name, credential.rotationId));
     if (credential === undefined || fingerprint === undefined) continue;
     matches.push({
       policy: policy.name,

@@ -1,5 +1,6 @@
 import { CredentialIndex } from '../credential-index.js';
 import { FleetSnapshots } from '../control/fleet-snapshots.js';
+import { warmHmslHashes } from '../control/hmsl-cache.js';
 import type { Server } from 'node:http';
 import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -397,6 +398,8 @@ export async function runDaemon(configPath: string, logger: Logger): Promise<num
     observeSnapshot: (policy, snapshot) => {
       credentials.note(policy, [snapshot.current, snapshot.pending, snapshot.previous]);
       fleet.note(policy, snapshot);
+      // GitGuardian names a leak by its HasMySecretLeaked hash: made in the background, a report finds them ready.
+      if (config.daemon.api?.gitguardian) warmHmslHashes(policy, [snapshot.current, snapshot.pending, snapshot.previous]);
     },
     shard: roster,
   });
