@@ -9,7 +9,7 @@ import { hmslHash } from '../vendors/gitguardian.js';
  */
 const hashes = new Map<string, string>();
 const KEPT = 100_000;
-const queue: Array<{ key: string; value: Secret }> = [];
+const queue: Array<{ key: string; policy: string; rotationId: string; value: Secret }> = [];
 const queued = new Set<string>();
 let draining: Promise<void> | undefined;
 
@@ -34,7 +34,7 @@ export function warmHmslHashes(policy: string, credentials: ReadonlyArray<{ valu
     const key = keyOf(policy, credential.rotationId);
     if (hashes.has(key) || queued.has(key)) continue;
     queued.add(key);
-    queue.push({ key, value: credential.value });
+    queue.push({ key, policy, rotationId: credential.rotationId, value: credential.value });
   }
   draining ??= drain().finally(() => (draining = undefined));
 }
@@ -46,8 +46,7 @@ export function hmslHashesWarm(): Promise<void> {
 
 async function drain(): Promise<void> {
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    const [policy = '', rotationId = ''] = next.key.split('\n');
     queued.delete(next.key);
-    await cachedHmslHash(policy, rotationId, next.value).catch(() => undefined);
+    await cachedHmslHash(next.policy, next.rotationId, next.value).catch(() => undefined);
   }
 }

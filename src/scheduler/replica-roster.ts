@@ -107,16 +107,20 @@ export class ReplicaRoster {
   /** Asks every other replica for a pass over its policies (a request for many policies was recorded). */
   announceWake(): void {
     const { owner, clock, logger } = this.#options;
-    this.#options
-      .store()
+    const failed = (error: unknown): void =>
+      logger.warn({ error: describeError(error) }, 'Could not ask the other replicas for a pass: they find the request at their next read of each policy');
+    let store: RosterStore;
+    try {
+      // Looked up at the call: a reload that dropped the store is a failure like any other, not a throw out of a wake-up.
+      store = this.#options.store();
+    } catch (error) {
+      return failed(error);
+    }
+    store
       .updateRoster((roster) => ({ ...roster, wake: { seq: (roster.wake?.seq ?? 0) + 1, at: clock.now(), by: owner } }))
-      .then(
-        (roster) => {
-          this.#wakeSeq = Math.max(this.#wakeSeq ?? 0, roster.wake?.seq ?? 0);
-        },
-        (error: unknown) =>
-          logger.warn({ error: describeError(error) }, 'Could not ask the other replicas for a pass: they find the request at their next read of each policy'),
-      );
+      .then((roster) => {
+        this.#wakeSeq = Math.max(this.#wakeSeq ?? 0, roster.wake?.seq ?? 0);
+      }, failed);
   }
 
   /** Stops the heartbeat and takes this replica out of the roster, so that the others take its policies at once. */
@@ -151,9 +155,9 @@ export class ReplicaRoster {
   /** Reads the roster, renews this replica's entry when half its time has passed, and takes in what changed. */
   async #beat(): Promise<void> {
     const { owner, clock, logger } = this.#options;
-    const store = this.#options.store();
     const now = clock.now();
     try {
+      const store = this.#options.store();
       let roster = await store.readRoster();
       const mine = roster.members[owner];
       if (mine === undefined || mine.until - now < this.#ttlMs / 2) {

@@ -152,3 +152,27 @@ describe('replica roster (daemon.sharding)', () => {
     await scheduler.stop(1_000);
   });
 });
+
+describe('replica roster: a store that is gone (a reload dropped it)', () => {
+  it('neither throws out of a heartbeat nor out of a wake-up, and serves every policy after five heartbeats', async () => {
+    const clock = new ManualClock();
+    const changes: string[] = [];
+    const roster = new ReplicaRoster({
+      store: () => {
+        throw new Error('store shared keeps no replica roster');
+      },
+      owner: 'r-a',
+      clock,
+      timers: timersOf(clock),
+      heartbeatMs: HEARTBEAT,
+      logger: silentLogger(),
+      onChange: () => changes.push('r-a'),
+    });
+    await roster.join();
+    roster.announceWake();
+    await clock.advance(6 * HEARTBEAT);
+    expect(names.every((n) => roster.owns(n))).toBe(true);
+    expect(changes).toEqual(['r-a']);
+    await roster.leave();
+  });
+});
